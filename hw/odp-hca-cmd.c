@@ -1,0 +1,735 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * odp-hca: the command queue and the life cycle of device objects.
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "hw/pci/msix.h"
+#include "odp-hca.h"
+#include "trace.h"
+
+dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index)
+{
+    uint64_t off = (uint64_t)(index & (r->entries - 1)) * r->stride;
+
+    return r->pages[off >> ODP_HCA_PAGE_SHIFT] +
+           (off & (ODP_HCA_PAGE_SIZE - 1));
+}
+
+void odp_hca_ring_free(OdpHcaRing *r)
+{
+    g_free(r->pages);
+    memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Check a ring description and copy its page list in, so that later
+ * accesses only index a table the device owns.
+ */
+static uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
+                                 const struct odp_hca_ring_desc *d,
+                                 uint32_t max_entries, uint32_t min_stride,
+                                 uint32_t max_stride, const char *what)
+{
+    uint32_t entries, stride, npages;
+    uint64_t bytes;
+    g_autofree uint64_t *raw = NULL;
+
+    npages = le16_to_cpu(d->npages);
+    if (d->log_entries > ODP_HCA_MAX_LOG_RING || d->log_stride > 12) {
+        odp_hca_guest_error(s, "%s: log_entries %u / log_stride %u too big",
+                            what, d->log_entries, d->log_stride);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    entries = 1u << d->log_entries;
+    stride = 1u << d->log_stride;
+    if (entries > max_entries || stride < min_stride || stride > max_stride) {
+        odp_hca_guest_error(s, "%s: %u entries of %u bytes out of range",
+                            what, entries, stride);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    bytes = (uint64_t)entries * stride;
+    if (npages == 0 ||
+        (uint64_t)npages * ODP_HCA_PAGE_SIZE < bytes ||
+        npages > DIV_ROUND_UP(bytes, ODP_HCA_PAGE_SIZE)) {
+        odp_hca_guest_error(s, "%s: %u pages for %" PRIu64 " bytes",
+                            what, npages, bytes);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+
+    raw = g_new(uint64_t, npages);
+    if (pci_dma_read(PCI_DEVICE(s), le64_to_cpu(d->page_list), raw,
+                     npages * sizeof(uint64_t)) != MEMTX_OK) {
+        odp_hca_guest_error(s, "%s: page list at 0x%" PRIx64 " unreadable",
+                            what, (uint64_t)le64_to_cpu(d->page_list));
+        return ODP_HCA_CMD_DMA_ERROR;
+    }
+    r->pages = g_new(dma_addr_t, npages);
+    for (uint32_t i = 0; i < npages; i++) {
+        uint64_t pa = le64_to_cpu(raw[i]);
+
+        if (pa & (ODP_HCA_PAGE_SIZE - 1)) {
+            odp_hca_guest_error(s, "%s: page %u address 0x%" PRIx64
+                                " not aligned", what, i, pa);
+            odp_hca_ring_free(r);
+            return ODP_HCA_CMD_BAD_PARAM;
+        }
+        r->pages[i] = pa;
+    }
+    r->npages = npages;
+    r->entries = entries;
+    r->stride = stride;
+    return ODP_HCA_CMD_OK;
+}
+
+/* Find a free slot at or after @first in a table of @n objects. */
+#define FIND_FREE(tbl, n, first) ({                   \
+    int64_t found_ = -1;                              \
+    for (uint32_t i_ = (first); i_ < (n); i_++) {     \
+        if (!(tbl)[i_].valid) {                       \
+            found_ = i_;                              \
+            break;                                    \
+        }                                             \
+    }                                                 \
+    found_;                                           \
+})
+
+static uint8_t odp_hca_query_device(OdpHcaState *s,
+                                    struct odp_hca_cmd_query_device *c)
+{
+    struct odp_hca_caps caps = {
+        .version = cpu_to_le32(ODP_HCA_VERSION),
+        .flags = cpu_to_le32(ODP_HCA_CAP_ODP | ODP_HCA_CAP_IMPLICIT_ODP |
+                             ODP_HCA_CAP_SRQ | ODP_HCA_CAP_UD |
+                             ODP_HCA_CAP_ATOMIC),
+        .max_qps = cpu_to_le32(s->max_qps),
+        .max_cqs = cpu_to_le32(s->max_cqs),
+        .max_srqs = cpu_to_le32(s->max_srqs),
+        .max_mrs = cpu_to_le32(s->max_mrs),
+        .max_pds = cpu_to_le32(s->max_pds),
+        .max_eqs = cpu_to_le32(s->max_eqs),
+        .max_qp_wr = cpu_to_le32(s->max_qp_wr),
+        .max_srq_wr = cpu_to_le32(s->max_qp_wr),
+        .max_cqe = cpu_to_le32(s->max_cqe),
+        .max_eqe = cpu_to_le32(s->max_eqe),
+        .max_sge = cpu_to_le32(s->max_sge),
+        .max_inline = cpu_to_le32(s->max_inline),
+        .max_msg_size = cpu_to_le32(1u << 31),
+        .max_rd_atomic = cpu_to_le32(16),
+        .iotlb_entries = cpu_to_le32(s->iotlb_entries),
+        .num_uars = cpu_to_le32(s->num_uars),
+        .num_vectors = cpu_to_le32(s->num_vectors),
+        .page_size = cpu_to_le32(ODP_HCA_PAGE_SIZE),
+        .max_mtu = ODP_HCA_MTU_4096,
+        .pt_levels = ODP_HCA_PT_MAX_LEVELS,
+    };
+
+    memcpy(caps.mac, s->mac.a, sizeof(caps.mac));
+    if (pci_dma_write(PCI_DEVICE(s), le64_to_cpu(c->caps_addr), &caps,
+                      sizeof(caps)) != MEMTX_OK) {
+        odp_hca_guest_error(s, "QUERY_DEVICE: cannot write caps");
+        return ODP_HCA_CMD_DMA_ERROR;
+    }
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_create_eq(OdpHcaState *s,
+                                 struct odp_hca_cmd_create_eq *c)
+{
+    int64_t eqn = FIND_FREE(s->eqs, s->max_eqs, 0);
+    uint16_t vector = le16_to_cpu(c->vector);
+    OdpHcaEq *eq;
+    uint8_t st;
+
+    if (eqn < 0) {
+        return ODP_HCA_CMD_NO_RESOURCES;
+    }
+    if (vector >= s->num_vectors) {
+        odp_hca_guest_error(s, "CREATE_EQ: vector %u out of range", vector);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    eq = &s->eqs[eqn];
+    st = odp_hca_ring_init(s, &eq->ring, &c->ring, s->max_eqe,
+                           sizeof(struct odp_hca_eqe),
+                           sizeof(struct odp_hca_eqe), "CREATE_EQ");
+    if (st) {
+        return st;
+    }
+    eq->valid = true;
+    eq->armed = true;
+    eq->vector = vector;
+    c->eqn = cpu_to_le32(eqn);
+    /* Events that waited for an EQ can go now. */
+    odp_hca_fault_repost(s);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_destroy_eq(OdpHcaState *s, uint32_t eqn)
+{
+    OdpHcaEq *eq;
+
+    if (eqn >= s->max_eqs || !s->eqs[eqn].valid) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    eq = &s->eqs[eqn];
+    if (eq->users) {
+        return ODP_HCA_CMD_BUSY;
+    }
+    odp_hca_ring_free(&eq->ring);
+    memset(eq, 0, sizeof(*eq));
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_create_pd(OdpHcaState *s,
+                                 struct odp_hca_cmd_create_pd *c)
+{
+    int64_t pdn = FIND_FREE(s->pds, s->max_pds, 0);
+
+    if (pdn < 0) {
+        return ODP_HCA_CMD_NO_RESOURCES;
+    }
+    s->pds[pdn].valid = true;
+    s->pds[pdn].users = 0;
+    c->pdn = cpu_to_le32(pdn);
+    return ODP_HCA_CMD_OK;
+}
+
+static OdpHcaPd *odp_hca_pd_get(OdpHcaState *s, uint32_t pdn)
+{
+    return pdn < s->max_pds && s->pds[pdn].valid ? &s->pds[pdn] : NULL;
+}
+
+static uint8_t odp_hca_destroy_pd(OdpHcaState *s, uint32_t pdn)
+{
+    OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
+
+    if (!pd) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    if (pd->users) {
+        return ODP_HCA_CMD_BUSY;
+    }
+    pd->valid = false;
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_create_cq(OdpHcaState *s,
+                                 struct odp_hca_cmd_create_cq *c)
+{
+    int64_t cqn = FIND_FREE(s->cqs, s->max_cqs, 0);
+    uint32_t eqn = le32_to_cpu(c->eqn), uar = le32_to_cpu(c->uar);
+    OdpHcaCq *cq;
+    uint8_t st;
+
+    if (cqn < 0) {
+        return ODP_HCA_CMD_NO_RESOURCES;
+    }
+    if (eqn >= s->max_eqs || !s->eqs[eqn].valid) {
+        odp_hca_guest_error(s, "CREATE_CQ: no EQ %u", eqn);
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    if (uar >= s->num_uars) {
+        odp_hca_guest_error(s, "CREATE_CQ: UAR %u out of range", uar);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    cq = &s->cqs[cqn];
+    st = odp_hca_ring_init(s, &cq->ring, &c->ring, s->max_cqe,
+                           sizeof(struct odp_hca_cqe),
+                           sizeof(struct odp_hca_cqe), "CREATE_CQ");
+    if (st) {
+        return st;
+    }
+    cq->valid = true;
+    cq->eqn = eqn;
+    cq->uar = uar;
+    s->eqs[eqn].users++;
+    c->cqn = cpu_to_le32(cqn);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_destroy_cq(OdpHcaState *s, uint32_t cqn)
+{
+    OdpHcaCq *cq;
+
+    if (cqn >= s->max_cqs || !s->cqs[cqn].valid) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    cq = &s->cqs[cqn];
+    if (cq->users) {
+        return ODP_HCA_CMD_BUSY;
+    }
+    s->eqs[cq->eqn].users--;
+    odp_hca_ring_free(&cq->ring);
+    memset(cq, 0, sizeof(*cq));
+    return ODP_HCA_CMD_OK;
+}
+
+static uint32_t odp_hca_recv_stride(uint32_t sges)
+{
+    return sizeof(struct odp_hca_recv_wqe) + sges * sizeof(struct odp_hca_sge);
+}
+
+static uint8_t odp_hca_create_srq(OdpHcaState *s,
+                                  struct odp_hca_cmd_create_srq *c)
+{
+    int64_t srqn = FIND_FREE(s->srqs, s->max_srqs, 0);
+    uint32_t pdn = le32_to_cpu(c->pdn), uar = le32_to_cpu(c->uar);
+    uint32_t max_sge = le16_to_cpu(c->max_sge);
+    OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
+    OdpHcaSrq *srq;
+    uint8_t st;
+
+    if (srqn < 0) {
+        return ODP_HCA_CMD_NO_RESOURCES;
+    }
+    if (!pd) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    if (uar >= s->num_uars || max_sge < 1 || max_sge > s->max_sge) {
+        odp_hca_guest_error(s, "CREATE_SRQ: uar %u / max_sge %u", uar,
+                            max_sge);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    srq = &s->srqs[srqn];
+    st = odp_hca_ring_init(s, &srq->ring, &c->ring, s->max_qp_wr,
+                           odp_hca_recv_stride(max_sge),
+                           ODP_HCA_MAX_WQE_STRIDE, "CREATE_SRQ");
+    if (st) {
+        return st;
+    }
+    srq->valid = true;
+    srq->pdn = pdn;
+    srq->uar = uar;
+    srq->max_sge = max_sge;
+    srq->limit = le32_to_cpu(c->limit);
+    pd->users++;
+    c->srqn = cpu_to_le32(srqn);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_modify_srq(OdpHcaState *s,
+                                  struct odp_hca_cmd_modify_srq *c)
+{
+    uint32_t srqn = le32_to_cpu(c->srqn);
+
+    if (srqn >= s->max_srqs || !s->srqs[srqn].valid) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    s->srqs[srqn].limit = le32_to_cpu(c->limit);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_destroy_srq(OdpHcaState *s, uint32_t srqn)
+{
+    OdpHcaSrq *srq;
+
+    if (srqn >= s->max_srqs || !s->srqs[srqn].valid) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    srq = &s->srqs[srqn];
+    if (srq->users) {
+        return ODP_HCA_CMD_BUSY;
+    }
+    s->pds[srq->pdn].users--;
+    odp_hca_ring_free(&srq->ring);
+    memset(srq, 0, sizeof(*srq));
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_create_qp(OdpHcaState *s,
+                                 struct odp_hca_cmd_create_qp *c)
+{
+    /* QP 0 and 1 are the IB special QPs: never handed out. */
+    int64_t qpn = FIND_FREE(s->qps, s->max_qps, 2);
+    uint32_t pdn = le32_to_cpu(c->pdn);
+    uint32_t scqn = le32_to_cpu(c->send_cqn), rcqn = le32_to_cpu(c->recv_cqn);
+    uint32_t srqn = le32_to_cpu(c->srqn), uar = le32_to_cpu(c->uar);
+    uint32_t min_sq_stride;
+    OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
+    OdpHcaQp *qp;
+    uint8_t st;
+
+    if (qpn < 0) {
+        return ODP_HCA_CMD_NO_RESOURCES;
+    }
+    if (!pd || scqn >= s->max_cqs || !s->cqs[scqn].valid ||
+        rcqn >= s->max_cqs || !s->cqs[rcqn].valid ||
+        (srqn != ODP_HCA_NO_SRQ &&
+         (srqn >= s->max_srqs || !s->srqs[srqn].valid))) {
+        odp_hca_guest_error(s, "CREATE_QP: bad pd %u / cq %u,%u / srq %u",
+                            pdn, scqn, rcqn, srqn);
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    if ((c->type != ODP_HCA_QPT_RC && c->type != ODP_HCA_QPT_UD) ||
+        uar >= s->num_uars || c->max_send_sge > s->max_sge ||
+        c->max_recv_sge > s->max_sge ||
+        le16_to_cpu(c->max_inline) > s->max_inline) {
+        odp_hca_guest_error(s, "CREATE_QP: type %u uar %u sge %u/%u "
+                            "inline %u", c->type, uar, c->max_send_sge,
+                            c->max_recv_sge, le16_to_cpu(c->max_inline));
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    if (srqn != ODP_HCA_NO_SRQ && s->srqs[srqn].pdn != pdn) {
+        odp_hca_guest_error(s, "CREATE_QP: SRQ %u of another PD", srqn);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+
+    qp = &s->qps[qpn];
+    memset(qp, 0, sizeof(*qp));
+    min_sq_stride = sizeof(struct odp_hca_wqe_ctrl) +
+        (c->type == ODP_HCA_QPT_UD ? sizeof(struct odp_hca_wqe_ud) : 0) +
+        MAX(c->max_send_sge * sizeof(struct odp_hca_sge),
+            le16_to_cpu(c->max_inline));
+    st = odp_hca_ring_init(s, &qp->sq, &c->sq, s->max_qp_wr, min_sq_stride,
+                           ODP_HCA_MAX_WQE_STRIDE, "CREATE_QP SQ");
+    if (st) {
+        return st;
+    }
+    if (srqn == ODP_HCA_NO_SRQ) {
+        st = odp_hca_ring_init(s, &qp->rq, &c->rq, s->max_qp_wr,
+                               odp_hca_recv_stride(MAX(c->max_recv_sge, 1)),
+                               ODP_HCA_MAX_WQE_STRIDE, "CREATE_QP RQ");
+        if (st) {
+            odp_hca_ring_free(&qp->sq);
+            return st;
+        }
+    }
+
+    qp->valid = true;
+    qp->qpn = qpn;
+    qp->type = c->type;
+    qp->state = ODP_HCA_QPS_RESET;
+    qp->pdn = pdn;
+    qp->send_cqn = scqn;
+    qp->recv_cqn = rcqn;
+    qp->srqn = srqn;
+    qp->uar = uar;
+    qp->sq_sig_all = c->sq_sig_all;
+    qp->max_send_sge = c->max_send_sge;
+    qp->max_recv_sge = c->max_recv_sge;
+    qp->max_inline = le16_to_cpu(c->max_inline);
+    pd->users++;
+    s->cqs[scqn].users++;
+    s->cqs[rcqn].users++;
+    if (srqn != ODP_HCA_NO_SRQ) {
+        s->srqs[srqn].users++;
+    }
+    odp_hca_qp_init(s, qp);
+    c->qpn = cpu_to_le32(qpn);
+    return ODP_HCA_CMD_OK;
+}
+
+static void odp_hca_qp_release(OdpHcaState *s, OdpHcaQp *qp)
+{
+    odp_hca_qp_fini(s, qp);
+    s->pds[qp->pdn].users--;
+    s->cqs[qp->send_cqn].users--;
+    s->cqs[qp->recv_cqn].users--;
+    if (qp->srqn != ODP_HCA_NO_SRQ) {
+        s->srqs[qp->srqn].users--;
+    }
+    odp_hca_ring_free(&qp->sq);
+    odp_hca_ring_free(&qp->rq);
+    memset(qp, 0, sizeof(*qp));
+}
+
+static uint8_t odp_hca_destroy_qp(OdpHcaState *s, uint32_t qpn)
+{
+    OdpHcaQp *qp = odp_hca_qp_get(s, qpn);
+
+    if (!qp) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    odp_hca_qp_release(s, qp);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_modify_qp(OdpHcaState *s,
+                                 struct odp_hca_cmd_modify_qp *c)
+{
+    OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
+
+    if (!qp) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    return odp_hca_qp_modify(s, qp, c);
+}
+
+static uint8_t odp_hca_query_qp(OdpHcaState *s,
+                                struct odp_hca_cmd_modify_qp *c)
+{
+    OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
+
+    if (!qp) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    odp_hca_qp_query(qp, c);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_create_mr(OdpHcaState *s,
+                                 struct odp_hca_cmd_create_mr *c)
+{
+    uint32_t key = le32_to_cpu(c->key), idx = ODP_HCA_KEY_INDEX(key);
+    uint32_t pdn = le32_to_cpu(c->pdn), access = le32_to_cpu(c->access);
+    uint64_t iova = le64_to_cpu(c->iova), len = le64_to_cpu(c->length);
+    uint64_t table = le64_to_cpu(c->table), pages;
+    OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
+    OdpHcaMr *mr;
+
+    if (!pd) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    if (idx >= s->max_mrs || s->mrs[idx].valid) {
+        odp_hca_guest_error(s, "CREATE_MR: key 0x%x index unusable", key);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    if (c->levels < 1 || c->levels > ODP_HCA_PT_MAX_LEVELS ||
+        (table & (ODP_HCA_PAGE_SIZE - 1)) ||
+        (c->flags & ~(ODP_HCA_MR_F_ON_DEMAND | ODP_HCA_MR_F_IMPLICIT)) ||
+        (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
+                    ODP_HCA_ACCESS_REMOTE_READ |
+                    ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        odp_hca_guest_error(s, "CREATE_MR: levels %u table 0x%" PRIx64
+                            " flags 0x%x access 0x%x", c->levels, table,
+                            c->flags, access);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    if (c->flags & ODP_HCA_MR_F_IMPLICIT) {
+        if (!(c->flags & ODP_HCA_MR_F_ON_DEMAND) || iova != 0 ||
+            c->levels != ODP_HCA_PT_MAX_LEVELS) {
+            odp_hca_guest_error(s, "CREATE_MR: implicit MR needs on-demand, "
+                                "iova 0 and %u levels", ODP_HCA_PT_MAX_LEVELS);
+            return ODP_HCA_CMD_BAD_PARAM;
+        }
+        len = 1ull << 48;
+    } else {
+        if (len == 0 || iova + len < iova) {
+            odp_hca_guest_error(s, "CREATE_MR: bad range 0x%" PRIx64
+                                "+0x%" PRIx64, iova, len);
+            return ODP_HCA_CMD_BAD_PARAM;
+        }
+        pages = ((iova + len - 1) >> ODP_HCA_PAGE_SHIFT) -
+                (iova >> ODP_HCA_PAGE_SHIFT) + 1;
+        if (pages > 1ull << (ODP_HCA_PT_LEVEL_BITS * c->levels)) {
+            odp_hca_guest_error(s, "CREATE_MR: %" PRIu64 " pages do not fit "
+                                "%u levels", pages, c->levels);
+            return ODP_HCA_CMD_BAD_PARAM;
+        }
+    }
+
+    mr = &s->mrs[idx];
+    mr->valid = true;
+    mr->key = key;
+    mr->pdn = pdn;
+    mr->access = access;
+    mr->iova = iova;
+    mr->length = len;
+    mr->table = table;
+    mr->levels = c->levels;
+    mr->flags = c->flags;
+    pd->users++;
+    /* A previous MR with this index may have left cached entries. */
+    odp_hca_tlb_invalidate(s, key, 0, 0, false);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_destroy_mr(OdpHcaState *s, uint32_t key)
+{
+    uint32_t idx = ODP_HCA_KEY_INDEX(key);
+    OdpHcaMr *mr;
+
+    if (idx >= s->max_mrs || !s->mrs[idx].valid || s->mrs[idx].key != key) {
+        return ODP_HCA_CMD_BAD_HANDLE;
+    }
+    mr = &s->mrs[idx];
+    odp_hca_tlb_invalidate(s, key, 0, 0, false);
+    s->pds[mr->pdn].users--;
+    memset(mr, 0, sizeof(*mr));
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_invalidate(OdpHcaState *s,
+                                  struct odp_hca_cmd_invalidate *c)
+{
+    uint32_t flags = le32_to_cpu(c->flags);
+    uint64_t iova = le64_to_cpu(c->iova), len = le64_to_cpu(c->length);
+    uint32_t key = le32_to_cpu(c->key), n;
+
+    if (flags & ~ODP_HCA_INV_F_ALL) {
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    /*
+     * Every device access translates through the cache at the moment it
+     * moves bytes and finishes within the bottom half that started it,
+     * so once the entries are gone nothing can reach the old pages: the
+     * barrier holds when this returns.
+     */
+    n = odp_hca_tlb_invalidate(s, key, iova, len, flags & ODP_HCA_INV_F_ALL);
+    s->stats.invalidations++;
+    s->stats.entries_invalidated += n;
+    trace_odp_hca_invalidate(key, iova, len, n);
+    c->entries = cpu_to_le32(n);
+    return ODP_HCA_CMD_OK;
+}
+
+static uint8_t odp_hca_cmd_execute(OdpHcaState *s, struct odp_hca_cmd *cmd)
+{
+    uint32_t handle = le32_to_cpu(cmd->destroy.handle);
+
+    switch (cmd->opcode) {
+    case ODP_HCA_CMD_NOP:
+        return ODP_HCA_CMD_OK;
+    case ODP_HCA_CMD_QUERY_DEVICE:
+        return odp_hca_query_device(s, &cmd->query_device);
+    case ODP_HCA_CMD_CREATE_EQ:
+        return odp_hca_create_eq(s, &cmd->create_eq);
+    case ODP_HCA_CMD_DESTROY_EQ:
+        return odp_hca_destroy_eq(s, handle);
+    case ODP_HCA_CMD_CREATE_PD:
+        return odp_hca_create_pd(s, &cmd->create_pd);
+    case ODP_HCA_CMD_DESTROY_PD:
+        return odp_hca_destroy_pd(s, handle);
+    case ODP_HCA_CMD_CREATE_CQ:
+        return odp_hca_create_cq(s, &cmd->create_cq);
+    case ODP_HCA_CMD_DESTROY_CQ:
+        return odp_hca_destroy_cq(s, handle);
+    case ODP_HCA_CMD_CREATE_SRQ:
+        return odp_hca_create_srq(s, &cmd->create_srq);
+    case ODP_HCA_CMD_MODIFY_SRQ:
+        return odp_hca_modify_srq(s, &cmd->modify_srq);
+    case ODP_HCA_CMD_DESTROY_SRQ:
+        return odp_hca_destroy_srq(s, handle);
+    case ODP_HCA_CMD_CREATE_QP:
+        return odp_hca_create_qp(s, &cmd->create_qp);
+    case ODP_HCA_CMD_MODIFY_QP:
+        return odp_hca_modify_qp(s, &cmd->modify_qp);
+    case ODP_HCA_CMD_QUERY_QP:
+        return odp_hca_query_qp(s, &cmd->modify_qp);
+    case ODP_HCA_CMD_DESTROY_QP:
+        return odp_hca_destroy_qp(s, handle);
+    case ODP_HCA_CMD_CREATE_MR:
+        return odp_hca_create_mr(s, &cmd->create_mr);
+    case ODP_HCA_CMD_DESTROY_MR:
+        return odp_hca_destroy_mr(s, handle);
+    case ODP_HCA_CMD_INVALIDATE:
+        return odp_hca_invalidate(s, &cmd->invalidate);
+    case ODP_HCA_CMD_RESUME:
+        return odp_hca_fault_resume(s, le32_to_cpu(cmd->resume.token),
+                                    le32_to_cpu(cmd->resume.status));
+    default:
+        odp_hca_guest_error(s, "unknown command opcode 0x%x", cmd->opcode);
+        return ODP_HCA_CMD_BAD_OPCODE;
+    }
+}
+
+void odp_hca_cmd_doorbell(OdpHcaState *s)
+{
+    if (s->status & ODP_HCA_STATUS_READY) {
+        qemu_bh_schedule(s->cmd_bh);
+    } else {
+        odp_hca_guest_error(s, "command doorbell while not enabled");
+    }
+}
+
+static void odp_hca_cmd_fatal(OdpHcaState *s, dma_addr_t addr)
+{
+    odp_hca_guest_error(s, "command queue entry at 0x%" PRIx64
+                        " not accessible: device stops", (uint64_t)addr);
+    s->status |= ODP_HCA_STATUS_FATAL;
+    s->status &= ~ODP_HCA_STATUS_READY;
+}
+
+void odp_hca_cmd_bh(void *opaque)
+{
+    OdpHcaState *s = opaque;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint32_t entries = 1u << s->cmdq_log_size;
+    bool intr = false;
+
+    for (int n = 0; n < ODP_HCA_CMD_BUDGET; n++) {
+        struct odp_hca_cmd cmd;
+        dma_addr_t addr;
+        uint8_t owner = ODP_HCA_CMD_OWNER_SW;
+
+        if (!(s->status & ODP_HCA_STATUS_READY) ||
+            s->cmdq_ci == s->cmdq_pi) {
+            goto out;
+        }
+        addr = s->cmdq_base +
+               (s->cmdq_ci & (entries - 1)) * sizeof(struct odp_hca_cmd);
+        if (pci_dma_read(pdev, addr, &cmd, sizeof(cmd)) != MEMTX_OK) {
+            odp_hca_cmd_fatal(s, addr);
+            goto out;
+        }
+        if (cmd.owner != ODP_HCA_CMD_OWNER_HW) {
+            /* The driver rang before handing the entry over: wait. */
+            odp_hca_guest_error(s, "command %u not owned by the device",
+                                s->cmdq_ci);
+            goto out;
+        }
+
+        trace_odp_hca_cmd(s->cmdq_ci, cmd.opcode);
+        if (cmd.opcode < ODP_HCA_CMD_MAX) {
+            s->stats.cmds[cmd.opcode]++;
+        }
+        cmd.status = odp_hca_cmd_execute(s, &cmd);
+        if (cmd.status != ODP_HCA_CMD_OK) {
+            s->stats.cmd_errors++;
+        }
+        trace_odp_hca_cmd_done(s->cmdq_ci, cmd.opcode, cmd.status);
+        if (cmd.flags & ODP_HCA_CMD_F_INTR) {
+            intr = true;
+        }
+
+        /* Outputs and status first, the owner byte last. */
+        cmd.owner = ODP_HCA_CMD_OWNER_HW;
+        if (pci_dma_write(pdev, addr, &cmd, sizeof(cmd)) != MEMTX_OK) {
+            odp_hca_cmd_fatal(s, addr);
+            goto out;
+        }
+        smp_wmb();
+        if (pci_dma_write(pdev, addr + offsetof(struct odp_hca_cmd, owner),
+                          &owner, 1) != MEMTX_OK) {
+            odp_hca_cmd_fatal(s, addr);
+            goto out;
+        }
+        s->cmdq_ci = (s->cmdq_ci + 1) & 0xffff;
+    }
+    /* Budget spent: let the main loop breathe, then go on. */
+    qemu_bh_schedule(s->cmd_bh);
+out:
+    if (intr && msix_enabled(pdev)) {
+        msix_notify(pdev, 0);
+    }
+}
+
+void odp_hca_objects_destroy_all(OdpHcaState *s)
+{
+    if (!s->qps) {
+        return;
+    }
+    for (uint32_t i = 0; i < s->max_qps; i++) {
+        if (s->qps[i].valid) {
+            odp_hca_qp_release(s, &s->qps[i]);
+        }
+    }
+    for (uint32_t i = 0; i < s->max_srqs; i++) {
+        odp_hca_ring_free(&s->srqs[i].ring);
+    }
+    for (uint32_t i = 0; i < s->max_cqs; i++) {
+        odp_hca_ring_free(&s->cqs[i].ring);
+    }
+    for (uint32_t i = 0; i < s->max_eqs; i++) {
+        odp_hca_ring_free(&s->eqs[i].ring);
+    }
+    memset(s->srqs, 0, s->max_srqs * sizeof(*s->srqs));
+    memset(s->cqs, 0, s->max_cqs * sizeof(*s->cqs));
+    memset(s->eqs, 0, s->max_eqs * sizeof(*s->eqs));
+    memset(s->pds, 0, s->max_pds * sizeof(*s->pds));
+    memset(s->mrs, 0, s->max_mrs * sizeof(*s->mrs));
+    QTAILQ_INIT(&s->run_list);
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * odp-hca: completion queues: writing entries, arming, overflow.
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "odp-hca.h"
+#include "trace.h"
+
+bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    OdpHcaCq *cq = &s->cqs[cqn];
+    dma_addr_t addr;
+    uint8_t owner;
+    bool notify;
+
+    if (!cq->valid || cq->overflow) {
+        return false;
+    }
+    if (((cq->pi - cq->ci) & 0xffff) >= cq->ring.entries) {
+        odp_hca_guest_error(s, "CQ %u overflow", cqn);
+        cq->overflow = true;
+        odp_hca_event(s, ODP_HCA_EV_CQ_ERROR, ODP_HCA_VERR_CQ_OVERFLOW, cqn);
+        return false;
+    }
+
+    owner = ((cq->pi / cq->ring.entries) & 1) ^ 1;
+    addr = odp_hca_ring_addr(&cq->ring, cq->pi);
+    cqe->owner = owner ^ 1;
+    if (pci_dma_write(pdev, addr, cqe, sizeof(*cqe)) != MEMTX_OK) {
+        goto bad;
+    }
+    smp_wmb();
+    if (pci_dma_write(pdev, addr + offsetof(struct odp_hca_cqe, owner),
+                      &owner, 1) != MEMTX_OK) {
+        goto bad;
+    }
+    cq->pi = (cq->pi + 1) & 0xffff;
+    trace_odp_hca_cqe(cqn, le32_to_cpu(cqe->qpn), cqe->opcode, cqe->status,
+                      le64_to_cpu(cqe->wr_id));
+
+    notify = cq->arm == ODP_HCA_CQ_ARMED_ANY ||
+             (cq->arm == ODP_HCA_CQ_ARMED_SOL &&
+              ((cqe->flags & ODP_HCA_CQE_F_SOLICITED) || cqe->status));
+    if (notify) {
+        struct odp_hca_eqe eqe = {
+            .type = ODP_HCA_EV_COMPLETION,
+            .obj = cpu_to_le32(cqn),
+        };
+
+        cq->arm = ODP_HCA_CQ_DISARMED;
+        odp_hca_eq_post(s, cq->eqn, &eqe);
+    }
+    return true;
+
+bad:
+    odp_hca_guest_error(s, "CQ %u entry at 0x%" PRIx64 " not writable",
+                        cqn, (uint64_t)addr);
+    cq->overflow = true;
+    odp_hca_event(s, ODP_HCA_EV_CQ_ERROR, ODP_HCA_VERR_DMA, cqn);
+    return false;
+}
+
+void odp_hca_cq_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
+                         uint32_t val)
+{
+    uint32_t cqn = val >> ODP_HCA_DB_OBJ_SHIFT;
+    uint16_t ci = val & ODP_HCA_DB_COUNT_MASK;
+    OdpHcaCq *cq;
+
+    if (cqn >= s->max_cqs || !s->cqs[cqn].valid) {
+        odp_hca_guest_error(s, "CQ doorbell for unknown CQ %u", cqn);
+        return;
+    }
+    cq = &s->cqs[cqn];
+    if (cq->uar != uar) {
+        odp_hca_guest_error(s, "CQ %u rung on UAR %u, belongs to UAR %u",
+                            cqn, uar, cq->uar);
+        return;
+    }
+    if (((cq->pi - ci) & 0xffff) > cq->ring.entries) {
+        odp_hca_guest_error(s, "CQ %u consumer %u beyond producer %u",
+                            cqn, ci, cq->pi);
+        return;
+    }
+    cq->ci = ci;
+    if (reg == ODP_HCA_DB_CQ_ARM || reg == ODP_HCA_DB_CQ_ARM_SOL) {
+        cq->arm = reg == ODP_HCA_DB_CQ_ARM ? ODP_HCA_CQ_ARMED_ANY
+                                           : ODP_HCA_CQ_ARMED_SOL;
+        /* Completions already there and unread: report them now. */
+        if (cq->pi != cq->ci) {
+            struct odp_hca_eqe eqe = {
+                .type = ODP_HCA_EV_COMPLETION,
+                .obj = cpu_to_le32(cqn),
+            };
+
+            cq->arm = ODP_HCA_CQ_DISARMED;
+            odp_hca_eq_post(s, cq->eqn, &eqe);
+        }
+    }
+}

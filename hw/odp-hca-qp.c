@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * odp-hca: queue pairs: the state machine, doorbells, and the scheduler
+ * that gives each runnable QP a bounded turn per bottom half.
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "odp-hca.h"
+#include "trace.h"
+
+OdpHcaQp *odp_hca_qp_get(OdpHcaState *s, uint32_t qpn)
+{
+    return qpn < s->max_qps && s->qps[qpn].valid ? &s->qps[qpn] : NULL;
+}
+
+/* The timer needs the device too: keep both in a tiny closure. */
+typedef struct OdpHcaQpTimer {
+    OdpHcaState *s;
+    OdpHcaQp *qp;
+} OdpHcaQpTimer;
+
+static void odp_hca_qp_timer_expired(void *opaque)
+{
+    OdpHcaQpTimer *t = opaque;
+    OdpHcaQp *qp = t->qp;
+
+    if (qp->req.active &&
+        (qp->req.wait == ODP_HCA_REQ_RNR || qp->req.wait == ODP_HCA_REQ_ACK)) {
+        trace_odp_hca_retry(qp->qpn, qp->req.wait == ODP_HCA_REQ_RNR);
+        t->s->stats.req_retries++;
+        qp->req.wait = ODP_HCA_REQ_RUN;
+        odp_hca_qp_schedule(t->s, qp);
+    }
+}
+
+void odp_hca_qp_init(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaQpTimer *t = g_new0(OdpHcaQpTimer, 1);
+
+    t->s = s;
+    t->qp = qp;
+    qp->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, odp_hca_qp_timer_expired, t);
+}
+
+static void odp_hca_qp_unschedule(OdpHcaState *s, OdpHcaQp *qp)
+{
+    if (qp->queued) {
+        QTAILQ_REMOVE(&s->run_list, qp, run_next);
+        qp->queued = false;
+    }
+}
+
+void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp)
+{
+    odp_hca_qp_unschedule(s, qp);
+    if (qp->timer) {
+        g_free(qp->timer->opaque);
+        timer_free(qp->timer);
+        qp->timer = NULL;
+    }
+}
+
+void odp_hca_qp_schedule(OdpHcaState *s, OdpHcaQp *qp)
+{
+    if (!qp->queued) {
+        QTAILQ_INSERT_TAIL(&s->run_list, qp, run_next);
+        qp->queued = true;
+    }
+    qemu_bh_schedule(s->qp_bh);
+}
+
+static void odp_hca_qp_set_state(OdpHcaQp *qp, uint8_t state)
+{
+    trace_odp_hca_qp_state(qp->qpn, qp->state, state);
+    qp->state = state;
+}
+
+/* Complete every posted receive with a flush error. */
+void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp)
+{
+    if (qp->resp.recv_active) {
+        struct odp_hca_cqe cqe = {
+            .wr_id = qp->resp.recv.wr_id,
+            .opcode = ODP_HCA_CQE_RECV,
+            .status = ODP_HCA_WC_WR_FLUSH_ERR,
+            .qpn = cpu_to_le32(qp->qpn),
+            .wqe_index = cpu_to_le16(qp->resp.recv_index),
+        };
+
+        qp->resp.recv_active = false;
+        odp_hca_cq_post(s, qp->recv_cqn, &cqe);
+    }
+    if (qp->srqn != ODP_HCA_NO_SRQ) {
+        return;
+    }
+    while (qp->rq_ci != qp->rq_pi) {
+        struct odp_hca_recv_wqe wqe;
+        struct odp_hca_cqe cqe = {
+            .opcode = ODP_HCA_CQE_RECV,
+            .status = ODP_HCA_WC_WR_FLUSH_ERR,
+            .qpn = cpu_to_le32(qp->qpn),
+            .wqe_index = cpu_to_le16(qp->rq_ci),
+        };
+
+        if (pci_dma_read(PCI_DEVICE(s), odp_hca_ring_addr(&qp->rq, qp->rq_ci),
+                         &wqe, sizeof(wqe)) == MEMTX_OK) {
+            cqe.wr_id = wqe.wr_id;
+        }
+        qp->rq_ci++;
+        odp_hca_cq_post(s, qp->recv_cqn, &cqe);
+    }
+}
+
+/* Move to ERR: the requester flushes from its next turn. */
+void odp_hca_qp_error(OdpHcaState *s, OdpHcaQp *qp, uint8_t verr)
+{
+    if (qp->state == ODP_HCA_QPS_ERR) {
+        return;
+    }
+    odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
+    timer_del(qp->timer);
+    qp->req.fault.pending = false;
+    qp->resp.fault.pending = false;
+    odp_hca_event(s, ODP_HCA_EV_QP_FATAL, verr, qp->qpn);
+    odp_hca_qp_flush_rq(s, qp);
+    odp_hca_qp_schedule(s, qp);
+}
+
+static void odp_hca_qp_to_reset(OdpHcaState *s, OdpHcaQp *qp)
+{
+    odp_hca_qp_unschedule(s, qp);
+    timer_del(qp->timer);
+    qp->sq_pi = qp->sq_ci = 0;
+    qp->rq_pi = qp->rq_ci = 0;
+    qp->sq_drain_posted = false;
+    memset(&qp->req, 0, sizeof(qp->req));
+    memset(&qp->resp, 0, sizeof(qp->resp));
+}
+
+static bool odp_hca_qp_transition_ok(uint8_t cur, uint8_t next)
+{
+    if (next == ODP_HCA_QPS_RESET || next == ODP_HCA_QPS_ERR) {
+        return true;
+    }
+    switch (cur) {
+    case ODP_HCA_QPS_RESET:
+        return next == ODP_HCA_QPS_INIT;
+    case ODP_HCA_QPS_INIT:
+        return next == ODP_HCA_QPS_INIT || next == ODP_HCA_QPS_RTR;
+    case ODP_HCA_QPS_RTR:
+        return next == ODP_HCA_QPS_RTS;
+    case ODP_HCA_QPS_RTS:
+        return next == ODP_HCA_QPS_RTS || next == ODP_HCA_QPS_SQD;
+    case ODP_HCA_QPS_SQD:
+        return next == ODP_HCA_QPS_SQD || next == ODP_HCA_QPS_RTS;
+    case ODP_HCA_QPS_SQE:
+        return next == ODP_HCA_QPS_RTS;
+    default:
+        return false;
+    }
+}
+
+uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
+                          const struct odp_hca_cmd_modify_qp *m)
+{
+    uint32_t mask = le32_to_cpu(m->attr_mask);
+    uint8_t next = qp->state;
+
+    if (mask & ODP_HCA_QP_ATTR_CUR_STATE && m->cur_state != qp->state) {
+        return ODP_HCA_CMD_BAD_STATE;
+    }
+    if (mask & ODP_HCA_QP_ATTR_STATE) {
+        next = m->state;
+        if (next > ODP_HCA_QPS_ERR ||
+            !odp_hca_qp_transition_ok(qp->state, next)) {
+            odp_hca_guest_error(s, "QP %u: no transition %u -> %u",
+                                qp->qpn, qp->state, next);
+            return ODP_HCA_CMD_BAD_STATE;
+        }
+    }
+    if ((mask & ODP_HCA_QP_ATTR_PATH_MTU &&
+         (m->path_mtu < ODP_HCA_MTU_256 || m->path_mtu > ODP_HCA_MTU_4096)) ||
+        (mask & ODP_HCA_QP_ATTR_RETRY_CNT && m->retry_cnt > 7) ||
+        (mask & ODP_HCA_QP_ATTR_RNR_RETRY && m->rnr_retry > 7) ||
+        (mask & ODP_HCA_QP_ATTR_MIN_RNR_TIMER && m->min_rnr_timer > 31) ||
+        (mask & ODP_HCA_QP_ATTR_TIMEOUT && m->timeout > 31) ||
+        (mask & ODP_HCA_QP_ATTR_DEST_QPN &&
+         le32_to_cpu(m->dest_qpn) >= s->max_qps) ||
+        (mask & ODP_HCA_QP_ATTR_PORT && m->port > 1) ||
+        (mask & ODP_HCA_QP_ATTR_ACCESS_FLAGS &&
+         le32_to_cpu(m->access_flags) & ~0xfu)) {
+        odp_hca_guest_error(s, "QP %u: attribute out of range (mask 0x%x)",
+                            qp->qpn, mask);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+
+    if (mask & ODP_HCA_QP_ATTR_ACCESS_FLAGS) {
+        qp->access_flags = le32_to_cpu(m->access_flags);
+    }
+    if (mask & ODP_HCA_QP_ATTR_PKEY_INDEX) {
+        qp->pkey_index = le16_to_cpu(m->pkey_index);
+    }
+    if (mask & ODP_HCA_QP_ATTR_PORT) {
+        qp->port = m->port;
+    }
+    if (mask & ODP_HCA_QP_ATTR_QKEY) {
+        qp->qkey = le32_to_cpu(m->qkey);
+    }
+    if (mask & ODP_HCA_QP_ATTR_AV) {
+        memcpy(qp->dmac, m->dmac, sizeof(qp->dmac));
+    }
+    if (mask & ODP_HCA_QP_ATTR_PATH_MTU) {
+        qp->path_mtu = m->path_mtu;
+    }
+    if (mask & ODP_HCA_QP_ATTR_TIMEOUT) {
+        qp->timeout = m->timeout;
+    }
+    if (mask & ODP_HCA_QP_ATTR_RETRY_CNT) {
+        qp->retry_cnt = m->retry_cnt;
+    }
+    if (mask & ODP_HCA_QP_ATTR_RNR_RETRY) {
+        qp->rnr_retry = m->rnr_retry;
+    }
+    if (mask & ODP_HCA_QP_ATTR_RQ_PSN) {
+        qp->rq_psn = le32_to_cpu(m->rq_psn) & 0xffffff;
+    }
+    if (mask & ODP_HCA_QP_ATTR_MAX_QP_RD_ATOMIC) {
+        qp->max_rd_atomic = m->max_rd_atomic;
+    }
+    if (mask & ODP_HCA_QP_ATTR_MIN_RNR_TIMER) {
+        qp->min_rnr_timer = m->min_rnr_timer;
+    }
+    if (mask & ODP_HCA_QP_ATTR_SQ_PSN) {
+        qp->sq_psn = le32_to_cpu(m->sq_psn) & 0xffffff;
+    }
+    if (mask & ODP_HCA_QP_ATTR_MAX_DEST_RD_ATOMIC) {
+        qp->max_dest_rd_atomic = m->max_dest_rd_atomic;
+    }
+    if (mask & ODP_HCA_QP_ATTR_DEST_QPN) {
+        qp->dest_qpn = le32_to_cpu(m->dest_qpn);
+    }
+
+    if (next == qp->state) {
+        return ODP_HCA_CMD_OK;
+    }
+    if (next == ODP_HCA_QPS_RESET) {
+        odp_hca_qp_to_reset(s, qp);
+        odp_hca_qp_set_state(qp, next);
+    } else if (next == ODP_HCA_QPS_ERR) {
+        odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
+        timer_del(qp->timer);
+        qp->req.fault.pending = false;
+        qp->resp.fault.pending = false;
+        odp_hca_qp_flush_rq(s, qp);
+        odp_hca_qp_schedule(s, qp);
+    } else {
+        odp_hca_qp_set_state(qp, next);
+        qp->sq_drain_posted = false;
+        if (next == ODP_HCA_QPS_RTS || next == ODP_HCA_QPS_SQD) {
+            odp_hca_qp_schedule(s, qp);
+        }
+    }
+    return ODP_HCA_CMD_OK;
+}
+
+void odp_hca_qp_query(OdpHcaQp *qp, struct odp_hca_cmd_modify_qp *m)
+{
+    m->state = qp->state;
+    m->cur_state = qp->state;
+    m->path_mtu = qp->path_mtu;
+    m->timeout = qp->timeout;
+    m->retry_cnt = qp->retry_cnt;
+    m->rnr_retry = qp->rnr_retry;
+    m->min_rnr_timer = qp->min_rnr_timer;
+    m->max_rd_atomic = qp->max_rd_atomic;
+    m->max_dest_rd_atomic = qp->max_dest_rd_atomic;
+    m->port = qp->port;
+    m->pkey_index = cpu_to_le16(qp->pkey_index);
+    m->access_flags = cpu_to_le32(qp->access_flags);
+    m->qkey = cpu_to_le32(qp->qkey);
+    m->dest_qpn = cpu_to_le32(qp->dest_qpn);
+    m->sq_psn = cpu_to_le32(qp->sq_psn);
+    m->rq_psn = cpu_to_le32(qp->rq_psn);
+    memcpy(m->dmac, qp->dmac, sizeof(m->dmac));
+}
+
+void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
+                         uint32_t val)
+{
+    uint32_t obj = val >> ODP_HCA_DB_OBJ_SHIFT;
+    uint16_t count = val & ODP_HCA_DB_COUNT_MASK;
+
+    if (reg == ODP_HCA_DB_SRQ) {
+        OdpHcaSrq *srq = obj < s->max_srqs && s->srqs[obj].valid ?
+                         &s->srqs[obj] : NULL;
+
+        if (!srq || srq->uar != uar) {
+            odp_hca_guest_error(s, "SRQ doorbell for SRQ %u on UAR %u",
+                                obj, uar);
+            return;
+        }
+        if (((uint16_t)(count - srq->ci)) > srq->ring.entries) {
+            odp_hca_guest_error(s, "SRQ %u producer %u overruns the ring",
+                                obj, count);
+            return;
+        }
+        srq->pi = count;
+        return;
+    }
+
+    OdpHcaQp *qp = odp_hca_qp_get(s, obj);
+
+    if (!qp || qp->uar != uar) {
+        odp_hca_guest_error(s, "doorbell for QP %u on UAR %u", obj, uar);
+        return;
+    }
+    if (reg == ODP_HCA_DB_SQ) {
+        if (((uint16_t)(count - qp->sq_ci)) > qp->sq.entries) {
+            odp_hca_guest_error(s, "QP %u SQ producer %u overruns the ring",
+                                qp->qpn, count);
+            odp_hca_qp_error(s, qp, ODP_HCA_VERR_BAD_WQE);
+            return;
+        }
+        qp->sq_pi = count;
+        odp_hca_qp_schedule(s, qp);
+    } else {
+        if (qp->srqn != ODP_HCA_NO_SRQ ||
+            ((uint16_t)(count - qp->rq_ci)) > qp->rq.entries) {
+            odp_hca_guest_error(s, "QP %u RQ producer %u overruns the ring",
+                                qp->qpn, count);
+            odp_hca_qp_error(s, qp, ODP_HCA_VERR_BAD_WQE);
+            return;
+        }
+        qp->rq_pi = count;
+        if (qp->state == ODP_HCA_QPS_ERR) {
+            odp_hca_qp_flush_rq(s, qp);
+        }
+    }
+}
+
+void odp_hca_qp_bh(void *opaque)
+{
+    OdpHcaState *s = opaque;
+    uint64_t bytes = ODP_HCA_QP_BYTE_BUDGET;
+    uint32_t wqes = ODP_HCA_QP_WQE_BUDGET * 8;
+
+    /* Round robin; a QP that still has work goes to the back. */
+    while (!QTAILQ_EMPTY(&s->run_list) && bytes && wqes) {
+        OdpHcaQp *qp = QTAILQ_FIRST(&s->run_list);
+        uint64_t qp_bytes = MIN(bytes, ODP_HCA_QP_BYTE_BUDGET / 4);
+        uint32_t qp_wqes = MIN(wqes, ODP_HCA_QP_WQE_BUDGET);
+        uint64_t b0 = qp_bytes;
+        uint32_t w0 = qp_wqes;
+        bool more;
+
+        QTAILQ_REMOVE(&s->run_list, qp, run_next);
+        qp->queued = false;
+        more = odp_hca_requester_run(s, qp, &qp_bytes, &qp_wqes);
+        bytes -= MIN(bytes, b0 - qp_bytes);
+        wqes -= MIN(wqes, w0 - qp_wqes);
+        if (more && qp->valid && !qp->queued) {
+            QTAILQ_INSERT_TAIL(&s->run_list, qp, run_next);
+            qp->queued = true;
+        }
+    }
+    if (!QTAILQ_EMPTY(&s->run_list)) {
+        qemu_bh_schedule(s->qp_bh);
+    }
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * odp-hca: memory-region translation: key checks, table walks over PCI
+ * DMA, the device's translation cache (IOTLB) and its invalidation.
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "odp-hca.h"
+#include "trace.h"
+
+OdpHcaMr *odp_hca_mr_lookup(OdpHcaState *s, uint32_t key, uint32_t pdn)
+{
+    uint32_t idx = ODP_HCA_KEY_INDEX(key);
+    OdpHcaMr *mr;
+
+    if (idx >= s->max_mrs) {
+        return NULL;
+    }
+    mr = &s->mrs[idx];
+    if (!mr->valid || mr->key != key || mr->pdn != pdn) {
+        return NULL;
+    }
+    return mr;
+}
+
+/* Range and permission checks: ODP_HCA_VERR_NONE when allowed. */
+uint8_t odp_hca_mr_check(OdpHcaMr *mr, uint64_t iova, uint64_t len,
+                         uint32_t access)
+{
+    if (iova < mr->iova || iova + len < iova ||
+        iova + len > mr->iova + mr->length) {
+        return ODP_HCA_VERR_BOUNDS;
+    }
+    if ((mr->access & access) != access) {
+        return ODP_HCA_VERR_ACCESS;
+    }
+    return ODP_HCA_VERR_NONE;
+}
+
+static OdpHcaTlbEntry *odp_hca_tlb_slot(OdpHcaState *s, uint32_t key,
+                                        uint64_t vpn)
+{
+    uint64_t h = (vpn ^ ((uint64_t)key * 0x9e3779b97f4a7c15ull)) *
+                 0xff51afd7ed558ccdull;
+
+    return &s->tlb[(h >> 32) & (s->iotlb_entries - 1)];
+}
+
+/* Walk the MR's table in guest memory for one page. */
+static OdpHcaXlate odp_hca_walk(OdpHcaState *s, OdpHcaMr *mr, uint64_t vpn,
+                                uint64_t *pte_out, uint8_t *verr)
+{
+    uint64_t index = vpn - (mr->iova >> ODP_HCA_PAGE_SHIFT);
+    dma_addr_t table = mr->table;
+    uint64_t pte = 0;
+
+    s->stats.table_walks++;
+    for (int level = mr->levels - 1; level >= 0; level--) {
+        uint32_t slot = (index >> (level * ODP_HCA_PT_LEVEL_BITS)) &
+                        (ODP_HCA_PT_ENTRIES - 1);
+        dma_addr_t addr = table + slot * sizeof(uint64_t);
+
+        if (ldq_le_pci_dma(PCI_DEVICE(s), addr, &pte,
+                           MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+            odp_hca_guest_error(s, "key 0x%x: table entry at 0x%" PRIx64
+                                " unreadable", mr->key, (uint64_t)addr);
+            *verr = ODP_HCA_VERR_DMA;
+            return ODP_HCA_XLATE_ERROR;
+        }
+        trace_odp_hca_walk(mr->key, vpn << ODP_HCA_PAGE_SHIFT, level, pte);
+        if (pte & ODP_HCA_PTE_RSVD_MASK) {
+            odp_hca_guest_error(s, "key 0x%x: entry 0x%" PRIx64
+                                " has reserved bits", mr->key, pte);
+            *verr = ODP_HCA_VERR_PTE;
+            return ODP_HCA_XLATE_ERROR;
+        }
+        if (!(pte & ODP_HCA_PTE_PRESENT)) {
+            if (mr->flags & ODP_HCA_MR_F_ON_DEMAND) {
+                return ODP_HCA_XLATE_FAULT;
+            }
+            *verr = ODP_HCA_VERR_PTE;
+            return ODP_HCA_XLATE_ERROR;
+        }
+        table = pte & ODP_HCA_PTE_ADDR_MASK;
+    }
+    *pte_out = pte;
+    return ODP_HCA_XLATE_OK;
+}
+
+OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
+                              bool write, dma_addr_t *pa, uint8_t *verr)
+{
+    uint64_t vpn = iova >> ODP_HCA_PAGE_SHIFT;
+    uint64_t off = iova & (ODP_HCA_PAGE_SIZE - 1);
+    OdpHcaTlbEntry *e = odp_hca_tlb_slot(s, mr->key, vpn);
+    OdpHcaXlate r;
+    uint64_t pte;
+
+    if (e->valid && e->key == mr->key && e->vpn == vpn &&
+        (e->writable || !write)) {
+        s->stats.tlb_hits++;
+        *pa = e->pa + off;
+        return ODP_HCA_XLATE_OK;
+    }
+    s->stats.tlb_misses++;
+
+    r = odp_hca_walk(s, mr, vpn, &pte, verr);
+    if (r != ODP_HCA_XLATE_OK) {
+        return r;
+    }
+    if (write && !(pte & ODP_HCA_PTE_WRITABLE)) {
+        if (mr->flags & ODP_HCA_MR_F_ON_DEMAND) {
+            return ODP_HCA_XLATE_FAULT;
+        }
+        *verr = ODP_HCA_VERR_PTE;
+        return ODP_HCA_XLATE_ERROR;
+    }
+    e->valid = true;
+    e->key = mr->key;
+    e->vpn = vpn;
+    e->pa = pte & ODP_HCA_PTE_ADDR_MASK;
+    e->writable = pte & ODP_HCA_PTE_WRITABLE;
+    *pa = e->pa + off;
+    return ODP_HCA_XLATE_OK;
+}
+
+uint32_t odp_hca_tlb_invalidate(OdpHcaState *s, uint32_t key, uint64_t iova,
+                                uint64_t len, bool all)
+{
+    uint64_t first = iova >> ODP_HCA_PAGE_SHIFT;
+    uint64_t last = len ? (iova + len - 1) >> ODP_HCA_PAGE_SHIFT : UINT64_MAX;
+    uint32_t n = 0;
+
+    if (!s->tlb) {
+        return 0;
+    }
+    if (len && iova + len - 1 < iova) {
+        last = UINT64_MAX;
+    }
+    for (uint32_t i = 0; i < s->iotlb_entries; i++) {
+        OdpHcaTlbEntry *e = &s->tlb[i];
+
+        if (e->valid &&
+            (all || (e->key == key && e->vpn >= first && e->vpn <= last))) {
+            e->valid = false;
+            n++;
+        }
+    }
+    return n;
+}
+
+/*
+ * Move @len bytes between @buf and the MR at @iova, page by page.
+ * Returns 0 on success; on a fault 1 with *fault_iova set; on an error
+ * -1 with *verr set.  The caller has checked bounds and access.
+ */
+int odp_hca_mr_dma(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova, void *buf,
+                   uint32_t len, bool write, uint64_t *fault_iova,
+                   uint8_t *verr)
+{
+    uint8_t *p = buf;
+
+    while (len) {
+        uint32_t chunk = MIN(len, ODP_HCA_PAGE_SIZE -
+                                  (iova & (ODP_HCA_PAGE_SIZE - 1)));
+        dma_addr_t pa;
+        MemTxResult res;
+
+        switch (odp_hca_translate(s, mr, iova, write, &pa, verr)) {
+        case ODP_HCA_XLATE_FAULT:
+            *fault_iova = iova;
+            return 1;
+        case ODP_HCA_XLATE_ERROR:
+            return -1;
+        case ODP_HCA_XLATE_OK:
+            break;
+        }
+        res = write ? pci_dma_write(PCI_DEVICE(s), pa, p, chunk)
+                    : pci_dma_read(PCI_DEVICE(s), pa, p, chunk);
+        if (res != MEMTX_OK) {
+            odp_hca_guest_error(s, "key 0x%x: page 0x%" PRIx64
+                                " not in guest memory", mr->key,
+                                (uint64_t)pa);
+            *verr = ODP_HCA_VERR_DMA;
+            return -1;
+        }
+        iova += chunk;
+        p += chunk;
+        len -= chunk;
+    }
+    return 0;
+}

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * odp-hca device model: state shared by the files of hw/.
+ *
+ * One file a concern: odp-hca-pci.c (PCI, registers, reset),
+ * odp-hca-cmd.c (command queue, object life cycle), odp-hca-eq.c (events
+ * and interrupts), odp-hca-cq.c (completions), odp-hca-translate.c (table
+ * walks, IOTLB, invalidation), odp-hca-fault.c (fault events, RESUME),
+ * odp-hca-qp.c (QP state machine, doorbells, scheduling),
+ * odp-hca-requester.c (executing send WQEs) and odp-hca-responder.c
+ * (incoming requests, RNR NAKs).
+ */
+#ifndef HW_ODP_HCA_H
+#define HW_ODP_HCA_H
+
+#include "hw/pci/pci_device.h"
+#include "qemu/queue.h"
+#include "qemu/timer.h"
+#include "net/net.h"
+#include "qom/object.h"
+#include "odp-hca-hw.h"
+
+#define TYPE_ODP_HCA "odp-hca"
+OBJECT_DECLARE_SIMPLE_TYPE(OdpHcaState, ODP_HCA)
+
+/* Largest WQE the device accepts: 64 B control + 64 B UD + SGEs/inline. */
+#define ODP_HCA_MAX_SGE            32
+#define ODP_HCA_MAX_INLINE         512
+#define ODP_HCA_MAX_WQE_STRIDE     1024
+
+/* A ring in guest memory, its page list copied in at creation. */
+typedef struct OdpHcaRing {
+    dma_addr_t *pages;
+    uint32_t npages;
+    uint32_t entries;
+    uint32_t stride;
+} OdpHcaRing;
+
+typedef struct OdpHcaEq {
+    bool valid;
+    bool armed;
+    bool broken;            /* an entry write failed: stop using it */
+    uint16_t vector;
+    uint32_t pi;
+    uint16_t ci;
+    uint32_t users;         /* CQs that signal here */
+    OdpHcaRing ring;
+} OdpHcaEq;
+
+typedef struct OdpHcaPd {
+    bool valid;
+    uint32_t users;
+} OdpHcaPd;
+
+enum { ODP_HCA_CQ_DISARMED, ODP_HCA_CQ_ARMED_ANY, ODP_HCA_CQ_ARMED_SOL };
+
+typedef struct OdpHcaCq {
+    bool valid;
+    bool overflow;
+    uint8_t arm;
+    uint32_t eqn;
+    uint32_t uar;
+    uint32_t pi;
+    uint16_t ci;
+    uint32_t users;
+    OdpHcaRing ring;
+} OdpHcaCq;
+
+typedef struct OdpHcaSrq {
+    bool valid;
+    uint32_t pdn;
+    uint32_t uar;
+    uint32_t max_sge;
+    uint32_t limit;
+    uint16_t pi;            /* from the doorbell */
+    uint16_t ci;            /* next WQE to hand out */
+    uint32_t users;
+    OdpHcaRing ring;
+} OdpHcaSrq;
+
+typedef struct OdpHcaMr {
+    bool valid;
+    uint8_t levels;
+    uint8_t flags;
+    uint32_t key;
+    uint32_t pdn;
+    uint32_t access;
+    uint64_t iova;
+    uint64_t length;
+    dma_addr_t table;
+} OdpHcaMr;
+
+/* Why a requester is not executing. */
+typedef enum OdpHcaReqWait {
+    ODP_HCA_REQ_RUN = 0,
+    ODP_HCA_REQ_FAULT,      /* waiting for RESUME */
+    ODP_HCA_REQ_RNR,        /* RNR NAK: timer of min_rnr_timer */
+    ODP_HCA_REQ_ACK,        /* no answer: local ACK timeout */
+} OdpHcaReqWait;
+
+/* A fault waiting for its RESUME. */
+typedef struct OdpHcaFault {
+    bool pending;
+    bool posted;            /* event written; else retried when EQ drains */
+    uint32_t token;
+    struct odp_hca_fault_info info;
+    int64_t raised_ns;
+} OdpHcaFault;
+
+/* The send WQE in execution, copied in from the ring. */
+typedef struct OdpHcaReq {
+    bool active;
+    OdpHcaReqWait wait;
+    uint16_t index;
+    uint8_t rnr_left;
+    uint8_t retry_left;
+    uint64_t length;        /* message bytes */
+    uint64_t done;          /* bytes acknowledged so far */
+    bool atomic_done;       /* the responder answered: only write back */
+    uint64_t atomic_orig;
+    struct odp_hca_wqe_ctrl ctrl;
+    struct odp_hca_wqe_ud ud;
+    struct odp_hca_sge sge[ODP_HCA_MAX_SGE];
+    uint8_t inline_data[ODP_HCA_MAX_INLINE];
+    OdpHcaFault fault;
+} OdpHcaReq;
+
+/* The receive WQE a responder is filling. */
+typedef struct OdpHcaResp {
+    bool recv_active;
+    bool recv_from_srq;
+    bool fault_failed;      /* RESUME failed: NAK the next request */
+    uint16_t recv_index;
+    uint32_t recv_cap;      /* bytes the receive WQE can hold */
+    struct odp_hca_recv_wqe recv;
+    struct odp_hca_sge sge[ODP_HCA_MAX_SGE];
+    OdpHcaFault fault;
+} OdpHcaResp;
+
+typedef struct OdpHcaQp {
+    bool valid;
+    bool queued;            /* on the run list */
+    uint8_t type;
+    uint8_t state;
+    bool sq_sig_all;
+    bool sq_drain_posted;
+    uint32_t qpn;
+    uint32_t pdn;
+    uint32_t send_cqn;
+    uint32_t recv_cqn;
+    uint32_t srqn;
+    uint32_t uar;
+    uint32_t max_send_sge;
+    uint32_t max_recv_sge;
+    uint32_t max_inline;
+    OdpHcaRing sq;
+    OdpHcaRing rq;
+    uint16_t sq_pi;
+    uint16_t sq_ci;
+    uint16_t rq_pi;
+    uint16_t rq_ci;
+    /* attributes from MODIFY_QP */
+    uint8_t path_mtu;
+    uint8_t timeout;
+    uint8_t retry_cnt;
+    uint8_t rnr_retry;
+    uint8_t min_rnr_timer;
+    uint8_t max_rd_atomic;
+    uint8_t max_dest_rd_atomic;
+    uint8_t port;
+    uint16_t pkey_index;
+    uint32_t access_flags;
+    uint32_t qkey;
+    uint32_t dest_qpn;
+    uint32_t sq_psn;
+    uint32_t rq_psn;
+    uint8_t dmac[6];
+    OdpHcaReq req;
+    OdpHcaResp resp;
+    QEMUTimer *timer;       /* RNR and ACK-timeout waits */
+    QTAILQ_ENTRY(OdpHcaQp) run_next;
+} OdpHcaQp;
+
+typedef struct OdpHcaTlbEntry {
+    bool valid;
+    bool writable;
+    uint32_t key;
+    uint64_t vpn;           /* iova >> 12 */
+    dma_addr_t pa;          /* page address */
+} OdpHcaTlbEntry;
+
+/* Counters, read by the monitor. */
+typedef struct OdpHcaStats {
+    uint64_t cmds[ODP_HCA_CMD_MAX];
+    uint64_t cmd_errors;
+    uint64_t faults_requester;
+    uint64_t faults_responder;
+    uint64_t faults_read;
+    uint64_t faults_write;
+    uint64_t faults_atomic;
+    uint64_t resumes_ok;
+    uint64_t resumes_failed;
+    uint64_t invalidations;
+    uint64_t entries_invalidated;
+    uint64_t table_walks;
+    uint64_t tlb_hits;
+    uint64_t tlb_misses;
+    uint64_t rnr_naks;
+    uint64_t req_retries;
+    uint64_t rnr_retry_exceeded;
+    uint64_t events_dropped;
+    uint64_t guest_errors;
+} OdpHcaStats;
+
+struct OdpHcaState {
+    PCIDevice parent_obj;
+
+    MemoryRegion regs;
+    MemoryRegion doorbells;
+
+    /* properties */
+    uint32_t max_qps;
+    uint32_t max_cqs;
+    uint32_t max_srqs;
+    uint32_t max_mrs;
+    uint32_t max_pds;
+    uint32_t max_eqs;
+    uint32_t max_qp_wr;
+    uint32_t max_cqe;
+    uint32_t max_eqe;
+    uint32_t max_sge;
+    uint32_t max_inline;
+    uint32_t iotlb_entries;
+    uint32_t num_uars;
+    uint32_t num_vectors;
+    MACAddr mac;
+
+    /* registers */
+    uint32_t ctrl;
+    uint32_t status;
+    uint64_t cmdq_base;
+    uint32_t cmdq_log_size;
+    uint32_t cmdq_pi;
+    uint32_t cmdq_ci;
+
+    /* objects, indexed by handle */
+    OdpHcaEq *eqs;
+    OdpHcaPd *pds;
+    OdpHcaCq *cqs;
+    OdpHcaSrq *srqs;
+    OdpHcaQp *qps;
+    OdpHcaMr *mrs;
+
+    OdpHcaTlbEntry *tlb;
+    uint32_t fault_seq;
+
+    QEMUBH *cmd_bh;
+    QEMUBH *qp_bh;
+    QTAILQ_HEAD(, OdpHcaQp) run_list;
+
+    OdpHcaStats stats;
+};
+
+/* Budgets that bound one bottom-half run. */
+#define ODP_HCA_CMD_BUDGET         64
+#define ODP_HCA_QP_BYTE_BUDGET     (256 * 1024)
+#define ODP_HCA_QP_WQE_BUDGET      32
+
+/* odp-hca-pci.c */
+void odp_hca_guest_error(OdpHcaState *s, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+void odp_hca_reset(OdpHcaState *s);
+
+/* Rings (odp-hca-cmd.c) */
+dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index);
+void odp_hca_ring_free(OdpHcaRing *r);
+
+/* odp-hca-cmd.c */
+void odp_hca_cmd_doorbell(OdpHcaState *s);
+void odp_hca_cmd_bh(void *opaque);
+void odp_hca_objects_destroy_all(OdpHcaState *s);
+
+/* odp-hca-eq.c */
+bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe);
+void odp_hca_eq_doorbell(OdpHcaState *s, uint32_t val);
+bool odp_hca_event(OdpHcaState *s, uint8_t type, uint8_t subtype,
+                   uint32_t obj);
+
+/* odp-hca-cq.c */
+bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe);
+void odp_hca_cq_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
+                         uint32_t val);
+
+/* odp-hca-translate.c */
+typedef enum OdpHcaXlate {
+    ODP_HCA_XLATE_OK,
+    ODP_HCA_XLATE_FAULT,    /* on-demand entry absent or read-only */
+    ODP_HCA_XLATE_ERROR,    /* protection or DMA error: *verr says */
+} OdpHcaXlate;
+
+OdpHcaMr *odp_hca_mr_lookup(OdpHcaState *s, uint32_t key, uint32_t pdn);
+uint8_t odp_hca_mr_check(OdpHcaMr *mr, uint64_t iova, uint64_t len,
+                         uint32_t access);
+OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
+                              bool write, dma_addr_t *pa, uint8_t *verr);
+uint32_t odp_hca_tlb_invalidate(OdpHcaState *s, uint32_t key, uint64_t iova,
+                                uint64_t len, bool all);
+int odp_hca_mr_dma(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova, void *buf,
+                   uint32_t len, bool write, uint64_t *fault_iova,
+                   uint8_t *verr);
+
+/* odp-hca-fault.c */
+void odp_hca_fault_raise(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f,
+                         uint8_t side, uint32_t key, uint64_t iova,
+                         uint64_t len, uint8_t access, uint16_t wqe_index);
+void odp_hca_fault_repost(OdpHcaState *s);
+uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token,
+                             uint32_t status);
+
+/* odp-hca-qp.c */
+OdpHcaQp *odp_hca_qp_get(OdpHcaState *s, uint32_t qpn);
+void odp_hca_qp_init(OdpHcaState *s, OdpHcaQp *qp);
+void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp);
+uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
+                          const struct odp_hca_cmd_modify_qp *m);
+void odp_hca_qp_query(OdpHcaQp *qp, struct odp_hca_cmd_modify_qp *m);
+void odp_hca_qp_schedule(OdpHcaState *s, OdpHcaQp *qp);
+void odp_hca_qp_error(OdpHcaState *s, OdpHcaQp *qp, uint8_t verr);
+void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp);
+void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
+                         uint32_t val);
+void odp_hca_qp_bh(void *opaque);
+
+/* odp-hca-requester.c */
+bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
+                           uint32_t *wqes);
+void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
+                                uint8_t status, uint8_t verr);
+
+/* odp-hca-responder.c: the answer a request gets, as on the wire */
+typedef enum OdpHcaAck {
+    ODP_HCA_ACK,            /* done */
+    ODP_HCA_RNR_NAK,        /* receiver not ready: retry later */
+    ODP_HCA_NAK_ACCESS,     /* remote access error */
+    ODP_HCA_NAK_INVALID,    /* invalid request */
+    ODP_HCA_NAK_OPERATION,  /* remote operational error */
+    ODP_HCA_DROPPED,        /* no answer: the requester times out */
+} OdpHcaAck;
+
+typedef struct OdpHcaRequest {
+    OdpHcaQp *src;
+    uint8_t opcode;         /* enum odp_hca_wqe_opcode */
+    bool first;
+    bool last;
+    bool solicited;
+    uint32_t imm;
+    uint32_t rkey;
+    uint64_t raddr;         /* this chunk's remote address */
+    uint64_t offset;        /* this chunk's offset in the message */
+    uint64_t msg_len;       /* whole message */
+    uint8_t *data;          /* payload in (SEND/WRITE) or out (READ) */
+    uint32_t len;
+    uint64_t compare_add;
+    uint64_t swap;
+    uint64_t atomic_orig;   /* out */
+    const struct odp_hca_wqe_ud *ud;
+} OdpHcaRequest;
+
+OdpHcaAck odp_hca_responder_rc(OdpHcaState *s, OdpHcaQp *qp,
+                               OdpHcaRequest *req, uint8_t *rnr_timer);
+void odp_hca_responder_ud(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRequest *req);
+
+#endif /* HW_ODP_HCA_H */
