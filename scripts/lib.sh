@@ -1,0 +1,83 @@
+# shellcheck shell=bash
+# Common helpers for the odp-hca build scripts. Source it, do not run it.
+
+die() { echo "error: $*" >&2; exit 1; }
+info() { echo "==> $*" >&2; }
+
+# Repository root (scripts/..).
+ODP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ODP_BUILD="${ODP_BUILD:-$ODP_ROOT/build}"
+# CI may start us without HOME: take it from the password database.
+if [ -z "${HOME:-}" ]; then
+    HOME="$(getent passwd "$(id -u)" | cut -d: -f6)"
+    export HOME
+fi
+ODP_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/odp-hca"
+
+# Run a command as root (sudo when we are not root and sudo exists).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root for: $*"
+    fi
+}
+
+# Print the URI of the Debian archive that serves the 'bookworm' suite,
+# taken from this machine's own APT configuration (deb822 *.sources first,
+# then one-line *.list / sources.list). No host name is hard-coded.
+debian_mirror() {
+    local f uri
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        uri="$(awk '
+            function flush() {
+                if (enabled && types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm( |$)/ && uris != "") {
+                    split(uris, u, " "); print u[1]; found = 1; exit
+                }
+                types = ""; suites = ""; uris = ""; enabled = 1
+            }
+            BEGIN { enabled = 1 }
+            /^[ \t]*#/ { next }
+            /^[ \t]*$/ { flush(); next }
+            {
+                key = tolower($1); sub(/:$/, "", key)
+                val = $0; sub(/^[^:]*:[ \t]*/, "", val)
+                if (key == "types") types = val
+                else if (key == "suites") suites = val
+                else if (key == "uris") uris = val
+                else if (key == "enabled" && tolower(val) == "no") enabled = 0
+            }
+            END { if (!found) flush() }
+        ' "$f")"
+        if [ -n "$uri" ]; then echo "${uri%/}"; return 0; fi
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -f "$f" ] || continue
+        uri="$(awk '
+            /^[ \t]*deb[ \t]/ {
+                i = 2
+                if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                if ($(i+1) == "bookworm") { print $i; exit }
+            }' "$f")"
+        if [ -n "$uri" ]; then echo "${uri%/}"; return 0; fi
+    done
+    return 1
+}
+
+# The Signed-By keyring of the bookworm entry, when it is given in deb822 form.
+debian_keyring() {
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$f" ] || continue
+        awk '
+            /^[ \t]*#/ { next }
+            /^[ \t]*$/ { if (s ~ /(^| )bookworm( |$)/ && k != "") { print k; exit } s = ""; k = ""; next }
+            tolower($1) == "suites:" { s = $0; sub(/^[^:]*:[ \t]*/, "", s) }
+            tolower($1) == "signed-by:" { k = $2 }
+            END { if (s ~ /(^| )bookworm( |$)/ && k != "") print k }
+        ' "$f" | head -n1
+    done | head -n1
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Prepare a Debian 12 host for building and testing odp-hca. Idempotent:
+# a second run changes nothing and only queries dpkg.
+#  - adds bookworm-backports (deb + deb-src, main), mirror taken from the
+#    machine's own APT configuration;
+#  - runs apt-get update only when that changed or the lists are missing;
+#  - installs the missing build/test packages.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ -r /etc/debian_version ] || die "this set-up expects Debian 12 (bookworm)"
+. /etc/os-release
+[ "${VERSION_CODENAME:-}" = bookworm ] || die "this set-up expects Debian 12 (bookworm), found '${VERSION_CODENAME:-unknown}'"
+
+BPO_LIST=/etc/apt/sources.list.d/odp-hca-bookworm-backports.sources
+
+mirror="$(debian_mirror)" || die "no APT entry serving 'bookworm' found in /etc/apt/sources.list{,.d/}"
+keyring="$(debian_keyring || true)"
+
+want="Types: deb deb-src
+URIs: $mirror
+Suites: bookworm-backports
+Components: main"
+[ -n "$keyring" ] && want="$want
+Signed-By: $keyring"
+
+changed=0
+if [ ! -f "$BPO_LIST" ] || [ "$(cat "$BPO_LIST")" != "$want" ]; then
+    info "writing $BPO_LIST (mirror $mirror)"
+    printf '%s\n' "$want" | as_root tee "$BPO_LIST" >/dev/null
+    changed=1
+fi
+
+lists_present() {
+    compgen -G '/var/lib/apt/lists/*_dists_bookworm-backports_main_source_Sources*' >/dev/null &&
+    compgen -G '/var/lib/apt/lists/*_dists_bookworm-backports_main_binary-amd64_Packages*' >/dev/null &&
+    compgen -G '/var/lib/apt/lists/*_dists_bookworm_main_binary-amd64_Packages*' >/dev/null
+}
+
+if [ "$changed" = 1 ] || ! lists_present; then
+    info "apt-get update"
+    as_root apt-get update -q || die "apt-get update failed"
+    lists_present || die "bookworm-backports indexes still missing after apt-get update"
+fi
+
+# Packages from bookworm (plain) and from bookworm-backports.
+PKGS=(
+    build-essential pkg-config git python3 python3-venv
+    ninja-build ccache bzip2 xz-utils cpio file patch
+    libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
+    libattr1-dev libcap-ng-dev
+    seabios busybox-static pciutils
+)
+BPO_PKGS=(meson python3-pycotap)
+MESON_MIN=1.5
+
+installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
+
+missing=()
+for p in "${PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+bpo_missing=()
+for p in "${BPO_PKGS[@]}"; do installed "$p" || bpo_missing+=("$p"); done
+if installed meson; then
+    v="$(dpkg-query -W -f='${Version}' meson)"
+    dpkg --compare-versions "$v" ge "$MESON_MIN" || bpo_missing+=(meson)
+fi
+
+if [ ${#missing[@]} -gt 0 ] || [ ${#bpo_missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    args=()
+    [ ${#missing[@]} -gt 0 ] && args+=("${missing[@]}")
+    for p in "${bpo_missing[@]}"; do args+=("$p/bookworm-backports"); done
+    info "installing: ${args[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${args[@]}" \
+        || die "apt-get install failed (${args[*]})"
+fi
+
+v="$(dpkg-query -W -f='${Version}' meson)"
+dpkg --compare-versions "$v" ge "$MESON_MIN" || die "meson $v < $MESON_MIN installed"
+info "host set-up OK (meson $v)"
