@@ -1,0 +1,105 @@
+# odp-hca: build, run and test entry points.
+#
+#   make setup        host packages + bookworm-backports (idempotent, needs root)
+#   make              fetch + configure QEMU 10.0 once, build qemu-system-x86_64,
+#                     the odp-hca qtest and the firmware (incremental)
+#   make run          boot a Debian 6.12 kernel + busybox initramfs with
+#                     -device $(RUN_DEVICE); the guest prints lspci and powers off
+#   make check-qtest  build and run the odp-hca qtest
+#   make check        everything above that is needed + every test suite
+#   make clean        remove build/ (downloads stay cached in
+#                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
+#
+# All output lands under build/.  The steps live in scripts/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+BUILD        := build
+QEMU_BUILD   := $(BUILD)/qemu-build
+QEMU         := $(QEMU_BUILD)/qemu-system-x86_64
+QTEST_BIN    := $(QEMU_BUILD)/tests/qtest/odp-hca-test
+# qemu-bundle/<prefix>/share/qemu: the built binary's data dir without -L
+# (prefix /usr/local, set in scripts/configure-qemu.sh).
+QEMU_DATADIR := $(QEMU_BUILD)/qemu-bundle/usr/local/share/qemu
+KERNEL       := $(BUILD)/kernel/vmlinuz
+INITRAMFS    := $(BUILD)/initramfs.cpio.gz
+RESULTS      := $(BUILD)/results
+
+NINJA        ?= ninja
+NINJA_FLAGS  ?=
+
+# make run
+RUN_DEVICE   ?= odp-hca
+RUN_MEM      ?= 512M
+RUN_APPEND   ?= console=ttyS0 panic=-1
+RUN_EXTRA    ?=
+# "auto": KVM when it really runs a guest here (probed once), else TCG.
+RUN_ACCEL    ?= auto
+
+# Test suites run by `make check`, each a check-<suite> target that leaves
+# $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
+CHECK_SUITES := qtest
+QTEST_TIMEOUT ?= 600
+
+.PHONY: all setup src configure firmware qemu build kernel initramfs run \
+        check check-qtest clean clean-kernel
+
+all: build
+
+setup:
+	@scripts/setup-host.sh
+
+src: setup
+	@scripts/fetch-qemu.sh
+
+configure: src
+	@scripts/configure-qemu.sh
+
+firmware: configure
+	@scripts/firmware.sh $(QEMU_DATADIR)
+
+qemu: configure firmware
+	$(NINJA) -C $(QEMU_BUILD) $(NINJA_FLAGS) qemu-system-x86_64
+
+build: configure firmware
+	$(NINJA) -C $(QEMU_BUILD) $(NINJA_FLAGS) qemu-system-x86_64 tests/qtest/odp-hca-test
+
+kernel: setup
+	@scripts/fetch-kernel.sh
+
+initramfs: $(INITRAMFS)
+$(INITRAMFS): scripts/mkinitramfs.sh scripts/lib.sh | setup
+	@scripts/mkinitramfs.sh $@
+
+run: qemu kernel initramfs
+	@accel='$(RUN_ACCEL)'; \
+	if [ "$$accel" = auto ]; then \
+	    accel="$$(scripts/accel.sh $(QEMU) $(KERNEL) $(INITRAMFS) $(BUILD)/accel)" || exit 1; \
+	else \
+	    accel="-accel $$accel"; \
+	fi; \
+	cmd=($(QEMU) -machine q35 -nodefaults -m $(RUN_MEM) -nographic -serial mon:stdio \
+	     $$accel -no-reboot -device $(RUN_DEVICE) \
+	     -kernel $(KERNEL) -initrd $(INITRAMFS) -append "$(RUN_APPEND)" $(RUN_EXTRA)); \
+	printf '+'; printf ' %q' "$${cmd[@]}"; echo; \
+	"$${cmd[@]}"
+
+check-qtest: build
+	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
+	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
+
+check:
+	@rm -f $(foreach s,$(CHECK_SUITES),$(RESULTS)/$(s).counts)
+	@for s in $(CHECK_SUITES); do \
+	    $(MAKE) --no-print-directory check-$$s || echo "check-$$s failed"; \
+	done
+	@echo "=== make check summary ==="
+	@scripts/summary.sh $(RESULTS) $(CHECK_SUITES)
+
+clean:
+	rm -rf $(BUILD)
+
+clean-kernel:
+	rm -rf $(BUILD)/kernel $(BUILD)/accel
