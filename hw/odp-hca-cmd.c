@@ -7,6 +7,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
 #include "odp-hca.h"
 #include "trace.h"

@@ -8,6 +8,9 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qemu/module.h"
+#include "qemu/bitops.h"
+#include "qemu/host-utils.h"
+#include "qemu/main-loop.h"
 #include "qapi/error.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pcie.h"
@@ -158,6 +161,11 @@ static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
         }
         break;
     case ODP_HCA_REG_CMDQ_PI:
+        if (((val - s->cmdq_ci) & 0xffff) > (1u << s->cmdq_log_size)) {
+            odp_hca_guest_error(s, "command producer %u overruns the ring "
+                                "(consumer %u)", (uint32_t)val, s->cmdq_ci);
+            break;
+        }
         s->cmdq_pi = val & 0xffff;
         odp_hca_cmd_doorbell(s);
         break;
@@ -267,8 +275,9 @@ static bool odp_hca_check_props(OdpHcaState *s, Error **errp)
                    "powers of two");
         return false;
     }
-    if (!is_power_of_2(s->iotlb_entries)) {
-        error_setg(errp, "odp-hca: iotlb-entries must be a power of two");
+    if (!is_power_of_2(s->iotlb_entries) || !is_power_of_2(s->num_uars)) {
+        error_setg(errp, "odp-hca: iotlb-entries and uars must be powers "
+                   "of two");
         return false;
     }
     return true;
