@@ -30,6 +30,13 @@ RESULTS      := $(BUILD)/results
 NINJA        ?= ninja
 NINJA_FLAGS  ?=
 
+# ccache: rewrite absolute paths under the clone to relative ones and leave
+# the working directory out of the hash, so every clone (CI checks out a new
+# one each time) shares the cache.  Debug info then names the first clone's
+# directory as compilation dir; source paths in it are relative anyway.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+
 # make run
 RUN_DEVICE   ?= odp-hca
 RUN_MEM      ?= 512M
