@@ -346,7 +346,13 @@ uint8_t odp_cmd_exec(OdpHca *h, struct odp_hca_cmd *cmd)
             break;
         }
     }
-    g_assert_cmpint(i, <, ODP_POLL_MAX);    /* command timed out */
+    if (i == ODP_POLL_MAX) {
+        odp_diag("command 0x%x at counter %u not completed (CMDQ_CI %u, "
+                 "STATUS 0x%x)", cmd->opcode, h->cmd_pi - 1,
+                 odp_reg_read(h, ODP_HCA_REG_CMDQ_CI),
+                 odp_reg_read(h, ODP_HCA_REG_STATUS));
+    }
+    g_assert_cmpint(i, <, ODP_POLL_MAX);
     odp_read(h, entry, cmd, sizeof(*cmd));
     g_assert_cmpuint(cmd->owner, ==, ODP_HCA_CMD_OWNER_SW);
     g_assert_cmpuint(odp_reg_read(h, ODP_HCA_REG_CMDQ_CI), ==,
@@ -1086,7 +1092,9 @@ void odp_cq_wait(OdpHca *h, OdpCq *cq, struct odp_hca_cqe *cqe)
             return;
         }
     }
-    g_assert_not_reached();     /* no completion */
+    odp_diag("no CQE on CQ %u (consumer %u) after %d polls", cq->cqn,
+             cq->ci, ODP_POLL_MAX);
+    g_assert_not_reached();
 }
 
 /*
@@ -1108,7 +1116,9 @@ int64_t odp_cq_wait_clock(OdpHca *h, OdpCq *cq, struct odp_hca_cqe *cqe,
         odp_clock_step(h, step_ns);
         elapsed += step_ns;
     }
-    g_assert_not_reached();     /* no completion in max_steps */
+    odp_diag("no CQE on CQ %u (consumer %u) after %" PRId64 " ns of "
+             "virtual time", cq->cqn, cq->ci, elapsed);
+    g_assert_not_reached();
     return elapsed;
 }
 
@@ -1119,7 +1129,7 @@ void odp_cq_assert_empty(OdpHca *h, OdpCq *cq, int rounds)
 
     for (i = 0; i < rounds; i++) {
         if (odp_cq_poll(h, cq, &e)) {
-            g_test_message("unexpected CQE: cq %u wr_id 0x%" PRIx64
+            odp_diag("unexpected CQE: cq %u wr_id 0x%" PRIx64
                            " status %u opcode 0x%x qpn %u",
                            cq->cqn, e.wr_id, e.status, e.opcode, e.qpn);
             g_assert_not_reached();
@@ -1155,7 +1165,9 @@ void odp_eq_wait(OdpHca *h, OdpEq *eq, struct odp_hca_eqe *eqe)
             return;
         }
     }
-    g_assert_not_reached();     /* no event */
+    odp_diag("no event on EQ %u (consumer %u) after %d polls", eq->eqn,
+             eq->ci, ODP_POLL_MAX);
+    g_assert_not_reached();
 }
 
 void odp_eq_wait_type(OdpHca *h, OdpEq *eq, uint8_t type,
@@ -1165,7 +1177,7 @@ void odp_eq_wait_type(OdpHca *h, OdpEq *eq, uint8_t type,
 
     odp_eq_wait(h, eq, &e);
     if (e.type != type) {
-        g_test_message("EQ %u: expected event type 0x%x, got 0x%x "
+        odp_diag("EQ %u: expected event type 0x%x, got 0x%x "
                        "(obj %u subtype %u)", eq->eqn, type, e.type, e.obj,
                        e.subtype);
     }
@@ -1182,7 +1194,7 @@ void odp_eq_assert_empty(OdpHca *h, OdpEq *eq, int rounds)
 
     for (i = 0; i < rounds; i++) {
         if (odp_eq_poll(h, eq, &e)) {
-            g_test_message("unexpected event on EQ %u: type 0x%x obj %u "
+            odp_diag("unexpected event on EQ %u: type 0x%x obj %u "
                            "subtype %u", eq->eqn, e.type, e.obj, e.subtype);
             g_assert_not_reached();
         }

@@ -32,6 +32,12 @@
 #define ODP_VEC_COMP            2       /* the default completion EQ */
 #define ODP_VEC_FREE            3       /* first vector tests may use */
 
+/*
+ * Diagnostics for a failing check, on stderr: tests run in subprocesses
+ * whose stdout is not shown.
+ */
+#define odp_diag(fmt, ...) g_printerr("odp-hca: " fmt "\n", ## __VA_ARGS__)
+
 /* A ring of entries in guest memory, described by a page list. */
 typedef struct OdpRing {
     uint64_t *pages;        /* guest address of each ring page, ring order */
