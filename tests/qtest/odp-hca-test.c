@@ -15,8 +15,10 @@
 #include "standard-headers/linux/pci_regs.h"
 #include "odp-hca-drv.h"
 
-#define ACC_ALL     (ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE | \
-                     ODP_HCA_ACCESS_REMOTE_READ | ODP_HCA_ACCESS_REMOTE_ATOMIC)
+#define ACC_ALL     (ODP_HCA_ACCESS_LOCAL_WRITE | \
+                     ODP_HCA_ACCESS_REMOTE_WRITE | \
+                     ODP_HCA_ACCESS_REMOTE_READ | \
+                     ODP_HCA_ACCESS_REMOTE_ATOMIC)
 #define ACC_LW      ODP_HCA_ACCESS_LOCAL_WRITE
 #define RNR_STEP    10000           /* 10 us: min_rnr_timer 1 */
 #define RNR_STEPS   2000
@@ -3001,7 +3003,8 @@ static void test_reset_flr(void)
     g_assert_true(qpci_config_readl(dev, pcie + PCI_EXP_DEVCAP) &
                   PCI_EXP_DEVCAP_FLR);
     ctl = qpci_config_readw(dev, pcie + PCI_EXP_DEVCTL);
-    qpci_config_writew(dev, pcie + PCI_EXP_DEVCTL, ctl | PCI_EXP_DEVCTL_BCR_FLR);
+    qpci_config_writew(dev, pcie + PCI_EXP_DEVCTL,
+                       ctl | PCI_EXP_DEVCTL_BCR_FLR);
     /* FLR clears the BARs and the command register: set them up again */
     g_assert_cmphex(qpci_config_readw(dev, PCI_COMMAND) &
                     (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), ==, 0);
@@ -4162,10 +4165,10 @@ static void test_garbage(void)
         odp_write64(h, junk_pl + i * 8, junk + (i % 16) * ODP_PAGE);
     }
 
-    for (i = 1; i <= 400; i++) {
+    for (i = 1; i <= 2000; i++) {
         garbage_cmd(h, r, junk_pl, junk);
         g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
-        if (i % 40 == 0) {
+        if (i % 100 == 0) {
             garbage_doorbells(h, r);
             g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_STATUS), ==,
                             ODP_HCA_STATUS_READY);
