@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Host set-up for building rdma-core and running verbs programs in the guest.
+# Idempotent: a second run changes nothing and only queries dpkg.
+#  - adds a deb-src-only entry for Debian trixie (the rdma-core 56.x source
+#    package), mirror taken from the machine's own APT configuration, and
+#    pins trixie low so that no binary package can ever come from it;
+#  - runs apt-get update only when that changed or the index is missing;
+#  - installs the missing build dependencies (from bookworm) and perftest.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SRC_LIST=/etc/apt/sources.list.d/odp-hca-trixie-src.sources
+PIN=/etc/apt/preferences.d/odp-hca-trixie
+
+mirror="$(debian_mirror)" || die "no APT entry serving 'bookworm' found in /etc/apt/sources.list{,.d/}"
+keyring="$(debian_keyring || true)"
+
+want="Types: deb-src
+URIs: $mirror
+Suites: trixie
+Components: main"
+[ -n "$keyring" ] && want="$want
+Signed-By: $keyring"
+
+# deb-src entries carry no binaries, but keep the pin anyway: should anyone
+# add a binary trixie entry later, nothing gets upgraded from it by accident.
+want_pin="Package: *
+Pin: release n=trixie
+Pin-Priority: 50"
+
+changed=0
+if [ ! -f "$SRC_LIST" ] || [ "$(cat "$SRC_LIST")" != "$want" ]; then
+    info "writing $SRC_LIST (mirror $mirror)"
+    printf '%s\n' "$want" | as_root tee "$SRC_LIST" >/dev/null
+    changed=1
+fi
+if [ ! -f "$PIN" ] || [ "$(cat "$PIN")" != "$want_pin" ]; then
+    info "writing $PIN"
+    printf '%s\n' "$want_pin" | as_root tee "$PIN" >/dev/null
+fi
+
+lists_present() {
+    compgen -G '/var/lib/apt/lists/*_dists_trixie_main_source_Sources*' >/dev/null
+}
+if [ "$changed" = 1 ] || ! lists_present; then
+    info "apt-get update (trixie deb-src)"
+    as_root apt-get update -q || die "apt-get update failed"
+    lists_present || die "trixie Sources index still missing after apt-get update"
+fi
+
+# rdma-core's build dependencies, as far as the libraries, the provider,
+# the examples and pyverbs need them (Debian 12 packages).  pandoc and
+# python3-docutils are optional: without them the man pages are skipped.
+# perftest: Debian's binaries, run in the guest against our libibverbs.
+PKGS=(
+    cmake ninja-build ccache pkg-config gcc
+    libnl-3-dev libnl-route-3-dev libudev-dev
+    python3-dev cython3
+    perftest
+)
+
+installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
+missing=()
+for p in "${PKGS[@]}"; do installed "$p" || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+    info "installing: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        || die "apt-get install failed (${missing[*]})"
+fi
+info "rdma-core host set-up OK"
