@@ -53,7 +53,7 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
     OdpHcaState *s = opaque;
     uint64_t val = 0;
 
-    if (size != 4) {
+    if (size != 4 || (addr & 3)) {
         odp_hca_guest_error(s, "register read of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return 0;
@@ -134,7 +134,7 @@ static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
     OdpHcaState *s = opaque;
     bool enabled = s->ctrl & ODP_HCA_CTRL_ENABLE;
 
-    if (size != 4) {
+    if (size != 4 || (addr & 3)) {
         odp_hca_guest_error(s, "register write of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return;
@@ -186,6 +186,13 @@ static const MemoryRegionOps odp_hca_reg_ops = {
     .valid = {
         .min_access_size = 1,
         .max_access_size = 8,
+        .unaligned = true,
+    },
+    /* See every access whole, so wrong sizes are refused, not split. */
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
     },
 };
 
@@ -202,7 +209,7 @@ static void odp_hca_db_write(void *opaque, hwaddr addr, uint64_t val,
     uint32_t uar = addr >> ODP_HCA_PAGE_SHIFT;
     hwaddr reg = addr & (ODP_HCA_PAGE_SIZE - 1);
 
-    if (size != 4) {
+    if (size != 4 || (addr & 3)) {
         odp_hca_guest_error(s, "doorbell write of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return;
@@ -234,6 +241,13 @@ static const MemoryRegionOps odp_hca_db_ops = {
     .valid = {
         .min_access_size = 1,
         .max_access_size = 8,
+        .unaligned = true,
+    },
+    /* See every access whole, so wrong sizes are refused, not split. */
+    .impl = {
+        .min_access_size = 1,
+        .max_access_size = 8,
+        .unaligned = true,
     },
 };
 
@@ -363,6 +377,13 @@ static void odp_hca_exit(PCIDevice *pdev)
     pcie_cap_exit(pdev);
 }
 
+static void odp_hca_config_write(PCIDevice *pdev, uint32_t addr,
+                                 uint32_t val, int len)
+{
+    pci_default_write_config(pdev, addr, val, len);
+    pcie_cap_flr_write_config(pdev, addr, val, len);
+}
+
 static void odp_hca_qdev_reset(DeviceState *dev)
 {
     odp_hca_reset(ODP_HCA(dev));
@@ -398,6 +419,7 @@ static void odp_hca_class_init(ObjectClass *klass, void *data)
 
     k->realize = odp_hca_realize;
     k->exit = odp_hca_exit;
+    k->config_write = odp_hca_config_write;
     k->vendor_id = ODP_HCA_PCI_VENDOR_ID;
     k->device_id = ODP_HCA_PCI_DEVICE_ID;
     k->revision = ODP_HCA_PCI_REVISION;

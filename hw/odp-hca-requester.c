@@ -320,12 +320,7 @@ static bool odp_hca_req_answer(OdpHcaState *s, OdpHcaQp *qp, OdpHcaAck ack,
         timer_mod(qp->timer, now + rnr_timer_10us[rnr_timer & 31] * 10000ll);
         return false;
     case ODP_HCA_DROPPED:
-        if (r->retry_left == 0) {
-            odp_hca_requester_complete(s, qp, ODP_HCA_WC_RETRY_EXC_ERR,
-                                       ODP_HCA_VERR_NONE);
-            return false;
-        }
-        r->retry_left--;
+        /* Silence is noticed only when the ACK timer runs out. */
         r->wait = ODP_HCA_REQ_ACK;
         /* Timeout 0 means wait forever, as the IB spec says. */
         if (qp->timeout) {
@@ -382,6 +377,7 @@ static void odp_hca_req_push(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
         OdpHcaRequest rq;
         uint8_t rnr_timer = 0;
         int64_t len = 0;
+        OdpHcaAck ack;
 
         if (r->length) {
             len = odp_hca_req_local_io(s, qp, r->done, buf,
@@ -392,9 +388,8 @@ static void odp_hca_req_push(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
             }
         }
         odp_hca_req_init_request(qp, &rq, buf, len);
-        if (!odp_hca_req_answer(s, qp,
-                                odp_hca_responder_rc(s, qp, &rq, &rnr_timer),
-                                rnr_timer)) {
+        ack = odp_hca_responder_rc(s, qp, &rq, &rnr_timer);
+        if (!odp_hca_req_answer(s, qp, ack, rnr_timer)) {
             return;
         }
         r->done += len;
@@ -419,6 +414,7 @@ static void odp_hca_req_read(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
         uint64_t iova = 0, fault_iova;
         uint32_t len = 0;
         uint8_t verr, rnr_timer = 0;
+        OdpHcaAck ack;
         int rc;
 
         if (r->length) {
@@ -431,9 +427,8 @@ static void odp_hca_req_read(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
             }
         }
         odp_hca_req_init_request(qp, &rq, buf, len);
-        if (!odp_hca_req_answer(s, qp,
-                                odp_hca_responder_rc(s, qp, &rq, &rnr_timer),
-                                rnr_timer)) {
+        ack = odp_hca_responder_rc(s, qp, &rq, &rnr_timer);
+        if (!odp_hca_req_answer(s, qp, ack, rnr_timer)) {
             return;
         }
         if (len) {
@@ -484,6 +479,7 @@ static void odp_hca_req_atomic(OdpHcaState *s, OdpHcaQp *qp)
     }
     if (!r->atomic_done) {
         OdpHcaRequest rq;
+        OdpHcaAck ack;
 
         switch (odp_hca_translate(s, mr, iova, true, &pa, &verr)) {
         case ODP_HCA_XLATE_FAULT:
@@ -496,9 +492,8 @@ static void odp_hca_req_atomic(OdpHcaState *s, OdpHcaQp *qp)
             break;
         }
         odp_hca_req_init_request(qp, &rq, NULL, 8);
-        if (!odp_hca_req_answer(s, qp,
-                                odp_hca_responder_rc(s, qp, &rq, &rnr_timer),
-                                rnr_timer)) {
+        ack = odp_hca_responder_rc(s, qp, &rq, &rnr_timer);
+        if (!odp_hca_req_answer(s, qp, ack, rnr_timer)) {
             return;
         }
         r->atomic_done = true;
