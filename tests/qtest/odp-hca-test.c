@@ -4182,6 +4182,566 @@ static void test_garbage(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* Lifetimes, wrap-around, self-loops                                   */
+
+/* A QP connected to itself: "possibly itself" in the specification. */
+static void test_rc_self(void)
+{
+    T *t = t_new(NULL);
+    struct odp_hca_cqe c, cs[2];
+    OdpCq *cq = odp_cq_new(t->h, 6, NULL, 0);
+    Buf *a = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    Buf *b = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    g_autofree uint8_t *data = buf_pattern(t, a, 60);
+    const struct odp_hca_cqe *sc, *rc;
+    OdpQpCfg cfg;
+    OdpQp *qp;
+
+    buf_fill(t, b, 0xee);
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, cq, cq);
+    qp = odp_qp_new(t->h, &cfg);
+    odp_qp_rc_connect(t->h, qp, qp->qpn, NULL);
+
+    post_recv1(t, qp, 0xb1, b->iova, 1000, b->key);
+    send1(t, qp, 0xa1, ODP_HCA_WQE_SEND, a->iova + 3, 900, a->key, 0, 0);
+    wait_cqes(t, cq, cs, 2);
+    sc = find_cqe(cs, 2, 0xa1);
+    rc = find_cqe(cs, 2, 0xb1);
+    check_cqe(sc, 0xa1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, qp->qpn);
+    check_cqe(rc, 0xb1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RECV, qp->qpn);
+    g_assert_cmpuint(rc->src_qp, ==, qp->qpn);
+    g_assert_cmpuint(rc->byte_len, ==, 900);
+    buf_check(t, b, 0, data + 3, 900, "SEND to itself");
+
+    send1(t, qp, 0xa2, ODP_HCA_WQE_RDMA_WRITE, a->iova, 5000, a->key,
+          b->iova + 2000, b->key);
+    wait_cqe(t, cq, &c, 0xa2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             qp->qpn);
+    buf_check(t, b, 2000, data, 5000, "WRITE to itself");
+    send1(t, qp, 0xa3, ODP_HCA_WQE_RDMA_READ, a->iova + 6000, 1500, a->key,
+          b->iova + 2000, b->key);
+    wait_cqe(t, cq, &c, 0xa3, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
+             qp->qpn);
+    buf_check(t, a, 6000, data, 1500, "READ from itself");
+    t_free(t);
+}
+
+/* Small rings wrap many times: counters, indexes and owner bits. */
+static void test_rc_ring_wrap(void)
+{
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    struct odp_hca_cqe c;
+    OdpCq *cqa = odp_cq_new(h, 2, NULL, 0);     /* 4 CQEs */
+    OdpCq *cqb = odp_cq_new(h, 2, NULL, 0);
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, 4 * ODP_PAGE, ACC_ALL);
+    g_autofree uint8_t *data = buf_pattern(t, src, 61);
+    OdpQpCfg cfg;
+    OdpQp *a, *b;
+    int round, i;
+
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, cqa, cqa);
+    cfg.sq_log = 2;
+    cfg.rq_log = 2;
+    a = odp_qp_new(h, &cfg);
+    cfg.scq = cfg.rcq = cqb;
+    b = odp_qp_new(h, &cfg);
+    odp_qp_rc_connect(h, a, b->qpn, NULL);
+    odp_qp_rc_connect(h, b, a->qpn, NULL);
+
+    for (round = 0; round < 12; round++) {
+        for (i = 0; i < 4; i++) {
+            uint32_t n = round * 4 + i;
+
+            post_recv1(t, b, 0xb000 + n, dst->iova + i * ODP_PAGE, 256,
+                       dst->key);
+        }
+        for (i = 0; i < 4; i++) {
+            uint32_t n = round * 4 + i;
+            OdpWr wr;
+
+            wr1(&wr, 0xa000 + n, ODP_HCA_WQE_SEND, src->iova + n * 16,
+                64 + i, src->key, 0, 0);
+            odp_post_send(h, a, &wr);
+        }
+        odp_ring_sq(h, a);
+        for (i = 0; i < 4; i++) {
+            uint32_t n = round * 4 + i;
+
+            wait_cqe(t, cqa, &c, 0xa000 + n, ODP_HCA_WC_SUCCESS,
+                     ODP_HCA_CQE_SEND, a->qpn);
+            g_assert_cmpuint(c.wqe_index, ==, i);
+            g_assert_cmpuint(c.owner & 1, ==, (round & 1) ^ 1);
+            wait_recv(t, cqb, &c, 0xb000 + n, ODP_HCA_CQE_RECV, b->qpn,
+                      a->qpn, 64 + i);
+            g_assert_cmpuint(c.wqe_index, ==, i);
+            buf_check(t, dst, i * ODP_PAGE, data + n * 16, 64 + i,
+                      "SEND through wrapped rings");
+        }
+    }
+    quiet(t, cqa);
+    quiet(t, cqb);
+
+    /* a fault and flushes after the wrap report ring indexes too */
+    {
+        Buf *odp = buf_odp(t, ODP_PAGE, ACC_LW);
+        uint32_t token;
+
+        send1(t, a, 0xa100, ODP_HCA_WQE_RDMA_WRITE, odp->iova, 16, odp->key,
+              dst->iova, dst->key);
+        send1(t, a, 0xa101, ODP_HCA_WQE_RDMA_WRITE, src->iova, 16, src->key,
+              dst->iova, dst->key);
+        token = wait_fault(t, a->qpn, odp->key, odp->iova, 16, ODP_PAGE,
+                           ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+        g_assert_cmpuint(odp_resume(t->h, token, ODP_HCA_RESUME_FAIL), ==,
+                         ODP_HCA_CMD_OK);
+        wait_cqe(t, cqa, &c, 0xa100, ODP_HCA_WC_LOC_PROT_ERR, -1, a->qpn);
+        g_assert_cmpuint(c.wqe_index, ==, 0);
+        wait_cqe(t, cqa, &c, 0xa101, ODP_HCA_WC_WR_FLUSH_ERR, -1, a->qpn);
+        g_assert_cmpuint(c.wqe_index, ==, 1);
+        post_recv1(t, b, 0xb100, dst->iova, 16, dst->key);
+        post_recv1(t, b, 0xb101, dst->iova, 16, dst->key);
+        g_assert_cmpuint(odp_qp_to_state(h, b, ODP_HCA_QPS_ERR), ==,
+                         ODP_HCA_CMD_OK);
+        wait_cqe(t, cqb, &c, 0xb100, ODP_HCA_WC_WR_FLUSH_ERR, -1, b->qpn);
+        g_assert_cmpuint(c.wqe_index, ==, 0);
+        wait_cqe(t, cqb, &c, 0xb101, ODP_HCA_WC_WR_FLUSH_ERR, -1, b->qpn);
+        g_assert_cmpuint(c.wqe_index, ==, 1);
+    }
+    t_free(t);
+}
+
+/* DESTROY_MR while a QP faults on it: refused, or the retry fails. */
+static void test_odp_destroy_mr_faulting(void)
+{
+    T *t = t_new(NULL);
+    struct odp_hca_cqe c;
+    Buf *src = buf_odp(t, ODP_PAGE, ACC_LW);
+    Buf *dst = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    Buf *pin = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    uint32_t token;
+    uint8_t st, rs;
+    Pair p, q;
+
+    /* requester side */
+    pair_new(t, &p);
+    send1(t, p.a, 0x1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
+          pin->iova, pin->key);
+    token = wait_fault(t, p.a->qpn, src->key, src->iova, 64, ODP_PAGE,
+                       ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+    st = odp_destroy(t->h, ODP_HCA_CMD_DESTROY_MR, src->key);
+    g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_BUSY);
+    buf_map(t, src, src->iova, ODP_PAGE, false);
+    rs = odp_resume(t->h, token, ODP_HCA_RESUME_OK);
+    if (st == ODP_HCA_CMD_OK) {
+        /* the MR is gone: the WQE must not succeed through it */
+        g_assert_true(rs == ODP_HCA_CMD_OK || rs == ODP_HCA_CMD_BAD_TOKEN);
+        wait_cqe(t, p.cqa, &c, 0x1, ODP_HCA_WC_LOC_PROT_ERR, -1, p.a->qpn);
+    } else {
+        g_assert_cmpuint(rs, ==, ODP_HCA_CMD_OK);
+        wait_cqe(t, p.cqa, &c, 0x1, ODP_HCA_WC_SUCCESS, -1, p.a->qpn);
+    }
+
+    /* responder side */
+    eq_drain(t);
+    pair_new(t, &q);
+    send1(t, q.a, 0x2, ODP_HCA_WQE_RDMA_WRITE, pin->iova, 64, pin->key,
+          dst->iova, dst->key);
+    token = wait_fault(t, q.b->qpn, dst->key, dst->iova, 64, ODP_PAGE,
+                       ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, -1);
+    st = odp_destroy(t->h, ODP_HCA_CMD_DESTROY_MR, dst->key);
+    g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_BUSY);
+    buf_map(t, dst, dst->iova, ODP_PAGE, true);
+    rs = odp_resume(t->h, token, ODP_HCA_RESUME_OK);
+    g_assert_true(rs == ODP_HCA_CMD_OK ||
+                  (st == ODP_HCA_CMD_OK && rs == ODP_HCA_CMD_BAD_TOKEN));
+    wait_cqe_clock(t, q.cqa, &c, 0x2, st == ODP_HCA_CMD_OK ?
+                   ODP_HCA_WC_REM_ACCESS_ERR : ODP_HCA_WC_SUCCESS, -1,
+                   q.a->qpn, RNR_STEP, RNR_STEPS);
+    eq_drain(t);
+    check_fresh_pair_works(t, 62);
+    t_free(t);
+}
+
+/* QPs destroyed or reset while their retry timers are armed. */
+static void test_err_destroy_peer(void)
+{
+    T *t = t_new(NULL);
+    struct odp_hca_cqe c;
+    OdpRcAttr aa, ab;
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Pair p, q, r;
+    int64_t el;
+
+    odp_rc_attr_init(&aa);
+    odp_rc_attr_init(&ab);
+    aa.timeout = 4;             /* 65.5 us */
+    aa.retry_cnt = 1;
+    ab.min_rnr_timer = 10;      /* 0.32 ms */
+
+    /* the responder disappears while the requester waits for RNR */
+    pair_new2(t, &p, &aa, &ab);
+    send1(t, p.a, 0x1, ODP_HCA_WQE_SEND, src->iova, 16, src->key, 0, 0);
+    quiet(t, p.cqa);
+    g_assert_cmpuint(odp_destroy(t->h, ODP_HCA_CMD_DESTROY_QP, p.b->qpn), ==,
+                     ODP_HCA_CMD_OK);
+    el = wait_cqe_clock(t, p.cqa, &c, 0x1, ODP_HCA_WC_RETRY_EXC_ERR, -1,
+                        p.a->qpn, 20000, 10000);
+    g_assert_cmpint(el, >=, odp_rnr_timer_ns(10));
+
+    /* the requester disappears, or is reset, with its timer armed */
+    pair_new2(t, &q, &aa, &ab);
+    pair_new2(t, &r, &aa, &ab);
+    send1(t, q.a, 0x2, ODP_HCA_WQE_SEND, src->iova, 16, src->key, 0, 0);
+    send1(t, r.a, 0x3, ODP_HCA_WQE_SEND, src->iova, 16, src->key, 0, 0);
+    quiet(t, q.cqa);
+    quiet(t, r.cqa);
+    g_assert_cmpuint(odp_destroy(t->h, ODP_HCA_CMD_DESTROY_QP, q.a->qpn), ==,
+                     ODP_HCA_CMD_OK);
+    g_assert_cmpuint(odp_qp_to_state(t->h, r.a, ODP_HCA_QPS_RESET), ==,
+                     ODP_HCA_CMD_OK);
+    odp_clock_step(t->h, 10 * odp_rnr_timer_ns(10));
+    odp_settle(t->h, 32);
+    quiet(t, r.cqa);
+    g_assert_cmpuint(qp_state(t, r.a), ==, ODP_HCA_QPS_RESET);
+    g_assert_cmpuint(qp_state(t, q.b), ==, ODP_HCA_QPS_RTS);
+
+    /* a new QP may take the destroyed number; the reset one works again */
+    check_fresh_pair_works(t, 63);
+    odp_qp_rc_connect(t->h, r.a, r.b->qpn, NULL);
+    post_recv1(t, r.b, 0xb4, src->iova + 2048, 64, src->key);
+    send1(t, r.a, 0x4, ODP_HCA_WQE_SEND, src->iova, 16, src->key, 0, 0);
+    odp_cq_wait(t->h, r.cqa, &c);
+    if (c.wr_id == 0x3) {
+        /* whether RESET completes outstanding WQEs is unspecified */
+        check_cqe(&c, 0x3, ODP_HCA_WC_WR_FLUSH_ERR, -1, r.a->qpn);
+        odp_cq_wait(t->h, r.cqa, &c);
+    }
+    check_cqe(&c, 0x4, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, r.a->qpn);
+    t_free(t);
+}
+
+/* CTRL.RESET / FLR while RNR and ACK timers are armed, then time moves. */
+static void test_reset_timers(void)
+{
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    OdpRcAttr aa, ab;
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    OdpQpCfg cfg;
+    OdpQp *lone;
+    Pair p;
+    int pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        odp_rc_attr_init(&aa);
+        odp_rc_attr_init(&ab);
+        aa.timeout = 6;
+        ab.min_rnr_timer = 12;
+        pair_new2(t, &p, &aa, &ab);
+        send1(t, p.a, 0x1, ODP_HCA_WQE_SEND, src->iova, 16, src->key, 0, 0);
+        odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, p.cqb, p.cqb);
+        lone = odp_qp_new(h, &cfg);
+        odp_qp_rc_connect(h, lone, h->caps.max_qps - 1, &aa);
+        send1(t, lone, 0x2, ODP_HCA_WQE_RDMA_WRITE, src->iova, 16, src->key,
+              src->iova + 64, src->key);
+        quiet(t, p.cqa);
+        quiet(t, p.cqb);
+
+        if (pass == 0) {
+            odp_reg_write(h, ODP_HCA_REG_CTRL, ODP_HCA_CTRL_RESET);
+        } else {
+            uint8_t pcie = qpci_find_capability(&h->dev, PCI_CAP_ID_EXP, 0);
+            uint16_t ctl = qpci_config_readw(&h->dev, pcie + PCI_EXP_DEVCTL);
+
+            qpci_config_writew(&h->dev, pcie + PCI_EXP_DEVCTL,
+                               ctl | PCI_EXP_DEVCTL_BCR_FLR);
+        }
+        odp_clock_step(h, 100 * 1000 * 1000ll);
+        odp_hca_pci_setup(h);
+        odp_hca_wait_reset(h);
+        odp_clock_step(h, 100 * 1000 * 1000ll);
+        odp_hca_bringup(h, 6);
+        t->pd = odp_pd_new(h);
+        src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+        odp_clock_step(h, 100 * 1000 * 1000ll);
+        check_fresh_pair_works(t, 64 + pass);
+    }
+    t_free(t);
+}
+
+/* The device's own BARs as DMA targets: nothing may break. */
+static void test_dma_to_self(void)
+{
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    struct odp_hca_cmd cmd;
+    struct odp_hca_cqe c;
+    uint64_t bars[2] = { h->bar0.addr, h->bar2.addr };
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    OdpRing r;
+    uint8_t st;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        OdpMr *mr;
+        Pair p;
+
+        /* QUERY_DEVICE writing the caps into the registers / doorbells */
+        memset(&cmd, 0, sizeof(cmd));
+        cmd.opcode = ODP_HCA_CMD_QUERY_DEVICE;
+        cmd.query_device.caps_addr = bars[i];
+        st = odp_cmd_exec(h, &cmd);
+        g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_DMA_ERROR);
+
+        /* a page list read from the BAR */
+        odp_ring_init(h, &r, 4, 5);
+        memset(&cmd, 0, sizeof(cmd));
+        cmd.opcode = ODP_HCA_CMD_CREATE_CQ;
+        odp_ring_desc(&r, &cmd.create_cq.ring);
+        cmd.create_cq.ring.page_list = bars[i];
+        cmd.create_cq.eqn = h->ceq->eqn;
+        st = odp_cmd_exec(h, &cmd);
+        g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_DMA_ERROR ||
+                      st == ODP_HCA_CMD_BAD_PARAM);
+
+        /* a CQ whose ring is the BAR page, used by a QP */
+        odp_write64(h, r.page_list, bars[i]);
+        odp_ring_desc(&r, &cmd.create_cq.ring);
+        st = odp_cmd_exec(h, &cmd);
+        g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_DMA_ERROR ||
+                      st == ODP_HCA_CMD_BAD_PARAM);
+        if (st == ODP_HCA_CMD_OK) {
+            OdpCq *bad = g_new0(OdpCq, 1);
+            OdpQpCfg cfg;
+            OdpQp *qp;
+
+            bad->cqn = cmd.create_cq.cqn;
+            bad->ring = r;
+            odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, bad, bad);
+            qp = odp_qp_new(h, &cfg);
+            odp_qp_rc_connect(h, qp, qp->qpn, NULL);
+            odp_db_write(h, 0, ODP_HCA_DB_CQ_ARM,
+                         odp_hca_db_value(bad->cqn, 0));
+            send1(t, qp, 0x1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 16,
+                  src->key, src->iova + 64, src->key);
+            odp_settle(h, ODP_QUIET_ROUNDS);
+        }
+
+        /* an MR whose page is the BAR: remote WRITE into it, READ from it */
+        mr = odp_mr_prepare(h, t->pd, 0x40000000, ODP_PAGE, 1, ACC_ALL, 0);
+        odp_mr_map_page(h, mr, 0x40000000, bars[i], true);
+        g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_OK);
+        pair_new(t, &p);
+        send1(t, p.a, 0x2, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
+              0x40000000 + ODP_HCA_REG_CTRL, mr->key);
+        odp_cq_wait(h, p.cqa, &c);
+        g_assert_cmphex(c.wr_id, ==, 0x2);
+        pair_new(t, &p);
+        send1(t, p.a, 0x3, ODP_HCA_WQE_RDMA_READ, src->iova, 64, src->key,
+              0x40000000, mr->key);
+        odp_cq_wait(h, p.cqa, &c);
+        g_assert_cmphex(c.wr_id, ==, 0x3);
+        pair_new(t, &p);
+        send1(t, p.a, 0x4, ODP_HCA_WQE_RDMA_WRITE, 0x40000000, 64, mr->key,
+              src->iova, src->key);
+        odp_cq_wait(h, p.cqa, &c);
+        g_assert_cmphex(c.wr_id, ==, 0x4);
+
+        /* the device is still itself */
+        g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_MAGIC), ==,
+                        ODP_HCA_MAGIC);
+        g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_STATUS), ==,
+                        ODP_HCA_STATUS_READY);
+        g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
+        eq_drain(t);
+        odp_eq_drain(h, h->ceq);
+        check_fresh_pair_works(t, 70 + i);
+    }
+
+    /* a command ring in the register BAR */
+    odp_reg_write(h, ODP_HCA_REG_CTRL, ODP_HCA_CTRL_RESET);
+    odp_hca_wait_reset(h);
+    odp_reg_write(h, ODP_HCA_REG_CMDQ_BASE_LO, (uint32_t)h->bar0.addr);
+    odp_reg_write(h, ODP_HCA_REG_CMDQ_BASE_HI, h->bar0.addr >> 32);
+    odp_reg_write(h, ODP_HCA_REG_CMDQ_LOG_SIZE, 5);
+    odp_reg_write(h, ODP_HCA_REG_CTRL, ODP_HCA_CTRL_ENABLE);
+    odp_reg_write(h, ODP_HCA_REG_CMDQ_PI, 1);
+    odp_settle(h, ODP_QUIET_ROUNDS);
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_MAGIC), ==, ODP_HCA_MAGIC);
+    odp_reg_write(h, ODP_HCA_REG_CTRL, ODP_HCA_CTRL_RESET);
+    odp_hca_wait_reset(h);
+    odp_hca_bringup(h, 6);
+    t->pd = odp_pd_new(h);
+    check_fresh_pair_works(t, 72);
+    t_free(t);
+}
+
+/* Huge and wrapping INVALIDATE ranges complete promptly. */
+static void test_invalidate_ranges(void)
+{
+    T *t = t_new(NULL);
+    OdpMr *imr = odp_mr_new_implicit(t->h, t->pd, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    uint32_t n;
+    uint8_t st;
+    Pair p;
+
+    pair_new(t, &p);
+    write_and_wait(t, &p, 1, src, 0, 16, dst, 0);
+    /* the whole 64-bit space of one key, through the implicit MR too */
+    g_assert_cmpuint(odp_invalidate(t->h, dst->key, 0, UINT64_MAX, 0, &n),
+                     ==, ODP_HCA_CMD_OK);
+    g_assert_cmpuint(n, ==, 1);
+    g_assert_cmpuint(odp_invalidate(t->h, imr->key, 0, 1ull << 48, 0, &n),
+                     ==, ODP_HCA_CMD_OK);
+    g_assert_cmpuint(n, ==, 0);
+    g_assert_cmpuint(odp_invalidate(t->h, imr->key, 0, UINT64_MAX, 0, &n),
+                     ==, ODP_HCA_CMD_OK);
+    /* a range that wraps: refused or clamped, but answered */
+    st = odp_invalidate(t->h, src->key, UINT64_MAX - 4095, 1ull << 40, 0,
+                        &n);
+    g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_BAD_PARAM);
+    g_assert_cmpuint(odp_nop(t->h), ==, ODP_HCA_CMD_OK);
+    write_and_wait(t, &p, 2, src, 0, 16, dst, 0);
+    t_free(t);
+}
+
+/* Ring pages outside guest RAM: the QPs fail, the device carries on. */
+static void test_bad_ring_pages(void)
+{
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    OdpQpCfg cfg_dummy;
+    struct odp_hca_cmd cmd;
+    struct odp_hca_cqe c;
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    OdpRing r;
+    uint8_t st;
+    int i;
+
+    /* an EQ whose page is not RAM, and an armed CQ on it */
+    odp_ring_init(h, &r, 4, 5);
+    odp_write64(h, r.page_list, ODP_BAD_ADDR);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = ODP_HCA_CMD_CREATE_EQ;
+    odp_ring_desc(&r, &cmd.create_eq.ring);
+    cmd.create_eq.vector = ODP_VEC_FREE;
+    st = odp_cmd_exec(h, &cmd);
+    g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_DMA_ERROR ||
+                  st == ODP_HCA_CMD_BAD_PARAM);
+    if (st == ODP_HCA_CMD_OK) {
+        OdpEq *eq = g_new0(OdpEq, 1);
+        Pair p;
+
+        eq->eqn = cmd.create_eq.eqn;
+        eq->ring = r;
+        p.cqa = odp_cq_new(h, 4, eq, 0);
+        p.cqb = odp_cq_new(h, 4, eq, 0);
+        odp_qp_cfg_init(&cfg_dummy, ODP_HCA_QPT_RC, t->pd, p.cqa, p.cqa);
+        p.a = odp_qp_new(h, &cfg_dummy);
+        cfg_dummy.scq = cfg_dummy.rcq = p.cqb;
+        p.b = odp_qp_new(h, &cfg_dummy);
+        odp_qp_rc_connect(h, p.a, p.b->qpn, NULL);
+        odp_qp_rc_connect(h, p.b, p.a->qpn, NULL);
+        for (i = 0; i < 3; i++) {
+            odp_cq_db(h, p.cqa, ODP_HCA_DB_CQ_ARM);
+            send1(t, p.a, 0x10 + i, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8,
+                  src->key, src->iova + 64, src->key);
+            wait_cqe(t, p.cqa, &c, 0x10 + i, ODP_HCA_WC_SUCCESS,
+                     ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+        }
+    }
+
+    /* a CQ whose page is not RAM, used by a QP pair */
+    odp_ring_init(h, &r, 4, 5);
+    odp_write64(h, r.page_list, ODP_BAD_ADDR);
+    memset(&cmd, 0, sizeof(cmd));
+    cmd.opcode = ODP_HCA_CMD_CREATE_CQ;
+    odp_ring_desc(&r, &cmd.create_cq.ring);
+    cmd.create_cq.eqn = h->ceq->eqn;
+    st = odp_cmd_exec(h, &cmd);
+    g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_DMA_ERROR ||
+                  st == ODP_HCA_CMD_BAD_PARAM);
+    if (st == ODP_HCA_CMD_OK) {
+        OdpCq *bad = g_new0(OdpCq, 1);
+        OdpQp *qp;
+
+        bad->cqn = cmd.create_cq.cqn;
+        bad->ring = r;
+        odp_qp_cfg_init(&cfg_dummy, ODP_HCA_QPT_RC, t->pd, bad, bad);
+        qp = odp_qp_new(h, &cfg_dummy);
+        odp_qp_rc_connect(h, qp, qp->qpn, NULL);
+        for (i = 0; i < 3; i++) {
+            send1(t, qp, 0x20 + i, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8,
+                  src->key, src->iova + 64, src->key);
+        }
+        odp_settle(h, ODP_QUIET_ROUNDS);
+    }
+
+    /* a QP whose send queue page is not RAM */
+    {
+        OdpCq *cq = odp_cq_new(h, 4, NULL, 0);
+        OdpQp *qp;
+
+        odp_qp_cfg_init(&cfg_dummy, ODP_HCA_QPT_RC, t->pd, cq, cq);
+        qp = odp_qp_new(h, &cfg_dummy);
+        odp_qp_rc_connect(h, qp, qp->qpn, NULL);
+        /* the page list was read at creation: changing it does nothing */
+        odp_write64(h, qp->sq.page_list, ODP_BAD_ADDR);
+        send1(t, qp, 0x30, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+              src->iova + 64, src->key);
+        wait_cqe(t, cq, &c, 0x30, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+                 qp->qpn);
+    }
+    {
+        OdpCq *cq = odp_cq_new(h, 4, NULL, 0);
+        OdpRing rq;
+
+        odp_ring_init(h, &r, 4, 8);
+        odp_ring_init(h, &rq, 4, 7);
+        odp_write64(h, r.page_list, ODP_BAD_ADDR);
+        memset(&cmd, 0, sizeof(cmd));
+        cmd.opcode = ODP_HCA_CMD_CREATE_QP;
+        odp_ring_desc(&r, &cmd.create_qp.sq);
+        odp_ring_desc(&rq, &cmd.create_qp.rq);
+        cmd.create_qp.pdn = t->pd;
+        cmd.create_qp.send_cqn = cq->cqn;
+        cmd.create_qp.recv_cqn = cq->cqn;
+        cmd.create_qp.srqn = ODP_HCA_NO_SRQ;
+        cmd.create_qp.type = ODP_HCA_QPT_RC;
+        cmd.create_qp.max_send_sge = 4;
+        cmd.create_qp.max_recv_sge = 4;
+        st = odp_cmd_exec(h, &cmd);
+        g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_DMA_ERROR ||
+                      st == ODP_HCA_CMD_BAD_PARAM);
+        if (st == ODP_HCA_CMD_OK) {
+            OdpQp qp = {
+                .qpn = cmd.create_qp.qpn, .sq = r, .rq = rq,
+                .type = ODP_HCA_QPT_RC,
+            };
+
+            /* the WQE cannot be fetched: no success, no crash */
+            odp_qp_rc_connect(h, &qp, qp.qpn, NULL);
+            qp.sq_pi = 3;
+            odp_ring_sq(h, &qp);
+            odp_settle(h, ODP_QUIET_ROUNDS);
+            while (odp_cq_poll(h, cq, &c)) {
+                g_assert_cmpuint(c.status, !=, ODP_HCA_WC_SUCCESS);
+            }
+        }
+    }
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_STATUS), ==,
+                    ODP_HCA_STATUS_READY);
+    g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
+    eq_drain(t);
+    check_fresh_pair_works(t, 73);
+    t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
 
 /*
  * Each test runs in a subprocess of its own: a failed assertion aborts
@@ -4241,6 +4801,8 @@ int main(int argc, char **argv)
     add_test("/odp-hca/rc/inline", test_rc_inline);
     add_test("/odp-hca/rc/large", test_rc_large);
     add_test("/odp-hca/rc/sqd", test_rc_sqd);
+    add_test("/odp-hca/rc/self", test_rc_self);
+    add_test("/odp-hca/rc/ring-wrap", test_rc_ring_wrap);
     add_test("/odp-hca/ud/send", test_ud_send);
     add_test("/odp-hca/ud/errors", test_ud_errors);
     add_test("/odp-hca/srq/recv", test_srq);
@@ -4252,6 +4814,7 @@ int main(int argc, char **argv)
     add_test("/odp-hca/err/retry", test_err_retry);
     add_test("/odp-hca/err/length", test_err_length);
     add_test("/odp-hca/err/flush", test_err_flush);
+    add_test("/odp-hca/err/destroy-peer", test_err_destroy_peer);
 
     add_test("/odp-hca/odp/requester/write", test_odp_req_write);
     add_test("/odp-hca/odp/requester/read", test_odp_req_read);
@@ -4270,15 +4833,18 @@ int main(int argc, char **argv)
     add_test("/odp-hca/odp/responder/ud", test_odp_resp_ud);
     add_test("/odp-hca/odp/implicit", test_odp_implicit);
     add_test("/odp-hca/odp/isolation", test_odp_isolation);
+    add_test("/odp-hca/odp/destroy-mr", test_odp_destroy_mr_faulting);
 
     add_test("/odp-hca/invalidate/pinned", test_inval_pinned);
     add_test("/odp-hca/invalidate/odp", test_inval_odp);
     add_test("/odp-hca/invalidate/all-destroy", test_inval_all_destroy);
     add_test("/odp-hca/invalidate/iotlb-size", test_inval_iotlb_size);
+    add_test("/odp-hca/invalidate/ranges", test_invalidate_ranges);
 
     add_test("/odp-hca/reset/flr", test_reset_flr);
     add_test("/odp-hca/reset/ctrl", test_reset_ctrl);
     add_test("/odp-hca/reset/fatal", test_reset_fatal);
+    add_test("/odp-hca/reset/timers", test_reset_timers);
 
     add_test("/odp-hca/hostile/opcode", test_bad_opcode);
     add_test("/odp-hca/hostile/handles", test_bad_handles);
@@ -4296,6 +4862,8 @@ int main(int argc, char **argv)
     add_test("/odp-hca/hostile/eq-full", test_eq_full);
     add_test("/odp-hca/hostile/registers", test_bad_registers);
     add_test("/odp-hca/hostile/cmdq-owner", test_cmdq_owner);
+    add_test("/odp-hca/hostile/dma-to-self", test_dma_to_self);
+    add_test("/odp-hca/hostile/ring-pages", test_bad_ring_pages);
     add_test("/odp-hca/hostile/garbage", test_garbage);
 
     return g_test_run();
