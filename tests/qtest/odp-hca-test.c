@@ -726,6 +726,20 @@ static void test_interrupts(void)
     g_assert_cmpuint(e.obj, ==, p.cqb->cqn);
     odp_settle(h, 8);
     g_assert_true(odp_msix_pending(h, vec));
+
+    /* solicited arming also fires for an error completion */
+    odp_cq_db(h, p.cqa, ODP_HCA_DB_CQ_ARM_SOL);
+    send1(t, p.a, 7, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
+          dst->iova, dst->key);
+    wait_cqe(t, p.cqa, &c, 7, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    odp_eq_assert_empty(h, eq1, ODP_QUIET_ROUNDS);
+    send1(t, p.a, 8, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key ^ 0x40,
+          dst->iova, dst->key);
+    wait_cqe(t, p.cqa, &c, 8, ODP_HCA_WC_LOC_PROT_ERR, -1, p.a->qpn);
+    odp_eq_wait_type(h, eq1, ODP_HCA_EV_COMPLETION, &e);
+    g_assert_cmpuint(e.obj, ==, p.cqa->cqn);
+    odp_eq_assert_empty(h, eq1, ODP_QUIET_ROUNDS);
     t_free(t);
 }
 
@@ -3939,6 +3953,43 @@ static void test_eq_full(void)
         wait_cqe(t, p[i].cqa, &c, 0x400 + i, ODP_HCA_WC_SUCCESS,
                  ODP_HCA_CQE_RDMA_WRITE, p[i].a->qpn);
         buf_check(t, dst, i * 64, data[i], 64, "WRITE after a pending fault");
+    }
+
+    /* completion events that find their EQ full are dropped, not kept */
+    {
+        OdpEq *eqc = odp_eq_new(h, 2, ODP_VEC_FREE);
+        OdpCq *cq = odp_cq_new(h, 4, eqc, 0);
+        struct odp_hca_eqe ce;
+        OdpQpCfg cfg;
+        OdpQp *qp;
+
+        eqc->auto_ci = false;
+        odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, cq, cq);
+        qp = odp_qp_new(h, &cfg);
+        odp_qp_rc_connect(h, qp, qp->qpn, NULL);
+        for (i = 0; i < 6; i++) {
+            odp_cq_db(h, cq, ODP_HCA_DB_CQ_ARM);
+            send1(t, qp, 0x500 + i, ODP_HCA_WQE_RDMA_WRITE, dst->iova, 8,
+                  dst->key, dst->iova + 1024, dst->key);
+            wait_cqe(t, cq, &c, 0x500 + i, ODP_HCA_WC_SUCCESS,
+                     ODP_HCA_CQE_RDMA_WRITE, qp->qpn);
+            odp_settle(h, 8);
+        }
+        for (i = 0; i < 4; i++) {
+            odp_eq_wait_type(h, eqc, ODP_HCA_EV_COMPLETION, &ce);
+            g_assert_cmpuint(ce.obj, ==, cq->cqn);
+        }
+        odp_eq_assert_empty(h, eqc, ODP_QUIET_ROUNDS);
+        odp_eq_db(h, eqc->eqn, eqc->ci, true);
+        odp_eq_assert_empty(h, eqc, ODP_QUIET_ROUNDS);
+        /* with room again, the next event arrives */
+        odp_cq_db(h, cq, ODP_HCA_DB_CQ_ARM);
+        send1(t, qp, 0x506, ODP_HCA_WQE_RDMA_WRITE, dst->iova, 8, dst->key,
+              dst->iova + 1024, dst->key);
+        wait_cqe(t, cq, &c, 0x506, ODP_HCA_WC_SUCCESS,
+                 ODP_HCA_CQE_RDMA_WRITE, qp->qpn);
+        odp_eq_wait_type(h, eqc, ODP_HCA_EV_COMPLETION, &ce);
+        g_assert_cmpuint(ce.obj, ==, cq->cqn);
     }
     t_free(t);
 }
