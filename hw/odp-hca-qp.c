@@ -83,6 +83,15 @@ void odp_hca_qp_schedule(OdpHcaState *s, OdpHcaQp *qp)
     qemu_bh_schedule(s->qp_bh);
 }
 
+/* Completions name ring slots, not the free-running counters. */
+uint16_t odp_hca_recv_slot(OdpHcaState *s, OdpHcaQp *qp, uint16_t counter,
+                           bool from_srq)
+{
+    const OdpHcaRing *r = from_srq ? &s->srqs[qp->srqn].ring : &qp->rq;
+
+    return counter & (r->entries - 1);
+}
+
 static void odp_hca_qp_set_state(OdpHcaQp *qp, uint8_t state)
 {
     trace_odp_hca_qp_state(qp->qpn, qp->state, state);
@@ -98,7 +107,9 @@ void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp)
             .opcode = ODP_HCA_CQE_RECV,
             .status = ODP_HCA_WC_WR_FLUSH_ERR,
             .qpn = cpu_to_le32(qp->qpn),
-            .wqe_index = cpu_to_le16(qp->resp.recv_index),
+            .wqe_index = cpu_to_le16(odp_hca_recv_slot(s, qp,
+                                                        qp->resp.recv_index,
+                                                        qp->resp.recv_from_srq)),
         };
 
         qp->resp.recv_active = false;
@@ -113,7 +124,7 @@ void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp)
             .opcode = ODP_HCA_CQE_RECV,
             .status = ODP_HCA_WC_WR_FLUSH_ERR,
             .qpn = cpu_to_le32(qp->qpn),
-            .wqe_index = cpu_to_le16(qp->rq_ci),
+            .wqe_index = cpu_to_le16(qp->rq_ci & (qp->rq.entries - 1)),
         };
 
         if (pci_dma_read(PCI_DEVICE(s), odp_hca_ring_addr(&qp->rq, qp->rq_ci),

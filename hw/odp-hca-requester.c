@@ -64,7 +64,7 @@ void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
             .opcode = odp_hca_cqe_opcode(r->ctrl.opcode),
             .status = status,
             .vendor_err = verr,
-            .wqe_index = cpu_to_le16(r->index),
+            .wqe_index = cpu_to_le16(r->index & (qp->sq.entries - 1)),
         };
 
         cq_ok = odp_hca_cq_post(s, qp->send_cqn, &cqe);
@@ -249,7 +249,7 @@ static void odp_hca_req_fault(OdpHcaState *s, OdpHcaQp *qp,
     r->wait = ODP_HCA_REQ_FAULT;
     odp_hca_fault_raise(s, qp, &r->fault, ODP_HCA_FAULT_REQUESTER, sge->lkey,
                         iova, sge->addr + sge->length - iova, access,
-                        r->index);
+                        r->index & (qp->sq.entries - 1));
 }
 
 /*
@@ -543,7 +543,7 @@ static void odp_hca_req_flush(OdpHcaState *s, OdpHcaQp *qp, uint32_t *wqes)
         struct odp_hca_cqe cqe = {
             .qpn = cpu_to_le32(qp->qpn),
             .status = ODP_HCA_WC_WR_FLUSH_ERR,
-            .wqe_index = cpu_to_le16(qp->sq_ci),
+            .wqe_index = cpu_to_le16(qp->sq_ci & (qp->sq.entries - 1)),
         };
 
         if (qp->req.active) {

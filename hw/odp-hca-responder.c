@@ -37,7 +37,8 @@ static void odp_hca_resp_complete(OdpHcaState *s, OdpHcaQp *qp,
         .status = status,
         .flags = status ? 0 : flags,
         .vendor_err = verr,
-        .wqe_index = cpu_to_le16(rs->recv_index),
+        .wqe_index = cpu_to_le16(odp_hca_recv_slot(s, qp, rs->recv_index,
+                                                    rs->recv_from_srq)),
     };
 
     rs->recv_active = false;

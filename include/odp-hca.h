@@ -318,6 +318,8 @@ uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token,
                              uint32_t status);
 
 /* odp-hca-qp.c */
+uint16_t odp_hca_recv_slot(OdpHcaState *s, OdpHcaQp *qp, uint16_t counter,
+                           bool from_srq);
 OdpHcaQp *odp_hca_qp_get(OdpHcaState *s, uint32_t qpn);
 void odp_hca_qp_init(OdpHcaState *s, OdpHcaQp *qp);
 void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp);
