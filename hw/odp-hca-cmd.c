@@ -12,80 +12,6 @@
 #include "odp-hca.h"
 #include "trace.h"
 
-dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index)
-{
-    uint64_t off = (uint64_t)(index & (r->entries - 1)) * r->stride;
-
-    return r->pages[off >> ODP_HCA_PAGE_SHIFT] +
-           (off & (ODP_HCA_PAGE_SIZE - 1));
-}
-
-void odp_hca_ring_free(OdpHcaRing *r)
-{
-    g_free(r->pages);
-    memset(r, 0, sizeof(*r));
-}
-
-/*
- * Check a ring description and copy its page list in, so that later
- * accesses only index a table the device owns.
- */
-static uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
-                                 const struct odp_hca_ring_desc *d,
-                                 uint32_t max_entries, uint32_t min_stride,
-                                 uint32_t max_stride, const char *what)
-{
-    uint32_t entries, stride, npages;
-    uint64_t bytes;
-    g_autofree uint64_t *raw = NULL;
-
-    npages = le16_to_cpu(d->npages);
-    if (d->log_entries > ODP_HCA_MAX_LOG_RING || d->log_stride > 12) {
-        odp_hca_guest_error(s, "%s: log_entries %u / log_stride %u too big",
-                            what, d->log_entries, d->log_stride);
-        return ODP_HCA_CMD_BAD_PARAM;
-    }
-    entries = 1u << d->log_entries;
-    stride = 1u << d->log_stride;
-    if (entries > max_entries || stride < min_stride || stride > max_stride) {
-        odp_hca_guest_error(s, "%s: %u entries of %u bytes out of range",
-                            what, entries, stride);
-        return ODP_HCA_CMD_BAD_PARAM;
-    }
-    bytes = (uint64_t)entries * stride;
-    if (npages == 0 ||
-        (uint64_t)npages * ODP_HCA_PAGE_SIZE < bytes ||
-        npages > DIV_ROUND_UP(bytes, ODP_HCA_PAGE_SIZE)) {
-        odp_hca_guest_error(s, "%s: %u pages for %" PRIu64 " bytes",
-                            what, npages, bytes);
-        return ODP_HCA_CMD_BAD_PARAM;
-    }
-
-    raw = g_new(uint64_t, npages);
-    if (pci_dma_read(PCI_DEVICE(s), le64_to_cpu(d->page_list), raw,
-                     npages * sizeof(uint64_t)) != MEMTX_OK) {
-        odp_hca_guest_error(s, "%s: page list at 0x%" PRIx64 " unreadable",
-                            what, (uint64_t)le64_to_cpu(d->page_list));
-        return ODP_HCA_CMD_DMA_ERROR;
-    }
-    r->pages = g_new(dma_addr_t, npages);
-    for (uint32_t i = 0; i < npages; i++) {
-        uint64_t pa = le64_to_cpu(raw[i]);
-
-        if (pa & (ODP_HCA_PAGE_SIZE - 1)) {
-            odp_hca_guest_error(s, "%s: page %u address 0x%" PRIx64
-                                " not aligned", what, i, pa);
-            odp_hca_ring_free(r);
-            return ODP_HCA_CMD_BAD_PARAM;
-        }
-        r->pages[i] = pa;
-    }
-    r->npages = npages;
-    r->entries = entries;
-    r->stride = stride;
-    return ODP_HCA_CMD_OK;
-}
-
 /* Find a free slot at or after @first in a table of @n objects. */
 #define FIND_FREE(tbl, n, first) ({                   \
     int64_t found_ = -1;                              \
@@ -654,7 +580,6 @@ void odp_hca_cmd_bh(void *opaque)
     for (int n = 0; n < ODP_HCA_CMD_BUDGET; n++) {
         struct odp_hca_cmd cmd;
         dma_addr_t addr;
-        uint8_t owner = ODP_HCA_CMD_OWNER_SW;
 
         if (!(s->status & ODP_HCA_STATUS_READY) ||
             s->cmdq_ci == s->cmdq_pi) {
@@ -687,14 +612,9 @@ void odp_hca_cmd_bh(void *opaque)
         }
 
         /* Outputs and status first, the owner byte last. */
-        cmd.owner = ODP_HCA_CMD_OWNER_HW;
-        if (pci_dma_write(pdev, addr, &cmd, sizeof(cmd)) != MEMTX_OK) {
-            odp_hca_cmd_fatal(s, addr);
-            goto out;
-        }
-        smp_wmb();
-        if (pci_dma_write(pdev, addr + offsetof(struct odp_hca_cmd, owner),
-                          &owner, 1) != MEMTX_OK) {
+        if (!odp_hca_ring_publish(s, addr, &cmd, sizeof(cmd),
+                                  offsetof(struct odp_hca_cmd, owner),
+                                  ODP_HCA_CMD_OWNER_SW)) {
             odp_hca_cmd_fatal(s, addr);
             goto out;
         }

@@ -12,7 +12,6 @@
 
 bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
     OdpHcaCq *cq = &s->cqs[cqn];
     dma_addr_t addr;
     uint8_t owner;
@@ -30,13 +29,8 @@ bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe)
 
     owner = ((cq->pi / cq->ring.entries) & 1) ^ 1;
     addr = odp_hca_ring_addr(&cq->ring, cq->pi);
-    cqe->owner = owner ^ 1;
-    if (pci_dma_write(pdev, addr, cqe, sizeof(*cqe)) != MEMTX_OK) {
-        goto bad;
-    }
-    smp_wmb();
-    if (pci_dma_write(pdev, addr + offsetof(struct odp_hca_cqe, owner),
-                      &owner, 1) != MEMTX_OK) {
+    if (!odp_hca_ring_publish(s, addr, cqe, sizeof(*cqe),
+                              offsetof(struct odp_hca_cqe, owner), owner)) {
         goto bad;
     }
     cq->pi = (cq->pi + 1) & 0xffff;

@@ -35,13 +35,8 @@ bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe)
 
     owner = ((eq->pi / eq->ring.entries) & 1) ^ 1;
     addr = odp_hca_ring_addr(&eq->ring, eq->pi);
-    eqe->owner = owner ^ 1;
-    if (pci_dma_write(pdev, addr, eqe, sizeof(*eqe)) != MEMTX_OK) {
-        goto broken;
-    }
-    smp_wmb();
-    if (pci_dma_write(pdev, addr + offsetof(struct odp_hca_eqe, owner),
-                      &owner, 1) != MEMTX_OK) {
+    if (!odp_hca_ring_publish(s, addr, eqe, sizeof(*eqe),
+                              offsetof(struct odp_hca_eqe, owner), owner)) {
         goto broken;
     }
     eq->pi = (eq->pi + 1) & 0xffff;

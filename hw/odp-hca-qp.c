@@ -102,14 +102,14 @@ static void odp_hca_qp_set_state(OdpHcaQp *qp, uint8_t state)
 void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp)
 {
     if (qp->resp.recv_active) {
+        OdpHcaResp *rs = &qp->resp;
         struct odp_hca_cqe cqe = {
-            .wr_id = qp->resp.recv.wr_id,
+            .wr_id = rs->recv.wr_id,
             .opcode = ODP_HCA_CQE_RECV,
             .status = ODP_HCA_WC_WR_FLUSH_ERR,
             .qpn = cpu_to_le32(qp->qpn),
-            .wqe_index = cpu_to_le16(odp_hca_recv_slot(s, qp,
-                                                        qp->resp.recv_index,
-                                                        qp->resp.recv_from_srq)),
+            .wqe_index = cpu_to_le16(odp_hca_recv_slot(s, qp, rs->recv_index,
+                                                       rs->recv_from_srq)),
         };
 
         qp->resp.recv_active = false;

@@ -136,7 +136,8 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
     }
 
     if (c->flags & ODP_HCA_WQE_F_INLINE) {
-        if (c->opcode != ODP_HCA_WQE_SEND && c->opcode != ODP_HCA_WQE_SEND_IMM &&
+        if (c->opcode != ODP_HCA_WQE_SEND &&
+            c->opcode != ODP_HCA_WQE_SEND_IMM &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE_IMM) {
             odp_hca_guest_error(s, "QP %u WQE %u: inline %u", qp->qpn,

@@ -3,12 +3,12 @@
  * odp-hca device model: state shared by the files of hw/.
  *
  * One file a concern: odp-hca-pci.c (PCI, registers, reset),
- * odp-hca-cmd.c (command queue, object life cycle), odp-hca-eq.c (events
- * and interrupts), odp-hca-cq.c (completions), odp-hca-translate.c (table
- * walks, IOTLB, invalidation), odp-hca-fault.c (fault events, RESUME),
- * odp-hca-qp.c (QP state machine, doorbells, scheduling),
- * odp-hca-requester.c (executing send WQEs) and odp-hca-responder.c
- * (incoming requests, RNR NAKs).
+ * odp-hca-ring.c (rings in guest memory), odp-hca-cmd.c (command queue,
+ * object life cycle), odp-hca-eq.c (events and interrupts), odp-hca-cq.c
+ * (completions), odp-hca-translate.c (table walks, IOTLB, invalidation),
+ * odp-hca-fault.c (fault events, RESUME), odp-hca-qp.c (QP state machine,
+ * doorbells, scheduling), odp-hca-requester.c (executing send WQEs) and
+ * odp-hca-responder.c (incoming requests, RNR NAKs).
  */
 #ifndef HW_ODP_HCA_H
 #define HW_ODP_HCA_H
@@ -271,9 +271,15 @@ void odp_hca_guest_error(OdpHcaState *s, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 void odp_hca_reset(OdpHcaState *s);
 
-/* Rings (odp-hca-cmd.c) */
+/* odp-hca-ring.c */
+uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
+                          const struct odp_hca_ring_desc *d,
+                          uint32_t max_entries, uint32_t min_stride,
+                          uint32_t max_stride, const char *what);
 dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index);
 void odp_hca_ring_free(OdpHcaRing *r);
+bool odp_hca_ring_publish(OdpHcaState *s, dma_addr_t addr, void *entry,
+                          size_t len, size_t owner_off, uint8_t owner);
 
 /* odp-hca-cmd.c */
 void odp_hca_cmd_doorbell(OdpHcaState *s);
