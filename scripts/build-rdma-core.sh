@@ -30,11 +30,13 @@ SNIPPETS=("$ODP_ROOT"/configure-snippets/rdma-core/*.patch)
 
 [ -f "$PROVIDER/CMakeLists.txt" ] || die "no provider in ${PROVIDER#"$ODP_ROOT"/}"
 
+# What the unpacked tree depends on besides the tarball (bump the layout
+# number when this script changes how it unpacks).
 current_inputs() {
+    echo "layout 1"
     for p in "${SNIPPETS[@]}"; do
         [ -f "$p" ] && sha256sum "$p" | sed "s|$ODP_ROOT/||"
     done
-    sha256sum "${BASH_SOURCE[0]}" | sed "s|$ODP_ROOT/||"
 }
 
 fetch_and_unpack() {
@@ -52,7 +54,7 @@ fetch_and_unpack() {
         /^ / && insha { if ($3 ~ /\.orig\.tar\.(xz|gz|bz2)$/) orig = $1 " " $3; next }
         { insha = 0 }
         END { flush() }')" || true
-    [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run scripts/setup-rdma-core.sh (make rdma-core)"
+    [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run scripts/setup-guest.sh (make setup-guest)"
     best=""
     while read -r ver dir sha file; do
         case "${ver#*:}" in "$SERIES".*) ;; *) continue ;; esac
@@ -157,8 +159,16 @@ if [ ! -f "$CFG_STAMP" ] || [ "$(cat "$CFG_STAMP")" != "$want_cfg" ] || [ ! -f "
 fi
 
 # --- build -------------------------------------------------------------------
+# The full ninja output goes to build/rdma-core-build.log.
 start=$SECONDS
-ninja -C "$BLD" ${NINJA_FLAGS:-} || die "rdma-core build failed"
+blog="$ODP_BUILD/rdma-core-build.log"
+# shellcheck disable=SC2086
+if ! ninja -C "$BLD" ${NINJA_FLAGS:-} > "$blog" 2>&1; then
+    grep -E -B3 -A12 'error|FAILED' "$blog" | tail -n 60 >&2
+    die "rdma-core build failed; full log: build/rdma-core-build.log"
+fi
+grep -E -A6 'warning:' "$blog" | grep -E -A6 'providers/odp_hca' | head -n 40 >&2 || true
 compgen -G "$BLD/lib/libodp_hca-rdmav*.so" >/dev/null || die "the build produced no libodp_hca provider"
 [ -f "$BLD/etc/libibverbs.d/odp_hca.driver" ] || die "no etc/libibverbs.d/odp_hca.driver in the build"
-info "rdma-core built in ${BLD#"$ODP_ROOT"/} ($((SECONDS - start)) s)"
+n="$(grep -c '^\[' "$blog" || true)"
+info "rdma-core in ${BLD#"$ODP_ROOT"/}: $n build steps in $((SECONDS - start)) s (log: build/rdma-core-build.log)"

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Host set-up for building rdma-core and running verbs programs in the guest.
+# Host set-up for the guest side: building rdma-core, running verbs programs
+# in the guest, and the guest harness itself (make vm).
 # Idempotent: a second run changes nothing and only queries dpkg.
 #  - adds a deb-src-only entry for Debian trixie (the rdma-core 56.x source
 #    package), mirror taken from the machine's own APT configuration, and
 #    pins trixie low so that no binary package can ever come from it;
 #  - runs apt-get update only when that changed or the index is missing;
-#  - installs the missing build dependencies (from bookworm) and perftest.
+#  - installs the missing packages (all from bookworm): rdma-core's build
+#    dependencies, perftest, kmod (depmod for the guest kernel's modules;
+#    modprobe/insmod inside the guest, which runs the host's user space),
+#    iproute2 and socat (to talk to the monitor sockets).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -56,7 +60,7 @@ PKGS=(
     cmake ninja-build ccache pkg-config gcc
     libnl-3-dev libnl-route-3-dev libudev-dev
     python3-dev cython3
-    perftest
+    perftest kmod iproute2 socat busybox-static xz-utils cpio
 )
 
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
@@ -67,4 +71,4 @@ if [ ${#missing[@]} -gt 0 ]; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
         || die "apt-get install failed (${missing[*]})"
 fi
-info "rdma-core host set-up OK"
+info "guest host set-up OK"

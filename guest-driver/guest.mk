@@ -1,0 +1,59 @@
+# The guest side: rdma-core with the odp_hca provider, the guest harness
+# (make vm) and the guest test suite (make check-guest).  Included by the
+# top-level Makefile, whose variables (BUILD, QEMU, RESULTS, ...) it uses.
+#
+#   make setup-guest     host packages for all of this (idempotent, root)
+#   make rdma-core       fetch Debian trixie's rdma-core 56.x, build it in
+#                        place with the provider (build/rdma-core)
+#   make kmod            build/kmod/odp_hca.ko (scripts/build-kmod.sh)
+#   make vm              boot the guest with -device odp-hca: a shell on the
+#                        serial console (Ctrl-A x quits, Ctrl-A c monitor)
+#   make vm GUEST_CMD='ibv_devinfo -v'
+#                        run the command in the guest, exit with its status
+#   make check-guest     the guest test suite (TAP, counted by make check)
+#
+# While the guest runs, its monitors listen on $(VM_DIR)/qmp.sock (QMP)
+# and $(VM_DIR)/hmp.sock (HMP).  scripts/vm.sh documents the knobs
+# (VM_ACCEL, VM_MEM, VM_SMP, VM_DEVICE, VM_EXTRA, VM_APPEND, VM_TIMEOUT).
+
+VM_DIR        ?= $(BUILD)/vm
+VM_INITRAMFS  := $(VM_DIR)/initramfs.cpio.gz
+RDMA_CORE     := $(BUILD)/rdma-core
+GUEST_TIMEOUT ?= 1500
+GUEST_CMD     ?=
+export GUEST_CMD VM_DIR
+
+# The kernel driver is built when its sources are there.
+GUEST_KMOD    ?= $(if $(wildcard guest-driver/kernel/Kbuild),kmod)
+
+.PHONY: setup-guest rdma-core kmod vm-initramfs vm vm-deps check-guest
+
+setup-guest: setup
+	@scripts/setup-guest.sh
+
+rdma-core: setup-guest
+	@scripts/build-rdma-core.sh
+
+kmod: setup
+	@scripts/build-kmod.sh
+
+vm-initramfs: $(VM_INITRAMFS)
+$(VM_INITRAMFS): scripts/mkinitramfs-vm.sh scripts/lib.sh $(BUILD)/kernel/STAMP | setup-guest
+	@scripts/mkinitramfs-vm.sh $@ $(BUILD)/kernel
+
+# The kernel is fetched once per build tree (scripts/fetch-kernel.sh).
+$(BUILD)/kernel/STAMP: | setup
+	@scripts/fetch-kernel.sh
+
+vm-deps: qemu kernel vm-initramfs rdma-core $(GUEST_KMOD)
+
+vm: vm-deps
+	@if [ -n "$$GUEST_CMD" ]; then \
+	    QEMU=$(QEMU) scripts/vm.sh -c "$$GUEST_CMD"; \
+	else \
+	    QEMU=$(QEMU) scripts/vm.sh; \
+	fi
+
+check-guest: vm-deps
+	@QEMU=$(QEMU) scripts/run-tap.sh guest $(RESULTS) $(GUEST_TIMEOUT) -- \
+	    scripts/vm.sh -c guest-driver/tests/check-guest.sh

@@ -1,0 +1,127 @@
+#!/bin/bash
+# odp-hca guest harness, stage 2: runs as PID 1 in the guest, on the host's
+# root file system (read-only 9p), after the initramfs switched to it.
+#
+#  - tmpfs where writes are needed (/tmp, /run, /var/tmp, /dev/shm, /root
+#    as an overlay so that anything under it stays visible);
+#  - the writable 9p share "out" (the host's build/vm/out) at the same path;
+#  - kernel modules from the unpacked guest kernel package: a modprobe
+#    wrapper (kernel.modprobe and first on PATH) that points kmod at it,
+#    and a bind mount over /lib/modules when the host has that directory;
+#  - ib_core, ib_uverbs, and build/kmod/odp_hca.ko when it exists; every
+#    network interface up (RoCE GIDs come from the port's net_device);
+#  - the environment of scripts/guest-env.sh (rdma-core from build/);
+#  - then runs <out>/cmd (make vm GUEST_CMD=...) or an interactive shell,
+#    writes the exit status to <out>/status and to the console
+#    (ODP-VM-EXIT=<n>) and powers off.
+# Kernel command line: odp.root=<repo> odp.out=<dir> odp.kdir=<kernel dir>
+# [odp.cols=N odp.rows=N] [odp.nokmod].
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM="${TERM:-vt100}" LANG=C.UTF-8
+
+mount -t proc proc /proc
+ODP_ROOT= ODP_OUT= ODP_KDIR= cols= rows= nokmod=
+for a in $(cat /proc/cmdline 2>/dev/null); do
+    case "$a" in
+        odp.root=*) ODP_ROOT="${a#*=}" ;;
+        odp.out=*) ODP_OUT="${a#*=}" ;;
+        odp.kdir=*) ODP_KDIR="${a#*=}" ;;
+        odp.cols=*) cols="${a#*=}" ;;
+        odp.rows=*) rows="${a#*=}" ;;
+        odp.nokmod) nokmod=1 ;;
+    esac
+done
+
+poweroff_now() {
+    sync
+    echo 1 > /proc/sys/kernel/sysrq 2>/dev/null
+    echo o > /proc/sysrq-trigger 2>/dev/null
+    sleep 5
+    /bin/busybox poweroff -f
+}
+finish() {
+    local rc="$1"
+    [ -n "$ODP_OUT" ] && [ -d "$ODP_OUT" ] && echo "$rc" > "$ODP_OUT/status" 2>/dev/null
+    echo "ODP-VM-EXIT=$rc"
+    poweroff_now
+}
+warn() { echo "odp-vm: $*" >&2; }
+
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm 2>/dev/null
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+for d in /tmp /var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "$d" || warn "no tmpfs on $d"; done
+mount -t tmpfs -o mode=0755 tmpfs /run || warn "no tmpfs on /run"
+mkdir -p /run/odp/bin /run/lock
+
+[ -n "$ODP_ROOT" ] && [ -d "$ODP_ROOT" ] || { warn "odp.root= missing or not a directory"; finish 125; }
+[ -n "$ODP_KDIR" ] || ODP_KDIR="$ODP_ROOT/build/kernel"
+KVER="$(uname -r)"
+
+# Writable results directory shared with the host.
+if [ -n "$ODP_OUT" ]; then
+    mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out "$ODP_OUT" \
+        || warn "cannot mount the 'out' share on $ODP_OUT"
+fi
+
+# Kernel modules: the unpacked package, for kmod and for request_module().
+cat > /run/odp/bin/modprobe <<EOF
+#!/bin/sh
+exec /sbin/modprobe -d '$ODP_KDIR' "\$@"
+EOF
+chmod 0755 /run/odp/bin/modprobe
+echo /run/odp/bin/modprobe > /proc/sys/kernel/modprobe
+export PATH="/run/odp/bin:$PATH"
+if [ -d /lib/modules ]; then
+    mount --bind "$ODP_KDIR/lib/modules" /lib/modules 2>/dev/null || true
+fi
+[ -x /sbin/modprobe ] || warn "no /sbin/modprobe on the host (package kmod): modules cannot be loaded"
+
+# /root: an overlay keeps what the host has there (the repository may live
+# under it) and takes writes in memory.
+if modprobe overlay 2>/dev/null; then
+    mkdir -p /run/odp/root-upper /run/odp/root-work
+    mount -t overlay overlay \
+        -o lowerdir=/root,upperdir=/run/odp/root-upper,workdir=/run/odp/root-work /root \
+        || warn "no overlay on /root (read-only)"
+fi
+
+modprobe configfs 2>/dev/null && mount -t configfs configfs /sys/kernel/config 2>/dev/null
+hostname odp-vm 2>/dev/null
+ip link set lo up 2>/dev/null || /bin/busybox ip link set lo up
+
+# The RDMA stack and the project's driver.
+for m in ib_core ib_uverbs; do
+    modprobe "$m" || warn "modprobe $m failed"
+done
+KO="$ODP_ROOT/build/kmod/odp_hca.ko"
+if [ -z "$nokmod" ] && [ -f "$KO" ]; then
+    for m in $(modinfo -F depends "$KO" 2>/dev/null | tr ',' ' '); do
+        modprobe "$m" || warn "modprobe $m (needed by odp_hca) failed"
+    done
+    insmod "$KO" || warn "insmod $KO failed"
+    udevadm settle 2>/dev/null || sleep 0.2
+fi
+for n in /sys/class/net/*; do
+    [ -e "$n" ] && ip link set "${n##*/}" up 2>/dev/null
+done
+
+# shellcheck source=guest-env.sh
+. "$ODP_ROOT/scripts/guest-env.sh"
+cd "$ODP_ROOT" || cd /
+
+if [ -n "$ODP_OUT" ] && [ -f "$ODP_OUT/cmd" ]; then
+    bash "$ODP_OUT/cmd" < /dev/null
+    finish $?
+fi
+
+# Interactive: a login-like shell with job control on the serial console.
+[ -n "$cols" ] && [ -n "$rows" ] && stty -F /dev/ttyS0 cols "$cols" rows "$rows" 2>/dev/null
+echo "odp-hca guest ($KVER): the host's file system, read-only; /tmp, /run, /root take writes."
+echo "Leave with 'exit' (or Ctrl-A x)."
+setsid -c bash -i < /dev/ttyS0 > /dev/ttyS0 2>&1
+finish $?

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Boot the guest harness: Debian's 6.12 kernel, the initramfs of
+# scripts/mkinitramfs-vm.sh, the host's root file system read-only over
+# virtio-9p, -device odp-hca, 2 vCPUs, 2 GiB in two NUMA nodes.
+#
+#   vm.sh                 interactive shell on the serial console (Ctrl-A x
+#                         quits QEMU, Ctrl-A c switches to the monitor)
+#   vm.sh -c 'command'    run the command in the guest (bash, in the
+#                         repository, environment of scripts/guest-env.sh)
+#                         and exit with its status
+#
+# While the guest runs: QMP on $VM_DIR/qmp.sock, HMP on $VM_DIR/hmp.sock
+# (paths relative to the repository), e.g.
+#   socat - UNIX-CONNECT:build/vm/hmp.sock
+# Environment: QEMU (binary), VM_DIR (build/vm), VM_ACCEL ("auto": KVM when
+# it really works here, else TCG; or e.g. "tcg"), VM_MEM (2G, split over
+# the two nodes), VM_SMP (2), VM_DEVICE (odp-hca[,props]), VM_EXTRA (more
+# QEMU options), VM_APPEND (more kernel options), VM_TIMEOUT (seconds, -c
+# only; 0 = none), VM_NOKMOD (1: do not insmod build/kmod/odp_hca.ko),
+# VM_QUIET (1: do not print the command line).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+cmd_str=""
+have_cmd=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        -c) [ $# -ge 2 ] || die "-c needs a command"; cmd_str="$2"; have_cmd=1; shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) die "unknown argument '$1' (see vm.sh --help)" ;;
+    esac
+done
+
+cd "$ODP_ROOT"
+QEMU="${QEMU:-build/qemu-build/qemu-system-x86_64}"
+VM_DIR="${VM_DIR:-build/vm}"
+KDIR="$ODP_BUILD/kernel"
+INITRD="$VM_DIR/initramfs.cpio.gz"
+VM_ACCEL="${VM_ACCEL:-auto}"
+VM_MEM="${VM_MEM:-2G}"
+VM_SMP="${VM_SMP:-2}"
+VM_DEVICE="${VM_DEVICE:-odp-hca}"
+VM_TIMEOUT="${VM_TIMEOUT:-0}"
+
+[ -x "$QEMU" ] || die "no $QEMU; run 'make qemu'"
+[ -f "$KDIR/VERSION" ] && [ -e "$KDIR/vmlinuz" ] || die "no guest kernel; run 'make kernel'"
+[ -f "$INITRD" ] || die "no $INITRD; run 'make vm-initramfs'"
+case "$ODP_ROOT" in *[[:space:]]*) die "the repository path must not contain white space" ;; esac
+kver="$(cat "$KDIR/VERSION")"
+
+# Module dependency files for kmod in the guest (the package has none).
+mdir="$KDIR/lib/modules/$kver"
+if [ ! -f "$mdir/modules.dep.bin" ] || [ "$KDIR/STAMP" -nt "$mdir/modules.dep.bin" ]; then
+    command -v depmod >/dev/null || [ -x /sbin/depmod ] || die "depmod missing; run 'make setup-guest' (package kmod)"
+    info "depmod for $kver"
+    PATH="$PATH:/sbin:/usr/sbin" depmod -b "$KDIR" "$kver" || die "depmod failed"
+fi
+
+# Memory: two NUMA nodes of half the size each, one vCPU each (with 2).
+mem_mb="$(numfmt --from=iec "${VM_MEM}" 2>/dev/null)" || die "bad VM_MEM '$VM_MEM'"
+mem_mb=$((mem_mb / 1024 / 1024))
+half=$((mem_mb / 2))
+[ "$VM_SMP" -ge 2 ] || die "VM_SMP must be at least 2 (one vCPU per NUMA node)"
+cpu_range() { if [ "$1" -eq "$2" ]; then echo "$1"; else echo "$1-$2"; fi; }
+n0=$((VM_SMP / 2))
+cpus0="$(cpu_range 0 $((n0 - 1)))"
+cpus1="$(cpu_range "$n0" $((VM_SMP - 1)))"
+
+if [ "$VM_ACCEL" = auto ]; then
+    accel="$(scripts/accel.sh "$QEMU" "$KDIR/vmlinuz" "$INITRD" "$ODP_BUILD/accel")" || exit 1
+else
+    accel="-accel $VM_ACCEL"
+fi
+read -ra accel_args <<< "$accel"
+cpu=max
+
+OUT="$VM_DIR/out"
+mkdir -p "$OUT"
+rm -f "$OUT/status" "$OUT/cmd"
+rm -f "$VM_DIR/qmp.sock" "$VM_DIR/hmp.sock"
+
+append="console=ttyS0 panic=-1 odp.init=$ODP_ROOT/scripts/vm-init.sh odp.root=$ODP_ROOT"
+append="$append odp.out=$ODP_ROOT/$OUT odp.kdir=$KDIR"
+[ "${VM_NOKMOD:-0}" = 1 ] && append="$append odp.nokmod"
+if [ "$have_cmd" = 1 ]; then
+    append="$append loglevel=3"
+    printf '%s\n' "$cmd_str" > "$OUT/cmd"
+else
+    append="$append loglevel=4"
+    if [ -t 0 ] && command -v tput >/dev/null; then
+        append="$append odp.cols=$(tput cols 2>/dev/null || echo 80) odp.rows=$(tput lines 2>/dev/null || echo 24)"
+    fi
+fi
+[ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
+
+qemu_cmd=("$QEMU" -machine q35 -nodefaults -no-reboot
+    "${accel_args[@]}" -cpu "$cpu" -smp "$VM_SMP" -m "$VM_MEM"
+    -object "memory-backend-ram,id=mem0,size=${half}M"
+    -object "memory-backend-ram,id=mem1,size=$((mem_mb - half))M"
+    -numa "node,nodeid=0,cpus=$cpus0,memdev=mem0"
+    -numa "node,nodeid=1,cpus=$cpus1,memdev=mem1"
+    -kernel "$KDIR/vmlinuz" -initrd "$INITRD" -append "$append"
+    -fsdev local,id=root,path=/,readonly=on,security_model=none
+    -device virtio-9p-pci,fsdev=root,mount_tag=root
+    -fsdev "local,id=out,path=$OUT,security_model=none"
+    -device virtio-9p-pci,fsdev=out,mount_tag=out
+    -device "$VM_DEVICE"
+    -qmp "unix:$VM_DIR/qmp.sock,server=on,wait=off"
+    -monitor "unix:$VM_DIR/hmp.sock,server=on,wait=off"
+    -display none)
+if [ "$have_cmd" = 1 ]; then
+    qemu_cmd+=(-serial stdio)
+else
+    qemu_cmd+=(-serial mon:stdio)
+fi
+read -ra extra <<< "${VM_EXTRA:-}"
+qemu_cmd+=("${extra[@]}")
+
+if [ "${VM_QUIET:-0}" != 1 ]; then
+    printf '+' >&2; printf ' %q' "${qemu_cmd[@]}" >&2; echo >&2
+fi
+
+log="$VM_DIR/console.log"
+set +e
+if [ "$have_cmd" = 0 ]; then
+    # Interactive: the terminal is QEMU's; the status is the shell's.
+    "${qemu_cmd[@]}"
+    qrc=$?
+    : > "$log"
+elif [ "$VM_TIMEOUT" -gt 0 ]; then
+    timeout -k 10 "$VM_TIMEOUT" "${qemu_cmd[@]}" < /dev/null | tee "$log"
+    qrc=${PIPESTATUS[0]}
+else
+    "${qemu_cmd[@]}" < /dev/null | tee "$log"
+    qrc=${PIPESTATUS[0]}
+fi
+set -e
+if [ -f "$OUT/status" ]; then
+    rc="$(cat "$OUT/status")"
+elif rc="$(grep -a -o 'ODP-VM-EXIT=[0-9]*' "$log" | tail -n1)" && [ -n "$rc" ]; then
+    rc="${rc#ODP-VM-EXIT=}"
+else
+    case "$qrc" in
+        124|137) echo "odp-vm: timed out after ${VM_TIMEOUT}s" >&2; rc=124 ;;
+        *) echo "odp-vm: the guest stopped without reporting a status (QEMU exit $qrc; console in $log)" >&2; rc=125 ;;
+    esac
+fi
+[[ "$rc" =~ ^[0-9]+$ ]] || rc=125
+exit "$rc"
