@@ -110,3 +110,6 @@ clean:
 
 clean-kernel:
 	rm -rf $(BUILD)/kernel $(BUILD)/accel
+
+# The guest side: rdma-core, the guest harness (make vm), check-guest.
+include guest-driver/guest.mk
