@@ -12,6 +12,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 QEMU_SERIES="${QEMU_SERIES:-10.0}"
+QEMU_SUITE="${QEMU_SUITE:-bookworm-backports}"
 SRC="$ODP_BUILD/qemu-src"
 STAMP="$ODP_BUILD/qemu-src.stamp"
 
@@ -50,15 +51,22 @@ stanzas="$(apt-cache showsrc qemu 2>/dev/null | awk '
 ')" || true
 [ -n "$stanzas" ] || die "no 'qemu' source package in the APT indexes; run 'make setup' (needs bookworm-backports deb-src)"
 
+# Only versions the $QEMU_SUITE Sources index lists: other deb-src entries
+# on the machine (trixie, say) may carry other 10.0.x versions.
+suite_versions="$(apt-cache madison qemu 2>/dev/null | awk -F'|' -v s=" $QEMU_SUITE/main Sources" '
+    index($3, s) { v = $2; gsub(/[ \t]/, "", v); print v }')"
+[ -n "$suite_versions" ] || die "no qemu source in $QEMU_SUITE; run 'make setup' (needs $QEMU_SUITE deb-src)"
+
 best=""
 while read -r ver dir sha file; do
+    grep -qxF "$ver" <<< "$suite_versions" || continue
     upstream="${ver#*:}"; upstream="${upstream%%+*}"; upstream="${upstream%%-*}"
     case "$upstream" in "$QEMU_SERIES".*) ;; *) continue ;; esac
     if [ -z "$best" ] || dpkg --compare-versions "$ver" gt "${best%% *}"; then
         best="$ver $dir $sha $file"
     fi
 done <<< "$stanzas"
-[ -n "$best" ] || die "no qemu $QEMU_SERIES.x source in the APT indexes (found: $(echo "$stanzas" | awk '{print $1}' | xargs)); run 'make setup'"
+[ -n "$best" ] || die "no qemu $QEMU_SERIES.x source in $QEMU_SUITE (found: $(echo "$suite_versions" | xargs)); run 'make setup'"
 read -r ver dir sha file <<< "$best"
 
 mirror="$(debian_mirror)" || die "cannot find the Debian mirror in the APT configuration"
