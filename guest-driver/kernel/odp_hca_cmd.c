@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * odp_hca: the command queue, and the rings and page lists commands name.
+ *
+ * Commands are serialised by cmd_lock: one is in flight at a time.  The
+ * entry asks for an interrupt on vector 0 (ODP_HCA_CMD_F_INTR); the
+ * waiter also polls the owner byte every few milliseconds, so a lost or
+ * not yet requested interrupt only costs latency.
+ *
+ * cmd_lock is taken inside the MMU notifier (INVALIDATE), which may run
+ * in reclaim: nothing here allocates memory while holding it.
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/delay.h>
+#include <rdma/iter.h>
+
+#include "odp_hca.h"
+
+static const char *const odp_hca_cmd_names[ODP_HCA_CMD_MAX] = {
+	[ODP_HCA_CMD_NOP] = "NOP",
+	[ODP_HCA_CMD_QUERY_DEVICE] = "QUERY_DEVICE",
+	[ODP_HCA_CMD_CREATE_EQ] = "CREATE_EQ",
+	[ODP_HCA_CMD_DESTROY_EQ] = "DESTROY_EQ",
+	[ODP_HCA_CMD_CREATE_PD] = "CREATE_PD",
+	[ODP_HCA_CMD_DESTROY_PD] = "DESTROY_PD",
+	[ODP_HCA_CMD_CREATE_CQ] = "CREATE_CQ",
+	[ODP_HCA_CMD_DESTROY_CQ] = "DESTROY_CQ",
+	[ODP_HCA_CMD_CREATE_SRQ] = "CREATE_SRQ",
+	[ODP_HCA_CMD_MODIFY_SRQ] = "MODIFY_SRQ",
+	[ODP_HCA_CMD_DESTROY_SRQ] = "DESTROY_SRQ",
+	[ODP_HCA_CMD_CREATE_QP] = "CREATE_QP",
+	[ODP_HCA_CMD_MODIFY_QP] = "MODIFY_QP",
+	[ODP_HCA_CMD_QUERY_QP] = "QUERY_QP",
+	[ODP_HCA_CMD_DESTROY_QP] = "DESTROY_QP",
+	[ODP_HCA_CMD_CREATE_MR] = "CREATE_MR",
+	[ODP_HCA_CMD_DESTROY_MR] = "DESTROY_MR",
+	[ODP_HCA_CMD_INVALIDATE] = "INVALIDATE",
+	[ODP_HCA_CMD_RESUME] = "RESUME",
+};
+
+static const char *odp_hca_cmd_name(u8 opcode)
+{
+	if (opcode < ODP_HCA_CMD_MAX && odp_hca_cmd_names[opcode])
+		return odp_hca_cmd_names[opcode];
+	return "?";
+}
+
+static int odp_hca_cmd_errno(u8 status)
+{
+	switch (status) {
+	case ODP_HCA_CMD_OK:
+		return 0;
+	case ODP_HCA_CMD_BAD_OPCODE:
+		return -EOPNOTSUPP;
+	case ODP_HCA_CMD_BAD_PARAM:
+	case ODP_HCA_CMD_BAD_STATE:
+		return -EINVAL;
+	case ODP_HCA_CMD_BAD_HANDLE:
+	case ODP_HCA_CMD_BAD_TOKEN:
+		return -ENOENT;
+	case ODP_HCA_CMD_NO_RESOURCES:
+		return -ENOMEM;
+	case ODP_HCA_CMD_BUSY:
+		return -EBUSY;
+	case ODP_HCA_CMD_DMA_ERROR:
+		return -EFAULT;
+	default:
+		return -EIO;
+	}
+}
+
+int odp_hca_cmdq_init(struct odp_hca_dev *dev)
+{
+	struct device *dmadev = &dev->pdev->dev;
+	size_t size;
+
+	mutex_init(&dev->cmd_lock);
+	init_completion(&dev->cmd_done);
+	dev->cmdq_entries = 1U << ODP_HCA_CMDQ_LOG_SIZE;
+	size = dev->cmdq_entries * sizeof(struct odp_hca_cmd);
+	/* Zero-filled: every entry starts owned by software. */
+	dev->cmdq = dma_alloc_coherent(dmadev, size, &dev->cmdq_dma,
+				       GFP_KERNEL);
+	if (!dev->cmdq)
+		return -ENOMEM;
+	if (dev->cmdq_dma & (ODP_HCA_PAGE_SIZE - 1)) {
+		dev_err(dmadev, "command ring not 4 KiB aligned\n");
+		goto err_free;
+	}
+	dev->cmd_pi = 0;
+	dev->cmd_dead = false;
+
+	writel(lower_32_bits(dev->cmdq_dma),
+	       dev->regs + ODP_HCA_REG_CMDQ_BASE_LO);
+	writel(upper_32_bits(dev->cmdq_dma),
+	       dev->regs + ODP_HCA_REG_CMDQ_BASE_HI);
+	writel(ODP_HCA_CMDQ_LOG_SIZE, dev->regs + ODP_HCA_REG_CMDQ_LOG_SIZE);
+	writel(ODP_HCA_CTRL_ENABLE, dev->regs + ODP_HCA_REG_CTRL);
+	if (!(readl(dev->regs + ODP_HCA_REG_STATUS) & ODP_HCA_STATUS_READY)) {
+		dev_err(dmadev, "device not ready after enable (status 0x%x)\n",
+			readl(dev->regs + ODP_HCA_REG_STATUS));
+		goto err_free;
+	}
+	return 0;
+
+err_free:
+	dma_free_coherent(dmadev, size, dev->cmdq, dev->cmdq_dma);
+	dev->cmdq = NULL;
+	return -EIO;
+}
+
+/* Called after the device was reset: it no longer reads the ring. */
+void odp_hca_cmdq_fini(struct odp_hca_dev *dev)
+{
+	if (!dev->cmdq)
+		return;
+	dma_free_coherent(&dev->pdev->dev,
+			  dev->cmdq_entries * sizeof(struct odp_hca_cmd),
+			  dev->cmdq, dev->cmdq_dma);
+	dev->cmdq = NULL;
+}
+
+void odp_hca_cmd_complete_irq(struct odp_hca_dev *dev)
+{
+	complete(&dev->cmd_done);
+}
+
+/*
+ * Execute one command.  @cmd holds opcode and inputs; on return it holds
+ * the device's outputs and status.  Returns 0 or a negative errno derived
+ * from the status.  Sleeps.
+ */
+int odp_hca_cmd_exec(struct odp_hca_dev *dev, struct odp_hca_cmd *cmd)
+{
+	struct odp_hca_cmd *slot;
+	unsigned long deadline;
+	int ret;
+
+	might_sleep();
+	mutex_lock(&dev->cmd_lock);
+	if (dev->cmd_dead || !dev->cmdq) {
+		ret = -EIO;
+		goto out;
+	}
+	slot = &dev->cmdq[dev->cmd_pi & (dev->cmdq_entries - 1)];
+	if (READ_ONCE(slot->owner) != ODP_HCA_CMD_OWNER_SW) {
+		dev_err(&dev->pdev->dev, "command slot still owned by the device\n");
+		dev->cmd_dead = true;
+		ret = -EIO;
+		goto out;
+	}
+
+	reinit_completion(&dev->cmd_done);
+	slot->opcode = cmd->opcode;
+	slot->flags = ODP_HCA_CMD_F_INTR;
+	slot->status = 0;
+	slot->rsvd = 0;
+	memcpy(slot->raw, cmd->raw, sizeof(slot->raw));
+	/* The whole entry before the owner byte, the owner before the doorbell. */
+	dma_wmb();
+	WRITE_ONCE(slot->owner, ODP_HCA_CMD_OWNER_HW);
+	dev->cmd_pi++;
+	writel(dev->cmd_pi, dev->regs + ODP_HCA_REG_CMDQ_PI);
+
+	deadline = jiffies + msecs_to_jiffies(ODP_HCA_CMD_TIMEOUT_MS);
+	while (READ_ONCE(slot->owner) != ODP_HCA_CMD_OWNER_SW) {
+		if (time_after(jiffies, deadline)) {
+			dev_err(&dev->pdev->dev,
+				"command %s timed out; device status 0x%x\n",
+				odp_hca_cmd_name(cmd->opcode),
+				readl(dev->regs + ODP_HCA_REG_STATUS));
+			dev->cmd_dead = true;
+			ret = -ETIMEDOUT;
+			goto out;
+		}
+		wait_for_completion_timeout(&dev->cmd_done,
+					    msecs_to_jiffies(5));
+	}
+	/* Outputs only after seeing the owner byte. */
+	dma_rmb();
+	cmd->status = slot->status;
+	memcpy(cmd->raw, slot->raw, sizeof(cmd->raw));
+	ret = odp_hca_cmd_errno(cmd->status);
+	odp_hca_count(dev, ODP_HCA_CNT_CMDS, 1);
+	if (ret) {
+		odp_hca_count(dev, ODP_HCA_CNT_CMD_ERRORS, 1);
+		dev_dbg(&dev->pdev->dev, "command %s: status %u\n",
+			odp_hca_cmd_name(cmd->opcode), cmd->status);
+	}
+out:
+	mutex_unlock(&dev->cmd_lock);
+	return ret;
+}
+
+int odp_hca_cmd_destroy(struct odp_hca_dev *dev, u8 opcode, u32 handle)
+{
+	struct odp_hca_cmd cmd = { .opcode = opcode };
+
+	cmd.destroy.handle = odp_le32(handle);
+	return odp_hca_cmd_exec(dev, &cmd);
+}
+
+int odp_hca_cmd_invalidate(struct odp_hca_dev *dev, u32 key, u64 iova,
+			   u64 length, u32 flags)
+{
+	struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_INVALIDATE };
+
+	cmd.invalidate.key = odp_le32(key);
+	cmd.invalidate.iova = odp_le64(iova);
+	cmd.invalidate.length = odp_le64(length);
+	cmd.invalidate.flags = odp_le32(flags);
+	return odp_hca_cmd_exec(dev, &cmd);
+}
+
+int odp_hca_cmd_resume(struct odp_hca_dev *dev, u32 token, bool ok)
+{
+	struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_RESUME };
+	int ret;
+
+	cmd.resume.token = odp_le32(token);
+	cmd.resume.status = odp_le32(ok ? ODP_HCA_RESUME_OK :
+					  ODP_HCA_RESUME_FAIL);
+	ret = odp_hca_cmd_exec(dev, &cmd);
+	odp_hca_count(dev, ODP_HCA_CNT_RESUMES, 1);
+	if (ret)
+		odp_hca_count(dev, ODP_HCA_CNT_RESUME_ERRORS, 1);
+	return ret;
+}
+
+/* A zeroed ring of 2^log_entries entries of 2^log_stride bytes. */
+int odp_hca_ring_alloc(struct odp_hca_dev *dev, struct odp_hca_ring *ring,
+		       u32 log_entries, u32 log_stride)
+{
+	if (log_entries > ODP_HCA_MAX_LOG_RING || log_stride > 12)
+		return -EINVAL;
+	ring->log_entries = log_entries;
+	ring->log_stride = log_stride;
+	ring->entries = 1U << log_entries;
+	ring->size = ALIGN((size_t)ring->entries << log_stride,
+			   ODP_HCA_PAGE_SIZE);
+	ring->buf = dma_alloc_coherent(&dev->pdev->dev, ring->size, &ring->dma,
+				       GFP_KERNEL);
+	if (!ring->buf)
+		return -ENOMEM;
+	return 0;
+}
+
+void odp_hca_ring_free(struct odp_hca_dev *dev, struct odp_hca_ring *ring)
+{
+	if (!ring->buf)
+		return;
+	dma_free_coherent(&dev->pdev->dev, ring->size, ring->buf, ring->dma);
+	ring->buf = NULL;
+}
+
+static int odp_hca_plist_alloc(struct odp_hca_dev *dev,
+			       struct odp_hca_plist *pl, u32 npages)
+{
+	if (!npages || npages > U16_MAX)
+		return -EINVAL;
+	pl->npages = npages;
+	pl->va = dma_alloc_coherent(&dev->pdev->dev, npages * sizeof(u64),
+				    &pl->dma, GFP_KERNEL);
+	return pl->va ? 0 : -ENOMEM;
+}
+
+int odp_hca_plist_from_ring(struct odp_hca_dev *dev, struct odp_hca_plist *pl,
+			    const struct odp_hca_ring *ring)
+{
+	u32 i, npages = ring->size >> ODP_HCA_PAGE_SHIFT;
+	int ret;
+
+	ret = odp_hca_plist_alloc(dev, pl, npages);
+	if (ret)
+		return ret;
+	for (i = 0; i < npages; i++)
+		pl->va[i] = cpu_to_le64(ring->dma +
+					((u64)i << ODP_HCA_PAGE_SHIFT));
+	return 0;
+}
+
+/* The first @npages 4 KiB pages of a pinned, page-aligned user buffer. */
+int odp_hca_plist_from_umem(struct odp_hca_dev *dev, struct odp_hca_plist *pl,
+			    struct ib_umem *umem, u32 npages)
+{
+	struct ib_block_iter biter;
+	u32 i = 0;
+	int ret;
+
+	if (ib_umem_num_dma_blocks(umem, ODP_HCA_PAGE_SIZE) < npages)
+		return -EINVAL;
+	ret = odp_hca_plist_alloc(dev, pl, npages);
+	if (ret)
+		return ret;
+	rdma_umem_for_each_dma_block(umem, &biter, ODP_HCA_PAGE_SIZE) {
+		if (i == npages)
+			break;
+		pl->va[i++] = cpu_to_le64(rdma_block_iter_dma_address(&biter));
+	}
+	return 0;
+}
+
+void odp_hca_plist_free(struct odp_hca_dev *dev, struct odp_hca_plist *pl)
+{
+	if (!pl->va)
+		return;
+	dma_free_coherent(&dev->pdev->dev, pl->npages * sizeof(u64), pl->va,
+			  pl->dma);
+	pl->va = NULL;
+}
+
+void odp_hca_ring_desc(struct odp_hca_ring_desc *d,
+		       const struct odp_hca_plist *pl, u32 log_entries,
+		       u32 log_stride)
+{
+	d->page_list = odp_le64(pl->dma);
+	d->npages = odp_le16(pl->npages);
+	d->log_entries = log_entries;
+	d->log_stride = log_stride;
+	d->rsvd = 0;
+}
