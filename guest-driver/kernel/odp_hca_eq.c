@@ -46,13 +46,17 @@ static void odp_hca_eq_doorbell(struct odp_hca_eq *eq, bool arm)
 	writel(val, eq->dev->regs + ODP_HCA_REG_EQ_DB);
 }
 
+/*
+ * An event we cannot use.  One for an object just destroyed is a normal
+ * race (the event was posted before the destroy); the rest are the
+ * device's confusion.  Either way it is counted and dropped.
+ */
 static void odp_hca_bad_event(struct odp_hca_dev *dev, const char *what,
 			      u8 type, u32 obj)
 {
 	odp_hca_count(dev, ODP_HCA_CNT_BAD_EVENTS, 1);
-	dev_warn_ratelimited(&dev->pdev->dev,
-			     "dropping event type 0x%x obj %u: %s\n",
-			     type, obj, what);
+	dev_dbg(&dev->pdev->dev, "dropping event type 0x%x obj %u: %s\n",
+		type, obj, what);
 }
 
 static void odp_hca_completion_event(struct odp_hca_dev *dev,
@@ -160,6 +164,8 @@ static void odp_hca_async_event(struct odp_hca_dev *dev,
 		break;
 	default:
 		odp_hca_bad_event(dev, "unknown type", e->type, obj);
+		dev_warn_ratelimited(&dev->pdev->dev,
+				     "unknown event type 0x%x\n", e->type);
 		break;
 	}
 }

@@ -370,18 +370,18 @@ static enum ib_wc_status odp_hca_wc_status(u8 status)
 }
 
 /*
- * Retire ring slots up to the 16-bit @index, if it lies between ci and
- * pi.  CQs of QPs that share an SRQ may race here: ci only moves forward.
+ * Retire the ring up to and including slot @slot (a CQE's wqe_index is a
+ * ring slot, not a counter), if that slot is posted and not yet retired.
+ * CQs of QPs that share an SRQ may race here: ci only moves forward.
  */
-static void odp_hca_wq_retire(struct odp_hca_wq *wq, u16 index)
+static void odp_hca_wq_retire(struct odp_hca_wq *wq, u16 slot)
 {
-	u32 ci, pi;
-	u16 d;
+	u32 ci, pi, d;
 
 	do {
 		ci = READ_ONCE(wq->ci);
 		pi = READ_ONCE(wq->pi);
-		d = index - (u16)ci;
+		d = (slot - ci) & (wq->ring.entries - 1);
 		if (d >= (u16)(pi - ci))
 			return;
 	} while (cmpxchg(&wq->ci, ci, ci + d + 1) != ci);

@@ -382,8 +382,9 @@ static void odp_hca_remove(struct pci_dev *pdev)
 	}
 	odp_hca_netdev_fini(dev);
 	odp_hca_teardown(dev);
-	WARN_ON(!xa_empty(&dev->qps) || !xa_empty(&dev->cqs) ||
-		!xa_empty(&dev->srqs) || !xa_empty(&dev->mrs));
+	if (!xa_empty(&dev->qps) || !xa_empty(&dev->cqs) ||
+	    !xa_empty(&dev->srqs) || !xa_empty(&dev->mrs))
+		dev_warn(&pdev->dev, "objects left behind (device dead?)\n");
 	dma_pool_destroy(dev->pt_pool);
 	pci_free_irq_vectors(pdev);
 	odp_hca_unmap_bars(dev);
