@@ -36,6 +36,9 @@ NINJA_FLAGS  ?=
 # directory as compilation dir; source paths in it are relative anyway.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
+# The freshly unpacked QEMU tree has new ctimes (mtimes come from the
+# tarball), which would turn off ccache's direct mode for every file.
+export CCACHE_SLOPPINESS := include_file_ctime
 
 # make run
 RUN_DEVICE   ?= odp-hca
