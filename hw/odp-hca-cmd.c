@@ -7,6 +7,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "hw/pci/msix.h"
 #include "odp-hca.h"
@@ -605,6 +606,9 @@ void odp_hca_cmd_bh(void *opaque)
         cmd.status = odp_hca_cmd_execute(s, &cmd);
         if (cmd.status != ODP_HCA_CMD_OK) {
             s->stats.cmd_errors++;
+            qemu_log_mask(LOG_GUEST_ERROR, "odp-hca: command %u (opcode "
+                          "0x%x) failed with status %u\n", s->cmdq_ci,
+                          cmd.opcode, cmd.status);
         }
         trace_odp_hca_cmd_done(s->cmdq_ci, cmd.opcode, cmd.status);
         if (cmd.flags & ODP_HCA_CMD_F_INTR) {

@@ -161,6 +161,10 @@ static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
         }
         break;
     case ODP_HCA_REG_CMDQ_PI:
+        if (!enabled) {
+            odp_hca_guest_error(s, "command doorbell while not enabled");
+            break;
+        }
         if (((val - s->cmdq_ci) & 0xffff) > (1u << s->cmdq_log_size)) {
             odp_hca_guest_error(s, "command producer %u overruns the ring "
                                 "(consumer %u)", (uint32_t)val, s->cmdq_ci);
@@ -307,7 +311,8 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
     }
     s->max_eqs = s->num_vectors;
 
-    conf[PCI_INTERRUPT_PIN] = 1;
+    /* MSI-X only: no INTx pin to raise. */
+    conf[PCI_INTERRUPT_PIN] = 0;
     if (pcie_endpoint_cap_init(pdev, 0x80) < 0) {
         error_setg(errp, "odp-hca: cannot add the PCIe capability");
         return;

@@ -26,25 +26,13 @@ typedef struct OdpHcaQpTimer {
 static void odp_hca_qp_timer_expired(void *opaque)
 {
     OdpHcaQpTimer *t = opaque;
-    OdpHcaQp *qp = t->qp;
 
-    if (!qp->req.active) {
-        return;
-    }
-    if (qp->req.wait == ODP_HCA_REQ_ACK) {
-        if (qp->req.retry_left == 0) {
-            odp_hca_requester_complete(t->s, qp, ODP_HCA_WC_RETRY_EXC_ERR,
-                                       ODP_HCA_VERR_NONE);
-            return;
-        }
-        qp->req.retry_left--;
-    }
-    if (qp->req.wait == ODP_HCA_REQ_RNR || qp->req.wait == ODP_HCA_REQ_ACK) {
-        trace_odp_hca_retry(qp->qpn, qp->req.wait == ODP_HCA_REQ_RNR);
-        t->s->stats.req_retries++;
-        qp->req.wait = ODP_HCA_REQ_RUN;
-        odp_hca_qp_schedule(t->s, qp);
-    }
+    /*
+     * Timers run outside the device's re-entrancy guard: only note the
+     * expiry here and let the bottom half act on it.
+     */
+    t->qp->req.timer_fired = true;
+    odp_hca_qp_schedule(t->s, t->qp);
 }
 
 void odp_hca_qp_init(OdpHcaState *s, OdpHcaQp *qp)

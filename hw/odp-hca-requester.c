@@ -41,19 +41,12 @@ static uint8_t odp_hca_cqe_opcode(uint8_t op)
     }
 }
 
-static uint32_t odp_hca_mtu_bytes(uint8_t mtu)
-{
-    return mtu >= ODP_HCA_MTU_256 && mtu <= ODP_HCA_MTU_4096 ?
-           128u << mtu : ODP_HCA_PAGE_SIZE;
-}
-
 void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
                                 uint8_t status, uint8_t verr)
 {
     OdpHcaReq *r = &qp->req;
     bool signaled = status != ODP_HCA_WC_SUCCESS || qp->sq_sig_all ||
                     (r->ctrl.flags & ODP_HCA_WQE_F_SIGNALED);
-    uint32_t mtu = odp_hca_mtu_bytes(qp->path_mtu);
     bool cq_ok = true;
 
     if (signaled) {
@@ -70,11 +63,12 @@ void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
         cq_ok = odp_hca_cq_post(s, qp->send_cqn, &cqe);
     }
     trace_odp_hca_wqe_done(qp->qpn, r->index, r->ctrl.opcode, status);
-    qp->sq_psn = (qp->sq_psn + MAX(1, DIV_ROUND_UP(r->length, mtu))) &
+    qp->sq_psn = (qp->sq_psn + odp_hca_packets(r->length, qp->path_mtu)) &
                  0xffffff;
     qp->sq_ci++;
     r->active = false;
     r->wait = ODP_HCA_REQ_RUN;
+    r->timer_fired = false;
     r->fault.pending = false;
     timer_del(qp->timer);
 
@@ -104,6 +98,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
     r->rnr_left = qp->rnr_retry;
     r->retry_left = qp->retry_cnt;
     r->atomic_done = false;
+    r->timer_fired = false;
 
     if (pci_dma_read(pdev, addr, c, sizeof(*c)) != MEMTX_OK) {
         verr = ODP_HCA_VERR_DMA;
@@ -342,6 +337,27 @@ static bool odp_hca_req_answer(OdpHcaState *s, OdpHcaQp *qp, OdpHcaAck ack,
                                    ODP_HCA_VERR_NONE);
         return false;
     }
+}
+
+/* The RNR or ACK timer ran out: try again, or give up. */
+static void odp_hca_req_retry(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaReq *r = &qp->req;
+
+    if (r->wait != ODP_HCA_REQ_RNR && r->wait != ODP_HCA_REQ_ACK) {
+        return;
+    }
+    if (r->wait == ODP_HCA_REQ_ACK) {
+        if (r->retry_left == 0) {
+            odp_hca_requester_complete(s, qp, ODP_HCA_WC_RETRY_EXC_ERR,
+                                       ODP_HCA_VERR_NONE);
+            return;
+        }
+        r->retry_left--;
+    }
+    trace_odp_hca_retry(qp->qpn, r->wait == ODP_HCA_REQ_RNR);
+    s->stats.req_retries++;
+    r->wait = ODP_HCA_REQ_RUN;
 }
 
 static void odp_hca_req_init_request(OdpHcaQp *qp, OdpHcaRequest *rq,
@@ -592,6 +608,11 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
             if (!odp_hca_req_load(s, qp)) {
                 continue;
             }
+        }
+        if (r->timer_fired) {
+            r->timer_fired = false;
+            odp_hca_req_retry(s, qp);
+            continue;
         }
         if (r->wait != ODP_HCA_REQ_RUN) {
             return false;

@@ -42,6 +42,15 @@ static void odp_hca_resp_complete(OdpHcaState *s, OdpHcaQp *qp,
     };
 
     rs->recv_active = false;
+    if (rs->recv_from_srq) {
+        OdpHcaSrq *srq = &s->srqs[qp->srqn];
+
+        /* One-shot, like ibv_modify_srq's limit: re-armed by MODIFY_SRQ. */
+        if (srq->limit && (uint16_t)(srq->pi - srq->ci) < srq->limit) {
+            srq->limit = 0;
+            odp_hca_event(s, ODP_HCA_EV_SRQ_LIMIT, 0, qp->srqn);
+        }
+    }
     if (!odp_hca_cq_post(s, qp->recv_cqn, &cqe) || status) {
         if (qp->type == ODP_HCA_QPT_RC || !status) {
             odp_hca_qp_error(s, qp, status ? verr : ODP_HCA_VERR_CQ_OVERFLOW);
@@ -67,10 +76,6 @@ static bool odp_hca_resp_claim(OdpHcaState *s, OdpHcaQp *qp)
         max_sge = srq->max_sge;
         rs->recv_index = srq->ci++;
         rs->recv_from_srq = true;
-        if (srq->limit && (uint16_t)(srq->pi - srq->ci) < srq->limit) {
-            srq->limit = 0;
-            odp_hca_event(s, ODP_HCA_EV_SRQ_LIMIT, 0, qp->srqn);
-        }
     } else {
         if (qp->rq_ci == qp->rq_pi) {
             return false;
@@ -396,10 +401,8 @@ OdpHcaAck odp_hca_responder_rc(OdpHcaState *s, OdpHcaQp *src,
         break;
     }
     if (ack == ODP_HCA_ACK && req->last) {
-        uint32_t mtu = 128u << MAX(qp->path_mtu, ODP_HCA_MTU_256);
-
-        qp->rq_psn = (qp->rq_psn + MAX(1, DIV_ROUND_UP(req->msg_len, mtu))) &
-                     0xffffff;
+        qp->rq_psn = (qp->rq_psn + odp_hca_packets(req->msg_len,
+                                                   qp->path_mtu)) & 0xffffff;
     }
     return ack;
 }

@@ -116,6 +116,7 @@ typedef struct OdpHcaReq {
     uint8_t retry_left;
     uint64_t length;        /* message bytes */
     uint64_t done;          /* bytes acknowledged so far */
+    bool timer_fired;       /* the RNR or ACK wait is over */
     bool atomic_done;       /* the responder answered: only write back */
     uint64_t atomic_orig;
     struct odp_hca_wqe_ctrl ctrl;
@@ -260,6 +261,15 @@ struct OdpHcaState {
 
     OdpHcaStats stats;
 };
+
+/* Packets a message takes, for PSNs; an unset path MTU counts as 4096. */
+static inline uint32_t odp_hca_packets(uint64_t len, uint8_t mtu)
+{
+    uint32_t bytes = mtu >= ODP_HCA_MTU_256 && mtu <= ODP_HCA_MTU_4096 ?
+                     128u << mtu : ODP_HCA_PAGE_SIZE;
+
+    return MAX(1, DIV_ROUND_UP(len, bytes));
+}
 
 /* Budgets that bound one bottom-half run. */
 #define ODP_HCA_CMD_BUDGET         64
