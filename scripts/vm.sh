@@ -94,7 +94,7 @@ fi
 [ -n "${VM_APPEND:-}" ] && append="$append $VM_APPEND"
 
 qemu_cmd=("$QEMU" -machine q35 -nodefaults -no-reboot
-    "${accel_args[@]}" -cpu "$cpu" -smp "$VM_SMP" -m "$VM_MEM"
+    "${accel_args[@]}" -cpu "$cpu" -smp "$VM_SMP,sockets=2" -m "$VM_MEM"
     -object "memory-backend-ram,id=mem0,size=${half}M"
     -object "memory-backend-ram,id=mem1,size=$((mem_mb - half))M"
     -numa "node,nodeid=0,cpus=$cpus0,memdev=mem0"
