@@ -50,7 +50,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := qtest
+CHECK_SUITES := qtest guest
 QTEST_TIMEOUT ?= 600
 
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
