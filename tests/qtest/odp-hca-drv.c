@@ -37,17 +37,7 @@ static void odp_msix_setup(OdpHca *h)
     uint16_t v;
 
     for (v = 0; v < n; v++) {
-        uint64_t e = h->dev.msix_table_off + v * PCI_MSIX_ENTRY_SIZE;
-
-        qpci_io_writel(&h->dev, h->dev.msix_table_bar,
-                       e + PCI_MSIX_ENTRY_LOWER_ADDR, h->msix_mbox + 4 * v);
-        qpci_io_writel(&h->dev, h->dev.msix_table_bar,
-                       e + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-        qpci_io_writel(&h->dev, h->dev.msix_table_bar,
-                       e + PCI_MSIX_ENTRY_DATA, 0x0da0 + v);
-        qpci_io_writel(&h->dev, h->dev.msix_table_bar,
-                       e + PCI_MSIX_ENTRY_VECTOR_CTRL,
-                       PCI_MSIX_ENTRY_CTRL_MASKBIT);
+        odp_msix_restore(h, v);
     }
 }
 
@@ -180,6 +170,37 @@ void odp_eq_db(OdpHca *h, uint32_t eqn, uint32_t ci, bool arm)
 bool odp_msix_pending(OdpHca *h, uint16_t vec)
 {
     return qpci_msix_pending(&h->dev, vec);
+}
+
+/*
+ * Write one MSI-X table entry: the message address and data, masked or
+ * not.  A hostile driver may aim a vector anywhere, the device itself too.
+ */
+void odp_msix_aim(OdpHca *h, uint16_t vec, uint64_t addr, uint32_t data,
+                  bool masked)
+{
+    uint64_t e = h->dev.msix_table_off + vec * PCI_MSIX_ENTRY_SIZE;
+
+    g_assert_cmpuint(vec, <, qpci_msix_table_size(&h->dev));
+    qpci_io_writel(&h->dev, h->dev.msix_table_bar,
+                   e + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    qpci_io_writel(&h->dev, h->dev.msix_table_bar,
+                   e + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)addr);
+    qpci_io_writel(&h->dev, h->dev.msix_table_bar,
+                   e + PCI_MSIX_ENTRY_UPPER_ADDR, addr >> 32);
+    qpci_io_writel(&h->dev, h->dev.msix_table_bar,
+                   e + PCI_MSIX_ENTRY_DATA, data);
+    if (!masked) {
+        qpci_io_writel(&h->dev, h->dev.msix_table_bar,
+                       e + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    }
+}
+
+/* Back to the set-up state: masked, messages to the vector's mailbox. */
+void odp_msix_restore(OdpHca *h, uint16_t vec)
+{
+    odp_msix_aim(h, vec, h->msix_mbox + 4 * vec, 0x0da0 + vec, true);
 }
 
 /* Unmask (the pending message is delivered to the mailbox), mask again. */

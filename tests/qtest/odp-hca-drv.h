@@ -190,6 +190,9 @@ void odp_eq_db(OdpHca *h, uint32_t eqn, uint32_t ci, bool arm);
 /* MSI-X: vectors are masked, so a signal shows as a pending bit */
 bool odp_msix_pending(OdpHca *h, uint16_t vec);
 void odp_msix_clear(OdpHca *h, uint16_t vec);
+void odp_msix_aim(OdpHca *h, uint16_t vec, uint64_t addr, uint32_t data,
+                  bool masked);
+void odp_msix_restore(OdpHca *h, uint16_t vec);
 
 /* Guest memory */
 uint64_t odp_alloc(OdpHca *h, size_t size);

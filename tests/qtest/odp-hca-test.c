@@ -4629,6 +4629,158 @@ static void test_dma_to_self(void)
     t_free(t);
 }
 
+/*
+ * An MSI-X vector aimed at the device's own CTRL register with the data
+ * CTRL.RESET: raising it is a write of RESET to CTRL.  The device may then
+ * reset itself or not (a write while it is busy may be dropped), but QEMU
+ * must survive, and the device must work after a new bring-up.
+ *
+ * The completion that raises the vector comes from an ACK timeout (the
+ * requester gives up when its retry timer runs out), from an exhausted RNR
+ * retry, or from a plain successful SEND.  The first used to crash QEMU:
+ * the retry timer callback completed the WQE outside the device's
+ * re-entrancy guard, the reset freed the QP's timer mid-completion, and
+ * the completion went on with timer_del(NULL).
+ */
+enum {
+    MSIX_SELF_ACK_TIMEOUT,
+    MSIX_SELF_RNR_EXCEEDED,
+    MSIX_SELF_SEND,
+    MSIX_SELF_N,
+};
+
+static void msix_to_self_one(int variant)
+{
+    static const char *const names[MSIX_SELF_N] = {
+        "ACK timeout", "RNR retries exhausted", "SEND",
+    };
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    const uint16_t vec = ODP_VEC_FREE;
+    OdpEq *eq = odp_eq_new(h, 4, vec);
+    OdpCq *cq = odp_cq_new(h, 6, eq, 0);      /* a's CQ: raises vec */
+    OdpCq *other = odp_cq_new(h, 6, NULL, 0);
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    struct odp_hca_cqe c;
+    struct odp_hca_eqe e;
+    OdpRcAttr aa, ab;
+    OdpQpCfg cfg;
+    OdpQp *qa, *qb, *qc;
+    uint8_t status = ODP_HCA_WC_SUCCESS;
+    int opcode = -1;
+    bool got = false, reset;
+    int i;
+
+    odp_diag("msix-to-self: %s", names[variant]);
+    odp_rc_attr_init(&aa);
+    odp_rc_attr_init(&ab);
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, cq, cq);
+    qa = odp_qp_new(h, &cfg);
+    cfg.scq = cfg.rcq = other;
+    qb = odp_qp_new(h, &cfg);
+
+    switch (variant) {
+    case MSIX_SELF_ACK_TIMEOUT:
+        /* b is connected to c, not back to a: a's request is dropped */
+        aa.timeout = 3;             /* 32.8 us */
+        aa.retry_cnt = 0;
+        qc = odp_qp_new(h, &cfg);
+        odp_qp_rc_connect(h, qa, qb->qpn, &aa);
+        odp_qp_rc_connect(h, qb, qc->qpn, &ab);
+        status = ODP_HCA_WC_RETRY_EXC_ERR;
+        break;
+    case MSIX_SELF_RNR_EXCEEDED:
+        /* no receive at b: RNR NAK, one retry after 10 us, then give up */
+        aa.rnr_retry = 1;
+        ab.min_rnr_timer = 1;
+        odp_qp_rc_connect(h, qa, qb->qpn, &aa);
+        odp_qp_rc_connect(h, qb, qa->qpn, &ab);
+        status = ODP_HCA_WC_RNR_RETRY_EXC_ERR;
+        break;
+    default:
+        odp_qp_rc_connect(h, qa, qb->qpn, &aa);
+        odp_qp_rc_connect(h, qb, qa->qpn, &ab);
+        post_recv1(t, qb, 0xb1, dst->iova, 256, dst->key);
+        opcode = ODP_HCA_CQE_SEND;
+        break;
+    }
+
+    /* the next completion on cq raises vec: a write of RESET to CTRL */
+    odp_eq_db(h, eq->eqn, eq->ci, true);
+    odp_cq_db(h, cq, ODP_HCA_DB_CQ_ARM);
+    g_assert_false(odp_msix_pending(h, vec));
+    odp_msix_aim(h, vec, h->bar0.addr + ODP_HCA_REG_CTRL, ODP_HCA_CTRL_RESET,
+                 false);
+
+    if (variant == MSIX_SELF_ACK_TIMEOUT) {
+        send1(t, qa, 0x61, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
+              dst->iova, dst->key);
+    } else {
+        send1(t, qa, 0x61, ODP_HCA_WQE_SEND, src->iova, 64, src->key, 0, 0);
+    }
+
+    /* the completion, or the reset it caused (bounded, virtual time) */
+    for (i = 0; i < 2000; i++) {
+        if (!(odp_reg_read(h, ODP_HCA_REG_STATUS) & ODP_HCA_STATUS_READY)) {
+            break;
+        }
+        if (odp_cq_poll(h, cq, &c)) {
+            got = true;
+            break;
+        }
+        odp_clock_step(h, 4000);
+    }
+    odp_clock_step(h, 10 * 1000 * 1000ll);  /* whatever timers are left */
+    g_assert_true(qtest_probe_child(h->qts));
+    reset = !(odp_reg_read(h, ODP_HCA_REG_STATUS) & ODP_HCA_STATUS_READY);
+    odp_diag("msix-to-self: %s: %s", names[variant],
+             reset ? "the device reset itself" : "no reset");
+    if (!got && !reset) {
+        odp_diag("msix-to-self: %s: no completion on CQ %u and no reset",
+                 names[variant], cq->cqn);
+    }
+    g_assert_true(got || reset);
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_MAGIC), ==, ODP_HCA_MAGIC);
+
+    if (reset) {
+        /* the MSI-X table is the guest's: point the vector back */
+        odp_hca_pci_setup(h);
+        odp_hca_wait_reset(h);
+        g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_MAGIC), ==,
+                        ODP_HCA_MAGIC);
+        odp_hca_bringup(h, 6);
+        t->pd = odp_pd_new(h);
+    } else {
+        /* the completion did come, and its event raised the vector */
+        check_cqe(&c, 0x61, status, opcode, qa->qpn);
+        odp_msix_restore(h, vec);
+        odp_eq_wait(h, eq, &e);
+        g_assert_cmpuint(e.type, ==, ODP_HCA_EV_COMPLETION);
+        g_assert_cmpuint(e.obj, ==, cq->cqn);
+        if (variant == MSIX_SELF_SEND) {
+            wait_recv(t, other, &c, 0xb1, ODP_HCA_CQE_RECV, qb->qpn,
+                      qa->qpn, 64);
+        }
+        eq_drain(t);
+    }
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_STATUS), ==,
+                    ODP_HCA_STATUS_READY);
+    g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
+    check_fresh_pair_works(t, 80 + variant);
+    g_assert_true(qtest_probe_child(h->qts));
+    t_free(t);
+}
+
+static void test_msix_to_self(void)
+{
+    int v;
+
+    for (v = 0; v < MSIX_SELF_N; v++) {
+        msix_to_self_one(v);
+    }
+}
+
 /* Huge and wrapping INVALIDATE ranges complete promptly. */
 static void test_invalidate_ranges(void)
 {
@@ -4914,6 +5066,7 @@ int main(int argc, char **argv)
     add_test("/odp-hca/hostile/registers", test_bad_registers);
     add_test("/odp-hca/hostile/cmdq-owner", test_cmdq_owner);
     add_test("/odp-hca/hostile/dma-to-self", test_dma_to_self);
+    add_test("/odp-hca/hostile/msix-to-self", test_msix_to_self);
     add_test("/odp-hca/hostile/ring-pages", test_bad_ring_pages);
     add_test("/odp-hca/hostile/garbage", test_garbage);
 
