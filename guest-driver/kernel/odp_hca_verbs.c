@@ -29,9 +29,8 @@
 
 #define ODP_HCA_GID_TBL_LEN	128
 /*
- * Largest SQ/RQ/SRQ stride the device accepts.  The specification allows
- * any power of two up to 4096; the device model refuses more than 1024
- * (ODP_HCA_MAX_WQE_STRIDE of its private header), so stay within that.
+ * Largest SQ/RQ/SRQ stride the device accepts (docs/specs/odp-hca.rst,
+ * "Rings and page lists"); odp-hca-hw.h has no constant for it.
  */
 #define ODP_HCA_DRV_MAX_WQE_STRIDE	1024
 
