@@ -353,6 +353,8 @@ static int odp_hca_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	return 0;
 
 err_netdev:
+	/* Drop the port's hold on the net_device, or unregistering it waits. */
+	ib_device_set_netdev(&dev->ibdev, NULL, 1);
 	odp_hca_netdev_fini(dev);
 err_teardown:
 	odp_hca_teardown(dev);
