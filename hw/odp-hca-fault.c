@@ -12,6 +12,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
+#include "qemu/host-utils.h"
 #include "odp-hca.h"
 #include "trace.h"
 
@@ -29,6 +30,104 @@ static bool odp_hca_fault_post(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f)
 
     f->posted = odp_hca_eq_post(s, 0, &eqe);
     return f->posted;
+}
+
+OdpHcaFaultEntry *odp_hca_fault_record(OdpHcaState *s, uint64_t seq)
+{
+    OdpHcaFaultEntry *rec;
+
+    if (!seq) {
+        return NULL;
+    }
+    rec = &s->fault_ring[seq % s->fault_ring_size];
+    return rec->seq == seq ? rec : NULL;
+}
+
+static void odp_hca_fault_record_new(OdpHcaState *s, OdpHcaQp *qp,
+                                     OdpHcaFault *f)
+{
+    OdpHcaFaultEntry *rec;
+
+    f->seq = ++s->fault_records;
+    rec = &s->fault_ring[f->seq % s->fault_ring_size];
+    *rec = (OdpHcaFaultEntry) {
+        .seq = f->seq,
+        .time_ns = f->raised_ns,
+        .iova = le64_to_cpu(f->info.iova),
+        .qpn = qp->qpn,
+        .key = le32_to_cpu(f->info.key),
+        .length = le32_to_cpu(f->info.length),
+        .access = f->info.access,
+        .side = f->info.side,
+        .outcome = ODP_HCA_OUTCOME_PENDING,
+        .injected = s->inject.mark,
+    };
+    if (s->inject.mark) {
+        s->stats.faults_injected++;
+        s->inject.mark = false;
+    }
+}
+
+/* The fault will get no RESUME: its QP was reset, broken or destroyed. */
+void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f)
+{
+    OdpHcaFaultEntry *rec;
+
+    if (!f->pending) {
+        return;
+    }
+    f->pending = false;
+    rec = odp_hca_fault_record(s, f->seq);
+    if (rec) {
+        rec->outcome = ODP_HCA_OUTCOME_FLUSHED;
+    }
+}
+
+/* A responder fault made the responder send one more RNR NAK. */
+void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f)
+{
+    OdpHcaFaultEntry *rec = odp_hca_fault_record(s, f->seq);
+
+    if (f->pending && rec) {
+        rec->rnr_retries++;
+    }
+}
+
+/*
+ * Monitor-driven injection: report a present translation of an
+ * on-demand region as missing.  The driver resolves it like any fault;
+ * "every" is at least 2, so the access that follows the RESUME passes.
+ */
+bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova)
+{
+    OdpHcaInject *in = &s->inject;
+
+    if (!(mr->flags & ODP_HCA_MR_F_ON_DEMAND)) {
+        return false;
+    }
+    if (in->left && mr->key == in->key && iova >= in->iova &&
+        iova - in->iova < in->length) {
+        in->left--;
+        in->mark = true;
+        return true;
+    }
+    if (in->every && ++in->counter >= in->every) {
+        in->counter = 0;
+        in->mark = true;
+        return true;
+    }
+    return false;
+}
+
+static void odp_hca_fault_latency(OdpHcaStats *st, int64_t ns)
+{
+    uint64_t v = MAX(ns, 0);
+    int b = v ? MIN(64 - clz64(v), ODP_HCA_LAT_BUCKETS - 1) : 0;
+
+    st->lat_buckets[b]++;
+    st->lat_min = st->lat_count ? MIN(st->lat_min, v) : v;
+    st->lat_max = MAX(st->lat_max, v);
+    st->lat_count++;
 }
 
 void odp_hca_fault_raise(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f,
@@ -62,6 +161,7 @@ void odp_hca_fault_raise(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f,
     } else {
         s->stats.faults_read++;
     }
+    odp_hca_fault_record_new(s, qp, f);
     trace_odp_hca_fault(qp->qpn, f->token, side, key, iova, len, access);
     odp_hca_fault_post(s, qp, f);
 }
@@ -89,7 +189,9 @@ void odp_hca_fault_repost(OdpHcaState *s)
 uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token, uint32_t status)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, TOKEN_QPN(token));
+    OdpHcaFaultEntry *rec;
     OdpHcaFault *f;
+    int64_t service;
 
     if (status != ODP_HCA_RESUME_OK && status != ODP_HCA_RESUME_FAIL) {
         odp_hca_guest_error(s, "RESUME: status %u", status);
@@ -107,11 +209,24 @@ uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token, uint32_t status)
     }
 
     f->pending = false;
-    trace_odp_hca_resume(qp->qpn, token, status,
-                         qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) -
-                         f->raised_ns);
+    service = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - f->raised_ns;
+    trace_odp_hca_resume(qp->qpn, token, status, service);
+    odp_hca_fault_latency(&s->stats, service);
+    rec = odp_hca_fault_record(s, f->seq);
+    if (rec) {
+        rec->service_ns = service;
+        rec->outcome = status == ODP_HCA_RESUME_OK ? ODP_HCA_OUTCOME_RESUMED
+                                                   : ODP_HCA_OUTCOME_FAILED;
+    }
     if (status == ODP_HCA_RESUME_OK) {
+        uint64_t iova = le64_to_cpu(f->info.iova);
+        uint32_t len = le32_to_cpu(f->info.length);
+
         s->stats.resumes_ok++;
+        s->stats.bytes_resolved += len;
+        s->stats.pages_resolved += len ?
+            ((iova + len - 1) >> ODP_HCA_PAGE_SHIFT) -
+            (iova >> ODP_HCA_PAGE_SHIFT) + 1 : 0;
     } else {
         s->stats.resumes_failed++;
     }

@@ -276,6 +276,8 @@ static bool odp_hca_check_props(OdpHcaState *s, Error **errp)
         { "iotlb-entries", offsetof(OdpHcaState, iotlb_entries), 1, 1 << 20 },
         { "uars", offsetof(OdpHcaState, num_uars), 1, 4096 },
         { "vectors", offsetof(OdpHcaState, num_vectors), 1, 256 },
+        { "fault-ring-size", offsetof(OdpHcaState, fault_ring_size), 1,
+          65536 },
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
@@ -349,6 +351,7 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
     s->qps = g_new0(OdpHcaQp, s->max_qps);
     s->mrs = g_new0(OdpHcaMr, s->max_mrs);
     s->tlb = g_new0(OdpHcaTlbEntry, s->iotlb_entries);
+    s->fault_ring = g_new0(OdpHcaFaultEntry, s->fault_ring_size);
     QTAILQ_INIT(&s->run_list);
     s->cmd_bh = qemu_bh_new_guarded(odp_hca_cmd_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
@@ -376,6 +379,7 @@ static void odp_hca_exit(PCIDevice *pdev)
     g_free(s->qps);
     g_free(s->mrs);
     g_free(s->tlb);
+    g_free(s->fault_ring);
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
     pcie_aer_exit(pdev);
@@ -408,6 +412,7 @@ static const Property odp_hca_props[] = {
     DEFINE_PROP_UINT32("iotlb-entries", OdpHcaState, iotlb_entries, 1024),
     DEFINE_PROP_UINT32("uars", OdpHcaState, num_uars, 64),
     DEFINE_PROP_UINT32("vectors", OdpHcaState, num_vectors, 8),
+    DEFINE_PROP_UINT32("fault-ring-size", OdpHcaState, fault_ring_size, 256),
     DEFINE_PROP_MACADDR("mac", OdpHcaState, mac),
 };
 

@@ -54,6 +54,8 @@ static void odp_hca_qp_unschedule(OdpHcaState *s, OdpHcaQp *qp)
 
 void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp)
 {
+    odp_hca_fault_flush(s, &qp->req.fault);
+    odp_hca_fault_flush(s, &qp->resp.fault);
     odp_hca_qp_unschedule(s, qp);
     if (qp->timer) {
         g_free(qp->timer->opaque);
@@ -132,8 +134,8 @@ void odp_hca_qp_error(OdpHcaState *s, OdpHcaQp *qp, uint8_t verr)
     }
     odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
     timer_del(qp->timer);
-    qp->req.fault.pending = false;
-    qp->resp.fault.pending = false;
+    odp_hca_fault_flush(s, &qp->req.fault);
+    odp_hca_fault_flush(s, &qp->resp.fault);
     odp_hca_event(s, ODP_HCA_EV_QP_FATAL, verr, qp->qpn);
     odp_hca_qp_flush_rq(s, qp);
     odp_hca_qp_schedule(s, qp);
@@ -146,6 +148,8 @@ static void odp_hca_qp_to_reset(OdpHcaState *s, OdpHcaQp *qp)
     qp->sq_pi = qp->sq_ci = 0;
     qp->rq_pi = qp->rq_ci = 0;
     qp->sq_drain_posted = false;
+    odp_hca_fault_flush(s, &qp->req.fault);
+    odp_hca_fault_flush(s, &qp->resp.fault);
     memset(&qp->req, 0, sizeof(qp->req));
     memset(&qp->resp, 0, sizeof(qp->resp));
 }
@@ -262,8 +266,8 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
     } else if (next == ODP_HCA_QPS_ERR) {
         odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
         timer_del(qp->timer);
-        qp->req.fault.pending = false;
-        qp->resp.fault.pending = false;
+        odp_hca_fault_flush(s, &qp->req.fault);
+        odp_hca_fault_flush(s, &qp->resp.fault);
         odp_hca_qp_flush_rq(s, qp);
         odp_hca_qp_schedule(s, qp);
     } else {

@@ -186,6 +186,7 @@ static OdpHcaAck odp_hca_resp_rnr(OdpHcaState *s, OdpHcaQp *qp,
                                   OdpHcaRequest *req)
 {
     s->stats.rnr_naks++;
+    odp_hca_fault_rnr(s, &qp->resp.fault);
     trace_odp_hca_rnr_nak(qp->qpn, req->src->qpn, req->offset);
     return ODP_HCA_RNR_NAK;
 }

@@ -99,6 +99,9 @@ OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
     OdpHcaXlate r;
     uint64_t pte;
 
+    if (odp_hca_fault_inject(s, mr, iova)) {
+        return ODP_HCA_XLATE_FAULT;
+    }
     if (e->valid && e->key == mr->key && e->vpn == vpn &&
         (e->writable || !write)) {
         s->stats.tlb_hits++;

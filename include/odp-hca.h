@@ -103,6 +103,7 @@ typedef struct OdpHcaFault {
     bool pending;
     bool posted;            /* event written; else retried when EQ drains */
     uint32_t token;
+    uint64_t seq;           /* its record in the fault ring */
     struct odp_hca_fault_info info;
     int64_t raised_ns;
 } OdpHcaFault;
@@ -182,6 +183,42 @@ typedef struct OdpHcaQp {
     QTAILQ_ENTRY(OdpHcaQp) run_next;
 } OdpHcaQp;
 
+/* What the monitor shows of one fault. */
+enum {
+    ODP_HCA_OUTCOME_PENDING,
+    ODP_HCA_OUTCOME_RESUMED,
+    ODP_HCA_OUTCOME_FAILED,
+    ODP_HCA_OUTCOME_FLUSHED,
+};
+
+typedef struct OdpHcaFaultEntry {
+    uint64_t seq;           /* 0: slot unused */
+    int64_t time_ns;
+    int64_t service_ns;
+    uint64_t iova;
+    uint32_t qpn;
+    uint32_t key;
+    uint32_t length;
+    uint32_t rnr_retries;
+    uint8_t access;         /* ODP_HCA_FAULT_* */
+    uint8_t side;
+    uint8_t outcome;
+    bool injected;
+} OdpHcaFaultEntry;
+
+#define ODP_HCA_LAT_BUCKETS        64
+
+/* Fault injection set from the monitor. */
+typedef struct OdpHcaInject {
+    uint32_t every;         /* every Nth on-demand translation; 0 off */
+    uint32_t counter;
+    uint32_t key;
+    uint32_t left;          /* faults still to inject for key */
+    uint64_t iova;
+    uint64_t length;
+    bool mark;              /* the next fault raised was injected */
+} OdpHcaInject;
+
 typedef struct OdpHcaTlbEntry {
     bool valid;
     bool writable;
@@ -199,6 +236,9 @@ typedef struct OdpHcaStats {
     uint64_t faults_read;
     uint64_t faults_write;
     uint64_t faults_atomic;
+    uint64_t faults_injected;
+    uint64_t pages_resolved;
+    uint64_t bytes_resolved;
     uint64_t resumes_ok;
     uint64_t resumes_failed;
     uint64_t invalidations;
@@ -211,6 +251,11 @@ typedef struct OdpHcaStats {
     uint64_t rnr_retry_exceeded;
     uint64_t events_dropped;
     uint64_t guest_errors;
+    /* fault service latency, log2 buckets of nanoseconds */
+    uint64_t lat_buckets[ODP_HCA_LAT_BUCKETS];
+    uint64_t lat_count;
+    uint64_t lat_min;
+    uint64_t lat_max;
 } OdpHcaStats;
 
 struct OdpHcaState {
@@ -234,6 +279,7 @@ struct OdpHcaState {
     uint32_t iotlb_entries;
     uint32_t num_uars;
     uint32_t num_vectors;
+    uint32_t fault_ring_size;
     MACAddr mac;
 
     /* registers */
@@ -253,7 +299,10 @@ struct OdpHcaState {
     OdpHcaMr *mrs;
 
     OdpHcaTlbEntry *tlb;
-    uint32_t fault_seq;
+    uint32_t fault_seq;     /* for tokens */
+    uint64_t fault_records; /* faults recorded so far */
+    OdpHcaFaultEntry *fault_ring;
+    OdpHcaInject inject;
 
     QEMUBH *cmd_bh;
     QEMUBH *qp_bh;
@@ -330,6 +379,10 @@ void odp_hca_fault_raise(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f,
                          uint8_t side, uint32_t key, uint64_t iova,
                          uint64_t len, uint8_t access, uint16_t wqe_index);
 void odp_hca_fault_repost(OdpHcaState *s);
+void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f);
+void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f);
+bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova);
+OdpHcaFaultEntry *odp_hca_fault_record(OdpHcaState *s, uint64_t seq);
 uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token,
                              uint32_t status);
 

@@ -110,6 +110,8 @@ done
 # The project root, seen by QEMU's meson as <qemu-src>/odp-hca (relative
 # link, so the clone can move).
 ln -s ../.. "$SRC.tmp/odp-hca"
+# The monitor schema joins QEMU's own (configure-snippets/0005).
+ln -s ../odp-hca/qapi/odp-hca.json "$SRC.tmp/qapi/odp-hca.json"
 mv "$SRC.tmp" "$SRC"
 [ -f "$SRC/odp-hca/meson.build" ] || die "symlink $SRC/odp-hca does not reach the project root"
 echo "$want_stamp" > "$STAMP"

@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * odp-hca: the monitor's view: query-odp-hca, odp-hca-reset-stats,
+ * odp-hca-inject-faults, odp-hca-flush-iotlb and HMP "info odp-hca".
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/module.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-odp-hca.h"
+#include "qobject/qdict.h"
+#include "qom/object.h"
+#include "hw/qdev-core.h"
+#include "monitor/hmp.h"
+#include "monitor/monitor.h"
+#include "odp-hca.h"
+
+static const char *const odp_hca_cmd_names[ODP_HCA_CMD_MAX] = {
+    [ODP_HCA_CMD_NOP] = "NOP",
+    [ODP_HCA_CMD_QUERY_DEVICE] = "QUERY_DEVICE",
+    [ODP_HCA_CMD_CREATE_EQ] = "CREATE_EQ",
+    [ODP_HCA_CMD_DESTROY_EQ] = "DESTROY_EQ",
+    [ODP_HCA_CMD_CREATE_PD] = "CREATE_PD",
+    [ODP_HCA_CMD_DESTROY_PD] = "DESTROY_PD",
+    [ODP_HCA_CMD_CREATE_CQ] = "CREATE_CQ",
+    [ODP_HCA_CMD_DESTROY_CQ] = "DESTROY_CQ",
+    [ODP_HCA_CMD_CREATE_SRQ] = "CREATE_SRQ",
+    [ODP_HCA_CMD_MODIFY_SRQ] = "MODIFY_SRQ",
+    [ODP_HCA_CMD_DESTROY_SRQ] = "DESTROY_SRQ",
+    [ODP_HCA_CMD_CREATE_QP] = "CREATE_QP",
+    [ODP_HCA_CMD_MODIFY_QP] = "MODIFY_QP",
+    [ODP_HCA_CMD_QUERY_QP] = "QUERY_QP",
+    [ODP_HCA_CMD_DESTROY_QP] = "DESTROY_QP",
+    [ODP_HCA_CMD_CREATE_MR] = "CREATE_MR",
+    [ODP_HCA_CMD_DESTROY_MR] = "DESTROY_MR",
+    [ODP_HCA_CMD_INVALIDATE] = "INVALIDATE",
+    [ODP_HCA_CMD_RESUME] = "RESUME",
+};
+
+static int odp_hca_collect(Object *obj, void *opaque)
+{
+    GSList **list = opaque;
+
+    if (object_dynamic_cast(obj, TYPE_ODP_HCA)) {
+        *list = g_slist_append(*list, obj);
+    }
+    return 0;
+}
+
+/* The devices @id names, or all of them; NULL with @errp set on error. */
+static GSList *odp_hca_find(const char *id, Error **errp, bool *none)
+{
+    GSList *list = NULL;
+    Object *obj;
+
+    *none = false;
+    if (!id) {
+        object_child_foreach_recursive(object_get_root(), odp_hca_collect,
+                                       &list);
+        *none = !list;
+        return list;
+    }
+    obj = object_resolve_path(id, NULL);
+    if (!obj) {
+        obj = object_resolve_path_component(
+            object_resolve_path("/machine/peripheral", NULL), id);
+    }
+    if (!obj) {
+        error_set(errp, ERROR_CLASS_DEVICE_NOT_FOUND,
+                  "Device '%s' not found", id);
+        return NULL;
+    }
+    if (!object_dynamic_cast(obj, TYPE_ODP_HCA)) {
+        error_setg(errp, "Device '%s' is not an odp-hca", id);
+        return NULL;
+    }
+    return g_slist_append(NULL, obj);
+}
+
+static OdpHcaState *odp_hca_find_one(const char *id, Error **errp)
+{
+    bool none;
+    GSList *list = odp_hca_find(id, errp, &none);
+    OdpHcaState *s = list ? ODP_HCA(list->data) : NULL;
+
+    g_slist_free(list);
+    return s;
+}
+
+/* Upper bound of the bucket that holds the @q-th latency (from 1). */
+static uint64_t odp_hca_lat_quantile(const OdpHcaStats *st, uint64_t q)
+{
+    uint64_t seen = 0;
+
+    for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
+        seen += st->lat_buckets[b];
+        if (seen >= q) {
+            return b ? 1ull << MIN(b, 63) : 0;
+        }
+    }
+    return st->lat_max;
+}
+
+static OdpHcaLatency *odp_hca_latency(const OdpHcaStats *st)
+{
+    OdpHcaLatency *l = g_new0(OdpHcaLatency, 1);
+    OdpHcaLatencyBucketList **tail = &l->buckets;
+
+    l->count = st->lat_count;
+    if (st->lat_count) {
+        l->min_ns = st->lat_min;
+        l->max_ns = st->lat_max;
+        l->median_ns = MIN(odp_hca_lat_quantile(st, (st->lat_count + 1) / 2),
+                           st->lat_max);
+        l->p99_ns = MIN(odp_hca_lat_quantile(st,
+                                             DIV_ROUND_UP(st->lat_count * 99,
+                                                          100)),
+                        st->lat_max);
+    }
+    for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
+        OdpHcaLatencyBucket *bk;
+
+        if (!st->lat_buckets[b]) {
+            continue;
+        }
+        bk = g_new0(OdpHcaLatencyBucket, 1);
+        bk->le_ns = b ? 1ull << MIN(b, 63) : 0;
+        bk->count = st->lat_buckets[b];
+        QAPI_LIST_APPEND(tail, bk);
+    }
+    return l;
+}
+
+static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
+{
+    OdpHcaCounters *c = g_new0(OdpHcaCounters, 1);
+    OdpHcaCommandCountList **tail = &c->commands;
+
+    for (int i = 0; i < ODP_HCA_CMD_MAX; i++) {
+        OdpHcaCommandCount *cc;
+
+        if (!st->cmds[i]) {
+            continue;
+        }
+        cc = g_new0(OdpHcaCommandCount, 1);
+        cc->command = g_strdup(odp_hca_cmd_names[i]);
+        cc->count = st->cmds[i];
+        QAPI_LIST_APPEND(tail, cc);
+    }
+    c->command_errors = st->cmd_errors;
+    c->faults_requester = st->faults_requester;
+    c->faults_responder = st->faults_responder;
+    c->faults_read = st->faults_read;
+    c->faults_write = st->faults_write;
+    c->faults_atomic = st->faults_atomic;
+    c->faults_injected = st->faults_injected;
+    c->pages_resolved = st->pages_resolved;
+    c->bytes_resolved = st->bytes_resolved;
+    c->resumes_ok = st->resumes_ok;
+    c->resumes_failed = st->resumes_failed;
+    c->invalidations = st->invalidations;
+    c->entries_invalidated = st->entries_invalidated;
+    c->table_walks = st->table_walks;
+    c->iotlb_hits = st->tlb_hits;
+    c->iotlb_misses = st->tlb_misses;
+    c->rnr_naks = st->rnr_naks;
+    c->requester_retries = st->req_retries;
+    c->rnr_retries_exceeded = st->rnr_retry_exceeded;
+    c->events_dropped = st->events_dropped;
+    c->guest_errors = st->guest_errors;
+    return c;
+}
+
+static OdpHcaFaultAccess odp_hca_access_kind(uint8_t access)
+{
+    if (access & ODP_HCA_FAULT_ATOMIC) {
+        return ODP_HCA_FAULT_ACCESS_ATOMIC;
+    }
+    return access & ODP_HCA_FAULT_WRITE ? ODP_HCA_FAULT_ACCESS_WRITE
+                                        : ODP_HCA_FAULT_ACCESS_READ;
+}
+
+static OdpHcaFaultRecordList *odp_hca_records(OdpHcaState *s)
+{
+    OdpHcaFaultRecordList *head = NULL, **tail = &head;
+    uint64_t n = MIN(s->fault_records, s->fault_ring_size);
+
+    for (uint64_t seq = s->fault_records - n + 1; n; seq++, n--) {
+        OdpHcaFaultEntry *rec = odp_hca_fault_record(s, seq);
+        OdpHcaFaultRecord *r;
+
+        if (!rec) {
+            continue;       /* cleared by odp-hca-reset-stats */
+        }
+        r = g_new0(OdpHcaFaultRecord, 1);
+        r->seq = rec->seq;
+        r->time_ns = rec->time_ns;
+        r->qpn = rec->qpn;
+        r->key = rec->key;
+        r->iova = rec->iova;
+        r->length = rec->length;
+        r->access = odp_hca_access_kind(rec->access);
+        r->side = rec->side == ODP_HCA_FAULT_REQUESTER ?
+                  ODP_HCA_FAULT_SIDE_REQUESTER : ODP_HCA_FAULT_SIDE_RESPONDER;
+        r->outcome = (OdpHcaFaultOutcome)rec->outcome;
+        r->has_service_ns = rec->outcome == ODP_HCA_OUTCOME_RESUMED ||
+                            rec->outcome == ODP_HCA_OUTCOME_FAILED;
+        r->service_ns = rec->service_ns;
+        r->rnr_retries = rec->rnr_retries;
+        r->injected = rec->injected;
+        QAPI_LIST_APPEND(tail, r);
+    }
+    return head;
+}
+
+static OdpHcaInfo *odp_hca_info(OdpHcaState *s)
+{
+    OdpHcaInfo *info = g_new0(OdpHcaInfo, 1);
+    DeviceState *dev = DEVICE(s);
+
+    info->qom_path = object_get_canonical_path(OBJECT(s));
+    info->id = g_strdup(dev->id);
+    info->counters = odp_hca_counters(&s->stats);
+    info->latency = odp_hca_latency(&s->stats);
+    info->fault_ring_size = s->fault_ring_size;
+    info->faults = odp_hca_records(s);
+    return info;
+}
+
+OdpHcaInfoList *qmp_query_odp_hca(const char *id, Error **errp)
+{
+    OdpHcaInfoList *head = NULL, **tail = &head;
+    bool none;
+    GSList *list = odp_hca_find(id, errp, &none);
+
+    for (GSList *l = list; l; l = l->next) {
+        QAPI_LIST_APPEND(tail, odp_hca_info(ODP_HCA(l->data)));
+    }
+    g_slist_free(list);
+    return head;
+}
+
+void qmp_odp_hca_reset_stats(const char *id, Error **errp)
+{
+    bool none;
+    GSList *list = odp_hca_find(id, errp, &none);
+
+    for (GSList *l = list; l; l = l->next) {
+        OdpHcaState *s = ODP_HCA(l->data);
+
+        memset(&s->stats, 0, sizeof(s->stats));
+        memset(s->fault_ring, 0,
+               s->fault_ring_size * sizeof(*s->fault_ring));
+    }
+    g_slist_free(list);
+}
+
+void qmp_odp_hca_inject_faults(const char *id, bool has_every,
+                               uint32_t every, bool has_key, uint32_t key,
+                               bool has_iova, uint64_t iova,
+                               bool has_length, uint64_t length,
+                               bool has_count, uint32_t count, Error **errp)
+{
+    OdpHcaState *s = odp_hca_find_one(id, errp);
+
+    if (!s) {
+        return;
+    }
+    if (has_every && every == 1) {
+        error_setg(errp, "'every' must be 0 (off) or at least 2: every "
+                   "access would fault again after its RESUME");
+        return;
+    }
+    s->inject = (OdpHcaInject) {
+        .every = has_every ? every : 0,
+        .key = key,
+        .left = has_key ? (has_count ? count : 1) : 0,
+        .iova = has_iova ? iova : 0,
+        .length = has_length ? length : UINT64_MAX,
+    };
+}
+
+OdpHcaFlushResult *qmp_odp_hca_flush_iotlb(const char *id, Error **errp)
+{
+    OdpHcaState *s = odp_hca_find_one(id, errp);
+    OdpHcaFlushResult *r;
+
+    if (!s) {
+        return NULL;
+    }
+    r = g_new0(OdpHcaFlushResult, 1);
+    r->entries = odp_hca_tlb_invalidate(s, 0, 0, 0, true);
+    return r;
+}
+
+static const char *const odp_hca_outcome_names[] = {
+    "pending", "resumed", "failed", "flushed",
+};
+
+static void odp_hca_hmp_one(Monitor *mon, OdpHcaState *s)
+{
+    const OdpHcaStats *st = &s->stats;
+    g_autofree char *path = object_get_canonical_path(OBJECT(s));
+    g_autoptr(OdpHcaLatency) lat = odp_hca_latency(st);
+    uint64_t peak = 1;
+    uint64_t n;
+
+    monitor_printf(mon, "odp-hca %s%s%s\n", DEVICE(s)->id ?: "",
+                   DEVICE(s)->id ? " " : "", path);
+    monitor_printf(mon, "  commands:");
+    for (int i = 0; i < ODP_HCA_CMD_MAX; i++) {
+        if (st->cmds[i]) {
+            monitor_printf(mon, " %s %" PRIu64, odp_hca_cmd_names[i],
+                           st->cmds[i]);
+        }
+    }
+    monitor_printf(mon, " (errors %" PRIu64 ")\n", st->cmd_errors);
+    monitor_printf(mon, "  faults: requester %" PRIu64 " responder %" PRIu64
+                   " | read %" PRIu64 " write %" PRIu64 " atomic %" PRIu64
+                   " | injected %" PRIu64 "\n", st->faults_requester,
+                   st->faults_responder, st->faults_read, st->faults_write,
+                   st->faults_atomic, st->faults_injected);
+    monitor_printf(mon, "  resolved: pages %" PRIu64 " bytes %" PRIu64
+                   " | resumes ok %" PRIu64 " failed %" PRIu64 "\n",
+                   st->pages_resolved, st->bytes_resolved, st->resumes_ok,
+                   st->resumes_failed);
+    monitor_printf(mon, "  translation: walks %" PRIu64 " iotlb hits %"
+                   PRIu64 " misses %" PRIu64 " | invalidations %" PRIu64
+                   " entries %" PRIu64 "\n", st->table_walks, st->tlb_hits,
+                   st->tlb_misses, st->invalidations,
+                   st->entries_invalidated);
+    monitor_printf(mon, "  transport: rnr naks %" PRIu64 " retries %" PRIu64
+                   " rnr exceeded %" PRIu64 " | events dropped %" PRIu64
+                   " | guest errors %" PRIu64 "\n", st->rnr_naks,
+                   st->req_retries, st->rnr_retry_exceeded,
+                   st->events_dropped, st->guest_errors);
+
+    monitor_printf(mon, "  fault service latency: count %" PRIu64, lat->count);
+    if (lat->count) {
+        monitor_printf(mon, " min %" PRIu64 " median <=%" PRIu64 " p99 <=%"
+                       PRIu64 " max %" PRIu64 " ns", lat->min_ns,
+                       lat->median_ns, lat->p99_ns, lat->max_ns);
+    }
+    monitor_printf(mon, "\n");
+    for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
+        peak = MAX(peak, st->lat_buckets[b]);
+    }
+    for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
+        g_autofree char *bar = NULL;
+
+        if (!st->lat_buckets[b]) {
+            continue;
+        }
+        bar = g_strnfill(MAX(1, st->lat_buckets[b] * 40 / peak), '#');
+        monitor_printf(mon, "    <= %12" PRIu64 " ns %8" PRIu64 " %s\n",
+                       b ? (uint64_t)1 << MIN(b, 63) : 0, st->lat_buckets[b],
+                       bar);
+    }
+
+    n = MIN(s->fault_records, s->fault_ring_size);
+    monitor_printf(mon, "  recent faults (%" PRIu64 " of %" PRIu64
+                   ", oldest first):\n", n, s->fault_records);
+    if (!n) {
+        return;
+    }
+    monitor_printf(mon, "    %6s %12s %5s %10s %18s %8s %-6s %-9s %-8s %10s "
+                   "%4s %s\n", "seq", "time-us", "qp", "key", "iova",
+                   "length", "access", "side", "outcome", "service-us",
+                   "rnr", "inj");
+    for (uint64_t seq = s->fault_records - n + 1; n; seq++, n--) {
+        OdpHcaFaultEntry *r = odp_hca_fault_record(s, seq);
+        static const char *const access[] = { "read", "write", "atomic" };
+
+        if (!r) {
+            continue;
+        }
+        monitor_printf(mon, "    %6" PRIu64 " %12.3f %5u %#10x %#18" PRIx64
+                       " %8u %-6s %-9s %-8s ", r->seq, r->time_ns / 1e3,
+                       r->qpn, r->key, r->iova, r->length,
+                       access[odp_hca_access_kind(r->access)],
+                       r->side ? "responder" : "requester",
+                       odp_hca_outcome_names[r->outcome]);
+        if (r->outcome == ODP_HCA_OUTCOME_RESUMED ||
+            r->outcome == ODP_HCA_OUTCOME_FAILED) {
+            monitor_printf(mon, "%10.3f", r->service_ns / 1e3);
+        } else {
+            monitor_printf(mon, "%10s", "-");
+        }
+        monitor_printf(mon, " %4u %s\n", r->rnr_retries,
+                       r->injected ? "yes" : "no");
+    }
+}
+
+static void hmp_info_odp_hca(Monitor *mon, const QDict *qdict)
+{
+    const char *id = qdict_get_try_str(qdict, "id");
+    Error *err = NULL;
+    bool none;
+    GSList *list = odp_hca_find(id, &err, &none);
+
+    if (err) {
+        hmp_handle_error(mon, err);
+        return;
+    }
+    if (none) {
+        monitor_printf(mon, "no odp-hca device\n");
+    }
+    for (GSList *l = list; l; l = l->next) {
+        odp_hca_hmp_one(mon, ODP_HCA(l->data));
+    }
+    g_slist_free(list);
+}
+
+static void odp_hca_monitor_register(void)
+{
+    monitor_register_hmp("odp-hca", true, hmp_info_odp_hca);
+}
+
+type_init(odp_hca_monitor_register)
