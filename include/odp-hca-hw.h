@@ -104,6 +104,8 @@ static inline uint32_t odp_hca_db_value(uint32_t obj, uint32_t count)
  * the object is created.  Entries never straddle a page.
  */
 #define ODP_HCA_MAX_LOG_RING       15
+/* Largest SQ, RQ and SRQ stride: 64 B control + 64 B UD + SGEs/inline. */
+#define ODP_HCA_MAX_WQE_STRIDE     1024
 
 /* ---------------------------------------------------------------------
  * Command queue.  A ring of 128-byte entries.  The driver fills an entry

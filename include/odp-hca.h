@@ -23,10 +23,9 @@
 #define TYPE_ODP_HCA "odp-hca"
 OBJECT_DECLARE_SIMPLE_TYPE(OdpHcaState, ODP_HCA)
 
-/* Largest WQE the device accepts: 64 B control + 64 B UD + SGEs/inline. */
+/* Per-WQE limits of this implementation (the strides are in odp-hca-hw.h). */
 #define ODP_HCA_MAX_SGE            32
 #define ODP_HCA_MAX_INLINE         512
-#define ODP_HCA_MAX_WQE_STRIDE     1024
 
 /* A ring in guest memory, its page list copied in at creation. */
 typedef struct OdpHcaRing {
