@@ -2,8 +2,9 @@
 # odp-hca guest harness, stage 2: runs as PID 1 in the guest, on the host's
 # root file system (read-only 9p), after the initramfs switched to it.
 #
-#  - tmpfs where writes are needed (/tmp, /run, /var/tmp, /dev/shm, /root
-#    as an overlay so that anything under it stays visible);
+#  - tmpfs where writes are needed (/tmp, /run, /var/tmp, /dev/shm); an
+#    overlay (tmpfs over the host's directory) for /root, and for /tmp or
+#    /var/tmp when the repository lives below them;
 #  - the writable 9p share "out" (the host's build/vm/out) at the same path;
 #  - kernel modules from the unpacked guest kernel package: a modprobe
 #    wrapper (kernel.modprobe and first on PATH) that points kmod at it,
@@ -54,19 +55,12 @@ mkdir -p /dev/pts /dev/shm 2>/dev/null
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-for d in /tmp /var/tmp; do mount -t tmpfs -o mode=1777 tmpfs "$d" || warn "no tmpfs on $d"; done
 mount -t tmpfs -o mode=0755 tmpfs /run || warn "no tmpfs on /run"
 mkdir -p /run/odp/bin /run/lock
 
 [ -n "$ODP_ROOT" ] && [ -d "$ODP_ROOT" ] || { warn "odp.root= missing or not a directory"; finish 125; }
 [ -n "$ODP_KDIR" ] || ODP_KDIR="$ODP_ROOT/build/kernel"
 KVER="$(uname -r)"
-
-# Writable results directory shared with the host.
-if [ -n "$ODP_OUT" ]; then
-    mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out "$ODP_OUT" \
-        || warn "cannot mount the 'out' share on $ODP_OUT"
-fi
 
 # Kernel modules: the unpacked package, for kmod and for request_module().
 cat > /run/odp/bin/modprobe <<EOF
@@ -76,18 +70,47 @@ EOF
 chmod 0755 /run/odp/bin/modprobe
 echo /run/odp/bin/modprobe > /proc/sys/kernel/modprobe
 export PATH="/run/odp/bin:$PATH"
+[ -x /sbin/modprobe ] || warn "no /sbin/modprobe on the host (package kmod): modules cannot be loaded"
+have_overlay=
+modprobe overlay 2>/dev/null && have_overlay=1
+
+# Writable /tmp, /var/tmp and /root, in memory.  A plain tmpfs would hide
+# what the host has there, so where the repository lives below one of them
+# (CI clones into /tmp, say), and always for /root (dotfiles), an overlay
+# keeps the host's files visible and takes the writes.
+writable() {
+    local d="$1" mode="$2" n="${1//\//_}"
+    case "$ODP_ROOT/" in
+        "$d"/*) ;;
+        *) if [ "$d" != /root ]; then
+               mount -t tmpfs -o "mode=$mode" tmpfs "$d" || warn "no tmpfs on $d"
+               return
+           fi ;;
+    esac
+    if [ -n "$have_overlay" ]; then
+        mkdir -p "/run/odp/ovl$n/upper" "/run/odp/ovl$n/work"
+        chmod "$mode" "/run/odp/ovl$n/upper"
+        mount -t overlay overlay \
+            -o "lowerdir=$d,upperdir=/run/odp/ovl$n/upper,workdir=/run/odp/ovl$n/work" "$d" \
+            && return
+    fi
+    warn "no overlay on $d: it stays read-only"
+}
+writable /tmp 1777
+writable /var/tmp 1777
+writable /root 0700
+
+# The guest kernel's modules where kmod looks by default, when the host
+# has a /lib/modules to mount over.
 if [ -d /lib/modules ]; then
     mount --bind "$ODP_KDIR/lib/modules" /lib/modules 2>/dev/null || true
 fi
-[ -x /sbin/modprobe ] || warn "no /sbin/modprobe on the host (package kmod): modules cannot be loaded"
 
-# /root: an overlay keeps what the host has there (the repository may live
-# under it) and takes writes in memory.
-if modprobe overlay 2>/dev/null; then
-    mkdir -p /run/odp/root-upper /run/odp/root-work
-    mount -t overlay overlay \
-        -o lowerdir=/root,upperdir=/run/odp/root-upper,workdir=/run/odp/root-work /root \
-        || warn "no overlay on /root (read-only)"
+# Writable results directory shared with the host (after the overlays, so
+# that none of them hides it).
+if [ -n "$ODP_OUT" ]; then
+    mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out "$ODP_OUT" \
+        || warn "cannot mount the 'out' share on $ODP_OUT"
 fi
 
 modprobe configfs 2>/dev/null && mount -t configfs configfs /sys/kernel/config 2>/dev/null
