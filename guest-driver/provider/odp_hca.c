@@ -878,9 +878,14 @@ static int odp_hca_destroy_qp(struct ibv_qp *ibqp)
 	ret = ibv_cmd_destroy_qp(ibqp);
 	if (ret)
 		return ret;
-	/* No completion can come for it any more: drop what is left. */
-	odp_hca_qp_clean_cqs(ctx, qp);
+	/*
+	 * No completion can come for it any more.  Unpublish it first: a
+	 * poller that found it holds the CQ lock, which the cleaning below
+	 * takes, so nobody uses it once that returns.  Then drop what is
+	 * left in the CQs.
+	 */
 	odp_hca_qp_table_set(ctx, qp->qpn, NULL);
+	odp_hca_qp_clean_cqs(ctx, qp);
 	odp_hca_wq_fini(&qp->rq);
 	odp_hca_wq_fini(&qp->sq);
 	free(qp);
