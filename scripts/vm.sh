@@ -12,6 +12,9 @@
 # While the guest runs: QMP on $VM_DIR/qmp.sock, HMP on $VM_DIR/hmp.sock
 # (paths relative to the repository), e.g.
 #   socat - UNIX-CONNECT:build/vm/hmp.sock
+#   scripts/monitor.py hmp build/vm/hmp.sock info odp-hca
+# and the guest can ask the host for a monitor command itself:
+#   scripts/guest-monitor.sh qmp query-odp-hca   (or: hmp 'info odp-hca')
 # Environment: QEMU (binary), VM_DIR (build/vm), VM_ACCEL ("auto": KVM when
 # it really works here, else TCG; or e.g. "tcg"), VM_MEM (2G, split over
 # the two nodes), VM_SMP (2), VM_DEVICE (odp-hca[,props]), VM_EXTRA (more
@@ -119,6 +122,14 @@ qemu_cmd+=("${extra[@]}")
 if [ "${VM_QUIET:-0}" != 1 ]; then
     printf '+' >&2; printf ' %q' "${qemu_cmd[@]}" >&2; echo >&2
 fi
+
+# Monitor requests from the guest (scripts/guest-monitor.sh): the host
+# answers them on QMP/HMP through the "out" share (scripts/monitor.py).
+rm -rf "$OUT/monitor"
+mkdir -p "$OUT/monitor"
+scripts/monitor.py serve "$OUT/monitor" "$VM_DIR/qmp.sock" "$VM_DIR/hmp.sock" &
+mon_pid=$!
+trap 'kill "$mon_pid" 2>/dev/null' EXIT
 
 log="$VM_DIR/console.log"
 set +e
