@@ -6,6 +6,8 @@
 #   make run          boot a Debian 6.12 kernel + busybox initramfs with
 #                     -device $(RUN_DEVICE); the guest prints lspci and powers off
 #   make check-qtest  build and run the odp-hca qtest
+#   make check-plot   tools/odp-hca-plot on a real qtest run (images in
+#                     build/plot/)
 #   make check        everything above that is needed + every test suite
 #   make clean        remove build/ (downloads stay cached in
 #                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
@@ -52,9 +54,10 @@ RUN_ACCEL    ?= auto
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
 CHECK_SUITES := qtest guest
 QTEST_TIMEOUT ?= 600
+PLOT_TIMEOUT ?= 600
 
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
-        check check-qtest clean clean-kernel
+        check check-qtest check-plot clean clean-kernel
 
 all: build
 
@@ -99,6 +102,12 @@ run: qemu kernel initramfs
 check-qtest: build
 	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
 	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
+
+# The plot tool on the dump a qtest run writes, a live QEMU and bad input.
+check-plot: build
+	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
+	    /usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
+	    $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot)
 
 check:
 	@rm -f $(foreach s,$(CHECK_SUITES),$(RESULTS)/$(s).counts)

@@ -50,6 +50,7 @@ PKGS=(
     libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
     libattr1-dev libcap-ng-dev
     seabios busybox-static pciutils
+    python3-matplotlib
 )
 BPO_PKGS=(meson python3-pycotap)
 MESON_MIN=1.5
