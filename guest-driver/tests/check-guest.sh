@@ -7,11 +7,13 @@
 #   - ibv_devices / ibv_devinfo -v list it with its ODP capabilities;
 #   - ibv_rc_pingpong loopback, pinned and ODP (-o, -O, -o -P), two sizes;
 #   - perftest loopback (write, read, send, atomic; with and without --odp);
+#   - rdma-core's pyverbs tests (test_odp and friends), one TAP line each;
 #   - the driver unloads after traffic; dmesg has no WARN/BUG/lockdep splat.
 #
 # Tests that need the driver are skipped while build/kmod/odp_hca.ko does
 # not exist.  Environment: ODP_DEV (odp_hca0), ODP_GID (GID index; default:
-# the first non-zero GID of port 1), CHECK_GUEST_QUICK=1 (one size only).
+# the first non-zero GID of port 1), CHECK_GUEST_QUICK=1 (one size only),
+# PYVERBS_TESTS (rdma-core test modules to run; empty: none).
 set -u
 
 DEV="${ODP_DEV:-odp_hca0}"
@@ -206,6 +208,37 @@ d_failed=$(( $(ctr odp_faults_failed) - ${C0[odp_faults_failed]} ))
 d_rerr=$(( $(ctr odp_resume_errors) - ${C0[odp_resume_errors]} ))
 check "faults raised ($d_faults) and all resolved ($d_resumes resumes, $d_failed failed, $d_rerr resume errors)" \
     test "$d_faults" -gt 0 -a "$d_resumes" -ge "$d_faults" -a "$d_failed" -eq 0 -a "$d_rerr" -eq 0
+
+# rdma-core's own pyverbs tests (tests/test_*.py of its source tree), among
+# them test_odp: pinned, ODP, implicit ODP and prefetch traffic, ODP
+# atomics and UD.  Tests of features the device does not have (device
+# memory, memory windows, XRC, UC, raw packet, ...) are SKIPs.
+PYV_TESTS="${PYVERBS_TESTS-test_device test_pd test_mr test_cq test_cq_events test_qp test_srq test_atomic test_odp}"
+src="$ODP_ROOT/build/rdma-core-src"
+# 2 MiB pages for test_odp's huge-page cases (ODP MRs over huge pages).
+echo 32 > /proc/sys/vm/nr_hugepages 2>/dev/null
+if [ -n "$PYV_TESTS" ] && [ -d "${ODP_RDMA_CORE:-/nonexistent}/python/pyverbs" ] && [ -d "$src/tests" ]; then
+    ( cd /tmp && PYTHONPATH="$ODP_RDMA_CORE/python" timeout 900 python3 \
+        "$ODP_ROOT/guest-driver/tests/pyverbs-tap.py" "$src" --dev "$DEV" --gid "$ODP_GID" $PYV_TESTS ) \
+        > "$LOG/pyverbs.log" 2>&1
+    prc=$?
+    n0=$T
+    while IFS= read -r line; do
+        case "$line" in
+            "PASS "*) ok "pyverbs ${line#PASS tests.}" ;;
+            "FAIL "*) not_ok "pyverbs ${line#FAIL tests.}" ;;
+            "SKIP "*) id="${line#SKIP tests.}"; skip "pyverbs ${id%% *}" "${id#* }" ;;
+            "#"*) echo "$line" ;;
+            *) echo "# $line" ;;
+        esac
+    done < "$LOG/pyverbs.log"
+    if [ "$T" -eq "$n0" ] || { [ "$prc" -ne 0 ] && [ "$FAILED" -eq 0 ]; }; then
+        not_ok "pyverbs tests ran (exit $prc)"
+        show "$LOG/pyverbs.log"
+    fi
+else
+    skip "pyverbs tests" "no pyverbs in build/rdma-core (cython3 missing?)"
+fi
 
 check "odp_hca unloads after traffic" rmmod odp_hca
 check "no WARN/BUG/lockdep splat in dmesg" \
