@@ -804,6 +804,42 @@ err_free:
 	return NULL;
 }
 
+/*
+ * ibv_create_qp_ex with what ibv_create_qp can express: a PD and no
+ * create flags.  The extended send API (ibv_wr_*), XRC and the rest are
+ * not supported.
+ */
+static struct ibv_qp *odp_hca_create_qp_ex(struct ibv_context *context,
+					   struct ibv_qp_init_attr_ex *attr)
+{
+	struct ibv_qp_init_attr init = {};
+	struct ibv_qp *qp;
+
+	if (!(attr->comp_mask & IBV_QP_INIT_ATTR_PD) || !attr->pd ||
+	    attr->pd->context != context) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((attr->comp_mask & ~(IBV_QP_INIT_ATTR_PD |
+				 IBV_QP_INIT_ATTR_CREATE_FLAGS)) ||
+	    ((attr->comp_mask & IBV_QP_INIT_ATTR_CREATE_FLAGS) &&
+	     attr->create_flags)) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	init.qp_context = attr->qp_context;
+	init.send_cq = attr->send_cq;
+	init.recv_cq = attr->recv_cq;
+	init.srq = attr->srq;
+	init.cap = attr->cap;
+	init.qp_type = attr->qp_type;
+	init.sq_sig_all = attr->sq_sig_all;
+	qp = odp_hca_create_qp(attr->pd, &init);
+	if (qp)
+		attr->cap = init.cap;
+	return qp;
+}
+
 static int odp_hca_query_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr,
 			    int mask, struct ibv_qp_init_attr *init_attr)
 {
@@ -1100,6 +1136,7 @@ static const struct verbs_context_ops odp_hca_ctx_ops = {
 	.create_ah = odp_hca_create_ah,
 	.create_cq = odp_hca_create_cq,
 	.create_qp = odp_hca_create_qp,
+	.create_qp_ex = odp_hca_create_qp_ex,
 	.create_srq = odp_hca_create_srq,
 	.dealloc_pd = odp_hca_dealloc_pd,
 	.dereg_mr = odp_hca_dereg_mr,
