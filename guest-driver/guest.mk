@@ -11,6 +11,7 @@
 #   make vm GUEST_CMD='ibv_devinfo -v'
 #                        run the command in the guest, exit with its status
 #   make check-guest     the guest test suite (TAP, counted by make check)
+#   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #
 # While the guest runs, its monitors listen on $(VM_DIR)/qmp.sock (QMP)
 # and $(VM_DIR)/hmp.sock (HMP).  scripts/vm.sh documents the knobs
@@ -45,7 +46,19 @@ $(VM_INITRAMFS): scripts/mkinitramfs-vm.sh scripts/lib.sh $(BUILD)/kernel/STAMP 
 $(BUILD)/kernel/STAMP: | setup
 	@scripts/fetch-kernel.sh
 
-vm-deps: qemu kernel vm-initramfs rdma-core $(GUEST_KMOD)
+# The ODP verification program (guest-driver/tests/odp-verify.c), built on
+# the host against the rdma-core build; the guest runs it over 9p.
+ODP_VERIFY        := $(BUILD)/guest-tests/odp-verify
+ODP_VERIFY_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
+.PHONY: odp-verify
+odp-verify: $(ODP_VERIFY)
+$(ODP_VERIFY): guest-driver/tests/odp-verify.c \
+               $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
+	@mkdir -p $(@D)
+	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
+	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
+
+vm-deps: qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify
 
 vm: vm-deps
 	@if [ -n "$$GUEST_CMD" ]; then \

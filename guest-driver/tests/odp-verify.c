@@ -1,0 +1,1651 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * odp-verify: byte-exact checks of on-demand paging (ODP) on an RDMA
+ * device, written for odp-hca and run by the guest suite
+ * (guest-driver/tests/check-guest.sh), but using nothing but libibverbs.
+ *
+ * RC queue pairs in loopback (both ends in this process) move data between
+ * ODP memory regions, explicit (ibv_reg_mr with IBV_ACCESS_ON_DEMAND) and
+ * implicit (the whole address space), while the memory behind them changes:
+ *
+ *  - anonymous pages dropped (MADV_DONTNEED) before every operation;
+ *  - a thread dropping shared-memory pages in a loop during operations;
+ *  - anonymous memory unmapped and mapped again (MAP_FIXED) between
+ *    operations;
+ *  - shared memory (a memfd) remapped at the same address to other file
+ *    pages between operations, the old pages still visible through a
+ *    second mapping: they must not change after the remap;
+ *  - the same, remapped by a thread while RDMA WRITEs run;
+ *  - pages migrated between NUMA nodes (move_pages(2)) between operations
+ *    and by a thread during operations;
+ *  - fork(): the parent's copy-on-write breaks (by the CPU and by the
+ *    device), the child's copy must stay untouched by the device;
+ *  - faults that cannot be resolved (nothing mapped): an error completion,
+ *    and the other queue pairs carry on.
+ *
+ * Operations: RDMA WRITE, RDMA READ, SEND/RECV (with several SGEs on some
+ * rounds) and atomics (fetch-and-add, compare-and-swap, both outcomes).
+ * Every round uses a fresh pseudo-random pattern, and every byte of the
+ * buffers concerned is checked: the bytes written, the bytes around them,
+ * and the source.  "No device write lands in a page after its
+ * invalidation completed" is checked where a stale write would show: pages
+ * that stay alive after the process's mapping moved away from them (the
+ * memfd's old pages, the fork child's pages) must keep what the CPU put
+ * there after the remap or fork, and writes completed after a migration
+ * must be in the new pages.
+ *
+ * Output: TAP ("ok N - ..." / "not ok N - ...", "# ..." details, "1..N").
+ * The exit status is non-zero when a byte was wrong, a status unexpected,
+ * or an operation did not complete.
+ *
+ * Usage: odp-verify [-d device] [-g gid-index] [-q] [-v] [test...]
+ *   -d  the device (default: $ODP_DEV, else the first one)
+ *   -g  the GID index for the loopback address (default: the first
+ *       non-zero GID of port 1)
+ *   -q  quick: fewer rounds
+ *   -v  print every operation
+ *   test  run only the test groups whose name contains one of the words:
+ *         drop, churn, remap, memfd, numa, fork, unresolvable
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <infiniband/verbs.h>
+
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE (1 << 1)
+#endif
+
+#define PAGE		4096ul
+#define BUF_LEN		(2ul * 1024 * 1024 + 4 * PAGE)	/* per buffer */
+#define MAX_SGE		3
+#define OP_TIMEOUT	60.0	/* seconds; faults are slow under TCG */
+#define ODP_ACCESS	(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | \
+			 IBV_ACCESS_REMOTE_WRITE | IBV_ACCESS_REMOTE_READ | \
+			 IBV_ACCESS_REMOTE_ATOMIC)
+
+static struct ibv_context *ctx;
+static struct ibv_pd *pd;
+static struct ibv_mr *imr;		/* the implicit ODP MR */
+static union ibv_gid gid;
+static int gid_index = -1;
+static uint32_t max_rd_atomic = 1;
+static const char *dev_name;
+static bool quick, verbose;
+static char **only;
+static int n_only;
+
+/* ------------------------------------------------------------------ */
+/* TAP */
+
+static int tap_n, tap_failed, errors;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++errors <= 12) {
+		printf("#   ");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		printf("\n");
+	} else if (errors == 13) {
+		printf("#   (more errors not shown)\n");
+	}
+	fflush(stdout);
+}
+
+static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One TAP result: ok when no error was reported since the last one. */
+static void result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void result(const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n++;
+	if (errors) {
+		tap_failed++;
+		printf("not ok %d - ", tap_n);
+	} else {
+		printf("ok %d - ", tap_n);
+	}
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (errors)
+		printf(" (%d errors)", errors);
+	printf("\n");
+	fflush(stdout);
+	errors = 0;
+}
+
+static void skip(const char *why, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void skip(const char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("ok %d - ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" # SKIP %s\n", why);
+	fflush(stdout);
+	errors = 0;
+}
+
+static void bail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void bail(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("Bail out! ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf(" (%s)\n", strerror(errno));
+	fflush(stdout);
+	exit(2);
+}
+
+static bool wanted(const char *group)
+{
+	if (!n_only)
+		return true;
+	for (int i = 0; i < n_only; i++)
+		if (strstr(group, only[i]))
+			return true;
+	return false;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ------------------------------------------------------------------ */
+/* Patterns: byte i of pattern @seed is byte i % 8 of a 64-bit hash of
+ * (seed, i / 8); seed 0 is all zeroes.  A buffer filled with pattern s
+ * from position p holds bytes p, p + 1, ... of it. */
+
+static uint64_t seed_counter;
+
+static uint64_t fresh_seed(void)
+{
+	uint64_t s;
+
+	do {
+		s = ++seed_counter * 0x2545f4914f6cdd1dull ^ (uint64_t)getpid() << 40;
+	} while (!s);
+	return s;
+}
+
+static inline uint64_t pat_word(uint64_t seed, uint64_t idx)
+{
+	uint64_t x;
+
+	if (!seed)
+		return 0;
+	x = seed + (idx + 1) * 0x9e3779b97f4a7c15ull;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 29;
+	return x;
+}
+
+static inline uint8_t pat_byte(uint64_t seed, uint64_t pos)
+{
+	return pat_word(seed, pos / 8) >> (8 * (pos % 8));
+}
+
+static void pat_fill(void *buf, uint64_t seed, uint64_t pos, size_t len)
+{
+	uint8_t *b = buf;
+
+	while (len && pos % 8) {
+		*b++ = pat_byte(seed, pos++);
+		len--;
+	}
+	for (; len >= 8; len -= 8, b += 8, pos += 8) {
+		uint64_t w = pat_word(seed, pos / 8);
+
+		memcpy(b, &w, 8);
+	}
+	while (len--)
+		*b++ = pat_byte(seed, pos++);
+}
+
+/* Check @len bytes at @buf against pattern @seed from @pos. */
+static bool expect(const void *buf, uint64_t seed, uint64_t pos, size_t len,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static bool expect(const void *buf, uint64_t seed, uint64_t pos, size_t len,
+		   const char *fmt, ...)
+{
+	static uint8_t ref[65536];
+	const uint8_t *b = buf;
+	size_t bad = 0, first = 0, done;
+	uint8_t got = 0, want = 0;
+	char what[200];
+	va_list ap;
+
+	for (done = 0; done < len;) {
+		size_t n = len - done < sizeof(ref) ? len - done : sizeof(ref);
+
+		pat_fill(ref, seed, pos + done, n);
+		if (memcmp(ref, b + done, n)) {
+			for (size_t i = 0; i < n; i++) {
+				if (ref[i] == b[done + i])
+					continue;
+				if (!bad++) {
+					first = done + i;
+					got = b[done + i];
+					want = ref[i];
+				}
+			}
+		}
+		done += n;
+	}
+	if (!bad)
+		return true;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	fail("%s: %zu of %zu bytes wrong, first at +%zu (0x%02x, expected 0x%02x)",
+	     what, bad, len, first, got, want);
+	return false;
+}
+
+static uint64_t pat_u64(uint64_t seed, uint64_t pos)
+{
+	uint64_t v;
+
+	pat_fill(&v, seed, pos, 8);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Memory */
+
+static void *map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		bail("mmap %zu bytes", len);
+	return p;
+}
+
+/* Unmap and map fresh anonymous memory at the same address. */
+static void remap_anon(void *addr, size_t len)
+{
+	if (munmap(addr, len))
+		bail("munmap");
+	if (mmap(addr, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != addr)
+		bail("mmap MAP_FIXED");
+}
+
+static void drop(void *addr, size_t len)
+{
+	if (madvise(addr, len, MADV_DONTNEED))
+		bail("madvise(MADV_DONTNEED)");
+}
+
+static struct ibv_mr *reg_odp(void *addr, size_t len)
+{
+	struct ibv_mr *mr = ibv_reg_mr(pd, addr, len, ODP_ACCESS);
+
+	if (!mr)
+		bail("ibv_reg_mr(ON_DEMAND) of %zu bytes", len);
+	return mr;
+}
+
+static int numa_nodes(void)
+{
+	FILE *f = fopen("/sys/devices/system/node/has_memory", "r");
+	int a, b, n = 1;
+
+	if (!f)
+		return 1;
+	if (fscanf(f, "%d-%d", &a, &b) == 2)
+		n = b - a + 1;
+	fclose(f);
+	return n;
+}
+
+/*
+ * Move the pages of [addr, addr + len) to @node with move_pages(2).
+ * Returns how many of them are there afterwards.
+ */
+static size_t migrate(void *addr, size_t len, int node)
+{
+	size_t n = len / PAGE, there = 0;
+	void **pages = malloc(n * sizeof(*pages));
+	int *nodes = malloc(n * sizeof(*nodes));
+	int *status = malloc(n * sizeof(*status));
+
+	if (!pages || !nodes || !status)
+		bail("malloc");
+	for (size_t i = 0; i < n; i++) {
+		pages[i] = (char *)addr + i * PAGE;
+		nodes[i] = node;
+		status[i] = -1;
+	}
+	if (syscall(SYS_move_pages, 0, n, pages, nodes, status,
+		    MPOL_MF_MOVE) < 0 && errno != ENOENT && errno != EBUSY)
+		bail("move_pages");
+	for (size_t i = 0; i < n; i++)
+		if (status[i] == node)
+			there++;
+	free(pages);
+	free(nodes);
+	free(status);
+	return there;
+}
+
+/* ------------------------------------------------------------------ */
+/* Queue pairs: a and b, connected to each other, one CQ. */
+
+struct pair {
+	struct ibv_cq *cq;
+	struct ibv_qp *a, *b;
+	bool broken;		/* an error completion or a timeout */
+};
+
+static struct ibv_qp *qp_create(struct ibv_cq *cq)
+{
+	struct ibv_qp_init_attr ia = {
+		.send_cq = cq, .recv_cq = cq, .qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 16, .max_recv_wr = 16,
+			 .max_send_sge = MAX_SGE, .max_recv_sge = MAX_SGE },
+	};
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_INIT, .port_num = 1,
+		.qp_access_flags = IBV_ACCESS_LOCAL_WRITE |
+				   IBV_ACCESS_REMOTE_WRITE |
+				   IBV_ACCESS_REMOTE_READ |
+				   IBV_ACCESS_REMOTE_ATOMIC,
+	};
+	struct ibv_qp *qp = ibv_create_qp(pd, &ia);
+
+	if (!qp)
+		bail("ibv_create_qp");
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
+		bail("modify QP to INIT");
+	return qp;
+}
+
+static void qp_connect(struct ibv_qp *qp, uint32_t dest)
+{
+	struct ibv_qp_attr a = {
+		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
+		.dest_qp_num = dest, .rq_psn = 0,
+		.max_dest_rd_atomic = max_rd_atomic, .min_rnr_timer = 1,
+		.ah_attr = {
+			.is_global = 1, .port_num = 1,
+			.grh = { .dgid = gid, .sgid_index = gid_index,
+				 .hop_limit = 1 },
+		},
+	};
+
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
+			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
+		bail("modify QP to RTR");
+	memset(&a, 0, sizeof(a));
+	a.qp_state = IBV_QPS_RTS;
+	a.timeout = 14;
+	a.retry_cnt = 7;
+	a.rnr_retry = 7;	/* responder faults: retry for as long as it takes */
+	a.sq_psn = 0;
+	a.max_rd_atomic = max_rd_atomic;
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
+			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
+			  IBV_QP_MAX_QP_RD_ATOMIC))
+		bail("modify QP to RTS");
+}
+
+static void pair_create(struct pair *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->cq = ibv_create_cq(ctx, 64, NULL, NULL, 0);
+	if (!p->cq)
+		bail("ibv_create_cq");
+	p->a = qp_create(p->cq);
+	p->b = qp_create(p->cq);
+	qp_connect(p->a, p->b->qp_num);
+	qp_connect(p->b, p->a->qp_num);
+}
+
+static void pair_destroy(struct pair *p)
+{
+	if (ibv_destroy_qp(p->a) || ibv_destroy_qp(p->b) ||
+	    ibv_destroy_cq(p->cq))
+		bail("destroying a QP pair");
+	memset(p, 0, sizeof(*p));
+}
+
+/* After an error completion or a timeout: a new pair. */
+static void pair_fix(struct pair *p)
+{
+	if (p->broken) {
+		pair_destroy(p);
+		pair_create(p);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations */
+
+struct op {
+	enum ibv_wr_opcode opcode;
+	struct ibv_sge sge[MAX_SGE];
+	int nsge;
+	uint64_t raddr;
+	uint32_t rkey;
+	uint64_t compare_add, swap;
+	struct ibv_sge rsge[MAX_SGE];	/* SEND: the receive, posted first */
+	int nrsge;
+	/* results: -1 = no completion */
+	int status, rstatus;
+	uint32_t rlen;
+};
+
+static const char *opname(enum ibv_wr_opcode op)
+{
+	switch (op) {
+	case IBV_WR_RDMA_WRITE: return "RDMA WRITE";
+	case IBV_WR_RDMA_READ: return "RDMA READ";
+	case IBV_WR_SEND: return "SEND";
+	case IBV_WR_ATOMIC_FETCH_AND_ADD: return "FETCH-ADD";
+	case IBV_WR_ATOMIC_CMP_AND_SWP: return "CMP-SWAP";
+	default: return "?";
+	}
+}
+
+static const char *wcstr(int status)
+{
+	return status < 0 ? "no completion" :
+	       ibv_wc_status_str((enum ibv_wc_status)status);
+}
+
+/* Post @o on p->a (and its receive on p->b), wait for the completions. */
+static void op_run(struct pair *p, struct op *o, double timeout)
+{
+	struct ibv_send_wr wr = {
+		.wr_id = 1, .sg_list = o->sge, .num_sge = o->nsge,
+		.opcode = o->opcode, .send_flags = IBV_SEND_SIGNALED,
+	}, *bad;
+	struct ibv_recv_wr rwr = {
+		.wr_id = 2, .sg_list = o->rsge, .num_sge = o->nrsge,
+	}, *rbad;
+	bool want_recv = o->opcode == IBV_WR_SEND;
+	double end;
+
+	o->status = o->rstatus = -1;
+	o->rlen = 0;
+	if (o->opcode == IBV_WR_ATOMIC_FETCH_AND_ADD ||
+	    o->opcode == IBV_WR_ATOMIC_CMP_AND_SWP) {
+		wr.wr.atomic.remote_addr = o->raddr;
+		wr.wr.atomic.rkey = o->rkey;
+		wr.wr.atomic.compare_add = o->compare_add;
+		wr.wr.atomic.swap = o->swap;
+	} else {
+		wr.wr.rdma.remote_addr = o->raddr;
+		wr.wr.rdma.rkey = o->rkey;
+	}
+	if (verbose)
+		note("  %s %d SGE(s) %#" PRIx64 "+%u -> %#" PRIx64,
+		     opname(o->opcode), o->nsge, (uint64_t)o->sge[0].addr,
+		     o->sge[0].length, o->raddr);
+	if (want_recv && ibv_post_recv(p->b, &rwr, &rbad))
+		bail("ibv_post_recv");
+	if (ibv_post_send(p->a, &wr, &bad))
+		bail("ibv_post_send");
+
+	end = now() + timeout;
+	for (unsigned int spins = 0;;) {
+		struct ibv_wc wc;
+		int n = ibv_poll_cq(p->cq, 1, &wc);
+
+		if (n < 0)
+			bail("ibv_poll_cq");
+		if (n) {
+			spins = 0;
+			if (wc.wr_id == 1) {
+				o->status = wc.status;
+				/* After an error the receive may never come. */
+				if (wc.status != IBV_WC_SUCCESS && o->rstatus < 0)
+					end = now() + 2;
+			} else {
+				o->rstatus = wc.status;
+				o->rlen = wc.byte_len;
+			}
+			if (o->status >= 0 && (!want_recv || o->rstatus >= 0))
+				break;
+			continue;
+		}
+		if (now() > end)
+			break;
+		if (++spins > 100)
+			usleep(20);
+	}
+	if (o->status != IBV_WC_SUCCESS ||
+	    (want_recv && o->rstatus != IBV_WC_SUCCESS))
+		p->broken = true;
+	if (o->status < 0)
+		note("  %s: no completion within %.0f s", opname(o->opcode),
+		     timeout);
+}
+
+/* Expect success; say what went wrong otherwise. */
+static bool op_ok(struct pair *p, struct op *o, const char *ctx_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool op_ok(struct pair *p, struct op *o, const char *ctx_fmt, ...)
+{
+	char what[160];
+	va_list ap;
+
+	op_run(p, o, OP_TIMEOUT);
+	if (o->status == IBV_WC_SUCCESS &&
+	    (o->opcode != IBV_WR_SEND || o->rstatus == IBV_WC_SUCCESS))
+		return true;
+	va_start(ap, ctx_fmt);
+	vsnprintf(what, sizeof(what), ctx_fmt, ap);
+	va_end(ap);
+	if (o->opcode == IBV_WR_SEND)
+		fail("%s: %s completed %s, its receive %s", what,
+		     opname(o->opcode), wcstr(o->status), wcstr(o->rstatus));
+	else
+		fail("%s: %s completed %s", what, opname(o->opcode),
+		     wcstr(o->status));
+	return false;
+}
+
+static struct ibv_sge sge(void *addr, size_t len, uint32_t lkey)
+{
+	return (struct ibv_sge){ .addr = (uintptr_t)addr,
+				 .length = (uint32_t)len, .lkey = lkey };
+}
+
+/* Split [addr, addr + len) into @n SGEs (n = 1..MAX_SGE). */
+static int split_sge(struct ibv_sge *s, int n, char *addr, size_t len,
+		     uint32_t lkey)
+{
+	size_t cut1, cut2;
+
+	if (n < 2 || len < 3) {
+		s[0] = sge(addr, len, lkey);
+		return 1;
+	}
+	cut1 = len / 3 + 1;
+	cut2 = len - len / 4;
+	s[0] = sge(addr, cut1, lkey);
+	s[1] = sge(addr + cut1, cut2 - cut1, lkey);
+	s[2] = sge(addr + cut2, len - cut2, lkey);
+	return 3;
+}
+
+/* ------------------------------------------------------------------ */
+/* Driver counters (sysfs), to show that faults really happened. */
+
+static long long counter(const char *name)
+{
+	char path[256];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
+		 ibv_get_device_name(ctx->device), name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenarios: two buffers (src, dst) and what happens to their memory
+ * around each operation. */
+
+enum opkind { OP_WRITE, OP_READ, OP_SEND, OP_ATOMIC, OP_KINDS };
+static const char *const opkind_name[OP_KINDS] = {
+	"RDMA WRITE", "RDMA READ", "SEND/RECV", "atomics (FA, CS)",
+};
+
+struct scen {
+	const char *name;
+	char *src, *dst;
+	struct ibv_mr *smr, *dmr;	/* explicit ODP MRs over them */
+	/* before the CPU fills the buffers */
+	void (*prepare)(struct scen *sc, int round);
+	/* after the CPU filled them, before the operation */
+	void (*after_fill)(struct scen *sc, int round);
+	/* after the operation, before the bytes are checked */
+	void (*after_op)(struct scen *sc, int round);
+	/* odd rounds leave dst as prepare() made it: all zero */
+	bool zero_bg_odd;
+	/* atomics: drop the page of the result before each operation */
+	bool drop_results;
+	/* a thread working on the memory while the operations run */
+	void *(*thread)(void *sc);
+	/* memfd scenarios */
+	int memfd;
+	char *obs;			/* the whole memfd, mapped once more */
+	size_t off_s, off_d;		/* the file offsets src, dst map now */
+	size_t old_s, old_d;		/* the ones they mapped before */
+	uint64_t sent_s, sent_d;	/* what the CPU put in the old ones */
+	/* statistics */
+	volatile bool stop;
+	volatile unsigned long churns;
+	size_t moved, pages;
+	int node;
+};
+
+static const size_t sizes[] = {
+	1, 8, 4095, 4096, 4097, 12345, 65543, 262149, 1048573, 2097152,
+};
+#define N_SIZES (sizeof(sizes) / sizeof(sizes[0]))
+
+static void keys_for(struct scen *sc, int round, uint32_t *sl, uint32_t *sr,
+		     uint32_t *dl, uint32_t *dr)
+{
+	/* all four combinations of explicit and implicit over 4 rounds */
+	struct ibv_mr *s = (round & 1) ? imr : sc->smr;
+	struct ibv_mr *d = (round & 2) ? imr : sc->dmr;
+
+	*sl = s->lkey;
+	*sr = s->rkey;
+	*dl = d->lkey;
+	*dr = d->rkey;
+}
+
+static const char *keys_desc(int round)
+{
+	static const char *const d[] = {
+		"explicit->explicit", "implicit->explicit",
+		"explicit->implicit", "implicit->implicit",
+	};
+	return d[round & 3];
+}
+
+/* One round of one kind of operation in scenario @sc. */
+static void scen_round(struct scen *sc, struct pair *p, enum opkind k,
+		       int round)
+{
+	size_t len = sizes[(round * 3 + k) % N_SIZES];
+	size_t span = BUF_LEN - len + 1;
+	size_t off_s = ((size_t)round * 4093 + k * 511) % span;
+	size_t off_d = ((size_t)round * 7919 + k * 4096 + 3) % span;
+	bool zero_bg = sc->zero_bg_odd && (round & 1);
+	uint64_t s, bg;
+	uint32_t sl, sr, dl, dr;
+	int nsge = round % 3 == 2 ? 3 : 1;
+	struct op o = { 0 };
+	const char *kd = keys_desc(round);
+
+	keys_for(sc, round, &sl, &sr, &dl, &dr);
+	if (sc->prepare)
+		sc->prepare(sc, round);
+	s = fresh_seed();
+	bg = zero_bg ? 0 : fresh_seed();
+	pat_fill(sc->src, s, 0, BUF_LEN);
+	if (!zero_bg)
+		pat_fill(sc->dst, bg, 0, BUF_LEN);
+	if (sc->after_fill)
+		sc->after_fill(sc, round);
+
+	switch (k) {
+	case OP_WRITE:
+		o.opcode = IBV_WR_RDMA_WRITE;
+		o.nsge = split_sge(o.sge, nsge, sc->src + off_s, len, sl);
+		o.raddr = (uintptr_t)sc->dst + off_d;
+		o.rkey = dr;
+		op_ok(p, &o, "round %d (%s) %zu bytes", round, kd, len);
+		break;
+	case OP_READ:
+		o.opcode = IBV_WR_RDMA_READ;
+		o.nsge = split_sge(o.sge, nsge, sc->dst + off_d, len, dl);
+		o.raddr = (uintptr_t)sc->src + off_s;
+		o.rkey = sr;
+		op_ok(p, &o, "round %d (%s) %zu bytes", round, kd, len);
+		break;
+	case OP_SEND:
+		o.opcode = IBV_WR_SEND;
+		o.nsge = split_sge(o.sge, nsge, sc->src + off_s, len, sl);
+		o.nrsge = split_sge(o.rsge, round % 2 ? 3 : 1, sc->dst + off_d,
+				    len, dl);
+		if (op_ok(p, &o, "round %d (%s) %zu bytes", round, kd, len) &&
+		    o.rlen != len)
+			fail("round %d: the receive completed with %u bytes, not %zu",
+			     round, o.rlen, len);
+		break;
+	case OP_ATOMIC: {
+		/* target in dst, results in src, both 8-byte aligned */
+		size_t t = (((size_t)round * 37 * PAGE + round * 8) %
+			    (BUF_LEN - 8)) & ~7ul;
+		size_t r = (((size_t)round * 11 * PAGE + 4064) %
+			    (BUF_LEN - 64)) & ~7ul;
+		uint64_t v = pat_u64(bg, t), add1 = s | 1, add2 = s >> 7;
+		uint64_t x = s ^ 0x5a5a5a5a5a5a5a5aull;
+		struct {
+			enum ibv_wr_opcode op;
+			uint64_t ca, swap, want_ret, want_after;
+		} seq[4] = {
+			{ IBV_WR_ATOMIC_FETCH_AND_ADD, add1, 0, v, v + add1 },
+			{ IBV_WR_ATOMIC_CMP_AND_SWP, v + add1, x, v + add1, x },
+			{ IBV_WR_ATOMIC_CMP_AND_SWP, x + 1, ~x, x, x },
+			{ IBV_WR_ATOMIC_FETCH_AND_ADD, add2, 0, x, x + add2 },
+		};
+
+		len = 8;
+		off_d = t;
+		for (int i = 0; i < 4; i++) {
+			char *res = sc->src + r + 8 * (i & 1);
+
+			if (sc->drop_results)
+				drop((char *)((uintptr_t)res & ~(PAGE - 1)), PAGE);
+			memset(&o, 0, sizeof(o));
+			o.opcode = seq[i].op;
+			o.sge[0] = sge(res, 8, sl);
+			o.nsge = 1;
+			o.raddr = (uintptr_t)sc->dst + t;
+			o.rkey = dr;
+			o.compare_add = seq[i].ca;
+			o.swap = seq[i].swap;
+			if (!op_ok(p, &o, "round %d (%s) atomic %d", round, kd, i))
+				break;
+			if (memcmp(res, &seq[i].want_ret, 8)) {
+				uint64_t got;
+
+				memcpy(&got, res, 8);
+				fail("round %d atomic %d (%s): returned %#" PRIx64
+				     ", expected %#" PRIx64, round, i,
+				     opname(seq[i].op), got, seq[i].want_ret);
+			}
+			if (memcmp(sc->dst + t, &seq[i].want_after, 8)) {
+				uint64_t got;
+
+				memcpy(&got, sc->dst + t, 8);
+				fail("round %d atomic %d (%s): target %#" PRIx64
+				     ", expected %#" PRIx64, round, i,
+				     opname(seq[i].op), got, seq[i].want_after);
+			}
+		}
+		if (sc->after_op)
+			sc->after_op(sc, round);
+		/* every other byte of dst is the background */
+		expect(sc->dst, bg, 0, t, "round %d: dst before the target", round);
+		expect(sc->dst + t + 8, bg, t + 8, BUF_LEN - t - 8,
+		       "round %d: dst after the target", round);
+		pair_fix(p);
+		return;
+	}
+	default:
+		break;
+	}
+	if (sc->after_op)
+		sc->after_op(sc, round);
+	/* WRITE, READ and SEND all copy src[off_s, +len) to dst[off_d, +len) */
+	expect(sc->dst, bg, 0, off_d, "round %d (%s): dst bytes before the %zu copied",
+	       round, kd, len);
+	expect(sc->dst + off_d, s, off_s, len,
+	       "round %d (%s): the %zu bytes copied", round, kd, len);
+	expect(sc->dst + off_d + len, bg, off_d + len, BUF_LEN - off_d - len,
+	       "round %d (%s): dst bytes after the %zu copied", round, kd, len);
+	expect(sc->src, s, 0, BUF_LEN, "round %d (%s): the source", round, kd);
+	pair_fix(p);
+}
+
+static void scen_run(struct scen *sc, struct pair *p)
+{
+	int rounds = quick ? 4 : 8;
+	pthread_t th;
+	long long f0 = counter("odp_faults"), i0 = counter("odp_invalidations");
+
+	for (int k = 0; k < OP_KINDS; k++) {
+		double t0 = now();
+
+		sc->stop = false;
+		if (sc->thread && pthread_create(&th, NULL, sc->thread, sc))
+			bail("pthread_create");
+		for (int round = 0; round < rounds; round++)
+			scen_round(sc, p, (enum opkind)k, round);
+		if (sc->thread) {
+			sc->stop = true;
+			pthread_join(th, NULL);
+		}
+		result("%s, %s: every byte right (%d rounds, %.1f s)",
+		       opkind_name[k], sc->name, rounds, now() - t0);
+	}
+	if (f0 >= 0)
+		note("driver: %lld faults, %lld invalidations during these",
+		     counter("odp_faults") - f0,
+		     counter("odp_invalidations") - i0);
+}
+
+/* --- anonymous memory, dropped before each operation --- */
+
+static void prep_drop(struct scen *sc, int round)
+{
+	(void)round;
+	drop(sc->src, BUF_LEN);
+	drop(sc->dst, BUF_LEN);
+}
+
+/* --- anonymous memory, unmapped and mapped again --- */
+
+static void prep_remap_anon(struct scen *sc, int round)
+{
+	(void)round;
+	remap_anon(sc->src, BUF_LEN);
+	remap_anon(sc->dst, BUF_LEN);
+}
+
+/* --- shared memory dropped by a thread in a loop --- */
+
+static void *churn_thread(void *arg)
+{
+	struct scen *sc = arg;
+
+	while (!sc->stop) {
+		drop(sc->src, BUF_LEN);
+		drop(sc->dst, BUF_LEN);
+		sc->churns++;
+		usleep(200);
+	}
+	return NULL;
+}
+
+/* --- memfd: src and dst move to other file pages, the old ones stay
+ *     visible through sc->obs and must not change --- */
+
+static void memfd_map(void *addr, int fd, size_t off)
+{
+	if (mmap(addr, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 fd, off) != addr)
+		bail("mmap memfd MAP_FIXED");
+}
+
+static void prep_memfd(struct scen *sc, int round)
+{
+	(void)round;
+	/* file layout: src at 0 or 1 x BUF_LEN, dst at 2 or 3 x BUF_LEN */
+	sc->old_s = sc->off_s;
+	sc->old_d = sc->off_d;
+	sc->off_s ^= BUF_LEN;
+	sc->off_d = (sc->off_d == 2 * BUF_LEN) ? 3 * BUF_LEN : 2 * BUF_LEN;
+	memfd_map(sc->src, sc->memfd, sc->off_s);
+	memfd_map(sc->dst, sc->memfd, sc->off_d);
+	/* The remap has invalidated the device's view of the old pages. */
+	sc->sent_s = fresh_seed();
+	sc->sent_d = fresh_seed();
+	pat_fill(sc->obs + sc->old_s, sc->sent_s, 0, BUF_LEN);
+	pat_fill(sc->obs + sc->old_d, sc->sent_d, 0, BUF_LEN);
+}
+
+static void check_memfd(struct scen *sc, int round)
+{
+	expect(sc->obs + sc->old_d, sc->sent_d, 0, BUF_LEN,
+	       "round %d: the old pages of dst (written to after the remap)",
+	       round);
+	expect(sc->obs + sc->old_s, sc->sent_s, 0, BUF_LEN,
+	       "round %d: the old pages of src", round);
+}
+
+/* --- NUMA: pages move to the other node after the CPU filled them --- */
+
+static void migrate_both(struct scen *sc, int node)
+{
+	sc->moved += migrate(sc->src, BUF_LEN, node);
+	sc->moved += migrate(sc->dst, BUF_LEN, node);
+	sc->pages += 2 * BUF_LEN / PAGE;
+}
+
+static void fill_numa(struct scen *sc, int round)
+{
+	migrate_both(sc, (round + 1) % 2);
+}
+
+/* the data the device wrote must survive the next migration too */
+static void after_numa(struct scen *sc, int round)
+{
+	sc->moved += migrate(sc->dst, BUF_LEN, round % 2);
+	sc->pages += BUF_LEN / PAGE;
+}
+
+static void *numa_thread(void *arg)
+{
+	struct scen *sc = arg;
+
+	for (int node = 0; !sc->stop; node ^= 1) {
+		migrate_both(sc, node);
+		sc->churns++;
+		usleep(500);
+	}
+	return NULL;
+}
+
+static void t_scenarios(struct pair *p)
+{
+	struct scen sc;
+	int nodes = numa_nodes();
+
+	imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
+	if (!imr)
+		bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
+
+	if (wanted("drop")) {
+		memset(&sc, 0, sizeof(sc));
+		sc.name = "anonymous memory dropped (MADV_DONTNEED) before each operation";
+		sc.src = map_anon(BUF_LEN);
+		sc.dst = map_anon(BUF_LEN);
+		sc.smr = reg_odp(sc.src, BUF_LEN);
+		sc.dmr = reg_odp(sc.dst, BUF_LEN);
+		sc.prepare = prep_drop;
+		sc.zero_bg_odd = true;
+		sc.drop_results = true;
+		scen_run(&sc, p);
+		ibv_dereg_mr(sc.smr);
+		ibv_dereg_mr(sc.dmr);
+		munmap(sc.src, BUF_LEN);
+		munmap(sc.dst, BUF_LEN);
+	}
+
+	if (wanted("churn")) {
+		int fd = memfd_create("odp-verify-churn", MFD_CLOEXEC);
+
+		memset(&sc, 0, sizeof(sc));
+		sc.name = "shared memory dropped (MADV_DONTNEED) by a thread in a loop";
+		if (fd < 0 || ftruncate(fd, 2 * BUF_LEN))
+			bail("memfd");
+		sc.src = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		sc.dst = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+			      BUF_LEN);
+		if (sc.src == MAP_FAILED || sc.dst == MAP_FAILED)
+			bail("mmap memfd");
+		sc.smr = reg_odp(sc.src, BUF_LEN);
+		sc.dmr = reg_odp(sc.dst, BUF_LEN);
+		sc.thread = churn_thread;
+		scen_run(&sc, p);
+		note("the thread dropped both buffers %lu times", sc.churns);
+		if (!sc.churns) {
+			fail("the dropping thread never ran");
+			result("shared memory dropped by a thread: the thread ran");
+		}
+		ibv_dereg_mr(sc.smr);
+		ibv_dereg_mr(sc.dmr);
+		munmap(sc.src, BUF_LEN);
+		munmap(sc.dst, BUF_LEN);
+		close(fd);
+	}
+
+	if (wanted("remap")) {
+		memset(&sc, 0, sizeof(sc));
+		sc.name = "anonymous memory unmapped and mapped again (MAP_FIXED) before each operation";
+		sc.src = map_anon(BUF_LEN);
+		sc.dst = map_anon(BUF_LEN);
+		sc.smr = reg_odp(sc.src, BUF_LEN);
+		sc.dmr = reg_odp(sc.dst, BUF_LEN);
+		sc.prepare = prep_remap_anon;
+		sc.zero_bg_odd = true;
+		sc.drop_results = true;
+		scen_run(&sc, p);
+		ibv_dereg_mr(sc.smr);
+		ibv_dereg_mr(sc.dmr);
+		munmap(sc.src, BUF_LEN);
+		munmap(sc.dst, BUF_LEN);
+	}
+
+	if (wanted("memfd")) {
+		memset(&sc, 0, sizeof(sc));
+		sc.name = "memfd remapped to other pages before each operation, the old pages unchanged";
+		sc.memfd = memfd_create("odp-verify-remap", MFD_CLOEXEC);
+		if (sc.memfd < 0 || ftruncate(sc.memfd, 4 * BUF_LEN))
+			bail("memfd");
+		sc.obs = mmap(NULL, 4 * BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      sc.memfd, 0);
+		if (sc.obs == MAP_FAILED)
+			bail("mmap memfd");
+		sc.off_s = 0;
+		sc.off_d = 2 * BUF_LEN;
+		sc.src = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      sc.memfd, sc.off_s);
+		sc.dst = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      sc.memfd, sc.off_d);
+		if (sc.src == MAP_FAILED || sc.dst == MAP_FAILED)
+			bail("mmap memfd");
+		sc.smr = reg_odp(sc.src, BUF_LEN);
+		sc.dmr = reg_odp(sc.dst, BUF_LEN);
+		sc.prepare = prep_memfd;
+		sc.after_op = check_memfd;
+		scen_run(&sc, p);
+		ibv_dereg_mr(sc.smr);
+		ibv_dereg_mr(sc.dmr);
+		munmap(sc.src, BUF_LEN);
+		munmap(sc.dst, BUF_LEN);
+		munmap(sc.obs, 4 * BUF_LEN);
+		close(sc.memfd);
+	}
+
+	if (wanted("numa")) {
+		const char *names[2] = {
+			"pages migrated to the other NUMA node (move_pages) before each operation",
+			"pages migrated between NUMA nodes by a thread in a loop",
+		};
+
+		for (int v = 0; v < 2; v++) {
+			if (nodes < 2) {
+				for (int k = 0; k < OP_KINDS; k++)
+					skip("one NUMA node", "%s, %s", opkind_name[k],
+					     names[v]);
+				continue;
+			}
+			memset(&sc, 0, sizeof(sc));
+			sc.name = names[v];
+			sc.src = map_anon(BUF_LEN);
+			sc.dst = map_anon(BUF_LEN);
+			sc.smr = reg_odp(sc.src, BUF_LEN);
+			sc.dmr = reg_odp(sc.dst, BUF_LEN);
+			if (v == 0) {
+				sc.after_fill = fill_numa;
+				sc.after_op = after_numa;
+			} else {
+				sc.thread = numa_thread;
+			}
+			scen_run(&sc, p);
+			note("%zu of %zu page moves done%s", sc.moved, sc.pages,
+			     v ? " by the thread" : "");
+			if (!sc.moved) {
+				fail("no page moved to another node");
+				result("%s: pages moved", names[v]);
+			}
+			ibv_dereg_mr(sc.smr);
+			ibv_dereg_mr(sc.dmr);
+			munmap(sc.src, BUF_LEN);
+			munmap(sc.dst, BUF_LEN);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* A thread remaps the target of RDMA WRITEs while they run. */
+
+struct flip {
+	char *a, *obs;
+	int fd;
+	volatile bool stop;
+	unsigned long flips, checked_bad;
+	size_t off;
+};
+
+static void *flip_thread(void *arg)
+{
+	struct flip *f = arg;
+
+	while (!f->stop) {
+		size_t old = f->off;
+		uint64_t sent = fresh_seed();
+
+		f->off ^= BUF_LEN;
+		memfd_map(f->a, f->fd, f->off);
+		/*
+		 * mmap() returned: the invalidation of the old pages is
+		 * complete.  Whatever the device writes from now on must go
+		 * to the new pages.
+		 */
+		pat_fill(f->obs + old, sent, 0, BUF_LEN);
+		usleep(3000);	/* RDMA WRITEs keep running meanwhile */
+		if (!expect(f->obs + old, sent, 0, BUF_LEN,
+			    "flip %lu: the old pages after the remap", f->flips))
+			f->checked_bad++;
+		f->flips++;
+	}
+	return NULL;
+}
+
+static void t_remap_concurrent(struct pair *p)
+{
+	struct flip f = { 0 };
+	struct ibv_mr *smr, *amr;
+	char *src = map_anon(BUF_LEN);
+	int writes = quick ? 40 : 100, done = 0;
+	double t0 = now();
+	pthread_t th;
+	uint64_t s;
+	struct op o;
+
+	f.fd = memfd_create("odp-verify-flip", MFD_CLOEXEC);
+	if (f.fd < 0 || ftruncate(f.fd, 2 * BUF_LEN))
+		bail("memfd");
+	f.obs = mmap(NULL, 2 * BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+	f.a = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, f.fd, 0);
+	if (f.obs == MAP_FAILED || f.a == MAP_FAILED)
+		bail("mmap memfd");
+	smr = reg_odp(src, BUF_LEN);
+	amr = reg_odp(f.a, BUF_LEN);
+	pat_fill(src, fresh_seed(), 0, BUF_LEN);
+
+	if (pthread_create(&th, NULL, flip_thread, &f))
+		bail("pthread_create");
+	for (int i = 0; i < writes && !errors; i++) {
+		size_t len = (i % 4 == 3) ? BUF_LEN : sizes[i % N_SIZES];
+		bool use_imr = i & 1;
+
+		memset(&o, 0, sizeof(o));
+		o.opcode = IBV_WR_RDMA_WRITE;
+		o.sge[0] = sge(src, len, use_imr ? imr->lkey : smr->lkey);
+		o.nsge = 1;
+		o.raddr = (uintptr_t)f.a + (BUF_LEN - len) / 2;
+		o.rkey = use_imr ? imr->rkey : amr->rkey;
+		if (op_ok(p, &o, "write %d of %zu bytes during remaps", i, len))
+			done++;
+		pair_fix(p);
+	}
+	f.stop = true;
+	pthread_join(th, NULL);
+
+	/* Quiet now: a last WRITE must land in the current pages exactly. */
+	s = fresh_seed();
+	pat_fill(src, s, 0, BUF_LEN);
+	memset(&o, 0, sizeof(o));
+	o.opcode = IBV_WR_RDMA_WRITE;
+	o.sge[0] = sge(src, BUF_LEN, smr->lkey);
+	o.nsge = 1;
+	o.raddr = (uintptr_t)f.a;
+	o.rkey = amr->rkey;
+	if (op_ok(p, &o, "the last write"))
+		expect(f.obs + f.off, s, 0, BUF_LEN, "the last write, seen in the file");
+	pair_fix(p);
+	note("%d RDMA WRITEs completed during %lu remaps", done, f.flips);
+	if (!f.flips)
+		fail("the remapping thread never remapped");
+	result("RDMA WRITE, memfd remapped by a thread during the writes: no write in the old pages after the remap (%.1f s)",
+	       now() - t0);
+
+	ibv_dereg_mr(smr);
+	ibv_dereg_mr(amr);
+	munmap(src, BUF_LEN);
+	munmap(f.a, BUF_LEN);
+	munmap(f.obs, 2 * BUF_LEN);
+	close(f.fd);
+}
+
+/* ------------------------------------------------------------------ */
+/* fork() and copy-on-write */
+
+static bool do_copy(struct pair *p, enum ibv_wr_opcode op, char *local,
+		    uint32_t lkey, char *remote, uint32_t rkey, size_t len,
+		    const char *what)
+{
+	struct op o = { .opcode = op, .nsge = 1 };
+	bool ok;
+
+	o.sge[0] = sge(local, len, lkey);
+	o.raddr = (uintptr_t)remote;
+	o.rkey = rkey;
+	ok = op_ok(p, &o, "%s", what);
+	pair_fix(p);
+	return ok;
+}
+
+static void t_fork(struct pair *p, bool implicit)
+{
+	const size_t L = 1024 * 1024, Q4 = L / 4;
+	const char *kind = implicit ? "implicit" : "explicit";
+	char *P = map_anon(L), *Q = map_anon(L), *E = malloc(L);
+	struct ibv_mr *pmr, *qmr;
+	uint32_t pr, ql;
+	int to_child[2], from_child[2];
+	uint64_t s0 = fresh_seed();
+	size_t child_bad = 0;
+	pid_t pid;
+	int wst;
+
+	if (!E)
+		bail("malloc");
+	pmr = reg_odp(P, L);
+	qmr = reg_odp(Q, L);
+	pr = implicit ? imr->rkey : pmr->rkey;
+	ql = implicit ? imr->lkey : qmr->lkey;
+
+	/* Before the fork the device wrote P: its pages are in its tables. */
+	pat_fill(Q, s0, 0, L);
+	do_copy(p, IBV_WR_RDMA_WRITE, Q, ql, P, pr, L, "write P before the fork");
+	expect(P, s0, 0, L, "P before the fork");
+	memcpy(E, P, L);
+
+	if (pipe(to_child) || pipe(from_child))
+		bail("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		bail("fork");
+	if (pid == 0) {
+		/* The child: wait, then check its copy, byte for byte. */
+		char c;
+		size_t bad = 0;
+
+		close(to_child[1]);
+		close(from_child[0]);
+		if (read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		for (size_t i = 0; i < L; i++)
+			bad += (uint8_t)P[i] != pat_byte(s0, i);
+		if (write(from_child[1], &bad, sizeof(bad)) != sizeof(bad))
+			_exit(3);
+		_exit(0);
+	}
+	close(to_child[0]);
+	close(from_child[1]);
+
+	/* 1. The device reads the pages shared with the child. */
+	pat_fill(Q, fresh_seed(), 0, L);
+	if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, pr, L, "read P after the fork"))
+		expect(Q, s0, 0, L, "the device's read of P right after the fork");
+	result("fork (%s ODP MR): the device reads the pages the parent shares with the child",
+	       kind);
+
+	/*
+	 * 2. The parent writes a quarter at a time (breaking CoW there),
+	 * the device reads all of P, then writes over the next quarter
+	 * boundary (breaking CoW on the pages still shared).
+	 */
+	for (int q = 0; q < 3; q++) {
+		uint64_t sc = fresh_seed(), sw = fresh_seed();
+		size_t woff = q * Q4 + Q4 / 2 + 123, wlen = Q4;
+
+		pat_fill(P + q * Q4, sc, q * Q4, Q4);
+		pat_fill(E + q * Q4, sc, q * Q4, Q4);
+		pat_fill(Q, fresh_seed(), 0, L);
+		if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, pr, L, "read P"))
+			if (memcmp(Q, E, L)) {
+				size_t i = 0;
+
+				while (Q[i] == E[i])
+					i++;
+				fail("quarter %d: the device read old bytes of P (first at +%zu)",
+				     q, i);
+			}
+		pat_fill(Q, sw, 0, wlen);
+		pat_fill(E + woff, sw, 0, wlen);
+		if (do_copy(p, IBV_WR_RDMA_WRITE, Q, ql, P + woff, pr, wlen, "write P")) {
+			if (memcmp(P, E, L)) {
+				size_t i = 0;
+
+				while (P[i] == E[i])
+					i++;
+				fail("quarter %d: the parent does not see the device's write (first at +%zu)",
+				     q, i);
+			}
+		}
+	}
+	result("fork (%s ODP MR): the parent writes after the fork, the device reads and writes the parent's new pages",
+	       kind);
+
+	/* 3. An atomic on a page still shared with the child. */
+	{
+		size_t t = L - PAGE + 64;
+		uint64_t before, after, add = 0x1234567;
+		struct op o = { .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD, .nsge = 1 };
+
+		memcpy(&before, E + t, 8);
+		o.sge[0] = sge(Q, 8, ql);
+		o.raddr = (uintptr_t)P + t;
+		o.rkey = pr;
+		o.compare_add = add;
+		if (op_ok(p, &o, "fetch-add on a page shared with the child")) {
+			memcpy(&after, Q, 8);
+			if (after != before)
+				fail("fetch-add returned %#" PRIx64 ", expected %#" PRIx64,
+				     after, before);
+			after = before + add;
+			memcpy(E + t, &after, 8);
+			if (memcmp(P, E, L))
+				fail("P after the fetch-add differs from what it should be");
+		}
+		pair_fix(p);
+	}
+	result("fork (%s ODP MR): a fetch-add on a page shared with the child lands in the parent's page",
+	       kind);
+
+	/* 4. The child's copy: exactly what P held at the fork. */
+	if (write(to_child[1], "c", 1) != 1 ||
+	    read(from_child[0], &child_bad, sizeof(child_bad)) != sizeof(child_bad))
+		fail("no answer from the child");
+	else if (child_bad)
+		fail("%zu of %zu bytes of the child's copy changed after the fork",
+		     child_bad, L);
+	if (waitpid(pid, &wst, 0) != pid || !WIFEXITED(wst) || WEXITSTATUS(wst))
+		fail("the child ended with status %#x", wst);
+	result("fork (%s ODP MR): the child's copy is untouched by the device", kind);
+
+	close(to_child[1]);
+	close(from_child[0]);
+	ibv_dereg_mr(pmr);
+	ibv_dereg_mr(qmr);
+	munmap(P, L);
+	munmap(Q, L);
+	free(E);
+}
+
+/* ------------------------------------------------------------------ */
+/* Faults that cannot be resolved */
+
+struct bad_case {
+	const char *what;
+	enum ibv_wr_opcode op;
+	int want, want_recv;	/* expected statuses (want_recv: SEND only) */
+};
+
+static void t_unresolvable(struct pair *good)
+{
+	char *R = map_anon(4 * PAGE), *S = map_anon(4 * PAGE), *hole_imr;
+	struct ibv_mr *rmr = reg_odp(R, 4 * PAGE), *smr = reg_odp(S, 4 * PAGE);
+	static const struct bad_case cases[] = {
+		{ "RDMA WRITE to an unmapped remote page", IBV_WR_RDMA_WRITE,
+		  IBV_WC_REM_ACCESS_ERR, -1 },
+		{ "RDMA WRITE from an unmapped local page", IBV_WR_RDMA_WRITE,
+		  IBV_WC_LOC_PROT_ERR, -1 },
+		{ "RDMA READ of an unmapped remote page", IBV_WR_RDMA_READ,
+		  IBV_WC_REM_ACCESS_ERR, -1 },
+		{ "RDMA READ into an unmapped local page", IBV_WR_RDMA_READ,
+		  IBV_WC_LOC_PROT_ERR, -1 },
+		{ "fetch-add on an unmapped remote page", IBV_WR_ATOMIC_FETCH_AND_ADD,
+		  IBV_WC_REM_ACCESS_ERR, -1 },
+		{ "SEND into an unmapped receive buffer", IBV_WR_SEND,
+		  IBV_WC_REM_OP_ERR, IBV_WC_LOC_PROT_ERR },
+		{ "RDMA WRITE to an unmapped address of the implicit MR",
+		  IBV_WR_RDMA_WRITE, IBV_WC_REM_ACCESS_ERR, -1 },
+	};
+	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
+	struct pair y[N_CASES], z;
+	long long ff0 = counter("odp_faults_failed");
+
+	/*
+	 * The queue pairs first: their rings are memory the provider maps,
+	 * which could otherwise land in the holes made below.
+	 */
+	for (int c = 0; c < N_CASES; c++)
+		pair_create(&y[c]);
+	pair_create(&z);
+
+	/* page 2 of R and of S: nothing mapped there any more */
+	pat_fill(R, fresh_seed(), 0, 4 * PAGE);
+	pat_fill(S, fresh_seed(), 0, 4 * PAGE);
+	if (munmap(R + 2 * PAGE, PAGE) || munmap(S + 2 * PAGE, PAGE))
+		bail("munmap");
+	hole_imr = map_anon(16 * PAGE);
+	if (munmap(hole_imr, 16 * PAGE))
+		bail("munmap");
+
+	for (int c = 0; c < N_CASES; c++) {
+		const struct bad_case *bc = &cases[c];
+		struct op o = { .opcode = bc->op, .nsge = 1 };
+		double t0 = now();
+		unsigned char vec;
+		uint64_t s;
+
+		/* mincore() fails with ENOMEM where nothing is mapped */
+		if (!mincore(R + 2 * PAGE, PAGE, &vec) ||
+		    !mincore(S + 2 * PAGE, PAGE, &vec) ||
+		    !mincore(hole_imr + 5 * PAGE, PAGE, &vec)) {
+			errno = EEXIST;
+			bail("something was mapped into a hole of the test");
+		}
+		switch (c) {
+		case 0:
+		case 2:
+		case 4:		/* the remote address is the hole */
+			o.sge[0] = sge(S, c == 4 ? 8 : 1000, smr->lkey);
+			o.raddr = (uintptr_t)R + 2 * PAGE + 16;
+			o.rkey = rmr->rkey;
+			break;
+		case 1:
+		case 3:		/* the local address is the hole */
+			o.sge[0] = sge(S + 2 * PAGE + 16, 1000, smr->lkey);
+			o.raddr = (uintptr_t)R;
+			o.rkey = rmr->rkey;
+			break;
+		case 5:
+			o.sge[0] = sge(S, 1000, smr->lkey);
+			o.rsge[0] = sge(R + 2 * PAGE + 16, 1000, rmr->lkey);
+			o.nrsge = 1;
+			break;
+		case 6:
+			o.sge[0] = sge(S, 1000, smr->lkey);
+			o.raddr = (uintptr_t)hole_imr + 5 * PAGE;
+			o.rkey = imr->rkey;
+			break;
+		}
+		op_run(&y[c], &o, OP_TIMEOUT);
+		if (o.status != bc->want)
+			fail("completed %s, expected %s", wcstr(o.status),
+			     wcstr(bc->want));
+		if (bc->want_recv >= 0 && o.rstatus != bc->want_recv)
+			fail("the receive completed %s, expected %s",
+			     wcstr(o.rstatus), wcstr(bc->want_recv));
+		pair_destroy(&y[c]);
+
+		/* The other QP pair carries on: a write, every byte checked. */
+		s = fresh_seed();
+		pat_fill(S, s, 0, 2 * PAGE);
+		memset(R, 0, PAGE);
+		if (do_copy(good, IBV_WR_RDMA_WRITE, S + 100, smr->lkey, R + 7,
+			    rmr->rkey, PAGE + 500, "the other pair's write"))
+			expect(R + 7, s, 100, PAGE + 500, "the other pair's write");
+		result("%s completes %s%s%s%s, the other QP pair carries on (%.1f s)",
+		       bc->what, wcstr(bc->want),
+		       bc->want_recv >= 0 ? " (receive: " : "",
+		       bc->want_recv >= 0 ? wcstr(bc->want_recv) : "",
+		       bc->want_recv >= 0 ? ")" : "", now() - t0);
+	}
+
+	/* Mapped again, the same MRs work on a new pair. */
+	{
+		uint64_t s = fresh_seed();
+
+		if (mmap(R + 2 * PAGE, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != R + 2 * PAGE ||
+		    mmap(S + 2 * PAGE, PAGE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != S + 2 * PAGE)
+			bail("mmap MAP_FIXED");
+		pat_fill(S, s, 0, 4 * PAGE);
+		if (do_copy(&z, IBV_WR_RDMA_WRITE, S, smr->lkey, R, rmr->rkey,
+			    4 * PAGE, "write after mapping the hole again"))
+			expect(R, s, 0, 4 * PAGE, "write after mapping the hole again");
+		memset(S, 0, 4 * PAGE);
+		if (do_copy(&z, IBV_WR_RDMA_READ, S, smr->lkey, R, rmr->rkey,
+			    4 * PAGE, "read after mapping the hole again"))
+			expect(S, s, 0, 4 * PAGE, "read after mapping the hole again");
+		pair_destroy(&z);
+		result("after the failed faults, a new QP pair moves every byte through the same MRs, the hole mapped again");
+	}
+	if (ff0 >= 0)
+		note("driver: %lld faults answered RESUME(FAIL)",
+		     counter("odp_faults_failed") - ff0);
+	ibv_dereg_mr(rmr);
+	ibv_dereg_mr(smr);
+	munmap(R, 4 * PAGE);
+	munmap(S, 4 * PAGE);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void open_device(void)
+{
+	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_device_attr_ex attr;
+	struct ibv_port_attr port;
+	uint32_t need = IBV_ODP_SUPPORT_SEND | IBV_ODP_SUPPORT_RECV |
+			IBV_ODP_SUPPORT_WRITE | IBV_ODP_SUPPORT_READ |
+			IBV_ODP_SUPPORT_ATOMIC;
+
+	if (!list)
+		bail("ibv_get_device_list");
+	for (int i = 0; list[i]; i++) {
+		if (dev_name && strcmp(ibv_get_device_name(list[i]), dev_name))
+			continue;
+		ctx = ibv_open_device(list[i]);
+		break;
+	}
+	if (!ctx)
+		bail("cannot open %s", dev_name ? dev_name : "any RDMA device");
+	ibv_free_device_list(list);
+	if (ibv_query_device_ex(ctx, NULL, &attr))
+		bail("ibv_query_device_ex");
+	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT) ||
+	    (attr.odp_caps.per_transport_caps.rc_odp_caps & need) != need) {
+		errno = EOPNOTSUPP;
+		bail("%s: no RC on-demand paging", ibv_get_device_name(ctx->device));
+	}
+	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT)) {
+		errno = EOPNOTSUPP;
+		bail("%s: no implicit ODP", ibv_get_device_name(ctx->device));
+	}
+	max_rd_atomic = attr.orig_attr.max_qp_rd_atom;
+	if (max_rd_atomic > 4)
+		max_rd_atomic = 4;
+	if (!max_rd_atomic)
+		max_rd_atomic = 1;
+	if (ibv_query_port(ctx, 1, &port))
+		bail("ibv_query_port");
+	if (gid_index < 0) {
+		for (int i = 0; i < port.gid_tbl_len && gid_index < 0; i++) {
+			union ibv_gid g;
+			static const union ibv_gid zero;
+
+			if (!ibv_query_gid(ctx, 1, i, &g) && memcmp(&g, &zero, sizeof(g)))
+				gid_index = i;
+		}
+		if (gid_index < 0)
+			gid_index = 0;
+	}
+	if (ibv_query_gid(ctx, 1, gid_index, &gid))
+		bail("ibv_query_gid %d", gid_index);
+	pd = ibv_alloc_pd(ctx);
+	if (!pd)
+		bail("ibv_alloc_pd");
+	note("%s, port 1 %s, GID index %d, max_rd_atomic %u, %d NUMA node(s)",
+	     ibv_get_device_name(ctx->device),
+	     port.state == IBV_PORT_ACTIVE ? "active" : "not active",
+	     gid_index, max_rd_atomic, numa_nodes());
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const names[] = {
+		"odp_faults", "odp_faults_requester", "odp_faults_responder",
+		"odp_fault_pages", "odp_faults_failed", "odp_resumes",
+		"odp_invalidations", "odp_invalidated_pages", "rnr_naks",
+	};
+	long long c0[sizeof(names) / sizeof(names[0])];
+	struct pair p;
+	double t0 = now();
+	int opt;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* ibv_fork_init() would madvise(DONTFORK) every MR: no CoW to test */
+	unsetenv("RDMAV_FORK_SAFE");
+	unsetenv("IBV_FORK_SAFE");
+	dev_name = getenv("ODP_DEV");
+	while ((opt = getopt(argc, argv, "d:g:qvh")) != -1) {
+		switch (opt) {
+		case 'd': dev_name = optarg; break;
+		case 'g': gid_index = atoi(optarg); break;
+		case 'q': quick = true; break;
+		case 'v': verbose = true; break;
+		default:
+			fprintf(stderr, "usage: %s [-d device] [-g gid-index] [-q] [-v] [test...]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	only = argv + optind;
+	n_only = argc - optind;
+
+	open_device();
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		c0[i] = counter(names[i]);
+	pair_create(&p);
+
+	t_scenarios(&p);
+	if (wanted("remap") || wanted("memfd"))
+		t_remap_concurrent(&p);
+	if (wanted("fork")) {
+		t_fork(&p, false);
+		t_fork(&p, true);
+	}
+	if (wanted("unresolvable"))
+		t_unresolvable(&p);
+
+	pair_destroy(&p);
+	ibv_dereg_mr(imr);
+	ibv_dealloc_pd(pd);
+
+	if (c0[0] >= 0) {
+		long long d[sizeof(names) / sizeof(names[0])];
+
+		printf("# driver counters during odp-verify:");
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			d[i] = counter(names[i]) - c0[i];
+			printf(" %s %lld", names[i], d[i]);
+		}
+		printf("\n");
+		if (!n_only) {
+			if (d[0] <= 0)
+				fail("no page fault was counted");
+			if (d[6] <= 0)
+				fail("no invalidation was counted");
+			if (d[4] <= 0)
+				fail("no failed fault was counted");
+			result("the driver counted faults (%lld), failed faults (%lld) and invalidations (%lld)",
+			       d[0], d[4], d[6]);
+		}
+	}
+	ibv_close_device(ctx);
+	printf("1..%d\n", tap_n);
+	printf("# odp-verify: %d of %d failed, %.1f s\n", tap_failed, tap_n,
+	       now() - t0);
+	return tap_failed ? 1 : 0;
+}
