@@ -31,8 +31,8 @@ import xml.etree.ElementTree as ET
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "..", "..", "tools", "odp-hca-plot")
-# The qtest path whose tests write the dump (all of /odp-hca/monitor/...).
-QTEST_PATH = os.environ.get("PLOT_QTEST_PATH", "/odp-hca/monitor")
+# The qtest that writes the dump (its scripted monitor workload).
+QTEST_PATH = os.environ.get("PLOT_QTEST_PATH", "/odp-hca/monitor/counters")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 SUMMARY = re.compile(r"^device (.+): (\d+) faults plotted, (\d+) buckets$")
 
