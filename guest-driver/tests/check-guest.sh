@@ -8,6 +8,10 @@
 #   - ibv_rc_pingpong loopback, pinned and ODP (-o, -O, -o -P), two sizes;
 #   - perftest loopback (write, read, send, atomic; with and without --odp);
 #   - rdma-core's pyverbs tests (test_odp and friends), one TAP line each;
+#   - odp-verify (every byte under page churn, remap, fork, NUMA migration;
+#     unresolvable faults), one TAP line per result;
+#   - the device's counters (query-odp-hca over QMP, from the host) agree
+#     with the driver's (hw_counters) about faults, resumes, invalidations;
 #   - the driver unloads after traffic; dmesg has no WARN/BUG/lockdep splat.
 #
 # Tests that need the driver are skipped while build/kmod/odp_hca.ko does
@@ -168,6 +172,11 @@ CTRS="odp_faults odp_fault_pages odp_resumes odp_faults_failed odp_resume_errors
 declare -A C0
 for c in $CTRS; do C0[$c]="$(ctr "$c")"; done
 
+# The device's counters too (query-odp-hca, asked of the host), to compare
+# with the driver's at the end (guest-driver/tests/check-odp.sh).
+. "$ODP_ROOT/guest-driver/tests/check-odp.sh"
+counters_snapshot start || echo "# no answer to query-odp-hca from the host: $(cat "$LOG/start.dev.err")"
+
 SIZES="4096 1048576"
 [ "${CHECK_GUEST_QUICK:-0}" = 1 ] && SIZES=4096
 port=18515
@@ -239,6 +248,12 @@ if [ -n "$PYV_TESTS" ] && [ -d "${ODP_RDMA_CORE:-/nonexistent}/python/pyverbs" ]
 else
     skip "pyverbs tests" "no pyverbs in build/rdma-core (cython3 missing?)"
 fi
+
+# Every byte of ODP traffic while pages are dropped, remapped, forked and
+# migrated; unresolvable faults (guest-driver/tests/odp-verify.c).
+odp_verify_tap
+# The device's and the driver's counters over everything since the start.
+counters_agree start end
 
 check "odp_hca unloads after traffic" rmmod odp_hca
 check "no WARN/BUG/lockdep splat in dmesg" \
