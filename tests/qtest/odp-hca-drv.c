@@ -26,7 +26,12 @@ static void odp_found_cb(QPCIDevice *dev, int devfn, void *data)
 {
     OdpHca *h = data;
 
-    g_assert(h->dev.bus == NULL);   /* exactly one odp-hca */
+    if (h->want_devfn < 0) {
+        g_assert(h->dev.bus == NULL);   /* exactly one odp-hca */
+    } else if (devfn != h->want_devfn) {
+        g_free(dev);
+        return;
+    }
     h->dev = *dev;
     g_free(dev);
 }
@@ -54,13 +59,28 @@ void odp_hca_pci_setup(OdpHca *h)
 
 OdpHca *odp_hca_start(const char *device_opts)
 {
+    g_autofree char *args = g_strdup_printf("-device odp-hca%s%s",
+                                            device_opts && *device_opts ?
+                                            "," : "",
+                                            device_opts ? device_opts : "");
+
+    return odp_hca_start_args(args, -1);
+}
+
+/*
+ * Start QEMU with @args after the machine options (the devices), and
+ * drive the odp-hca at @devfn, or the only one there is if @devfn < 0.
+ */
+OdpHca *odp_hca_start_args(const char *args, int devfn)
+{
     OdpHca *h = g_new0(OdpHca, 1);
 
+    h->want_devfn = devfn;
     h->qts = qtest_initf("-machine q35 -nodefaults -m %u "
-                         "-global apic-common.vapic=off "
-                         "-device odp-hca%s%s", ODP_RAM_MB,
-                         device_opts && *device_opts ? "," : "",
-                         device_opts ? device_opts : "");
+                         "-global apic-common.vapic=off %s", ODP_RAM_MB,
+                         args);
+    /* the clock stands still from here on, but for odp_clock_step() */
+    h->clock_ns = qtest_clock_step(h->qts, 1);
     pc_alloc_init(&h->alloc, h->qts, ALLOC_NO_FLAGS);
     h->bus = qpci_new_pc(h->qts, &h->alloc);
     qpci_device_foreach(h->bus, ODP_HCA_PCI_VENDOR_ID, ODP_HCA_PCI_DEVICE_ID,
@@ -355,6 +375,7 @@ uint64_t odp_cmdq_entry(OdpHca *h, uint32_t counter)
 uint8_t odp_cmd_exec(OdpHca *h, struct odp_hca_cmd *cmd)
 {
     uint64_t entry = odp_cmdq_entry(h, h->cmd_pi);
+    uint8_t opcode = cmd->opcode;
     int i;
 
     cmd->owner = ODP_HCA_CMD_OWNER_HW;
@@ -375,6 +396,10 @@ uint8_t odp_cmd_exec(OdpHca *h, struct odp_hca_cmd *cmd)
     }
     g_assert_cmpint(i, <, ODP_POLL_MAX);
     odp_read(h, entry, cmd, sizeof(*cmd));
+    h->cmds_issued[opcode]++;
+    if (cmd->status != ODP_HCA_CMD_OK) {
+        h->cmds_failed++;
+    }
     g_assert_cmpuint(cmd->owner, ==, ODP_HCA_CMD_OWNER_SW);
     g_assert_cmpuint(odp_reg_read(h, ODP_HCA_REG_CMDQ_CI), ==,
                      h->cmd_pi & 0xffff);
@@ -1246,7 +1271,17 @@ void odp_settle(OdpHca *h, int rounds)
 
 void odp_clock_step(OdpHca *h, int64_t ns)
 {
-    qtest_clock_step(h->qts, ns);
+    h->clock_ns = qtest_clock_step(h->qts, ns);
+}
+
+/*
+ * The virtual clock, in ns (what the device stamps its faults with).
+ * Only odp_clock_step() moves it (qtest cannot read it without moving
+ * it), so the value it returned last is the time now.
+ */
+int64_t odp_clock_now(OdpHca *h)
+{
+    return h->clock_ns;
 }
 
 int64_t odp_ack_timeout_ns(uint8_t timeout)

@@ -170,10 +170,16 @@ typedef struct OdpHca {
     OdpEq *eq0;             /* asynchronous events (vector 1) */
     OdpEq *ceq;             /* default EQ for completion events (vector 2) */
     uint32_t next_mr_index;
+    int want_devfn;         /* the odp-hca to drive; < 0: the only one */
+    int64_t clock_ns;       /* the virtual clock (odp_clock_step) */
+    /* commands this driver had executed, by opcode, and how many failed */
+    uint64_t cmds_issued[256];
+    uint64_t cmds_failed;
 } OdpHca;
 
 /* Start / stop */
 OdpHca *odp_hca_start(const char *device_opts);
+OdpHca *odp_hca_start_args(const char *args, int devfn);
 void odp_hca_pci_setup(OdpHca *h);
 void odp_hca_bringup(OdpHca *h, uint8_t eq0_log);
 void odp_hca_stop(OdpHca *h);
@@ -306,6 +312,7 @@ void odp_settle(OdpHca *h, int rounds);
 
 /* Virtual clock */
 void odp_clock_step(OdpHca *h, int64_t ns);
+int64_t odp_clock_now(OdpHca *h);
 int64_t odp_ack_timeout_ns(uint8_t timeout);
 int64_t odp_rnr_timer_ns(uint8_t code);
 
