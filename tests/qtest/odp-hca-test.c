@@ -13,6 +13,16 @@
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/pci.h"
 #include "standard-headers/linux/pci_regs.h"
+#include "qapi/error.h"
+#include "qapi/qapi-visit-odp-hca.h"
+#include "qapi/qobject-input-visitor.h"
+#include "qapi/qobject-output-visitor.h"
+#include "qobject/qbool.h"
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "qobject/qstring.h"
 #include "odp-hca-drv.h"
 
 #define ACC_ALL     (ODP_HCA_ACCESS_LOCAL_WRITE | \
@@ -4945,6 +4955,845 @@ static void test_bad_ring_pages(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* 12. The monitor: query-odp-hca, info odp-hca, injection, IOTLB flush */
+
+/*
+ * A generic check of a QMP value against the schema QEMU itself reports
+ * (query-qmp-schema): objects (every required member present, no
+ * unknown member, optional members checked when present, flat-union
+ * variants), alternates, arrays, enums (the value is one of the enum's
+ * members) and builtins by their JSON type.  Introspection reports
+ * every integer type as "int", so the declared widths (uint32, uint64)
+ * are checked by mon_decode() below, with the visitors QEMU generates
+ * from the same schema.
+ */
+typedef struct QmpSchema {
+    QDict *rsp;
+    GHashTable *types;          /* name -> SchemaInfo (owned by rsp) */
+} QmpSchema;
+
+static QmpSchema *schema_load(QTestState *qts)
+{
+    QmpSchema *s = g_new0(QmpSchema, 1);
+    QListEntry *e;
+    QList *list;
+
+    s->rsp = qtest_qmp(qts, "{ 'execute': 'query-qmp-schema' }");
+    list = qdict_get_qlist(s->rsp, "return");
+    g_assert(list);
+    s->types = g_hash_table_new(g_str_hash, g_str_equal);
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_assert(d);
+        g_hash_table_insert(s->types, (gpointer)qdict_get_str(d, "name"), d);
+    }
+    return s;
+}
+
+static void schema_free(QmpSchema *s)
+{
+    g_hash_table_destroy(s->types);
+    qobject_unref(s->rsp);
+    g_free(s);
+}
+
+static QDict *schema_type(QmpSchema *s, const char *name)
+{
+    QDict *t = g_hash_table_lookup(s->types, name);
+
+    if (!t) {
+        odp_diag("schema: no entity named '%s'", name);
+    }
+    g_assert(t);
+    return t;
+}
+
+static const char *schema_ret_type(QmpSchema *s, const char *command)
+{
+    QDict *c = schema_type(s, command);
+
+    g_assert_cmpstr(qdict_get_str(c, "meta-type"), ==, "command");
+    return qdict_get_str(c, "ret-type");
+}
+
+static void G_GNUC_PRINTF(3, 4) schema_err(GString *errs, const char *path,
+                                           const char *fmt, ...)
+{
+    va_list ap;
+
+    g_string_append_printf(errs, "%s: ", path);
+    va_start(ap, fmt);
+    g_string_append_vprintf(errs, fmt, ap);
+    va_end(ap);
+    g_string_append_c(errs, '\n');
+}
+
+static bool schema_check(QmpSchema *s, const char *type, QObject *v,
+                         const char *path, GString *errs);
+
+/* The members of object type @t (and of its variants) found in @d. */
+static bool schema_check_members(QmpSchema *s, QDict *t, QDict *d,
+                                 const char *path, GString *errs,
+                                 GHashTable *known)
+{
+    QList *members = qdict_get_qlist(t, "members");
+    const char *tag = qdict_get_try_str(t, "tag");
+    QListEntry *e;
+    bool ok = true;
+
+    g_assert(members);
+    QLIST_FOREACH_ENTRY(members, e) {
+        QDict *m = qobject_to(QDict, qlist_entry_obj(e));
+        const char *name = qdict_get_str(m, "name");
+        QObject *mv = qdict_get(d, name);
+        g_autofree char *sub = g_strdup_printf("%s.%s", path, name);
+
+        g_hash_table_add(known, (gpointer)name);
+        if (!mv) {
+            /* introspection marks optional members with "default" */
+            if (!qdict_haskey(m, "default")) {
+                schema_err(errs, sub, "required member missing");
+                ok = false;
+            }
+            continue;
+        }
+        ok &= schema_check(s, qdict_get_str(m, "type"), mv, sub, errs);
+    }
+    if (tag) {
+        QString *tv = qobject_to(QString, qdict_get(d, tag));
+        QList *variants = qdict_get_qlist(t, "variants");
+
+        QLIST_FOREACH_ENTRY(variants, e) {
+            QDict *var = qobject_to(QDict, qlist_entry_obj(e));
+
+            if (tv && !strcmp(qdict_get_str(var, "case"),
+                              qstring_get_str(tv))) {
+                ok &= schema_check_members(s, schema_type(s,
+                                           qdict_get_str(var, "type")),
+                                           d, path, errs, known);
+            }
+        }
+    }
+    return ok;
+}
+
+static bool schema_check(QmpSchema *s, const char *type, QObject *v,
+                         const char *path, GString *errs)
+{
+    QDict *t = schema_type(s, type);
+    const char *meta = qdict_get_str(t, "meta-type");
+    QListEntry *e;
+
+    if (!strcmp(meta, "builtin")) {
+        const char *jt = qdict_get_str(t, "json-type");
+        QNum *n = qobject_to(QNum, v);
+        int64_t i;
+        uint64_t u;
+        bool ok;
+
+        if (!strcmp(jt, "value")) {
+            ok = true;
+        } else if (!strcmp(jt, "string")) {
+            ok = qobject_type(v) == QTYPE_QSTRING;
+        } else if (!strcmp(jt, "boolean")) {
+            ok = qobject_type(v) == QTYPE_QBOOL;
+        } else if (!strcmp(jt, "null")) {
+            ok = qobject_type(v) == QTYPE_QNULL;
+        } else if (!strcmp(jt, "number")) {
+            ok = n != NULL;
+        } else if (!strcmp(jt, "int")) {
+            ok = n && (qnum_get_try_int(n, &i) || qnum_get_try_uint(n, &u));
+        } else if (!strcmp(jt, "object")) {
+            ok = qobject_type(v) == QTYPE_QDICT;
+        } else if (!strcmp(jt, "array")) {
+            ok = qobject_type(v) == QTYPE_QLIST;
+        } else {
+            schema_err(errs, path, "unknown json-type '%s'", jt);
+            return false;
+        }
+        if (!ok) {
+            g_autoptr(GString) js = qobject_to_json(v);
+
+            schema_err(errs, path, "%s is not a %s (%s)", js->str, jt, type);
+        }
+        return ok;
+    }
+    if (!strcmp(meta, "enum")) {
+        QString *str = qobject_to(QString, v);
+        QList *members = qdict_get_qlist(t, "members");
+
+        if (!str) {
+            schema_err(errs, path, "enum %s: not a string", type);
+            return false;
+        }
+        QLIST_FOREACH_ENTRY(members, e) {
+            QDict *m = qobject_to(QDict, qlist_entry_obj(e));
+
+            if (!strcmp(qdict_get_str(m, "name"), qstring_get_str(str))) {
+                return true;
+            }
+        }
+        schema_err(errs, path, "'%s' is not a member of enum %s",
+                   qstring_get_str(str), type);
+        return false;
+    }
+    if (!strcmp(meta, "array")) {
+        QList *l = qobject_to(QList, v);
+        const char *et = qdict_get_str(t, "element-type");
+        bool ok = true;
+        int idx = 0;
+
+        if (!l) {
+            schema_err(errs, path, "not an array (%s)", type);
+            return false;
+        }
+        QLIST_FOREACH_ENTRY(l, e) {
+            g_autofree char *sub = g_strdup_printf("%s[%d]", path, idx++);
+
+            ok &= schema_check(s, et, qlist_entry_obj(e), sub, errs);
+        }
+        return ok;
+    }
+    if (!strcmp(meta, "object")) {
+        QDict *d = qobject_to(QDict, v);
+        g_autoptr(GHashTable) known = NULL;
+        const QDictEntry *de;
+        bool ok;
+
+        if (!d) {
+            schema_err(errs, path, "not an object (%s)", type);
+            return false;
+        }
+        known = g_hash_table_new(g_str_hash, g_str_equal);
+        ok = schema_check_members(s, t, d, path, errs, known);
+        for (de = qdict_first(d); de; de = qdict_next(d, de)) {
+            if (!g_hash_table_contains(known, qdict_entry_key(de))) {
+                schema_err(errs, path, "unknown member '%s'",
+                           qdict_entry_key(de));
+                ok = false;
+            }
+        }
+        return ok;
+    }
+    if (!strcmp(meta, "alternate")) {
+        QList *members = qdict_get_qlist(t, "members");
+
+        QLIST_FOREACH_ENTRY(members, e) {
+            QDict *m = qobject_to(QDict, qlist_entry_obj(e));
+            g_autoptr(GString) scratch = g_string_new("");
+
+            if (schema_check(s, qdict_get_str(m, "type"), v, path, scratch)) {
+                return true;
+            }
+        }
+        schema_err(errs, path, "matches no branch of alternate %s", type);
+        return false;
+    }
+    schema_err(errs, path, "unexpected meta-type '%s' of %s", meta, type);
+    return false;
+}
+
+/* @v against the return type of @command; the errors are in @errs. */
+static bool schema_check_ret(QmpSchema *s, const char *command, QObject *v,
+                             GString *errs)
+{
+    return schema_check(s, schema_ret_type(s, command), v, "return", errs);
+}
+
+/*
+ * Decode a query-odp-hca return value with the visitors QEMU generates
+ * from qapi/odp-hca.json (strict: a missing or unknown member, a wrong
+ * type, an enum value not in the enum, an integer outside its declared
+ * width are errors) and encode it back: the result must be what was
+ * received, so that for instance no negative number stood for a uint64.
+ */
+static OdpHcaInfoList *mon_decode(QObject *ret)
+{
+    OdpHcaInfoList *list = NULL;
+    Error *err = NULL;
+    QObject *back = NULL;
+    Visitor *v;
+    bool ok;
+
+    v = qobject_input_visitor_new(ret);
+    ok = visit_type_OdpHcaInfoList(v, NULL, &list, &err);
+    visit_free(v);
+    if (!ok) {
+        odp_diag("query-odp-hca: the return value does not decode: %s",
+                 error_get_pretty(err));
+        error_free(err);
+    }
+    g_assert_true(ok);
+
+    v = qobject_output_visitor_new(&back);
+    visit_type_OdpHcaInfoList(v, NULL, &list, &error_abort);
+    visit_complete(v, &back);
+    visit_free(v);
+    if (!qobject_is_equal(back, ret)) {
+        g_autoptr(GString) a = qobject_to_json(ret);
+        g_autoptr(GString) b = qobject_to_json(back);
+
+        odp_diag("query-odp-hca: received %s\n  re-encoded %s", a->str,
+                 b->str);
+    }
+    g_assert_true(qobject_is_equal(back, ret));
+    qobject_unref(back);
+    return list;
+}
+
+/* The schema check and the typed decoding, for a return value. */
+static void mon_validate(QTestState *qts, QObject *ret)
+{
+    QmpSchema *s = schema_load(qts);
+    g_autoptr(GString) errs = g_string_new("");
+    bool ok = schema_check_ret(s, "query-odp-hca", ret, errs);
+
+    if (!ok || errs->len) {
+        odp_diag("query-odp-hca does not match the schema:\n%s", errs->str);
+    }
+    g_assert_true(ok);
+    g_assert_cmpuint(errs->len, ==, 0);
+    schema_free(s);
+    qapi_free_OdpHcaInfoList(mon_decode(ret));
+}
+
+/* query-odp-hca [id]: the return value (a new reference). */
+static QObject *mon_query_raw(QTestState *qts, const char *id)
+{
+    QDict *rsp;
+    QObject *ret;
+
+    if (id) {
+        rsp = qtest_qmp(qts, "{ 'execute': 'query-odp-hca',"
+                        " 'arguments': { 'id': %s } }", id);
+    } else {
+        rsp = qtest_qmp(qts, "{ 'execute': 'query-odp-hca' }");
+    }
+    ret = qdict_get(rsp, "return");
+    if (!ret) {
+        g_autoptr(GString) js = qobject_to_json(QOBJECT(rsp));
+
+        odp_diag("query-odp-hca: %s", js->str);
+    }
+    g_assert(ret);
+    qobject_ref(ret);
+    qobject_unref(rsp);
+    return ret;
+}
+
+static OdpHcaInfoList *mon_query(QTestState *qts, const char *id)
+{
+    QObject *ret = mon_query_raw(qts, id);
+    OdpHcaInfoList *list = mon_decode(ret);
+
+    qobject_unref(ret);
+    return list;
+}
+
+/* @rsp is an error of class @cls (consumed). */
+static void mon_assert_error(QDict *rsp, const char *cls)
+{
+    QDict *err = qdict_get_qdict(rsp, "error");
+
+    if (!err || g_strcmp0(qdict_get_try_str(err, "class"), cls)) {
+        g_autoptr(GString) js = qobject_to_json(QOBJECT(rsp));
+
+        odp_diag("expected an error of class %s, got %s", cls, js->str);
+    }
+    g_assert(err);
+    g_assert_cmpstr(qdict_get_try_str(err, "class"), ==, cls);
+    g_assert_nonnull(qdict_get_try_str(err, "desc"));
+    qobject_unref(rsp);
+}
+
+static void mon_assert_ok(QDict *rsp)
+{
+    if (!qdict_haskey(rsp, "return")) {
+        g_autoptr(GString) js = qobject_to_json(QOBJECT(rsp));
+
+        odp_diag("expected success, got %s", js->str);
+    }
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+}
+
+/* Every QMP command that takes an odp-hca id, with @id. */
+static void mon_assert_id_error(QTestState *qts, const char *id,
+                                const char *cls)
+{
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': 'query-odp-hca',"
+                               " 'arguments': { 'id': %s } }", id), cls);
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': 'odp-hca-reset-stats',"
+                               " 'arguments': { 'id': %s } }", id), cls);
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': 'odp-hca-inject-faults',"
+                               " 'arguments': { 'id': %s, 'every': 2 } }",
+                               id), cls);
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': 'odp-hca-flush-iotlb',"
+                               " 'arguments': { 'id': %s } }", id), cls);
+}
+
+/* A QOM property of the device at @path, as an integer. */
+static int64_t mon_qom_int(QTestState *qts, const char *path,
+                           const char *prop)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments':"
+                           " { 'path': %s, 'property': %s } }", path, prop);
+    int64_t v = qdict_get_int(rsp, "return");
+
+    qobject_unref(rsp);
+    return v;
+}
+
+static char *mon_qom_str(QTestState *qts, const char *path, const char *prop)
+{
+    QDict *rsp = qtest_qmp(qts, "{ 'execute': 'qom-get', 'arguments':"
+                           " { 'path': %s, 'property': %s } }", path, prop);
+    char *v = g_strdup(qdict_get_str(rsp, "return"));
+
+    qobject_unref(rsp);
+    return v;
+}
+
+/* What a fault record must say. */
+typedef struct ExpFault {
+    uint32_t token;
+    uint32_t qpn;
+    uint32_t key;
+    uint64_t iova;
+    uint32_t length;
+    OdpHcaFaultAccess access;
+    OdpHcaFaultSide side;
+    OdpHcaFaultOutcome outcome;
+    int64_t time_ns;
+    int64_t service_ns;         /* when resumed or failed */
+    uint32_t rnr;
+    bool injected;
+} ExpFault;
+
+/*
+ * The next event is the fault @e describes (qpn, key, iova, exact
+ * length, access bits, side), raised at virtual time @when.
+ */
+static void mon_fault(T *t, ExpFault *e, uint32_t qpn, uint32_t key,
+                      uint64_t iova, uint32_t length, uint8_t access,
+                      uint8_t side, int64_t when)
+{
+    memset(e, 0, sizeof(*e));
+    e->token = wait_fault(t, qpn, key, iova, length, length, access, side,
+                          -1);
+    e->qpn = qpn;
+    e->key = key;
+    e->iova = iova;
+    e->length = length;
+    e->access = access & ODP_HCA_FAULT_ATOMIC ? ODP_HCA_FAULT_ACCESS_ATOMIC :
+                access & ODP_HCA_FAULT_WRITE ? ODP_HCA_FAULT_ACCESS_WRITE :
+                ODP_HCA_FAULT_ACCESS_READ;
+    e->side = side == ODP_HCA_FAULT_REQUESTER ? ODP_HCA_FAULT_SIDE_REQUESTER
+                                              : ODP_HCA_FAULT_SIDE_RESPONDER;
+    e->outcome = ODP_HCA_FAULT_OUTCOME_PENDING;
+    e->time_ns = when;
+    e->service_ns = -1;
+}
+
+/* RESUME @e now; its service time is the virtual time since the event. */
+static void mon_resume(T *t, ExpFault *e, uint32_t status)
+{
+    e->service_ns = odp_clock_now(t->h) - e->time_ns;
+    g_assert_cmpuint(odp_resume(t->h, e->token, status), ==,
+                     ODP_HCA_CMD_OK);
+    e->outcome = status == ODP_HCA_RESUME_OK ? ODP_HCA_FAULT_OUTCOME_RESUMED
+                                             : ODP_HCA_FAULT_OUTCOME_FAILED;
+}
+
+/*
+ * Move the virtual clock @ns forward in steps of @step, letting the
+ * device act after each one; @cq (the requester's) stays empty.
+ */
+static void mon_clock_run(T *t, OdpCq *cq, int64_t ns, int64_t step)
+{
+    while (ns > 0) {
+        int64_t s = MIN(step, ns);
+
+        odp_clock_step(t->h, s);
+        ns -= s;
+        odp_cq_assert_empty(t->h, cq, 8);
+    }
+}
+
+/* A T on a machine started with @args, driving the odp-hca at @devfn. */
+static T *t_new_args(const char *args, int devfn)
+{
+    T *t = g_new0(T, 1);
+
+    t->h = odp_hca_start_args(args, devfn);
+    odp_hca_bringup(t->h, 6);
+    t->pd = odp_pd_new(t->h);
+    t->next_iova = 0x10000000;
+    return t;
+}
+
+/*
+ * A little of everything, so that every list in query-odp-hca has
+ * entries: a requester fault resumed, a responder fault with RNR NAKs
+ * resumed, a requester fault failed (its pair is left in ERR).
+ */
+static void mon_some_faults(T *t)
+{
+    const int64_t step = odp_rnr_timer_ns(1) / 4;
+    struct odp_hca_cqe c;
+    ExpFault e;
+    Buf *src, *dst, *pin;
+    Pair p, q;
+
+    pair_new(t, &p);
+    pair_new(t, &q);
+    src = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
+    dst = buf_odp(t, 2 * ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    pin = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova + 10, 5000, src->key,
+          pin->iova, pin->key);
+    mon_fault(t, &e, p.a->qpn, src->key, src->iova + 10, 5000,
+              ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(t->h));
+    odp_clock_step(t->h, 2500);
+    buf_map(t, src, src->iova, 2 * ODP_PAGE, false);
+    mon_resume(t, &e, ODP_HCA_RESUME_OK);
+    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+
+    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, pin->iova, 3000, pin->key,
+          dst->iova + 4000, dst->key);
+    mon_fault(t, &e, p.b->qpn, dst->key, dst->iova + 4000, 3000,
+              ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER,
+              odp_clock_now(t->h));
+    mon_clock_run(t, p.cqa, 9 * step, step);
+    buf_map(t, dst, dst->iova, 2 * ODP_PAGE, true);
+    mon_resume(t, &e, ODP_HCA_RESUME_OK);
+    wait_cqe_clock(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, step, RNR_STEPS);
+
+    odp_mr_unmap_range(t->h, src->mr, src->iova, 2 * ODP_PAGE);
+    inval(t, src, 0, 2 * ODP_PAGE);
+    send1(t, q.a, 3, ODP_HCA_WQE_RDMA_WRITE, src->iova, 100, src->key,
+          pin->iova, pin->key);
+    mon_fault(t, &e, q.a->qpn, src->key, src->iova, 100, ODP_HCA_FAULT_READ,
+              ODP_HCA_FAULT_REQUESTER, odp_clock_now(t->h));
+    odp_clock_step(t->h, 700);
+    mon_resume(t, &e, ODP_HCA_RESUME_FAIL);
+    wait_cqe(t, q.cqa, &c, 3, ODP_HCA_WC_LOC_PROT_ERR, -1, q.a->qpn);
+    wait_event(t, ODP_HCA_EV_QP_FATAL, q.a->qpn);
+    eq_quiet(t);
+}
+
+/* Deep copy through JSON, for the validator's negative cases. */
+static QObject *mon_copy(QObject *o)
+{
+    g_autoptr(GString) js = qobject_to_json(o);
+
+    return qobject_from_json(js->str, &error_abort);
+}
+
+/* The schema check rejects @o (consumed); so does the typed decoding. */
+static void mon_assert_invalid(QmpSchema *s, QObject *o, const char *what)
+{
+    g_autoptr(GString) errs = g_string_new("");
+    OdpHcaInfoList *list = NULL;
+    Visitor *v;
+    bool ok;
+
+    ok = schema_check_ret(s, "query-odp-hca", o, errs);
+    if (ok) {
+        odp_diag("validator: %s was accepted", what);
+    }
+    g_assert_false(ok);
+    g_assert_cmpuint(errs->len, >, 0);
+
+    v = qobject_input_visitor_new(o);
+    ok = visit_type_OdpHcaInfoList(v, NULL, &list, NULL);
+    visit_free(v);
+    qapi_free_OdpHcaInfoList(list);
+    if (ok) {
+        odp_diag("decoding: %s was accepted", what);
+    }
+    g_assert_false(ok);
+    qobject_unref(o);
+}
+
+/*
+ * The validator can fail: every kind of violation it checks, made on a
+ * copy of a real return value (@ret has one device with faults).
+ */
+static void mon_validator_selftest(QTestState *qts, QObject *ret)
+{
+    QmpSchema *s = schema_load(qts);
+    QObject *o;
+    QDict *info, *rec;
+
+#define FIRST_INFO(o) qobject_to(QDict, qlist_peek(qobject_to(QList, (o))))
+#define FIRST_FAULT(o) qobject_to(QDict, \
+        qlist_peek(qdict_get_qlist(FIRST_INFO(o), "faults")))
+
+    o = mon_copy(ret);
+    qdict_del(qdict_get_qdict(FIRST_INFO(o), "counters"), "rnr-naks");
+    mon_assert_invalid(s, o, "a missing required member");
+
+    o = mon_copy(ret);
+    qdict_put_int(FIRST_INFO(o), "bogus", 1);
+    mon_assert_invalid(s, o, "an unknown member");
+
+    o = mon_copy(ret);
+    qdict_put_str(FIRST_FAULT(o), "side", "sideways");
+    mon_assert_invalid(s, o, "a value not in the enum");
+
+    o = mon_copy(ret);
+    qdict_put_str(FIRST_FAULT(o), "qpn", "7");
+    mon_assert_invalid(s, o, "a string for an integer");
+
+    o = mon_copy(ret);
+    qdict_put(FIRST_FAULT(o), "iova", qnum_from_double(1.5));
+    mon_assert_invalid(s, o, "a fraction for an integer");
+
+    o = mon_copy(ret);
+    qdict_put_int(FIRST_FAULT(o), "injected", 0);
+    mon_assert_invalid(s, o, "an integer for a bool");
+
+    o = mon_copy(ret);
+    qdict_put_int(FIRST_INFO(o), "qom-path", 0);
+    mon_assert_invalid(s, o, "an integer for a string");
+
+    o = mon_copy(ret);
+    qdict_put(FIRST_INFO(o), "faults", qdict_new());
+    mon_assert_invalid(s, o, "an object for an array");
+
+    o = mon_copy(ret);
+    qdict_put(qdict_get_qdict(FIRST_INFO(o), "latency"), "buckets",
+              qlist_new());
+    qlist_append_int(qdict_get_qlist(qdict_get_qdict(FIRST_INFO(o),
+                                                     "latency"),
+                                     "buckets"), 3);
+    mon_assert_invalid(s, o, "an integer for an object");
+
+    o = mon_copy(ret);
+    rec = FIRST_FAULT(o);
+    qdict_del(rec, "outcome");
+    mon_assert_invalid(s, o, "a fault record without outcome");
+
+    /*
+     * Widths: introspection only says "int"; the generated visitor
+     * knows qpn is a uint32.  Both accept an optional member left out.
+     */
+    o = mon_copy(ret);
+    qdict_put_int(FIRST_FAULT(o), "qpn", 1ll << 33);
+    {
+        g_autoptr(GString) errs = g_string_new("");
+        OdpHcaInfoList *list = NULL;
+        Visitor *v = qobject_input_visitor_new(o);
+
+        g_assert_true(schema_check_ret(s, "query-odp-hca", o, errs));
+        g_assert_false(visit_type_OdpHcaInfoList(v, NULL, &list, NULL));
+        visit_free(v);
+        qapi_free_OdpHcaInfoList(list);
+    }
+    qobject_unref(o);
+
+    o = mon_copy(ret);
+    info = FIRST_INFO(o);
+    qdict_del(info, "id");
+    rec = FIRST_FAULT(o);
+    qdict_del(rec, "service-ns");
+    {
+        g_autoptr(GString) errs = g_string_new("");
+
+        g_assert_true(schema_check_ret(s, "query-odp-hca", o, errs));
+        qapi_free_OdpHcaInfoList(mon_decode(o));
+    }
+    qobject_unref(o);
+#undef FIRST_INFO
+#undef FIRST_FAULT
+    schema_free(s);
+}
+
+/* No odp-hca: an empty list; ids name nothing or something else. */
+static void test_mon_none(void)
+{
+    QTestState *qts = qtest_init("-machine q35 -nodefaults");
+    QObject *ret = mon_query_raw(qts, NULL);
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint(qobject_type(ret), ==, QTYPE_QLIST);
+    g_assert_true(qlist_empty(qobject_to(QList, ret)));
+    mon_validate(qts, ret);
+    qobject_unref(ret);
+
+    mon_assert_ok(qtest_qmp(qts, "{ 'execute': 'odp-hca-reset-stats' }"));
+    mon_assert_id_error(qts, "nosuch", "DeviceNotFound");
+    mon_assert_id_error(qts, "/machine/q35", "GenericError");
+
+    out = qtest_hmp(qts, "info odp-hca");
+    if (!strstr(out, "no odp-hca device")) {
+        odp_diag("info odp-hca: %s", out);
+    }
+    g_assert_nonnull(strstr(out, "no odp-hca device"));
+    g_free(out);
+    out = qtest_hmp(qts, "info odp-hca nosuch");
+    if (!g_str_has_prefix(out, "Error:") || !strstr(out, "nosuch")) {
+        odp_diag("info odp-hca nosuch: %s", out);
+    }
+    g_assert_true(g_str_has_prefix(out, "Error:"));
+    g_assert_nonnull(strstr(out, "nosuch"));
+    qtest_quit(qts);
+}
+
+/* One device, after faults: valid; by id, by QOM path; wrong ids. */
+static void test_mon_schema_one(void)
+{
+    bool edu = qtest_has_device("edu");
+    g_autofree char *args = g_strdup_printf("-device odp-hca,id=hca0%s",
+                                            edu ? " -device edu,id=e" : "");
+    T *t = t_new_args(args, -1);
+    QTestState *qts = t->h->qts;
+    QObject *ret, *by_id, *by_path;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_autofree char *type = NULL;
+    OdpHcaInfo *info;
+
+    mon_some_faults(t);
+    ret = mon_query_raw(qts, NULL);
+    mon_validate(qts, ret);
+    list = mon_decode(ret);
+    g_assert_nonnull(list);
+    g_assert_null(list->next);
+    info = list->value;
+    g_assert_nonnull(info->id);
+    g_assert_cmpstr(info->id, ==, "hca0");
+    g_assert_cmpstr(info->qom_path, ==, "/machine/peripheral/hca0");
+    type = mon_qom_str(qts, info->qom_path, "type");
+    g_assert_cmpstr(type, ==, "odp-hca");
+    g_assert_cmpint(info->fault_ring_size, ==,
+                    mon_qom_int(qts, info->qom_path, "fault-ring-size"));
+    /* the lists are not empty */
+    g_assert_nonnull(info->counters->commands);
+    g_assert_nonnull(info->faults);
+    g_assert_nonnull(info->faults->next);
+    g_assert_nonnull(info->latency->buckets);
+
+    /* by id and by QOM path: exactly that device, the same data */
+    by_id = mon_query_raw(qts, "hca0");
+    by_path = mon_query_raw(qts, "/machine/peripheral/hca0");
+    mon_validate(qts, by_id);
+    g_assert_true(qobject_is_equal(by_id, ret));
+    g_assert_true(qobject_is_equal(by_path, ret));
+    qobject_unref(by_id);
+    qobject_unref(by_path);
+
+    mon_validator_selftest(qts, ret);
+    qobject_unref(ret);
+
+    mon_assert_id_error(qts, "nosuch", "DeviceNotFound");
+    mon_assert_id_error(qts, "/machine/peripheral/nosuch", "DeviceNotFound");
+    mon_assert_id_error(qts, "/machine/q35", "GenericError");
+    mon_assert_id_error(qts, "/machine", "GenericError");
+    if (edu) {
+        mon_assert_id_error(qts, "e", "GenericError");
+        mon_assert_id_error(qts, "/machine/peripheral/e", "GenericError");
+    }
+    t_free(t);
+}
+
+/* Two devices: both listed and valid; each id names exactly its own. */
+static void test_mon_schema_two(void)
+{
+    T *t = t_new_args("-device odp-hca,id=a,addr=04.0,fault-ring-size=8 "
+                      "-device odp-hca,id=b,addr=05.0", QPCI_DEVFN(4, 0));
+    QTestState *qts = t->h->qts;
+    QObject *ret, *ra, *rb;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_autoptr(OdpHcaInfoList) la = NULL;
+    g_autoptr(OdpHcaInfoList) lb = NULL;
+    OdpHcaInfo *a = NULL, *b = NULL;
+    g_autofree char *out = NULL;
+
+    mon_some_faults(t);          /* on a; b is never enabled */
+    ret = mon_query_raw(qts, NULL);
+    mon_validate(qts, ret);
+    list = mon_decode(ret);
+    for (OdpHcaInfoList *l = list; l; l = l->next) {
+        g_assert_nonnull(l->value->id);
+        if (!strcmp(l->value->id, "a")) {
+            g_assert_null(a);
+            a = l->value;
+        } else {
+            g_assert_cmpstr(l->value->id, ==, "b");
+            g_assert_null(b);
+            b = l->value;
+        }
+    }
+    g_assert_nonnull(a);
+    g_assert_nonnull(b);
+    g_assert_cmpstr(a->qom_path, ==, "/machine/peripheral/a");
+    g_assert_cmpstr(b->qom_path, ==, "/machine/peripheral/b");
+    g_assert_cmpuint(a->fault_ring_size, ==, 8);
+    g_assert_cmpuint(b->fault_ring_size, ==,
+                     mon_qom_int(qts, b->qom_path, "fault-ring-size"));
+    g_assert_nonnull(a->faults);
+    g_assert_cmpuint(a->counters->faults_requester, ==, 2);
+    g_assert_cmpuint(a->counters->faults_responder, ==, 1);
+    g_assert_null(b->faults);
+    g_assert_null(b->counters->commands);
+    g_assert_cmpuint(b->counters->faults_requester +
+                     b->counters->faults_responder, ==, 0);
+    g_assert_cmpuint(b->latency->count, ==, 0);
+
+    ra = mon_query_raw(qts, "a");
+    rb = mon_query_raw(qts, "/machine/peripheral/b");
+    mon_validate(qts, ra);
+    mon_validate(qts, rb);
+    la = mon_decode(ra);
+    lb = mon_decode(rb);
+    g_assert_nonnull(la);
+    g_assert_null(la->next);
+    g_assert_cmpstr(la->value->id, ==, "a");
+    g_assert_nonnull(lb);
+    g_assert_null(lb->next);
+    g_assert_cmpstr(lb->value->id, ==, "b");
+    /* the same as in the full list */
+    for (const QListEntry *e = qlist_first(qobject_to(QList, ret)); e;
+         e = qlist_next(e)) {
+        QDict *d = qobject_to(QDict, qlist_entry_obj(e));
+        QObject *one = qlist_peek(qobject_to(QList, strcmp(
+                           qdict_get_str(d, "id"), "a") ? rb : ra));
+
+        g_assert_true(qobject_is_equal(QOBJECT(d), one));
+    }
+    qobject_unref(ra);
+    qobject_unref(rb);
+    qobject_unref(ret);
+
+    /* reset-stats of b leaves a alone; of all, clears a */
+    mon_assert_ok(qtest_qmp(qts, "{ 'execute': 'odp-hca-reset-stats',"
+                            " 'arguments': { 'id': 'b' } }"));
+    qapi_free_OdpHcaInfoList(la);
+    la = mon_query(qts, "a");
+    g_assert_cmpuint(la->value->counters->faults_requester, ==, 2);
+    g_assert_nonnull(la->value->faults);
+    mon_assert_ok(qtest_qmp(qts, "{ 'execute': 'odp-hca-reset-stats' }"));
+    qapi_free_OdpHcaInfoList(la);
+    la = mon_query(qts, "a");
+    g_assert_cmpuint(la->value->counters->faults_requester, ==, 0);
+    g_assert_null(la->value->faults);
+
+    out = qtest_hmp(qts, "info odp-hca b");
+    g_assert_nonnull(strstr(out, "odp-hca b /machine/peripheral/b"));
+    g_assert_null(strstr(out, "odp-hca a "));
+    g_free(out);
+    out = qtest_hmp(qts, "info odp-hca");
+    g_assert_nonnull(strstr(out, "odp-hca a /machine/peripheral/a"));
+    g_assert_nonnull(strstr(out, "odp-hca b /machine/peripheral/b"));
+    t_free(t);
+}
+
+/* ------------------------------------------------------------------ */
 
 /*
  * Each test runs in a subprocess of its own: a failed assertion aborts
@@ -5069,6 +5918,10 @@ int main(int argc, char **argv)
     add_test("/odp-hca/hostile/msix-to-self", test_msix_to_self);
     add_test("/odp-hca/hostile/ring-pages", test_bad_ring_pages);
     add_test("/odp-hca/hostile/garbage", test_garbage);
+
+    add_test("/odp-hca/monitor/schema/none", test_mon_none);
+    add_test("/odp-hca/monitor/schema/one", test_mon_schema_one);
+    add_test("/odp-hca/monitor/schema/two", test_mon_schema_two);
 
     return g_test_run();
 }
