@@ -5291,6 +5291,16 @@ static OdpHcaInfoList *mon_query(QTestState *qts, const char *id)
     return list;
 }
 
+/* The state of the only odp-hca device. */
+static OdpHcaInfoList *mon_query1(T *t)
+{
+    OdpHcaInfoList *list = mon_query(t->h->qts, NULL);
+
+    g_assert(list);
+    g_assert_null(list->next);
+    return list;
+}
+
 /* @rsp is an error of class @cls (consumed). */
 static void mon_assert_error(QDict *rsp, const char *cls)
 {
@@ -5316,6 +5326,12 @@ static void mon_assert_ok(QDict *rsp)
     }
     g_assert_true(qdict_haskey(rsp, "return"));
     qobject_unref(rsp);
+}
+
+static void mon_reset_stats(T *t)
+{
+    mon_assert_ok(qtest_qmp(t->h->qts,
+                            "{ 'execute': 'odp-hca-reset-stats' }"));
 }
 
 /* Every QMP command that takes an odp-hca id, with @id. */
@@ -5353,6 +5369,73 @@ static char *mon_qom_str(QTestState *qts, const char *path, const char *prop)
 
     qobject_unref(rsp);
     return v;
+}
+
+/* Command names, as the device specification spells them. */
+static const char *const mon_cmd_names[ODP_HCA_CMD_MAX] = {
+#define CMD_NAME(x) [ODP_HCA_CMD_##x] = #x
+    CMD_NAME(NOP), CMD_NAME(QUERY_DEVICE), CMD_NAME(CREATE_EQ),
+    CMD_NAME(DESTROY_EQ), CMD_NAME(CREATE_PD), CMD_NAME(DESTROY_PD),
+    CMD_NAME(CREATE_CQ), CMD_NAME(DESTROY_CQ), CMD_NAME(CREATE_SRQ),
+    CMD_NAME(MODIFY_SRQ), CMD_NAME(DESTROY_SRQ), CMD_NAME(CREATE_QP),
+    CMD_NAME(MODIFY_QP), CMD_NAME(QUERY_QP), CMD_NAME(DESTROY_QP),
+    CMD_NAME(CREATE_MR), CMD_NAME(DESTROY_MR), CMD_NAME(INVALIDATE),
+    CMD_NAME(RESUME),
+#undef CMD_NAME
+};
+
+static int mon_cmd_opcode(const char *name)
+{
+    for (int i = 0; i < ODP_HCA_CMD_MAX; i++) {
+        if (mon_cmd_names[i] && !strcmp(mon_cmd_names[i], name)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * The commands list is what the driver had executed since @since (its
+ * per-opcode tally then): each kind once, none with a zero count.
+ */
+static void mon_check_commands(T *t, OdpHcaCommandCountList *l,
+                               const uint64_t *since)
+{
+    uint64_t seen[ODP_HCA_CMD_MAX] = { 0 };
+    bool ok = true;
+
+    for (; l; l = l->next) {
+        int op = mon_cmd_opcode(l->value->command);
+
+        if (op < 0) {
+            odp_diag("commands: unknown command name '%s'",
+                     l->value->command);
+        }
+        g_assert_cmpint(op, >=, 0);
+        g_assert_cmpuint(seen[op], ==, 0);      /* listed once */
+        g_assert_cmpuint(l->value->count, >, 0);
+        seen[op] = l->value->count;
+    }
+    for (int i = 0; i < ODP_HCA_CMD_MAX; i++) {
+        uint64_t exp = t->h->cmds_issued[i] - since[i];
+
+        if (seen[i] != exp) {
+            odp_diag("commands: %s counted %" PRIu64 ", driver issued %"
+                     PRIu64, mon_cmd_names[i], seen[i], exp);
+            ok = false;
+        }
+    }
+    g_assert_true(ok);
+}
+
+static uint64_t mon_cmd_count(OdpHcaCommandCountList *l, const char *name)
+{
+    for (; l; l = l->next) {
+        if (!strcmp(l->value->command, name)) {
+            return l->value->count;
+        }
+    }
+    return 0;
 }
 
 /* What a fault record must say. */
@@ -5419,6 +5502,193 @@ static void mon_clock_run(T *t, OdpCq *cq, int64_t ns, int64_t step)
         ns -= s;
         odp_cq_assert_empty(t->h, cq, 8);
     }
+}
+
+static void mon_check_record(const OdpHcaFaultRecord *r, const ExpFault *e,
+                             uint64_t seq)
+{
+    bool serviced = e->outcome == ODP_HCA_FAULT_OUTCOME_RESUMED ||
+                    e->outcome == ODP_HCA_FAULT_OUTCOME_FAILED;
+
+    if (r->seq != seq || r->qpn != e->qpn || r->key != e->key ||
+        r->iova != e->iova || r->length != e->length ||
+        r->access != e->access || r->side != e->side ||
+        r->outcome != e->outcome || r->time_ns != e->time_ns ||
+        r->has_service_ns != serviced ||
+        (serviced && r->service_ns != e->service_ns) ||
+        r->rnr_retries != e->rnr || r->injected != e->injected) {
+        odp_diag("fault record: seq %" PRIu64 " qpn %u key 0x%x iova 0x%"
+                 PRIx64 " length %u access %s side %s outcome %s time %"
+                 PRId64 " service %s%" PRId64 " rnr %u injected %d",
+                 r->seq, r->qpn, r->key, r->iova, r->length,
+                 OdpHcaFaultAccess_str(r->access),
+                 OdpHcaFaultSide_str(r->side),
+                 OdpHcaFaultOutcome_str(r->outcome), r->time_ns,
+                 r->has_service_ns ? "" : "(absent) ", r->service_ns,
+                 r->rnr_retries, r->injected);
+        odp_diag("expected:     seq %" PRIu64 " qpn %u key 0x%x iova 0x%"
+                 PRIx64 " length %u access %s side %s outcome %s time %"
+                 PRId64 " service %s%" PRId64 " rnr %u injected %d",
+                 seq, e->qpn, e->key, e->iova, e->length,
+                 OdpHcaFaultAccess_str(e->access),
+                 OdpHcaFaultSide_str(e->side),
+                 OdpHcaFaultOutcome_str(e->outcome), e->time_ns,
+                 serviced ? "" : "(absent) ", e->service_ns, e->rnr,
+                 e->injected);
+    }
+    g_assert_cmpuint(r->seq, ==, seq);
+    g_assert_cmpuint(r->qpn, ==, e->qpn);
+    g_assert_cmphex(r->key, ==, e->key);
+    g_assert_cmphex(r->iova, ==, e->iova);
+    g_assert_cmpuint(r->length, ==, e->length);
+    g_assert_cmpint(r->access, ==, e->access);
+    g_assert_cmpint(r->side, ==, e->side);
+    g_assert_cmpint(r->outcome, ==, e->outcome);
+    g_assert_cmpint(r->time_ns, ==, e->time_ns);
+    g_assert_cmpint(r->has_service_ns, ==, serviced);
+    if (serviced) {
+        g_assert_cmpint(r->service_ns, ==, e->service_ns);
+    }
+    g_assert_cmpuint(r->rnr_retries, ==, e->rnr);
+    g_assert_cmpint(r->injected, ==, e->injected);
+}
+
+/* The records are exactly @exp[0..n), oldest first, from seq @seq0. */
+static void mon_check_records(OdpHcaFaultRecordList *l, const ExpFault *exp,
+                              int n, uint64_t seq0)
+{
+    int i = 0;
+
+    for (; l; l = l->next, i++) {
+        if (i >= n) {
+            odp_diag("fault records: more than the %d expected", n);
+        }
+        g_assert_cmpint(i, <, n);
+        mon_check_record(l->value, &exp[i], seq0 + i);
+    }
+    g_assert_cmpint(i, ==, n);
+}
+
+/*
+ * The bucket the schema gives a latency: "upper bound of the bucket in
+ * nanoseconds (a power of two); the bucket holds latencies above half
+ * of it, up to it".  Latency 0 has the bucket 0.
+ */
+static uint64_t mon_lat_bucket(uint64_t ns)
+{
+    uint64_t le = 1;
+
+    if (!ns) {
+        return 0;
+    }
+    while (le < ns) {
+        le <<= 1;
+    }
+    return le;
+}
+
+static const char *mon_fmt_i64(const int64_t *v, int n)
+{
+    static char buf[512];
+    size_t off = 0;
+
+    buf[0] = 0;
+    for (int i = 0; i < n && off < sizeof(buf); i++) {
+        off += snprintf(buf + off, sizeof(buf) - off, "%s%" PRId64,
+                        i ? " " : "", v[i]);
+    }
+    return buf;
+}
+
+static int mon_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The latency block for the service times of the faults in @exp. */
+static void mon_check_latency(const OdpHcaLatency *l, const ExpFault *exp,
+                              int n)
+{
+    g_autofree int64_t *v = g_new0(int64_t, n + 1);
+    OdpHcaLatencyBucketList *b = l->buckets;
+    uint64_t med_lo, med_hi, p99;
+    bool ok = true;
+    int k = 0, i;
+
+    for (i = 0; i < n; i++) {
+        if (exp[i].outcome == ODP_HCA_FAULT_OUTCOME_RESUMED ||
+            exp[i].outcome == ODP_HCA_FAULT_OUTCOME_FAILED) {
+            v[k++] = exp[i].service_ns;
+        }
+    }
+    qsort(v, k, sizeof(*v), mon_cmp_i64);
+    g_assert_cmpuint(l->count, ==, k);
+    if (!k) {
+        g_assert_cmpuint(l->min_ns, ==, 0);
+        g_assert_cmpuint(l->max_ns, ==, 0);
+        g_assert_null(l->buckets);
+        return;
+    }
+    if (l->min_ns != v[0] || l->max_ns != v[k - 1]) {
+        odp_diag("latency: min-ns %" PRIu64 " max-ns %" PRIu64 ", expected "
+                 "%" PRId64 " and %" PRId64 " for the service times %s",
+                 l->min_ns, l->max_ns, v[0], v[k - 1], mon_fmt_i64(v, k));
+        ok = false;
+    }
+
+    /* the non-empty buckets, smallest first */
+    {
+        g_autoptr(GString) want = g_string_new("");
+        g_autoptr(GString) got = g_string_new("");
+
+        for (i = 0; i < k;) {
+            uint64_t le = mon_lat_bucket(v[i]);
+            uint64_t cnt = 0;
+
+            while (i < k && mon_lat_bucket(v[i]) == le) {
+                cnt++;
+                i++;
+            }
+            g_string_append_printf(want, " %" PRIu64 ":%" PRIu64, le, cnt);
+        }
+        for (; b; b = b->next) {
+            g_string_append_printf(got, " %" PRIu64 ":%" PRIu64,
+                                   b->value->le_ns, b->value->count);
+        }
+        if (strcmp(want->str, got->str)) {
+            odp_diag("latency: buckets (le-ns:count)%s, expected%s for the "
+                     "service times %s", got->str, want->str,
+                     mon_fmt_i64(v, k));
+            ok = false;
+        }
+    }
+
+    /* median: the bucket of the middle value (either middle one if even) */
+    med_lo = mon_lat_bucket(v[(k - 1) / 2]);
+    med_hi = mon_lat_bucket(v[k / 2]);
+    if (l->median_ns != med_lo && l->median_ns != med_hi) {
+        odp_diag("latency: median-ns %" PRIu64 ", expected %" PRIu64
+                 " (the bucket of the median %" PRId64 ")", l->median_ns,
+                 med_hi, v[k / 2]);
+        ok = false;
+    }
+    /* p99: the bucket of the nearest-rank 99th percentile */
+    p99 = mon_lat_bucket(v[(k * 99 + 99) / 100 - 1]);
+    if (l->p99_ns != p99) {
+        odp_diag("latency: p99-ns %" PRIu64 ", expected %" PRIu64
+                 " (the bucket of %" PRId64 ")", l->p99_ns, p99,
+                 v[(k * 99 + 99) / 100 - 1]);
+        ok = false;
+    }
+    g_assert_true(ok);
+}
+
+/* Pages spanned by [iova, iova + len). */
+static uint64_t mon_pages(uint64_t iova, uint64_t len)
+{
+    return len ? (iova + len - 1) / ODP_PAGE - iova / ODP_PAGE + 1 : 0;
 }
 
 /* A T on a machine started with @args, driving the odp-hca at @devfn. */
@@ -5793,6 +6063,321 @@ static void test_mon_schema_two(void)
     t_free(t);
 }
 
+/*
+ * Counters and records after a scripted workload, exactly.
+ *
+ * If the environment variable ODP_HCA_QMP_DUMP names a file, the raw
+ * query-odp-hca return value of this workload is written there as
+ * pretty-printed JSON (input for the plot tool, or for a look):
+ *   ODP_HCA_QMP_DUMP=/tmp/odp.json \
+ *     ./tests/qtest/odp-hca-test -p /odp-hca/monitor/counters
+ */
+static void test_mon_counters(void)
+{
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    const int64_t rnr = odp_rnr_timer_ns(2);     /* b's min_rnr_timer */
+    const int64_t step = rnr / 4;
+    const int64_t d4 = 11 * step, d5 = 2 * step; /* RNR waits */
+    struct odp_hca_cqe c;
+    uint64_t since[256];
+    uint64_t since_failed;
+    ExpFault ef[9];
+    uint32_t n1, n2, n3;
+    OdpRcAttr aa, ab;
+    Pair p, q, r, e;
+    Buf *src1, *src2, *loc, *rem, *psrc, *dst, *rdst, *rdst2, *aloc, *arem;
+    Buf *fsrc, *gsrc, *edst;
+    g_autofree uint8_t *d1 = NULL;
+    g_autofree uint8_t *dr = NULL;
+    g_autofree uint8_t *dp = NULL;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    QObject *ret;
+    OdpHcaInfo *info;
+    OdpHcaCounters *k;
+    OdpWr wr;
+    uint64_t pages = 0, bytes = 0;
+    int i;
+
+    /* p: a has rnr_retry 7 (forever), b min_rnr_timer 2 (20 us) */
+    odp_rc_attr_init(&aa);
+    odp_rc_attr_init(&ab);
+    ab.min_rnr_timer = 2;
+    pair_new2(t, &p, &aa, &ab);
+    pair_new(t, &q);
+    pair_new(t, &r);
+    aa.rnr_retry = 1;                       /* e: gives up after 1 retry */
+    pair_new2(t, &e, &aa, &ab);
+
+    src1 = buf_odp(t, 3 * ODP_PAGE, ACC_LW);
+    src2 = buf_odp(t, ODP_PAGE, ACC_LW);
+    loc = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
+    rem = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    psrc = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    dst = buf_pinned(t, 4 * ODP_PAGE, ACC_ALL);
+    rdst = buf_odp(t, 3 * ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    rdst2 = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    aloc = buf_odp(t, ODP_PAGE, ACC_LW);
+    arem = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    fsrc = buf_odp(t, ODP_PAGE, ACC_LW);
+    gsrc = buf_odp(t, ODP_PAGE, ACC_LW);
+    edst = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    d1 = buf_pattern(t, src1, 101);
+    dr = buf_pattern(t, rem, 102);
+    dp = buf_pattern(t, psrc, 103);
+    buf_write64(t, arem, 256, 1000);
+
+    mon_reset_stats(t);
+    memcpy(since, h->cmds_issued, sizeof(since));
+    since_failed = h->cmds_failed;
+
+    /* 1: requester read fault (WRITE source), 2 pages, 3000 ns */
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src1->iova + 1000, 6000,
+          src1->key, dst->iova + 8, dst->key);
+    mon_fault(t, &ef[0], p.a->qpn, src1->key, src1->iova + 1000, 6000,
+              ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    odp_clock_step(h, 3000);
+    buf_map(t, src1, src1->iova + 1000, 6000, false);
+    mon_resume(t, &ef[0], ODP_HCA_RESUME_OK);
+    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    buf_check(t, dst, 8, d1 + 1000, 6000, "WRITE after fault 1");
+
+    /* 2: requester read fault, 1 page, 1024 ns (a power of two) */
+    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src2->iova + 100, 200,
+          src2->key, dst->iova + 3 * ODP_PAGE, dst->key);
+    mon_fault(t, &ef[1], p.a->qpn, src2->key, src2->iova + 100, 200,
+              ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    odp_clock_step(h, 1024);
+    buf_map(t, src2, src2->iova, ODP_PAGE, false);
+    mon_resume(t, &ef[1], ODP_HCA_RESUME_OK);
+    wait_cqe(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+
+    /* INVALIDATE: fault 1's two pages are cached, then nothing is */
+    odp_mr_unmap_range(h, src1->mr, src1->iova, 3 * ODP_PAGE);
+    n1 = inval(t, src1, 0, 3 * ODP_PAGE);
+    g_assert_cmpuint(n1, ==, 2);
+    n2 = inval(t, src1, 0, 3 * ODP_PAGE);
+    g_assert_cmpuint(n2, ==, 0);
+
+    /* 3: requester write fault (READ destination), 2 pages, 100 us */
+    send1(t, p.a, 3, ODP_HCA_WQE_RDMA_READ, loc->iova + 100, 4096,
+          loc->key, rem->iova + 50, rem->key);
+    mon_fault(t, &ef[2], p.a->qpn, loc->key, loc->iova + 100, 4096,
+              ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    odp_clock_step(h, 100000);
+    buf_map(t, loc, loc->iova, 2 * ODP_PAGE, true);
+    mon_resume(t, &ef[2], ODP_HCA_RESUME_OK);
+    wait_cqe(t, p.cqa, &c, 3, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
+             p.a->qpn);
+    buf_check(t, loc, 100, dr + 50, 4096, "READ after fault 3");
+
+    /*
+     * 4: responder write fault, 3 pages.  The first RNR NAK comes with
+     * the fault, one more each time the requester's RNR timer (20 us)
+     * runs out before the RESUME (2 in 55 us), and the retry after it
+     * succeeds.
+     */
+    send1(t, p.a, 4, ODP_HCA_WQE_RDMA_WRITE, psrc->iova, 8000, psrc->key,
+          rdst->iova + 500, rdst->key);
+    mon_fault(t, &ef[3], p.b->qpn, rdst->key, rdst->iova + 500, 8000,
+              ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
+    ef[3].rnr = 1 + d4 / rnr;
+    mon_clock_run(t, p.cqa, d4, step);
+    buf_map(t, rdst, rdst->iova, 3 * ODP_PAGE, true);
+    mon_resume(t, &ef[3], ODP_HCA_RESUME_OK);
+    wait_cqe_clock(t, p.cqa, &c, 4, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, step, RNR_STEPS);
+    buf_check(t, rdst, 500, dp, 8000, "WRITE after fault 4");
+
+    /* 5: responder write fault resumed before the first retry */
+    send1(t, p.a, 5, ODP_HCA_WQE_RDMA_WRITE, psrc->iova, 100, psrc->key,
+          rdst2->iova, rdst2->key);
+    mon_fault(t, &ef[4], p.b->qpn, rdst2->key, rdst2->iova, 100,
+              ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
+    ef[4].rnr = 1 + d5 / rnr;
+    mon_clock_run(t, p.cqa, d5, step);
+    buf_map(t, rdst2, rdst2->iova, ODP_PAGE, true);
+    mon_resume(t, &ef[4], ODP_HCA_RESUME_OK);
+    wait_cqe_clock(t, p.cqa, &c, 5, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, step, RNR_STEPS);
+
+    /* 6: atomic fault (the local result of a fetch-and-add) */
+    wr1(&wr, 6, ODP_HCA_WQE_ATOMIC_FA, aloc->iova + 64, 8, aloc->key,
+        arem->iova + 256, arem->key);
+    wr.compare_add = 5;
+    odp_send(h, p.a, &wr);
+    mon_fault(t, &ef[5], p.a->qpn, aloc->key, aloc->iova + 64, 8,
+              ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC,
+              ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    odp_clock_step(h, 777);
+    buf_map(t, aloc, aloc->iova, ODP_PAGE, true);
+    mon_resume(t, &ef[5], ODP_HCA_RESUME_OK);
+    wait_cqe(t, p.cqa, &c, 6, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_FETCH_ADD,
+             p.a->qpn);
+    g_assert_cmpuint(buf_read64(t, aloc, 64), ==, 1000);
+    g_assert_cmpuint(buf_read64(t, arem, 256), ==, 1005);
+
+    /* 7: RESUME FAIL */
+    send1(t, q.a, 7, ODP_HCA_WQE_RDMA_WRITE, fsrc->iova, 512, fsrc->key,
+          dst->iova, dst->key);
+    mon_fault(t, &ef[6], q.a->qpn, fsrc->key, fsrc->iova, 512,
+              ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    odp_clock_step(h, 5000);
+    mon_resume(t, &ef[6], ODP_HCA_RESUME_FAIL);
+    wait_cqe(t, q.cqa, &c, 7, ODP_HCA_WC_LOC_PROT_ERR, -1, q.a->qpn);
+    wait_event(t, ODP_HCA_EV_QP_FATAL, q.a->qpn);
+
+    /* 8: flushed by moving the QP to ERR; its token is then stale */
+    send1(t, r.a, 8, ODP_HCA_WQE_RDMA_WRITE, gsrc->iova, 64, gsrc->key,
+          dst->iova, dst->key);
+    mon_fault(t, &ef[7], r.a->qpn, gsrc->key, gsrc->iova, 64,
+              ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    odp_clock_step(h, 4000);
+    g_assert_cmpuint(odp_qp_to_state(h, r.a, ODP_HCA_QPS_ERR), ==,
+                     ODP_HCA_CMD_OK);
+    ef[7].outcome = ODP_HCA_FAULT_OUTCOME_FLUSHED;
+    wait_cqe(t, r.cqa, &c, 8, ODP_HCA_WC_WR_FLUSH_ERR, -1, r.a->qpn);
+    g_assert_cmpuint(odp_resume(h, ef[7].token, ODP_HCA_RESUME_OK), ==,
+                     ODP_HCA_CMD_BAD_TOKEN);
+
+    /*
+     * 9: responder fault never resolved: NAK, the one retry, NAK, RNR
+     * retry exceeded on the requester; the fault stays pending.
+     */
+    send1(t, e.a, 9, ODP_HCA_WQE_RDMA_WRITE, psrc->iova, 100, psrc->key,
+          edst->iova, edst->key);
+    mon_fault(t, &ef[8], e.b->qpn, edst->key, edst->iova, 100,
+              ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
+    ef[8].rnr = 2;
+    wait_cqe_clock(t, e.cqa, &c, 9, ODP_HCA_WC_RNR_RETRY_EXC_ERR, -1,
+                   e.a->qpn, step, RNR_STEPS);
+    wait_event(t, ODP_HCA_EV_QP_FATAL, e.a->qpn);
+
+    g_assert_cmpuint(odp_invalidate(h, 0, 0, 0, ODP_HCA_INV_F_ALL, &n3), ==,
+                     ODP_HCA_CMD_OK);
+    g_assert_cmpuint(n3, >, 0);
+    eq_quiet(t);
+
+    ret = mon_query_raw(h->qts, NULL);
+    if (getenv("ODP_HCA_QMP_DUMP")) {
+        g_autoptr(GString) js = qobject_to_json_pretty(ret, true);
+        g_autoptr(GError) err = NULL;
+
+        if (!g_file_set_contents(getenv("ODP_HCA_QMP_DUMP"), js->str,
+                                 js->len, &err)) {
+            odp_diag("ODP_HCA_QMP_DUMP: %s", err->message);
+        }
+        g_assert_null(err);
+    }
+    mon_validate(h->qts, ret);
+    list = mon_decode(ret);
+    qobject_unref(ret);
+    g_assert_nonnull(list);
+    g_assert_null(list->next);
+    info = list->value;
+    k = info->counters;
+
+    /* commands: what the driver issued since the reset, by kind */
+    mon_check_commands(t, k->commands, since);
+    g_assert_cmpuint(mon_cmd_count(k->commands, "RESUME"), ==, 8);
+    g_assert_cmpuint(mon_cmd_count(k->commands, "INVALIDATE"), ==, 3);
+    g_assert_cmpuint(k->command_errors, ==, h->cmds_failed - since_failed);
+    g_assert_cmpuint(k->command_errors, ==, 1);     /* the stale token */
+    g_assert_cmpuint(k->guest_errors, ==, 1);
+
+    for (i = 0; i < 9; i++) {
+        if (ef[i].outcome == ODP_HCA_FAULT_OUTCOME_RESUMED) {
+            pages += mon_pages(ef[i].iova, ef[i].length);
+            bytes += ef[i].length;
+        }
+    }
+    /* pages 2 + 1 + 2 + 3 + 1 + 1, bytes 6000 + 200 + 4096 + 8000 + 108 */
+    g_assert_cmpuint(k->faults_requester, ==, 6);
+    g_assert_cmpuint(k->faults_responder, ==, 3);
+    g_assert_cmpuint(k->faults_read, ==, 4);
+    g_assert_cmpuint(k->faults_write, ==, 4);
+    g_assert_cmpuint(k->faults_atomic, ==, 1);
+    g_assert_cmpuint(k->faults_injected, ==, 0);
+    g_assert_cmpuint(k->pages_resolved, ==, pages);
+    g_assert_cmpuint(k->bytes_resolved, ==, bytes);
+    g_assert_cmpuint(k->resumes_ok, ==, 6);
+    g_assert_cmpuint(k->resumes_failed, ==, 1);
+    g_assert_cmpuint(k->invalidations, ==, 3);
+    g_assert_cmpuint(k->entries_invalidated, ==, n1 + n2 + n3);
+    /* every miss walks the table, and nothing else does */
+    g_assert_cmpuint(k->table_walks, ==, k->iotlb_misses);
+    g_assert_cmpuint(k->table_walks, >, 0);
+    g_assert_cmpuint(k->iotlb_hits, >, 0);
+    /* NAKs: 3 + 1 for faults 4 and 5, 2 for fault 9 */
+    g_assert_cmpuint(k->rnr_naks, ==, ef[3].rnr + ef[4].rnr + ef[8].rnr);
+    /* each NAK of faults 4 and 5 is retried (the last retry succeeds) */
+    g_assert_cmpuint(k->requester_retries, ==, ef[3].rnr + ef[4].rnr + 1);
+    g_assert_cmpuint(k->rnr_retries_exceeded, ==, 1);
+    g_assert_cmpuint(k->events_dropped, ==, 0);
+
+    g_assert_null(info->id);
+    g_assert_cmpuint(info->fault_ring_size, ==, 256);
+    g_assert_cmpuint(info->fault_ring_size, ==,
+                     mon_qom_int(h->qts, info->qom_path, "fault-ring-size"));
+    mon_check_records(info->faults, ef, 9, 1);
+    mon_check_latency(info->latency, ef, 9);
+    t_free(t);
+}
+
+/* fault-ring-size=4: the last 4 records, oldest first; counters all. */
+static void test_mon_ring(void)
+{
+    T *t = t_new("fault-ring-size=4");
+    struct odp_hca_cqe c;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_autofree char *out = NULL;
+    ExpFault ef[6];
+    Buf *src, *dst;
+    uint64_t n, total;
+    Pair p;
+    int i;
+
+    pair_new(t, &p);
+    src = buf_odp(t, 6 * ODP_PAGE, ACC_LW);
+    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    for (i = 0; i < 6; i++) {
+        uint64_t iova = src->iova + i * ODP_PAGE + 8 * i;
+
+        send1(t, p.a, i, ODP_HCA_WQE_RDMA_WRITE, iova, 100 + i, src->key,
+              dst->iova, dst->key);
+        mon_fault(t, &ef[i], p.a->qpn, src->key, iova, 100 + i,
+                  ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER,
+                  odp_clock_now(t->h));
+        odp_clock_step(t->h, 1000 * (i + 1) + 1);
+        buf_map(t, src, iova, 100 + i, false);
+        mon_resume(t, &ef[i], ODP_HCA_RESUME_OK);
+        wait_cqe(t, p.cqa, &c, i, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+                 p.a->qpn);
+    }
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->fault_ring_size, ==, 4);
+    g_assert_cmpuint(mon_qom_int(t->h->qts, list->value->qom_path,
+                                 "fault-ring-size"), ==, 4);
+    g_assert_cmpuint(list->value->counters->faults_requester, ==, 6);
+    g_assert_cmpuint(list->value->counters->resumes_ok, ==, 6);
+    mon_check_records(list->value->faults, ef + 2, 4, 3);
+    /* the histogram has every fault, the ring the last ones */
+    g_assert_cmpuint(list->value->latency->count, ==, 6);
+    g_assert_cmpuint(list->value->latency->min_ns, ==, ef[0].service_ns);
+    g_assert_cmpuint(list->value->latency->max_ns, ==, ef[5].service_ns);
+
+    out = qtest_hmp(t->h->qts, "info odp-hca");
+    g_assert_nonnull(strstr(out, "recent faults ("));
+    g_assert_cmpint(sscanf(strstr(out, "recent faults ("),
+                           "recent faults (%" SCNu64 " of %" SCNu64,
+                           &n, &total), ==, 2);
+    g_assert_cmpuint(n, ==, 4);
+    g_assert_cmpuint(total, ==, 6);
+    t_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 
 /*
@@ -5922,6 +6507,8 @@ int main(int argc, char **argv)
     add_test("/odp-hca/monitor/schema/none", test_mon_none);
     add_test("/odp-hca/monitor/schema/one", test_mon_schema_one);
     add_test("/odp-hca/monitor/schema/two", test_mon_schema_two);
+    add_test("/odp-hca/monitor/counters", test_mon_counters);
+    add_test("/odp-hca/monitor/ring", test_mon_ring);
 
     return g_test_run();
 }
