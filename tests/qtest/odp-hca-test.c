@@ -10,6 +10,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "tests/qtest/libqtest.h"
 #include "tests/qtest/libqos/pci.h"
 #include "standard-headers/linux/pci_regs.h"
@@ -6378,6 +6379,299 @@ static void test_mon_ring(void)
     t_free(t);
 }
 
+/* HMP output, one line per element, without line ends. */
+static char **hmp_lines(QTestState *qts, const char *cmd)
+{
+    g_autofree char *out = qtest_hmp(qts, "%s", cmd);
+    char **lines = g_strsplit(out, "\n", -1);
+
+    for (char **l = lines; *l; l++) {
+        g_strchomp(*l);
+    }
+    return lines;
+}
+
+/* The line that begins, after blanks, with @prefix (from there). */
+static const char *hmp_find(char **lines, const char *prefix)
+{
+    for (; *lines; lines++) {
+        const char *l = *lines + strspn(*lines, " ");
+
+        if (g_str_has_prefix(l, prefix)) {
+            return l;
+        }
+    }
+    odp_diag("HMP: no line begins with '%s'", prefix);
+    g_assert_not_reached();
+    return NULL;
+}
+
+/* A decimal in microseconds as HMP prints it, against nanoseconds. */
+static void hmp_check_us(const char *field, const char *s, int64_t ns)
+{
+    char *end;
+    double us = strtod(s, &end);
+
+    if (*end || fabs(us * 1000 - ns) > 0.5001) {
+        odp_diag("HMP: %s is '%s', expected %" PRId64 " ns", field, s, ns);
+    }
+    g_assert_true(*end == '\0');
+    g_assert_cmpfloat(fabs(us * 1000 - ns), <=, 0.5001);
+}
+
+/* The recent-faults table of @lines says what @info's records say. */
+static void hmp_check_table(char **lines, const OdpHcaInfo *info)
+{
+    const char *hdr = hmp_find(lines, "recent faults (");
+    OdpHcaFaultRecordList *r = info->faults;
+    uint64_t n, total, listed = 0;
+    char **l;
+
+    g_assert_cmpint(sscanf(hdr, "recent faults (%" SCNu64 " of %" SCNu64,
+                           &n, &total), ==, 2);
+    for (OdpHcaFaultRecordList *x = info->faults; x; x = x->next) {
+        listed++;
+    }
+    /* the header counts the rows below it */
+    if (n != listed) {
+        odp_diag("HMP: '%s' but query-odp-hca has %" PRIu64 " records",
+                 hdr, listed);
+    }
+    g_assert_cmpuint(n, ==, listed);
+    g_assert_cmpuint(total, >=, n);
+
+    for (l = lines; *l && *l + strspn(*l, " ") != hdr; l++) {
+        /* up to the header */
+    }
+    g_assert_nonnull(*l);
+    l++;
+    if (!listed) {
+        return;
+    }
+    g_assert_true(g_str_has_prefix(*l + strspn(*l, " "), "seq "));
+    for (l++; r; r = r->next, l++) {
+        const OdpHcaFaultRecord *f = r->value;
+        char time[32], key[32], iova[32], acc[16], side[16], out[16];
+        char svc[32], inj[8];
+        unsigned qp, len, rnr;
+        uint64_t seq;
+
+        g_assert_nonnull(*l);
+        if (sscanf(*l, "%" SCNu64 " %31s %u %31s %31s %u %15s %15s %15s "
+                   "%31s %u %7s", &seq, time, &qp, key, iova, &len, acc,
+                   side, out, svc, &rnr, inj) != 12) {
+            odp_diag("HMP: fault row '%s'", *l);
+            g_assert_not_reached();
+        }
+        g_assert_cmpuint(seq, ==, f->seq);
+        hmp_check_us("time-us", time, f->time_ns);
+        g_assert_cmpuint(qp, ==, f->qpn);
+        g_assert_cmphex(g_ascii_strtoull(key, NULL, 16), ==, f->key);
+        g_assert_cmphex(g_ascii_strtoull(iova, NULL, 16), ==, f->iova);
+        g_assert_cmpuint(len, ==, f->length);
+        g_assert_cmpstr(acc, ==, OdpHcaFaultAccess_str(f->access));
+        g_assert_cmpstr(side, ==, OdpHcaFaultSide_str(f->side));
+        g_assert_cmpstr(out, ==, OdpHcaFaultOutcome_str(f->outcome));
+        if (f->has_service_ns) {
+            hmp_check_us("service-us", svc, f->service_ns);
+        } else {
+            g_assert_cmpstr(svc, ==, "-");
+        }
+        g_assert_cmpuint(rnr, ==, f->rnr_retries);
+        g_assert_cmpstr(inj, ==, f->injected ? "yes" : "no");
+    }
+    /* nothing after the last record of this device */
+    g_assert_true(!*l || !**l || g_str_has_prefix(*l, "odp-hca "));
+}
+
+/* Every number of `info odp-hca` against query-odp-hca. */
+static void hmp_check(char **lines, const OdpHcaInfo *info)
+{
+    const OdpHcaCounters *k = info->counters;
+    const OdpHcaLatency *lat = info->latency;
+    uint64_t v[8];
+    const char *l;
+    g_autofree char *title = g_strdup_printf("odp-hca %s%s%s",
+                                             info->id ? info->id : "",
+                                             info->id ? " " : "",
+                                             info->qom_path);
+    OdpHcaLatencyBucketList *b;
+    g_auto(GStrv) words = NULL;
+    int nwords, i;
+
+    g_assert_cmpstr(hmp_find(lines, "odp-hca "), ==, title);
+
+    /* commands: NAME count ... (errors N) */
+    l = hmp_find(lines, "commands:");
+    words = g_strsplit(l + strlen("commands:"), " ", -1);
+    nwords = g_strv_length(words);
+    for (i = 0; i < nwords && strcmp(words[i], "(errors"); i++) {
+        if (!*words[i]) {
+            continue;
+        }
+        g_assert_cmpint(i + 1, <, nwords);
+        g_assert_cmpuint(g_ascii_strtoull(words[i + 1], NULL, 10), ==,
+                         mon_cmd_count(k->commands, words[i]));
+        g_assert_cmpuint(mon_cmd_count(k->commands, words[i]), >, 0);
+        i++;
+    }
+    g_assert_cmpint(i + 1, <, nwords);
+    g_assert_cmpuint(g_ascii_strtoull(words[i + 1], NULL, 10), ==,
+                     k->command_errors);
+    {
+        /* and every kind the QMP lists is on the line */
+        int kinds = 0;
+
+        for (OdpHcaCommandCountList *c = k->commands; c; c = c->next) {
+            kinds++;
+        }
+        g_assert_cmpint(i, ==, 1 + 2 * kinds);
+    }
+
+    l = hmp_find(lines, "faults:");
+    g_assert_cmpint(sscanf(l, "faults: requester %" SCNu64 " responder %"
+                           SCNu64 " | read %" SCNu64 " write %" SCNu64
+                           " atomic %" SCNu64 " | injected %" SCNu64,
+                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]), ==, 6);
+    g_assert_cmpuint(v[0], ==, k->faults_requester);
+    g_assert_cmpuint(v[1], ==, k->faults_responder);
+    g_assert_cmpuint(v[2], ==, k->faults_read);
+    g_assert_cmpuint(v[3], ==, k->faults_write);
+    g_assert_cmpuint(v[4], ==, k->faults_atomic);
+    g_assert_cmpuint(v[5], ==, k->faults_injected);
+
+    l = hmp_find(lines, "resolved:");
+    g_assert_cmpint(sscanf(l, "resolved: pages %" SCNu64 " bytes %" SCNu64
+                           " | resumes ok %" SCNu64 " failed %" SCNu64,
+                           &v[0], &v[1], &v[2], &v[3]), ==, 4);
+    g_assert_cmpuint(v[0], ==, k->pages_resolved);
+    g_assert_cmpuint(v[1], ==, k->bytes_resolved);
+    g_assert_cmpuint(v[2], ==, k->resumes_ok);
+    g_assert_cmpuint(v[3], ==, k->resumes_failed);
+
+    l = hmp_find(lines, "translation:");
+    g_assert_cmpint(sscanf(l, "translation: walks %" SCNu64 " iotlb hits %"
+                           SCNu64 " misses %" SCNu64 " | invalidations %"
+                           SCNu64 " entries %" SCNu64, &v[0], &v[1], &v[2],
+                           &v[3], &v[4]), ==, 5);
+    g_assert_cmpuint(v[0], ==, k->table_walks);
+    g_assert_cmpuint(v[1], ==, k->iotlb_hits);
+    g_assert_cmpuint(v[2], ==, k->iotlb_misses);
+    g_assert_cmpuint(v[3], ==, k->invalidations);
+    g_assert_cmpuint(v[4], ==, k->entries_invalidated);
+
+    l = hmp_find(lines, "transport:");
+    g_assert_cmpint(sscanf(l, "transport: rnr naks %" SCNu64 " retries %"
+                           SCNu64 " rnr exceeded %" SCNu64
+                           " | events dropped %" SCNu64 " | guest errors %"
+                           SCNu64, &v[0], &v[1], &v[2], &v[3], &v[4]), ==, 5);
+    g_assert_cmpuint(v[0], ==, k->rnr_naks);
+    g_assert_cmpuint(v[1], ==, k->requester_retries);
+    g_assert_cmpuint(v[2], ==, k->rnr_retries_exceeded);
+    g_assert_cmpuint(v[3], ==, k->events_dropped);
+    g_assert_cmpuint(v[4], ==, k->guest_errors);
+
+    l = hmp_find(lines, "fault service latency:");
+    if (lat->count) {
+        g_assert_cmpint(sscanf(l, "fault service latency: count %" SCNu64
+                               " min %" SCNu64 " median <=%" SCNu64
+                               " p99 <=%" SCNu64 " max %" SCNu64 " ns",
+                               &v[0], &v[1], &v[2], &v[3], &v[4]), ==, 5);
+        g_assert_cmpuint(v[1], ==, lat->min_ns);
+        g_assert_cmpuint(v[2], ==, lat->median_ns);
+        g_assert_cmpuint(v[3], ==, lat->p99_ns);
+        g_assert_cmpuint(v[4], ==, lat->max_ns);
+    } else {
+        g_assert_cmpint(sscanf(l, "fault service latency: count %" SCNu64,
+                               &v[0]), ==, 1);
+    }
+    g_assert_cmpuint(v[0], ==, lat->count);
+
+    /* one histogram line a bucket: "<= LE ns COUNT ###" */
+    b = lat->buckets;
+    for (char **x = lines; *x; x++) {
+        const char *s = *x + strspn(*x, " ");
+
+        if (!g_str_has_prefix(s, "<= ")) {
+            continue;
+        }
+        g_assert_nonnull(b);
+        g_assert_cmpint(sscanf(s, "<= %" SCNu64 " ns %" SCNu64, &v[0], &v[1]),
+                        ==, 2);
+        g_assert_cmpuint(v[0], ==, b->value->le_ns);
+        g_assert_cmpuint(v[1], ==, b->value->count);
+        b = b->next;
+    }
+    g_assert_null(b);
+
+    hmp_check_table(lines, info);
+}
+
+static void hmp_assert_error(QTestState *qts, const char *cmd,
+                             const char *what)
+{
+    g_autofree char *out = qtest_hmp(qts, "%s", cmd);
+
+    if (!g_str_has_prefix(out, "Error:") || !strstr(out, what)) {
+        odp_diag("%s: '%s'", cmd, out);
+    }
+    g_assert_true(g_str_has_prefix(out, "Error:"));
+    g_assert_nonnull(strstr(out, what));
+}
+
+/* info odp-hca [id]: the numbers of query-odp-hca, for people. */
+static void test_mon_hmp(void)
+{
+    T *t = t_new("id=hca0");
+    QTestState *qts = t->h->qts;
+    struct odp_hca_cqe c;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_auto(GStrv) lines = NULL;
+    g_autofree char *all = NULL;
+    g_autofree char *one = NULL;
+    ExpFault e;
+    Buf *src, *dst;
+    Pair p;
+
+    mon_some_faults(t);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->counters->rnr_naks, >, 1);
+    lines = hmp_lines(qts, "info odp-hca");
+    hmp_check(lines, list->value);
+
+    all = qtest_hmp(qts, "info odp-hca");
+    one = qtest_hmp(qts, "info odp-hca hca0");
+    g_assert_cmpstr(one, ==, all);
+    g_free(one);
+    one = qtest_hmp(qts, "info odp-hca /machine/peripheral/hca0");
+    g_assert_cmpstr(one, ==, all);
+    hmp_assert_error(qts, "info odp-hca nosuch", "nosuch");
+    hmp_assert_error(qts, "info odp-hca /machine/q35", "odp-hca");
+
+    /* after odp-hca-reset-stats: the new records only */
+    mon_reset_stats(t);
+    pair_new(t, &p);
+    src = buf_odp(t, ODP_PAGE, ACC_LW);
+    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
+          dst->iova, dst->key);
+    mon_fault(t, &e, p.a->qpn, src->key, src->iova, 64, ODP_HCA_FAULT_READ,
+              ODP_HCA_FAULT_REQUESTER, odp_clock_now(t->h));
+    odp_clock_step(t->h, 1234);
+    buf_map(t, src, src->iova, ODP_PAGE, false);
+    mon_resume(t, &e, ODP_HCA_RESUME_OK);
+    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    qapi_free_OdpHcaInfoList(list);
+    list = mon_query1(t);
+    g_assert_nonnull(list->value->faults);
+    g_assert_null(list->value->faults->next);
+    g_strfreev(lines);
+    lines = hmp_lines(qts, "info odp-hca");
+    hmp_check(lines, list->value);
+    t_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 
 /*
@@ -6509,6 +6803,7 @@ int main(int argc, char **argv)
     add_test("/odp-hca/monitor/schema/two", test_mon_schema_two);
     add_test("/odp-hca/monitor/counters", test_mon_counters);
     add_test("/odp-hca/monitor/ring", test_mon_ring);
+    add_test("/odp-hca/monitor/hmp", test_mon_hmp);
 
     return g_test_run();
 }
