@@ -6672,6 +6672,308 @@ static void test_mon_hmp(void)
     t_free(t);
 }
 
+/*
+ * Which pages of a page-aligned transfer of @pages pages from an
+ * on-demand region get an injected fault with every=@every: the
+ * device translates each page once, the Nth translation faults and
+ * the retry after the RESUME is one more translation.
+ */
+static int mon_inject_model(int every, int pages, int *fault_pages)
+{
+    int counter = 0, n = 0;
+
+    for (int pg = 0; pg < pages; pg++) {
+        while (++counter >= every) {
+            counter = 0;
+            fault_pages[n++] = pg;
+        }
+    }
+    return n;
+}
+
+/*
+ * Wait (bounded) for a completion on @cq, RESUMEing every page fault
+ * (the entries are present: the faults are injected).  Returns the
+ * faults seen, their events in @ev.
+ */
+static int mon_resolve(T *t, OdpCq *cq, struct odp_hca_cqe *c,
+                       struct odp_hca_eqe *ev, int max)
+{
+    int n = 0;
+
+    for (int i = 0; i < ODP_POLL_MAX; i++) {
+        if (odp_cq_poll(t->h, cq, c)) {
+            return n;
+        }
+        if (odp_eq_poll(t->h, t->h->eq0, &ev[n])) {
+            if (ev[n].type != ODP_HCA_EV_PAGE_FAULT) {
+                eqe_dump("expected a page fault, got", &ev[n]);
+            }
+            g_assert_cmpuint(ev[n].type, ==, ODP_HCA_EV_PAGE_FAULT);
+            g_assert_cmpint(n, <, max - 1);
+            resume_ok(t, ev[n].fault.token);
+            n++;
+        }
+    }
+    odp_diag("no completion on CQ %u after %d polls", cq->cqn, ODP_POLL_MAX);
+    g_assert_not_reached();
+    return n;
+}
+
+/* odp-hca-inject-faults on hca0 with the members of @args (consumed). */
+static void mon_inject(T *t, QDict *args)
+{
+    qdict_put_str(args, "id", "hca0");
+    mon_assert_ok(qtest_qmp(t->h->qts, "{ 'execute': 'odp-hca-inject-faults',"
+                            " 'arguments': %p }", args));
+}
+
+/*
+ * odp-hca-inject-faults: every Nth translation, a key and range, off;
+ * injected faults are resolved by a plain RESUME and marked.
+ */
+static void test_mon_inject(void)
+{
+    enum { NP = 8, EVERY = 3 };
+    T *t = t_new("id=hca0");
+    OdpHca *h = t->h;
+    struct odp_hca_cqe c;
+    struct odp_hca_eqe ev[32];
+    int fp[32], nexp, n, i;
+    ExpFault ef[32];
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_autofree uint8_t *data = NULL;
+    g_autofree uint8_t *da = NULL;
+    Buf *src, *dst, *sa, *sb, *pin;
+    uint64_t pages = 0, bytes = 0, inj0;
+    int64_t now;
+    QDict *args;
+    Pair p;
+
+    pair_new(t, &p);
+    src = buf_odp(t, NP * ODP_PAGE, ACC_LW);
+    sa = buf_odp(t, 4 * ODP_PAGE, ACC_LW);
+    sb = buf_odp(t, 4 * ODP_PAGE, ACC_LW);
+    pin = buf_pinned(t, 4 * ODP_PAGE, ACC_ALL);
+    dst = buf_pinned(t, NP * ODP_PAGE, ACC_ALL);
+    buf_map(t, src, src->iova, NP * ODP_PAGE, false);
+    buf_map(t, sa, sa->iova, 4 * ODP_PAGE, false);
+    buf_map(t, sb, sb->iova, 4 * ODP_PAGE, false);
+    data = buf_pattern(t, src, 111);
+    da = buf_pattern(t, sa, 112);
+
+    /* all present: no fault */
+    write_and_wait(t, &p, 1, src, 0, NP * ODP_PAGE, dst, 0);
+    eq_quiet(t);
+    mon_reset_stats(t);
+
+    mon_assert_error(qtest_qmp(h->qts, "{ 'execute': 'odp-hca-inject-faults',"
+                               " 'arguments': { 'id': 'hca0', 'every': 1 } }"),
+                     "GenericError");
+
+    /* every 3rd translation */
+    args = qdict_new();
+    qdict_put_int(args, "every", EVERY);
+    mon_inject(t, args);
+    buf_fill(t, dst, 0xee);
+    now = odp_clock_now(h);
+    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src->iova, NP * ODP_PAGE,
+          src->key, dst->iova, dst->key);
+    n = mon_resolve(t, p.cqa, &c, ev, ARRAY_SIZE(ev));
+    check_cqe(&c, 2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    buf_check(t, dst, 0, data, NP * ODP_PAGE, "WRITE with injected faults");
+    nexp = mon_inject_model(EVERY, NP, fp);     /* pages 2, 4 and 6 */
+    g_assert_cmpint(n, ==, nexp);
+    for (i = 0; i < n; i++) {
+        uint64_t iova = src->iova + (uint64_t)fp[i] * ODP_PAGE;
+        uint32_t len = (NP - fp[i]) * ODP_PAGE;
+
+        check_fault(&ev[i], p.a->qpn, src->key, iova, len, len,
+                    ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
+        ef[i] = (ExpFault) {
+            .qpn = p.a->qpn, .key = src->key, .iova = iova, .length = len,
+            .access = ODP_HCA_FAULT_ACCESS_READ,
+            .side = ODP_HCA_FAULT_SIDE_REQUESTER,
+            .outcome = ODP_HCA_FAULT_OUTCOME_RESUMED,
+            .time_ns = now, .service_ns = 0, .injected = true,
+        };
+        pages += mon_pages(iova, len);
+        bytes += len;
+    }
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->counters->faults_injected, ==, nexp);
+    g_assert_cmpuint(list->value->counters->faults_requester, ==, nexp);
+    g_assert_cmpuint(list->value->counters->faults_responder, ==, 0);
+    g_assert_cmpuint(list->value->counters->faults_read, ==, nexp);
+    g_assert_cmpuint(list->value->counters->resumes_ok, ==, nexp);
+    g_assert_cmpuint(list->value->counters->pages_resolved, ==, pages);
+    g_assert_cmpuint(list->value->counters->bytes_resolved, ==, bytes);
+    mon_check_records(list->value->faults, ef, n, 1);
+    mon_check_latency(list->value->latency, ef, n);
+
+    /* a region that is not on demand never gets one */
+    write_and_wait(t, &p, 3, pin, 0, 4 * ODP_PAGE, dst, 0);
+    eq_quiet(t);
+
+    /* no arguments: off */
+    mon_inject(t, qdict_new());
+    write_and_wait(t, &p, 4, src, 0, NP * ODP_PAGE, dst, 0);
+    buf_check(t, dst, 0, data, NP * ODP_PAGE, "WRITE, injection off");
+    eq_quiet(t);
+    qapi_free_OdpHcaInfoList(list);
+    list = mon_query1(t);
+    inj0 = list->value->counters->faults_injected;
+    g_assert_cmpuint(inj0, ==, nexp);
+
+    /* key sa, its second page, twice: the retry faults again */
+    args = qdict_new();
+    qdict_put_int(args, "key", sa->key);
+    qdict_put_int(args, "iova", sa->iova + ODP_PAGE);
+    qdict_put_int(args, "length", ODP_PAGE);
+    qdict_put_int(args, "count", 2);
+    mon_inject(t, args);
+    write_and_wait(t, &p, 5, sb, 0, 4 * ODP_PAGE, dst, 0);
+    eq_quiet(t);
+    send1(t, p.a, 6, ODP_HCA_WQE_RDMA_WRITE, sa->iova, 4 * ODP_PAGE,
+          sa->key, dst->iova, dst->key);
+    n = mon_resolve(t, p.cqa, &c, ev, ARRAY_SIZE(ev));
+    check_cqe(&c, 6, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    buf_check(t, dst, 0, da, 4 * ODP_PAGE, "WRITE with key injection");
+    g_assert_cmpint(n, ==, 2);
+    for (i = 0; i < n; i++) {
+        check_fault(&ev[i], p.a->qpn, sa->key, sa->iova + ODP_PAGE,
+                    3 * ODP_PAGE, 3 * ODP_PAGE, ODP_HCA_FAULT_READ,
+                    ODP_HCA_FAULT_REQUESTER, -1);
+    }
+    /* spent */
+    write_and_wait(t, &p, 7, sa, 0, 4 * ODP_PAGE, dst, 0);
+    eq_quiet(t);
+
+    /* key alone: one fault, at the first translation of that key */
+    args = qdict_new();
+    qdict_put_int(args, "key", sb->key);
+    mon_inject(t, args);
+    write_and_wait(t, &p, 8, sa, 0, 4 * ODP_PAGE, dst, 0);
+    eq_quiet(t);
+    send1(t, p.a, 9, ODP_HCA_WQE_RDMA_WRITE, sb->iova + 100, 3 * ODP_PAGE,
+          sb->key, dst->iova, dst->key);
+    n = mon_resolve(t, p.cqa, &c, ev, ARRAY_SIZE(ev));
+    check_cqe(&c, 9, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    g_assert_cmpint(n, ==, 1);
+    check_fault(&ev[0], p.a->qpn, sb->key, sb->iova + 100, 3 * ODP_PAGE,
+                3 * ODP_PAGE, ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
+
+    qapi_free_OdpHcaInfoList(list);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->counters->faults_injected, ==, inj0 + 3);
+    g_assert_cmpuint(list->value->counters->faults_requester, ==, inj0 + 3);
+    {
+        OdpHcaFaultRecordList *r = list->value->faults;
+        uint32_t keys[3] = { sa->key, sa->key, sb->key };
+
+        for (i = 0; i < (int)inj0; i++) {
+            r = r->next;
+        }
+        for (i = 0; i < 3; i++, r = r->next) {
+            g_assert_nonnull(r);
+            g_assert_cmphex(r->value->key, ==, keys[i]);
+            g_assert_true(r->value->injected);
+            g_assert_cmpint(r->value->outcome, ==,
+                            ODP_HCA_FAULT_OUTCOME_RESUMED);
+        }
+        g_assert_null(r);
+    }
+    eq_quiet(t);
+    t_free(t);
+}
+
+static uint32_t mon_flush(T *t)
+{
+    QDict *rsp = qtest_qmp(t->h->qts, "{ 'execute': 'odp-hca-flush-iotlb',"
+                           " 'arguments': { 'id': 'hca0' } }");
+    QDict *ret = qdict_get_qdict(rsp, "return");
+    uint32_t n;
+
+    g_assert_nonnull(ret);
+    g_assert_cmpuint(qdict_size(ret), ==, 1);
+    n = qdict_get_int(ret, "entries");
+    qobject_unref(rsp);
+    return n;
+}
+
+/*
+ * odp-hca-flush-iotlb: the entries it drops are those cached, and the
+ * accesses after it walk the tables again.  A large IOTLB, so that the
+ * few entries here do not evict each other (checked: all hit).
+ */
+static void test_mon_flush(void)
+{
+    enum { NP = 4 };
+    T *t = t_new("id=hca0,iotlb-entries=65536");
+    g_autoptr(OdpHcaInfoList) l0 = NULL;
+    g_autoptr(OdpHcaInfoList) l1 = NULL;
+    struct odp_hca_cqe c;
+    Buf *src, *dst, *osrc;
+    uint32_t token;
+    Pair p;
+
+#define DELTA(f) (l1->value->counters->f - l0->value->counters->f)
+#define STEP() do { qapi_free_OdpHcaInfoList(l0); l0 = l1; \
+                    l1 = mon_query1(t); } while (0)
+
+    pair_new(t, &p);
+    src = buf_pinned(t, NP * ODP_PAGE, ACC_ALL);
+    dst = buf_pinned(t, NP * ODP_PAGE, ACC_ALL);
+    osrc = buf_odp(t, ODP_PAGE, ACC_LW);
+    buf_map(t, osrc, osrc->iova, ODP_PAGE, false);
+
+    g_assert_cmpuint(mon_flush(t), ==, 0);      /* nothing translated */
+    l1 = mon_query1(t);
+
+    /* NP pages each side: walked once, cached */
+    write_and_wait(t, &p, 1, src, 0, NP * ODP_PAGE, dst, 0);
+    STEP();
+    g_assert_cmpuint(DELTA(table_walks), ==, 2 * NP);
+    g_assert_cmpuint(DELTA(iotlb_misses), ==, 2 * NP);
+    g_assert_cmpuint(DELTA(iotlb_hits), ==, 0);
+    write_and_wait(t, &p, 2, src, 0, NP * ODP_PAGE, dst, 0);
+    STEP();
+    g_assert_cmpuint(DELTA(table_walks), ==, 0);
+    g_assert_cmpuint(DELTA(iotlb_hits), ==, 2 * NP);
+
+    g_assert_cmpuint(mon_flush(t), ==, 2 * NP);
+    g_assert_cmpuint(mon_flush(t), ==, 0);
+    STEP();
+    /* the flush is not an INVALIDATE command */
+    g_assert_cmpuint(DELTA(invalidations), ==, 0);
+    g_assert_cmpuint(DELTA(entries_invalidated), ==, 0);
+    write_and_wait(t, &p, 3, src, 0, NP * ODP_PAGE, dst, 0);
+    STEP();
+    g_assert_cmpuint(DELTA(table_walks), ==, 2 * NP);
+    g_assert_cmpuint(DELTA(iotlb_misses), ==, 2 * NP);
+
+    /*
+     * A stale translation (the entry cleared without INVALIDATE) is
+     * used until the flush; after it, the access faults.
+     */
+    write_and_wait(t, &p, 4, osrc, 0, 64, dst, 0);
+    odp_mr_unmap_page(t->h, osrc->mr, osrc->iova);
+    write_and_wait(t, &p, 5, osrc, 0, 64, dst, 0);
+    eq_quiet(t);
+    g_assert_cmpuint(mon_flush(t), ==, 2 * NP + 1);
+    send1(t, p.a, 6, ODP_HCA_WQE_RDMA_WRITE, osrc->iova, 64, osrc->key,
+          dst->iova, dst->key);
+    token = wait_fault(t, p.a->qpn, osrc->key, osrc->iova, 64, 64,
+                       ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
+    buf_map(t, osrc, osrc->iova, ODP_PAGE, false);
+    resume_ok(t, token);
+    wait_cqe(t, p.cqa, &c, 6, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+#undef DELTA
+#undef STEP
+    t_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 
 /*
@@ -6804,6 +7106,8 @@ int main(int argc, char **argv)
     add_test("/odp-hca/monitor/counters", test_mon_counters);
     add_test("/odp-hca/monitor/ring", test_mon_ring);
     add_test("/odp-hca/monitor/hmp", test_mon_hmp);
+    add_test("/odp-hca/monitor/inject", test_mon_inject);
+    add_test("/odp-hca/monitor/flush-iotlb", test_mon_flush);
 
     return g_test_run();
 }
