@@ -6974,6 +6974,171 @@ static void test_mon_flush(void)
     t_free(t);
 }
 
+
+/*
+ * @n pairs whose requesters each WRITE 64 bytes from an unmapped
+ * on-demand page (a fault each), with EQ 0 not consumed automatically.
+ */
+static void mon_fault_pairs(T *t, Pair *p, Buf **src, Buf *dst, int n)
+{
+    for (int i = 0; i < n; i++) {
+        pair_new(t, &p[i]);
+        src[i] = buf_odp(t, ODP_PAGE, ACC_LW);
+    }
+    t->h->eq0->auto_ci = false;
+    for (int i = 0; i < n; i++) {
+        send1(t, p[i].a, 0x400 + i, ODP_HCA_WQE_RDMA_WRITE, src[i]->iova, 64,
+              src[i]->key, dst->iova + i * 64, dst->key);
+    }
+}
+
+/*
+ * events-dropped counts events lost to a full EQ; page-fault events
+ * that find EQ 0 full wait and are posted later, so they are not lost.
+ */
+static void test_mon_dropped(void)
+{
+    enum { NF = 6 };
+    T *t = t_new_eq(NULL, 2);   /* EQ 0: 4 entries */
+    OdpHca *h = t->h;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    struct odp_hca_cqe c;
+    struct odp_hca_eqe e[NF];
+    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src[NF];
+    Pair p[NF];
+    OdpEq *eqc;
+    OdpCq *cq;
+    OdpQpCfg cfg;
+    OdpQp *qp;
+    int i, n = 0;
+
+    mon_reset_stats(t);
+    mon_fault_pairs(t, p, src, dst, NF);
+    while (n < 4) {
+        odp_eq_wait_type(h, h->eq0, ODP_HCA_EV_PAGE_FAULT, &e[n++]);
+    }
+    odp_eq_assert_empty(h, h->eq0, ODP_QUIET_ROUNDS);
+    odp_eq_db(h, h->eq0->eqn, h->eq0->ci, true);
+    while (n < NF) {
+        odp_eq_wait_type(h, h->eq0, ODP_HCA_EV_PAGE_FAULT, &e[n++]);
+    }
+    odp_eq_db(h, h->eq0->eqn, h->eq0->ci, true);
+    for (i = 0; i < NF; i++) {
+        buf_map(t, src[i], src[i]->iova, ODP_PAGE, false);
+        resume_ok(t, e[i].fault.token);
+    }
+    for (i = 0; i < NF; i++) {
+        odp_cq_wait(h, p[i].cqa, &c);
+        g_assert_cmpuint(c.status, ==, ODP_HCA_WC_SUCCESS);
+    }
+
+    /* two completion events lost to a full EQ (4 entries, 6 events) */
+    eqc = odp_eq_new(h, 2, ODP_VEC_FREE);
+    eqc->auto_ci = false;
+    cq = odp_cq_new(h, 4, eqc, 0);
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, cq, cq);
+    qp = odp_qp_new(h, &cfg);
+    odp_qp_rc_connect(h, qp, qp->qpn, NULL);
+    for (i = 0; i < 6; i++) {
+        odp_cq_db(h, cq, ODP_HCA_DB_CQ_ARM);
+        send1(t, qp, 0x500 + i, ODP_HCA_WQE_RDMA_WRITE, dst->iova, 8,
+              dst->key, dst->iova + 1024, dst->key);
+        wait_cqe(t, cq, &c, 0x500 + i, ODP_HCA_WC_SUCCESS,
+                 ODP_HCA_CQE_RDMA_WRITE, qp->qpn);
+        odp_settle(h, 8);
+    }
+    for (i = 0; i < 4; i++) {
+        odp_eq_wait_type(h, eqc, ODP_HCA_EV_COMPLETION, NULL);
+    }
+    odp_eq_assert_empty(h, eqc, ODP_QUIET_ROUNDS);
+
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->counters->faults_requester, ==, NF);
+    g_assert_cmpuint(list->value->counters->resumes_ok, ==, NF);
+    if (list->value->counters->events_dropped != 2) {
+        odp_diag("events-dropped %" PRIu64 ": 2 completion events were "
+                 "lost; %d page-fault events waited for room and were "
+                 "posted", list->value->counters->events_dropped, NF - 4);
+    }
+    g_assert_cmpuint(list->value->counters->events_dropped, ==, 2);
+    t_free(t);
+}
+
+/*
+ * The service latency runs "from the fault event being posted to the
+ * RESUME": a fault event that waited for room in EQ 0 is posted when
+ * the driver makes room, and its latency starts then.
+ */
+static void test_mon_latency_deferred(void)
+{
+    enum { NF = 5 };
+    const int64_t d1 = 10000, d2 = 3000;
+    T *t = t_new_eq(NULL, 2);   /* EQ 0: 4 entries */
+    OdpHca *h = t->h;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    struct odp_hca_cqe c;
+    struct odp_hca_eqe e[NF];
+    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src[NF];
+    Pair p[NF];
+    ExpFault ef[NF];
+    int64_t t0;
+    int i, n = 0;
+
+    mon_reset_stats(t);
+    t0 = odp_clock_now(h);
+    mon_fault_pairs(t, p, src, dst, NF);
+    while (n < 4) {
+        odp_eq_wait_type(h, h->eq0, ODP_HCA_EV_PAGE_FAULT, &e[n++]);
+    }
+    odp_eq_assert_empty(h, h->eq0, ODP_QUIET_ROUNDS);
+    odp_clock_step(h, d1);
+    odp_eq_db(h, h->eq0->eqn, h->eq0->ci, true);     /* posts the 5th */
+    odp_eq_wait_type(h, h->eq0, ODP_HCA_EV_PAGE_FAULT, &e[n++]);
+    odp_eq_db(h, h->eq0->eqn, h->eq0->ci, true);
+    odp_clock_step(h, d2);
+    for (i = 0; i < NF; i++) {
+        int j = 0;
+
+        while (j < NF && p[j].a->qpn != e[i].obj) {
+            j++;
+        }
+        g_assert_cmpint(j, <, NF);
+        ef[i] = (ExpFault) {
+            .token = e[i].fault.token, .qpn = p[j].a->qpn,
+            .key = src[j]->key, .iova = src[j]->iova, .length = 64,
+            .access = ODP_HCA_FAULT_ACCESS_READ,
+            .side = ODP_HCA_FAULT_SIDE_REQUESTER, .time_ns = t0,
+        };
+        buf_map(t, src[j], src[j]->iova, ODP_PAGE, false);
+        mon_resume(t, &ef[i], ODP_HCA_RESUME_OK);
+        odp_cq_wait(h, p[j].cqa, &c);
+        g_assert_cmpuint(c.status, ==, ODP_HCA_WC_SUCCESS);
+    }
+    /* e[4] was posted when the driver made room, d1 after it was raised */
+    ef[4].service_ns = d2;
+
+    /* records are in the order the faults were raised */
+    list = mon_query1(t);
+    mon_check_latency(list->value->latency, ef, NF);
+    {
+        OdpHcaFaultRecordList *r = list->value->faults;
+
+        for (n = 0; r; r = r->next, n++) {
+            i = 0;
+            while (i < NF && ef[i].qpn != r->value->qpn) {
+                i++;
+            }
+            g_assert_cmpint(i, <, NF);
+            mon_check_record(r->value, &ef[i], r->value->seq);
+            g_assert_cmpuint(r->value->seq, ==, n + 1);
+        }
+        g_assert_cmpint(n, ==, NF);
+    }
+    t_free(t);
+}
+
 /* ------------------------------------------------------------------ */
 
 /*
@@ -7108,6 +7273,8 @@ int main(int argc, char **argv)
     add_test("/odp-hca/monitor/hmp", test_mon_hmp);
     add_test("/odp-hca/monitor/inject", test_mon_inject);
     add_test("/odp-hca/monitor/flush-iotlb", test_mon_flush);
+    add_test("/odp-hca/monitor/events-dropped", test_mon_dropped);
+    add_test("/odp-hca/monitor/latency-deferred", test_mon_latency_deferred);
 
     return g_test_run();
 }
