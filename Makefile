@@ -3,8 +3,9 @@
 #   make setup        host packages + bookworm-backports (idempotent, needs root)
 #   make              fetch + configure QEMU 10.0 once, build qemu-system-x86_64,
 #                     the odp-hca qtest and the firmware (incremental)
-#   make run          boot a Debian 6.12 kernel + busybox initramfs with
-#                     -device $(RUN_DEVICE); the guest prints lspci and powers off
+#   make run          boot the guest (scripts/vm.sh) with -device $(RUN_DEVICE):
+#                     lspci, ibv_rc_pingpong -o in loopback, the driver's fault
+#                     counters, the monitor's "info odp-hca"; then power off
 #   make check-qtest  build and run the odp-hca qtest
 #   make check-plot   tools/odp-hca-plot on a real qtest run (images in
 #                     build/plot/)
@@ -42,11 +43,14 @@ export CCACHE_NOHASHDIR := true
 # tarball), which would turn off ccache's direct mode for every file.
 export CCACHE_SLOPPINESS := include_file_ctime
 
-# make run
+# make run: the guest harness (scripts/vm.sh) runs scripts/run-demo.sh.
+# These become vm.sh's VM_DEVICE, VM_MEM (two NUMA nodes share it),
+# VM_APPEND (more kernel options), VM_EXTRA, VM_ACCEL and VM_TIMEOUT.
 RUN_DEVICE   ?= odp-hca
-RUN_MEM      ?= 512M
-RUN_APPEND   ?= console=ttyS0 panic=-1
+RUN_MEM      ?= 2G
+RUN_APPEND   ?=
 RUN_EXTRA    ?=
+RUN_TIMEOUT  ?= 600
 # "auto": KVM when it really runs a guest here (probed once), else TCG.
 RUN_ACCEL    ?= auto
 
@@ -86,18 +90,10 @@ initramfs: $(INITRAMFS)
 $(INITRAMFS): scripts/mkinitramfs.sh scripts/lib.sh | setup
 	@scripts/mkinitramfs.sh $@
 
-run: qemu kernel initramfs
-	@accel='$(RUN_ACCEL)'; \
-	if [ "$$accel" = auto ]; then \
-	    accel="$$(scripts/accel.sh $(QEMU) $(KERNEL) $(INITRAMFS) $(BUILD)/accel)" || exit 1; \
-	else \
-	    accel="-accel $$accel"; \
-	fi; \
-	cmd=($(QEMU) -machine q35 -nodefaults -m $(RUN_MEM) -nographic -serial mon:stdio \
-	     $$accel -no-reboot -device $(RUN_DEVICE) \
-	     -kernel $(KERNEL) -initrd $(INITRAMFS) -append "$(RUN_APPEND)" $(RUN_EXTRA)); \
-	printf '+'; printf ' %q' "$${cmd[@]}"; echo; \
-	"$${cmd[@]}"
+run: vm-deps
+	@QEMU=$(QEMU) VM_DEVICE='$(RUN_DEVICE)' VM_MEM='$(RUN_MEM)' \
+	    VM_APPEND='$(RUN_APPEND)' VM_EXTRA='$(RUN_EXTRA)' VM_ACCEL='$(RUN_ACCEL)' \
+	    VM_TIMEOUT='$(RUN_TIMEOUT)' scripts/vm.sh -c scripts/run-demo.sh
 
 check-qtest: build
 	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
