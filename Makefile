@@ -56,7 +56,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := qtest guest
+CHECK_SUITES := qtest guest plot
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 

@@ -5,8 +5,9 @@
 #
 # Usage: test-plot.py <qemu-system-x86_64> <odp-hca-test> <work-dir>
 #
-# 1. A real run: the odp-hca qtest's monitor tests write the query-odp-hca
-#    result to $ODP_HCA_QMP_DUMP; the tool draws it.  The PNGs must be PNGs
+# 1. A real run: the odp-hca qtest /odp-hca/monitor/counters writes the
+#    query-odp-hca result of its scripted workload to $ODP_HCA_QMP_DUMP;
+#    the tool draws it.  The PNGs must be PNGs
 #    of a sane size, the SVGs SVG with paths, and the tool must have drawn
 #    one marker per fault record (its summary line and the markers in the
 #    SVG both count them).
@@ -171,9 +172,16 @@ def real_run(qemu, qtest, work):
         qt_out, qt_rc = r.stdout + r.stderr, r.returncode
     except subprocess.TimeoutExpired:
         qt_out, qt_rc = "timed out", -1
-    ran = re.search(r"^ok \d+ ", qt_out, re.M) is not None
-    tap(qt_rc == 0 and ran, f"qtest {QTEST_PATH} passes",
+    # Its own verdict is check-qtest's business: the dump is written
+    # before the test checks the counters, and is what the device said.
+    verdict = re.search(r"^(not ok|ok) \d+ ", qt_out, re.M)
+    tap(verdict is not None,
+        f"qtest {QTEST_PATH} ran"
+        + (f" (its verdict: {verdict.group(1)}, see make check-qtest)"
+           if verdict else ""),
         f"exit status {qt_rc}, output:\n{qt_out[-3000:]}")
+    if verdict and verdict.group(1) != "ok":
+        note(qt_out[-1500:])
     if not tap(os.path.isfile(dump) and os.path.getsize(dump) > 0,
                f"qtest {QTEST_PATH} wrote a query-odp-hca dump",
                f"no {dump}: does a test under {QTEST_PATH} honour "
