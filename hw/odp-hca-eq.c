@@ -14,6 +14,14 @@
 /* Async events, faults among them, go to the first EQ. */
 #define ODP_HCA_ASYNC_EQN 0
 
+/* Page-fault events wait for room and are posted again: not lost. */
+static void odp_hca_event_lost(OdpHcaState *s, const struct odp_hca_eqe *eqe)
+{
+    if (eqe->type != ODP_HCA_EV_PAGE_FAULT) {
+        s->stats.events_dropped++;
+    }
+}
+
 bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
@@ -22,13 +30,13 @@ bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe)
     uint8_t owner;
 
     if (eqn >= s->max_eqs || !s->eqs[eqn].valid || s->eqs[eqn].broken) {
-        s->stats.events_dropped++;
+        odp_hca_event_lost(s, eqe);
         trace_odp_hca_event_dropped(eqn, eqe->type, le32_to_cpu(eqe->obj));
         return false;
     }
     eq = &s->eqs[eqn];
     if (((eq->pi - eq->ci) & 0xffff) >= eq->ring.entries) {
-        s->stats.events_dropped++;
+        odp_hca_event_lost(s, eqe);
         trace_odp_hca_event_dropped(eqn, eqe->type, le32_to_cpu(eqe->obj));
         return false;
     }
@@ -54,7 +62,7 @@ broken:
     odp_hca_guest_error(s, "EQ %u entry at 0x%" PRIx64 " not writable: "
                         "EQ stops", eqn, (uint64_t)addr);
     eq->broken = true;
-    s->stats.events_dropped++;
+    odp_hca_event_lost(s, eqe);
     return false;
 }
 

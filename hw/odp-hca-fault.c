@@ -29,6 +29,10 @@ static bool odp_hca_fault_post(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f)
     };
 
     f->posted = odp_hca_eq_post(s, 0, &eqe);
+    if (f->posted) {
+        /* Service time runs from here: the driver cannot act sooner. */
+        f->posted_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    }
     return f->posted;
 }
 
@@ -122,7 +126,9 @@ bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova)
 static void odp_hca_fault_latency(OdpHcaStats *st, int64_t ns)
 {
     uint64_t v = MAX(ns, 0);
-    int b = v ? MIN(64 - clz64(v), ODP_HCA_LAT_BUCKETS - 1) : 0;
+    /* Bucket 0 holds 0 ns; bucket b > 0 holds (2^(b-2), 2^(b-1)] ns. */
+    int b = v == 0 ? 0 :
+            MIN(1 + (v == 1 ? 0 : 64 - clz64(v - 1)), ODP_HCA_LAT_BUCKETS - 1);
 
     st->lat_buckets[b]++;
     st->lat_min = st->lat_count ? MIN(st->lat_min, v) : v;
@@ -209,7 +215,8 @@ uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token, uint32_t status)
     }
 
     f->pending = false;
-    service = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - f->raised_ns;
+    service = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) -
+              (f->posted ? f->posted_ns : f->raised_ns);
     trace_odp_hca_resume(qp->qpn, token, status, service);
     odp_hca_fault_latency(&s->stats, service);
     rec = odp_hca_fault_record(s, f->seq);

@@ -97,7 +97,7 @@ static uint64_t odp_hca_lat_quantile(const OdpHcaStats *st, uint64_t q)
     for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
         seen += st->lat_buckets[b];
         if (seen >= q) {
-            return b ? 1ull << MIN(b, 63) : 0;
+            return odp_hca_lat_bucket_le(b);
         }
     }
     return st->lat_max;
@@ -112,12 +112,9 @@ static OdpHcaLatency *odp_hca_latency(const OdpHcaStats *st)
     if (st->lat_count) {
         l->min_ns = st->lat_min;
         l->max_ns = st->lat_max;
-        l->median_ns = MIN(odp_hca_lat_quantile(st, (st->lat_count + 1) / 2),
-                           st->lat_max);
-        l->p99_ns = MIN(odp_hca_lat_quantile(st,
-                                             DIV_ROUND_UP(st->lat_count * 99,
-                                                          100)),
-                        st->lat_max);
+        l->median_ns = odp_hca_lat_quantile(st, (st->lat_count + 1) / 2);
+        l->p99_ns = odp_hca_lat_quantile(st,
+                                         DIV_ROUND_UP(st->lat_count * 99, 100));
     }
     for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
         OdpHcaLatencyBucket *bk;
@@ -126,7 +123,7 @@ static OdpHcaLatency *odp_hca_latency(const OdpHcaStats *st)
             continue;
         }
         bk = g_new0(OdpHcaLatencyBucket, 1);
-        bk->le_ns = b ? 1ull << MIN(b, 63) : 0;
+        bk->le_ns = odp_hca_lat_bucket_le(b);
         bk->count = st->lat_buckets[b];
         QAPI_LIST_APPEND(tail, bk);
     }
@@ -182,10 +179,17 @@ static OdpHcaFaultAccess odp_hca_access_kind(uint8_t access)
                                         : ODP_HCA_FAULT_ACCESS_READ;
 }
 
+/* Records still kept: the last fault-ring-size since the last reset. */
+static uint64_t odp_hca_records_kept(OdpHcaState *s)
+{
+    return MIN(s->fault_records - s->fault_records_cleared,
+               s->fault_ring_size);
+}
+
 static OdpHcaFaultRecordList *odp_hca_records(OdpHcaState *s)
 {
     OdpHcaFaultRecordList *head = NULL, **tail = &head;
-    uint64_t n = MIN(s->fault_records, s->fault_ring_size);
+    uint64_t n = odp_hca_records_kept(s);
 
     for (uint64_t seq = s->fault_records - n + 1; n; seq++, n--) {
         OdpHcaFaultEntry *rec = odp_hca_fault_record(s, seq);
@@ -253,6 +257,8 @@ void qmp_odp_hca_reset_stats(const char *id, Error **errp)
         memset(&s->stats, 0, sizeof(s->stats));
         memset(s->fault_ring, 0,
                s->fault_ring_size * sizeof(*s->fault_ring));
+        /* Sequence numbers go on, so pending faults never match a new one. */
+        s->fault_records_cleared = s->fault_records;
     }
     g_slist_free(list);
 }
@@ -355,13 +361,13 @@ static void odp_hca_hmp_one(Monitor *mon, OdpHcaState *s)
         }
         bar = g_strnfill(MAX(1, st->lat_buckets[b] * 40 / peak), '#');
         monitor_printf(mon, "    <= %12" PRIu64 " ns %8" PRIu64 " %s\n",
-                       b ? (uint64_t)1 << MIN(b, 63) : 0, st->lat_buckets[b],
-                       bar);
+                       odp_hca_lat_bucket_le(b), st->lat_buckets[b], bar);
     }
 
-    n = MIN(s->fault_records, s->fault_ring_size);
+    n = odp_hca_records_kept(s);
     monitor_printf(mon, "  recent faults (%" PRIu64 " of %" PRIu64
-                   ", oldest first):\n", n, s->fault_records);
+                   ", oldest first):\n", n,
+                   s->fault_records - s->fault_records_cleared);
     if (!n) {
         return;
     }

@@ -105,6 +105,7 @@ typedef struct OdpHcaFault {
     uint64_t seq;           /* its record in the fault ring */
     struct odp_hca_fault_info info;
     int64_t raised_ns;
+    int64_t posted_ns;      /* when the event reached the EQ */
 } OdpHcaFault;
 
 /* The send WQE in execution, copied in from the ring. */
@@ -207,6 +208,12 @@ typedef struct OdpHcaFaultEntry {
 
 #define ODP_HCA_LAT_BUCKETS        64
 
+/* The largest latency (ns) that bucket @b of the histogram holds. */
+static inline uint64_t odp_hca_lat_bucket_le(int b)
+{
+    return b ? 1ull << (b - 1) : 0;
+}
+
 /* Fault injection set from the monitor. */
 typedef struct OdpHcaInject {
     uint32_t every;         /* every Nth on-demand translation; 0 off */
@@ -300,6 +307,7 @@ struct OdpHcaState {
     OdpHcaTlbEntry *tlb;
     uint32_t fault_seq;     /* for tokens */
     uint64_t fault_records; /* faults recorded so far */
+    uint64_t fault_records_cleared; /* ... of which reset-stats dropped */
     OdpHcaFaultEntry *fault_ring;
     OdpHcaInject inject;
 
