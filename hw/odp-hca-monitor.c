@@ -382,7 +382,7 @@ static void odp_hca_hmp_one(Monitor *mon, OdpHcaState *s)
         if (!r) {
             continue;
         }
-        monitor_printf(mon, "    %6" PRIu64 " %12.3f %5u %#10x %#18" PRIx64
+        monitor_printf(mon, "    %6" PRIu64 " %12.3f %5u 0x%08x 0x%016" PRIx64
                        " %8u %-6s %-9s %-8s ", r->seq, r->time_ns / 1e3,
                        r->qpn, r->key, r->iova, r->length,
                        access[odp_hca_access_kind(r->access)],
