@@ -254,6 +254,7 @@ fi
 odp_verify_tap
 # The device's and the driver's counters over everything since the start.
 counters_agree start end
+. "$ODP_ROOT/guest-driver/tests/check-inject.sh"   # fault injection at a set rate during perftest (resets the device's counters)
 
 check "odp_hca unloads after traffic" rmmod odp_hca
 check "no WARN/BUG/lockdep splat in dmesg" \
