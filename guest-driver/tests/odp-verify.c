@@ -18,8 +18,11 @@
  *  - the same, remapped by a thread while RDMA WRITEs run;
  *  - pages migrated between NUMA nodes (move_pages(2)) between operations
  *    and by a thread during operations;
- *  - fork(): the parent's copy-on-write breaks (by the CPU and by the
- *    device), the child's copy must stay untouched by the device;
+ *  - fork(): the device's first write after the fork, an atomic, reads
+ *    through a read-only MR (mapped without breaking copy-on-write) before
+ *    and after the parent's CPU breaks copy-on-write: every device access
+ *    goes to the parent's current pages, and the child's copy, checked
+ *    after each step, stays exactly what it was at the fork;
  *  - faults that cannot be resolved (nothing mapped): an error completion,
  *    and the other queue pairs carry on.
  *
@@ -1229,30 +1232,73 @@ static bool do_copy(struct pair *p, enum ibv_wr_opcode op, char *local,
 	return ok;
 }
 
+/* Ask the fork child how many bytes of its copy changed; -1: no answer. */
+static long child_changed(int to_child, int from_child)
+{
+	size_t bad;
+
+	if (write(to_child, "c", 1) != 1 ||
+	    read(from_child, &bad, sizeof(bad)) != sizeof(bad))
+		return -1;
+	return (long)bad;
+}
+
+/* First differing byte of two buffers, or -1. */
+static long first_diff(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return (long)i;
+	return -1;
+}
+
+/*
+ * P is the parent's buffer, registered read-write (explicit, or the
+ * implicit MR) and read-only (explicit: the driver maps its pages without
+ * breaking copy-on-write).  Before the fork the device has P's pages in
+ * its tables.  After it, every device access must go to the parent's
+ * pages as they are now, and the child's copy must keep exactly what P
+ * held at the fork.  E is the model of P.
+ */
 static void t_fork(struct pair *p, bool implicit)
 {
 	const size_t L = 1024 * 1024, Q4 = L / 4;
 	const char *kind = implicit ? "implicit" : "explicit";
 	char *P = map_anon(L), *Q = map_anon(L), *E = malloc(L);
-	struct ibv_mr *pmr, *qmr;
+	struct ibv_mr *pmr, *qmr, *romr;
 	uint32_t pr, ql;
 	int to_child[2], from_child[2];
 	uint64_t s0 = fresh_seed();
-	size_t child_bad = 0;
+	long child_bad, child_worst = 0, d;
+	const char *child_when = NULL;
 	pid_t pid;
-	int wst;
+	int wst = 0;
 
 	if (!E)
 		bail("malloc");
+	/*
+	 * 4 KiB pages: a write to a transparent huge page shared with the
+	 * child would split it and invalidate all of it, hiding a stale
+	 * translation of the pages next to the one written.
+	 */
+	madvise(P, L, MADV_NOHUGEPAGE);
+	madvise(Q, L, MADV_NOHUGEPAGE);
 	pmr = reg_odp(P, L);
 	qmr = reg_odp(Q, L);
+	romr = ibv_reg_mr(pd, P, L, IBV_ACCESS_ON_DEMAND | IBV_ACCESS_REMOTE_READ);
+	if (!romr)
+		bail("ibv_reg_mr(ON_DEMAND | REMOTE_READ)");
 	pr = implicit ? imr->rkey : pmr->rkey;
 	ql = implicit ? imr->lkey : qmr->lkey;
 
-	/* Before the fork the device wrote P: its pages are in its tables. */
+	/* Before the fork the device wrote P and read it through both MRs. */
 	pat_fill(Q, s0, 0, L);
 	do_copy(p, IBV_WR_RDMA_WRITE, Q, ql, P, pr, L, "write P before the fork");
 	expect(P, s0, 0, L, "P before the fork");
+	memset(Q, 0, L);
+	do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, romr->rkey, L,
+		"read P (read-only MR) before the fork");
+	expect(Q, s0, 0, L, "P read through the read-only MR before the fork");
 	memcpy(E, P, L);
 
 	if (pipe(to_child) || pipe(from_child))
@@ -1262,70 +1308,61 @@ static void t_fork(struct pair *p, bool implicit)
 	if (pid < 0)
 		bail("fork");
 	if (pid == 0) {
-		/* The child: wait, then check its copy, byte for byte. */
+		/*
+		 * The child: on each request, check its copy byte for byte
+		 * and answer with the number of bytes changed.
+		 */
 		char c;
-		size_t bad = 0;
 
 		close(to_child[1]);
 		close(from_child[0]);
-		if (read(to_child[0], &c, 1) != 1)
-			_exit(3);
-		for (size_t i = 0; i < L; i++)
-			bad += (uint8_t)P[i] != pat_byte(s0, i);
-		if (write(from_child[1], &bad, sizeof(bad)) != sizeof(bad))
-			_exit(3);
+		while (read(to_child[0], &c, 1) == 1 && c == 'c') {
+			size_t bad = 0;
+
+			for (size_t i = 0; i < L; i++)
+				bad += (uint8_t)P[i] != pat_byte(s0, i);
+			if (write(from_child[1], &bad, sizeof(bad)) != sizeof(bad))
+				_exit(3);
+		}
 		_exit(0);
 	}
 	close(to_child[0]);
 	close(from_child[1]);
-
-	/* 1. The device reads the pages shared with the child. */
-	pat_fill(Q, fresh_seed(), 0, L);
-	if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, pr, L, "read P after the fork"))
-		expect(Q, s0, 0, L, "the device's read of P right after the fork");
-	result("fork (%s ODP MR): the device reads the pages the parent shares with the child",
-	       kind);
+#define CHILD_CHECK(when) do {						\
+		child_bad = child_changed(to_child[1], from_child[0]);	\
+		if (child_bad && !child_when) {				\
+			child_worst = child_bad;			\
+			child_when = (when);				\
+		}							\
+	} while (0)
 
 	/*
-	 * 2. The parent writes a quarter at a time (breaking CoW there),
-	 * the device reads all of P, then writes over the next quarter
-	 * boundary (breaking CoW on the pages still shared).
+	 * 1. The device's first access after the fork: a write into pages
+	 * shared with the child.  A translation kept from before the fork
+	 * would put it in the child's copy.
 	 */
-	for (int q = 0; q < 3; q++) {
-		uint64_t sc = fresh_seed(), sw = fresh_seed();
-		size_t woff = q * Q4 + Q4 / 2 + 123, wlen = Q4;
+	{
+		size_t off = 3 * Q4 + 100, len = 5000;
+		uint64_t s = fresh_seed();
 
-		pat_fill(P + q * Q4, sc, q * Q4, Q4);
-		pat_fill(E + q * Q4, sc, q * Q4, Q4);
-		pat_fill(Q, fresh_seed(), 0, L);
-		if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, pr, L, "read P"))
-			if (memcmp(Q, E, L)) {
-				size_t i = 0;
-
-				while (Q[i] == E[i])
-					i++;
-				fail("quarter %d: the device read old bytes of P (first at +%zu)",
-				     q, i);
-			}
-		pat_fill(Q, sw, 0, wlen);
-		pat_fill(E + woff, sw, 0, wlen);
-		if (do_copy(p, IBV_WR_RDMA_WRITE, Q, ql, P + woff, pr, wlen, "write P")) {
-			if (memcmp(P, E, L)) {
-				size_t i = 0;
-
-				while (P[i] == E[i])
-					i++;
-				fail("quarter %d: the parent does not see the device's write (first at +%zu)",
-				     q, i);
-			}
-		}
+		pat_fill(Q, s, 0, len);
+		pat_fill(E + off, s, 0, len);
+		if (do_copy(p, IBV_WR_RDMA_WRITE, Q, ql, P + off, pr, len,
+			    "write into P after the fork") &&
+		    (d = first_diff(P, E, L)) >= 0)
+			fail("P after the device's write differs from what it should be, first at +%ld",
+			     d);
+		CHILD_CHECK("after the device's first write after the fork");
+		if (child_bad)
+			fail("the child's copy differs in %ld bytes after the device's write",
+			     child_bad);
 	}
-	result("fork (%s ODP MR): the parent writes after the fork, the device reads and writes the parent's new pages",
+	result("fork (%s ODP MR): a device write to pages shared with the child goes to the parent's new pages",
 	       kind);
 
-	/* 3. An atomic on a page still shared with the child. */
+	/* 2. An atomic on another page still shared with the child. */
 	{
-		size_t t = L - PAGE + 64;
+		size_t t = Q4 + 5 * PAGE + 64;
 		uint64_t before, after, add = 0x1234567;
 		struct op o = { .opcode = IBV_WR_ATOMIC_FETCH_AND_ADD, .nsge = 1 };
 
@@ -1341,22 +1378,89 @@ static void t_fork(struct pair *p, bool implicit)
 				     after, before);
 			after = before + add;
 			memcpy(E + t, &after, 8);
-			if (memcmp(P, E, L))
-				fail("P after the fetch-add differs from what it should be");
+			if ((d = first_diff(P, E, L)) >= 0)
+				fail("P after the fetch-add differs from what it should be, first at +%ld",
+				     d);
 		}
 		pair_fix(p);
+		CHILD_CHECK("after the device's fetch-add");
+		if (child_bad)
+			fail("the child's copy differs in %ld bytes after the fetch-add",
+			     child_bad);
 	}
 	result("fork (%s ODP MR): a fetch-add on a page shared with the child lands in the parent's page",
 	       kind);
 
-	/* 4. The child's copy: exactly what P held at the fork. */
-	if (write(to_child[1], "c", 1) != 1 ||
-	    read(from_child[0], &child_bad, sizeof(child_bad)) != sizeof(child_bad))
-		fail("no answer from the child");
-	else if (child_bad)
-		fail("%zu of %zu bytes of the child's copy changed after the fork",
-		     child_bad, L);
-	if (waitpid(pid, &wst, 0) != pid || !WIFEXITED(wst) || WEXITSTATUS(wst))
+	/*
+	 * 3. The device reads pages still shared through the read-only MR
+	 * (the driver maps them without breaking CoW); then the parent writes
+	 * some of them (its CoW break gives it new pages), and the device
+	 * reads again: its translations of the old pages must be gone.  Then
+	 * all of P through the read-write MR.
+	 */
+	{
+		size_t off = 1000, len = 3 * PAGE;
+		uint64_t s = fresh_seed();
+
+		pat_fill(Q, fresh_seed(), 0, L);
+		if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, romr->rkey, Q4,
+			    "read P (read-only MR) after the fork") &&
+		    (d = first_diff(Q, E, Q4)) >= 0)
+			fail("the device read wrong bytes through the read-only MR, first at +%ld",
+			     d);
+		pat_fill(P + off, s, 0, len);
+		pat_fill(E + off, s, 0, len);
+		pat_fill(Q, fresh_seed(), 0, L);
+		if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, romr->rkey, Q4,
+			    "read P (read-only MR) after the parent's write") &&
+		    (d = first_diff(Q, E, Q4)) >= 0)
+			fail("the device read old bytes through the read-only MR, first at +%ld",
+			     d);
+		pat_fill(Q, fresh_seed(), 0, L);
+		if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, pr, L,
+			    "read P after the parent's write") &&
+		    (d = first_diff(Q, E, L)) >= 0)
+			fail("the device read old bytes of P, first at +%ld", d);
+		CHILD_CHECK("after the parent's write and the device's reads");
+	}
+	result("fork (%s ODP MR): after the parent's copy-on-write the device reads the parent's new pages (read-only MR too)",
+	       kind);
+
+	/*
+	 * 4. The parent keeps writing a quarter at a time; the device reads
+	 * all of P and writes across the next quarter boundary.
+	 */
+	for (int q = 0; q < 3; q++) {
+		uint64_t sc = fresh_seed(), sw = fresh_seed();
+		size_t woff = q * Q4 + Q4 / 2 + 123, wlen = Q4;
+
+		pat_fill(P + q * Q4, sc, q * Q4, Q4);
+		pat_fill(E + q * Q4, sc, q * Q4, Q4);
+		pat_fill(Q, fresh_seed(), 0, L);
+		if (do_copy(p, IBV_WR_RDMA_READ, Q, ql, P, pr, L, "read P") &&
+		    (d = first_diff(Q, E, L)) >= 0)
+			fail("quarter %d: the device read old bytes of P, first at +%ld",
+			     q, d);
+		pat_fill(Q, sw, 0, wlen);
+		pat_fill(E + woff, sw, 0, wlen);
+		if (do_copy(p, IBV_WR_RDMA_WRITE, Q, ql, P + woff, pr, wlen, "write P") &&
+		    (d = first_diff(P, E, L)) >= 0)
+			fail("quarter %d: P differs from what it should be after the device's write, first at +%ld",
+			     q, d);
+		CHILD_CHECK("while the parent kept writing");
+	}
+	result("fork (%s ODP MR): the parent keeps writing, the device reads and writes the parent's pages",
+	       kind);
+#undef CHILD_CHECK
+
+	/* 5. The child's copy: exactly what P held at the fork, every time. */
+	if (child_when && child_worst < 0)
+		fail("no answer from the child %s", child_when);
+	else if (child_when)
+		fail("%ld of %zu bytes of the child's copy changed %s",
+		     child_worst, L, child_when);
+	if (write(to_child[1], "q", 1) != 1 ||
+	    waitpid(pid, &wst, 0) != pid || !WIFEXITED(wst) || WEXITSTATUS(wst))
 		fail("the child ended with status %#x", wst);
 	result("fork (%s ODP MR): the child's copy is untouched by the device", kind);
 
@@ -1364,6 +1468,7 @@ static void t_fork(struct pair *p, bool implicit)
 	close(from_child[0]);
 	ibv_dereg_mr(pmr);
 	ibv_dereg_mr(qmr);
+	ibv_dereg_mr(romr);
 	munmap(P, L);
 	munmap(Q, L);
 	free(E);
