@@ -17,28 +17,6 @@
 #include "monitor/monitor.h"
 #include "odp-hca.h"
 
-static const char *const odp_hca_cmd_names[ODP_HCA_CMD_MAX] = {
-    [ODP_HCA_CMD_NOP] = "NOP",
-    [ODP_HCA_CMD_QUERY_DEVICE] = "QUERY_DEVICE",
-    [ODP_HCA_CMD_CREATE_EQ] = "CREATE_EQ",
-    [ODP_HCA_CMD_DESTROY_EQ] = "DESTROY_EQ",
-    [ODP_HCA_CMD_CREATE_PD] = "CREATE_PD",
-    [ODP_HCA_CMD_DESTROY_PD] = "DESTROY_PD",
-    [ODP_HCA_CMD_CREATE_CQ] = "CREATE_CQ",
-    [ODP_HCA_CMD_DESTROY_CQ] = "DESTROY_CQ",
-    [ODP_HCA_CMD_CREATE_SRQ] = "CREATE_SRQ",
-    [ODP_HCA_CMD_MODIFY_SRQ] = "MODIFY_SRQ",
-    [ODP_HCA_CMD_DESTROY_SRQ] = "DESTROY_SRQ",
-    [ODP_HCA_CMD_CREATE_QP] = "CREATE_QP",
-    [ODP_HCA_CMD_MODIFY_QP] = "MODIFY_QP",
-    [ODP_HCA_CMD_QUERY_QP] = "QUERY_QP",
-    [ODP_HCA_CMD_DESTROY_QP] = "DESTROY_QP",
-    [ODP_HCA_CMD_CREATE_MR] = "CREATE_MR",
-    [ODP_HCA_CMD_DESTROY_MR] = "DESTROY_MR",
-    [ODP_HCA_CMD_INVALIDATE] = "INVALIDATE",
-    [ODP_HCA_CMD_RESUME] = "RESUME",
-};
-
 static int odp_hca_collect(Object *obj, void *opaque)
 {
     GSList **list = opaque;
@@ -142,7 +120,7 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
             continue;
         }
         cc = g_new0(OdpHcaCommandCount, 1);
-        cc->command = g_strdup(odp_hca_cmd_names[i]);
+        cc->command = g_strdup(odp_hca_cmd_name(i));
         cc->count = st->cmds[i];
         QAPI_LIST_APPEND(tail, cc);
     }
@@ -318,7 +296,7 @@ static void odp_hca_hmp_one(Monitor *mon, OdpHcaState *s)
     monitor_printf(mon, "  commands:");
     for (int i = 0; i < ODP_HCA_CMD_MAX; i++) {
         if (st->cmds[i]) {
-            monitor_printf(mon, " %s %" PRIu64, odp_hca_cmd_names[i],
+            monitor_printf(mon, " %s %" PRIu64, odp_hca_cmd_name(i),
                            st->cmds[i]);
         }
     }

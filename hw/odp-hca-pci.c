@@ -183,21 +183,21 @@ static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
     }
 }
 
+/*
+ * Both BARs see every access whole, whatever its size or alignment, so
+ * wrong-size accesses are refused instead of being split into legal ones.
+ */
+#define ODP_HCA_WHOLE_ACCESSES                                          \
+    .valid = { .min_access_size = 1, .max_access_size = 8,              \
+               .unaligned = true },                                     \
+    .impl = { .min_access_size = 1, .max_access_size = 8,               \
+              .unaligned = true }
+
 static const MemoryRegionOps odp_hca_reg_ops = {
     .read = odp_hca_reg_read,
     .write = odp_hca_reg_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
-    /* See every access whole, so wrong sizes are refused, not split. */
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
+    ODP_HCA_WHOLE_ACCESSES,
 };
 
 static uint64_t odp_hca_db_read(void *opaque, hwaddr addr, unsigned size)
@@ -242,17 +242,7 @@ static const MemoryRegionOps odp_hca_db_ops = {
     .read = odp_hca_db_read,
     .write = odp_hca_db_write,
     .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
-    /* See every access whole, so wrong sizes are refused, not split. */
-    .impl = {
-        .min_access_size = 1,
-        .max_access_size = 8,
-        .unaligned = true,
-    },
+    ODP_HCA_WHOLE_ACCESSES,
 };
 
 static bool odp_hca_check_props(OdpHcaState *s, Error **errp)

@@ -137,6 +137,53 @@ enum odp_hca_cmd_opcode {
 	ODP_HCA_CMD_MAX
 };
 
+/* The command's name as the specification spells it, for logs. */
+static inline const char *odp_hca_cmd_name(uint8_t opcode)
+{
+	switch (opcode) {
+	case ODP_HCA_CMD_NOP:
+		return "NOP";
+	case ODP_HCA_CMD_QUERY_DEVICE:
+		return "QUERY_DEVICE";
+	case ODP_HCA_CMD_CREATE_EQ:
+		return "CREATE_EQ";
+	case ODP_HCA_CMD_DESTROY_EQ:
+		return "DESTROY_EQ";
+	case ODP_HCA_CMD_CREATE_PD:
+		return "CREATE_PD";
+	case ODP_HCA_CMD_DESTROY_PD:
+		return "DESTROY_PD";
+	case ODP_HCA_CMD_CREATE_CQ:
+		return "CREATE_CQ";
+	case ODP_HCA_CMD_DESTROY_CQ:
+		return "DESTROY_CQ";
+	case ODP_HCA_CMD_CREATE_SRQ:
+		return "CREATE_SRQ";
+	case ODP_HCA_CMD_MODIFY_SRQ:
+		return "MODIFY_SRQ";
+	case ODP_HCA_CMD_DESTROY_SRQ:
+		return "DESTROY_SRQ";
+	case ODP_HCA_CMD_CREATE_QP:
+		return "CREATE_QP";
+	case ODP_HCA_CMD_MODIFY_QP:
+		return "MODIFY_QP";
+	case ODP_HCA_CMD_QUERY_QP:
+		return "QUERY_QP";
+	case ODP_HCA_CMD_DESTROY_QP:
+		return "DESTROY_QP";
+	case ODP_HCA_CMD_CREATE_MR:
+		return "CREATE_MR";
+	case ODP_HCA_CMD_DESTROY_MR:
+		return "DESTROY_MR";
+	case ODP_HCA_CMD_INVALIDATE:
+		return "INVALIDATE";
+	case ODP_HCA_CMD_RESUME:
+		return "RESUME";
+	default:
+		return "?";
+	}
+}
+
 #define ODP_HCA_CMD_OWNER_SW       0
 #define ODP_HCA_CMD_OWNER_HW       1
 #define ODP_HCA_CMD_F_INTR         (1u << 0)

@@ -19,35 +19,6 @@
 
 #include "odp_hca.h"
 
-static const char *const odp_hca_cmd_names[ODP_HCA_CMD_MAX] = {
-	[ODP_HCA_CMD_NOP] = "NOP",
-	[ODP_HCA_CMD_QUERY_DEVICE] = "QUERY_DEVICE",
-	[ODP_HCA_CMD_CREATE_EQ] = "CREATE_EQ",
-	[ODP_HCA_CMD_DESTROY_EQ] = "DESTROY_EQ",
-	[ODP_HCA_CMD_CREATE_PD] = "CREATE_PD",
-	[ODP_HCA_CMD_DESTROY_PD] = "DESTROY_PD",
-	[ODP_HCA_CMD_CREATE_CQ] = "CREATE_CQ",
-	[ODP_HCA_CMD_DESTROY_CQ] = "DESTROY_CQ",
-	[ODP_HCA_CMD_CREATE_SRQ] = "CREATE_SRQ",
-	[ODP_HCA_CMD_MODIFY_SRQ] = "MODIFY_SRQ",
-	[ODP_HCA_CMD_DESTROY_SRQ] = "DESTROY_SRQ",
-	[ODP_HCA_CMD_CREATE_QP] = "CREATE_QP",
-	[ODP_HCA_CMD_MODIFY_QP] = "MODIFY_QP",
-	[ODP_HCA_CMD_QUERY_QP] = "QUERY_QP",
-	[ODP_HCA_CMD_DESTROY_QP] = "DESTROY_QP",
-	[ODP_HCA_CMD_CREATE_MR] = "CREATE_MR",
-	[ODP_HCA_CMD_DESTROY_MR] = "DESTROY_MR",
-	[ODP_HCA_CMD_INVALIDATE] = "INVALIDATE",
-	[ODP_HCA_CMD_RESUME] = "RESUME",
-};
-
-static const char *odp_hca_cmd_name(u8 opcode)
-{
-	if (opcode < ODP_HCA_CMD_MAX && odp_hca_cmd_names[opcode])
-		return odp_hca_cmd_names[opcode];
-	return "?";
-}
-
 static int odp_hca_cmd_errno(u8 status)
 {
 	switch (status) {
