@@ -42,18 +42,7 @@ current_inputs() {
 fetch_and_unpack() {
     # --- version, directory and orig tarball of the trixie source -------
     local stanzas best ver dir sha file
-    stanzas="$(apt-cache showsrc rdma-core 2>/dev/null | awk '
-        function flush() {
-            if (ver != "" && orig != "") print ver, dir, orig
-            ver = ""; dir = ""; orig = ""; insha = 0
-        }
-        /^$/ { flush(); next }
-        /^Version:/ { ver = $2; insha = 0; next }
-        /^Directory:/ { dir = $2; insha = 0; next }
-        /^Checksums-Sha256:/ { insha = 1; next }
-        /^ / && insha { if ($3 ~ /\.orig\.tar\.(xz|gz|bz2)$/) orig = $1 " " $3; next }
-        { insha = 0 }
-        END { flush() }')" || true
+    stanzas="$(apt_source_origs rdma-core)" || true
     [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run scripts/setup-guest.sh (make setup-guest)"
     best=""
     while read -r ver dir sha file; do

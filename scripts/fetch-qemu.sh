@@ -35,20 +35,7 @@ APT_HELPER=/usr/lib/apt/apt-helper
 [ -x "$APT_HELPER" ] || die "$APT_HELPER not found"
 
 # --- pick the source package version and its orig tarball -----------------
-# Print "version directory sha256 file" for every qemu source stanza.
-stanzas="$(apt-cache showsrc qemu 2>/dev/null | awk '
-    function flush() {
-        if (ver != "" && orig != "") print ver, dir, orig
-        ver = ""; dir = ""; orig = ""; insha = 0
-    }
-    /^$/ { flush(); next }
-    /^Version:/ { ver = $2; insha = 0; next }
-    /^Directory:/ { dir = $2; insha = 0; next }
-    /^Checksums-Sha256:/ { insha = 1; next }
-    /^ / && insha { if ($3 ~ /\.orig\.tar\.(xz|gz|bz2)$/) orig = $1 " " $3; next }
-    { insha = 0 }
-    END { flush() }
-')" || true
+stanzas="$(apt_source_origs qemu)" || true
 [ -n "$stanzas" ] || die "no 'qemu' source package in the APT indexes; run 'make setup' (needs bookworm-backports deb-src)"
 
 # Only versions the $QEMU_SUITE Sources index lists: other deb-src entries

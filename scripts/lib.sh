@@ -81,3 +81,21 @@ debian_keyring() {
         ' "$f" | head -n1
     done | head -n1
 }
+
+# apt_source_origs PKG: for every source stanza of PKG in the APT indexes,
+# print "version directory sha256 file" of its orig tarball.
+apt_source_origs() {
+    apt-cache showsrc "$1" 2>/dev/null | awk '
+        function flush() {
+            if (ver != "" && orig != "") print ver, dir, orig
+            ver = ""; dir = ""; orig = ""; insha = 0
+        }
+        /^$/ { flush(); next }
+        /^Version:/ { ver = $2; insha = 0; next }
+        /^Directory:/ { dir = $2; insha = 0; next }
+        /^Checksums-Sha256:/ { insha = 1; next }
+        /^ / && insha { if ($3 ~ /\.orig\.tar\.(xz|gz|bz2)$/) orig = $1 " " $3; next }
+        { insha = 0 }
+        END { flush() }
+    '
+}
