@@ -31,6 +31,18 @@ not_ok() { T=$((T + 1)); FAILED=$((FAILED + 1)); echo "not ok $T - $*"; }
 skip() { T=$((T + 1)); echo "ok $T - $1 # SKIP ${2:-}"; }
 # Show a failed step's output as TAP comments.
 show() { sed 's/^/# /' "$1" | tail -n "${2:-25}"; }
+# Number a checker's "ok - ..." / "not ok - ..." lines into this suite's TAP.
+relay_tap() {
+    local line
+    while IFS= read -r line; do
+        case "$line" in
+            "ok - "*) ok "${line#ok - }" ;;
+            "not ok - "*) not_ok "${line#not ok - }" ;;
+            "#"*) echo "$line" ;;
+            *) echo "# $line" ;;
+        esac
+    done < "$1"
+}
 
 # check <description> <command...>: one test from one command.
 check() {

@@ -177,14 +177,7 @@ _inj_run() {
     echo "# $t under injection every=$every: the pair ran $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s"
     _inj_check "$json" "$every" "$t" "$d0" "$d1" > "$out" 2>&1
     n0="$T" f0="$FAILED"
-    while IFS= read -r line; do
-        case "$line" in
-            "ok - "*) ok "${line#ok - }" ;;
-            "not ok - "*) not_ok "${line#not ok - }" ;;
-            "#"*) echo "$line" ;;
-            *) echo "# $line" ;;
-        esac
-    done < "$out"
+    relay_tap "$out"
     [ "$T" -gt "$n0" ] || not_ok "$desc: the query was checked (python3)"
     [ "$FAILED" -eq "$f0" ] || echo "# query-odp-hca after the run: $json"
 }

@@ -72,13 +72,6 @@ counters_agree() {
     fi
     python3 "$_odp_tests/counters-agree.py" "$LOG/$from.drv" "$LOG/$to.drv" \
         "$LOG/$from.dev.json" "$LOG/$to.dev.json" > "$out" 2>&1
-    while IFS= read -r line; do
-        case "$line" in
-            "ok - "*) ok "${line#ok - }" ;;
-            "not ok - "*) not_ok "${line#not ok - }" ;;
-            "#"*) echo "$line" ;;
-            *) echo "# $line" ;;
-        esac
-    done < "$out"
+    relay_tap "$out"
     [ "$T" -gt "$n0" ] || not_ok "counters-agree.py compared the counters"
 }
