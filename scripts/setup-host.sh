@@ -4,7 +4,8 @@
 #  - adds bookworm-backports (deb + deb-src, main), mirror taken from the
 #    machine's own APT configuration;
 #  - runs apt-get update only when that changed or the lists are missing;
-#  - installs the missing build/test packages.
+#  - installs the missing build/test packages (clang-14, libclang-rt-14-dev
+#    and llvm-14 for the sanitizer and fuzzing build).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -51,6 +52,7 @@ PKGS=(
     libattr1-dev libcap-ng-dev
     seabios busybox-static pciutils
     python3-matplotlib
+    clang-14 libclang-rt-14-dev llvm-14
 )
 BPO_PKGS=(meson python3-pycotap)
 MESON_MIN=1.5
@@ -74,6 +76,12 @@ if [ ${#missing[@]} -gt 0 ] || [ ${#bpo_missing[@]} -gt 0 ]; then
     info "installing: ${args[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${args[@]}" \
         || die "apt-get install failed (${args[*]})"
+fi
+
+# ccache's masquerade links for a compiler installed after ccache itself.
+if [ ! -e /usr/lib/ccache/clang-14 ] && command -v update-ccache-symlinks >/dev/null; then
+    info "update-ccache-symlinks (clang-14)"
+    as_root update-ccache-symlinks
 fi
 
 v="$(dpkg-query -W -f='${Version}' meson)"
