@@ -345,7 +345,6 @@ static uint8_t odp_hca_create_qp(OdpHcaState *s,
     if (srqn != ODP_HCA_NO_SRQ) {
         s->srqs[srqn].users++;
     }
-    odp_hca_qp_init(s, qp);
     c->qpn = cpu_to_le32(qpn);
     return ODP_HCA_CMD_OK;
 }
@@ -571,11 +570,9 @@ static void odp_hca_cmd_fatal(OdpHcaState *s, dma_addr_t addr)
     s->status &= ~ODP_HCA_STATUS_READY;
 }
 
-void odp_hca_cmd_bh(void *opaque)
+static void odp_hca_cmd_run(OdpHcaState *s)
 {
-    OdpHcaState *s = opaque;
     PCIDevice *pdev = PCI_DEVICE(s);
-    uint32_t entries = 1u << s->cmdq_log_size;
     bool intr = false;
 
     for (int n = 0; n < ODP_HCA_CMD_BUDGET; n++) {
@@ -583,11 +580,13 @@ void odp_hca_cmd_bh(void *opaque)
         dma_addr_t addr;
 
         if (!(s->status & ODP_HCA_STATUS_READY) ||
-            s->cmdq_ci == s->cmdq_pi) {
+            s->cmdq_ci == s->cmdq_pi || odp_hca_quiescing(s)) {
             goto out;
         }
+        /* the ring's size was checked when READY was set */
         addr = s->cmdq_base +
-               (s->cmdq_ci & (entries - 1)) * sizeof(struct odp_hca_cmd);
+               (s->cmdq_ci & ((1u << s->cmdq_log_size) - 1)) *
+               sizeof(struct odp_hca_cmd);
         if (pci_dma_read(pdev, addr, &cmd, sizeof(cmd)) != MEMTX_OK) {
             odp_hca_cmd_fatal(s, addr);
             goto out;
@@ -604,6 +603,10 @@ void odp_hca_cmd_bh(void *opaque)
             s->stats.cmds[cmd.opcode]++;
         }
         cmd.status = odp_hca_cmd_execute(s, &cmd);
+        if (odp_hca_quiescing(s)) {
+            /* the command reset the device: its entry is no more ours */
+            goto out;
+        }
         if (cmd.status != ODP_HCA_CMD_OK) {
             s->stats.cmd_errors++;
             qemu_log_mask(LOG_GUEST_ERROR, "odp-hca: command %u (opcode "
@@ -630,6 +633,15 @@ out:
     if (intr && msix_enabled(pdev)) {
         msix_notify(pdev, 0);
     }
+}
+
+void odp_hca_cmd_bh(void *opaque)
+{
+    OdpHcaState *s = opaque;
+
+    odp_hca_enter(s);
+    odp_hca_cmd_run(s);
+    odp_hca_leave(s);
 }
 
 void odp_hca_objects_destroy_all(OdpHcaState *s)

@@ -76,7 +76,7 @@ void odp_hca_cq_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                             cqn, uar, cq->uar);
         return;
     }
-    if (((cq->pi - ci) & 0xffff) > cq->ring.entries) {
+    if (!odp_hca_counter_move_ok(cq->ci, ci, cq->pi)) {
         odp_hca_guest_error(s, "CQ %u consumer %u beyond producer %u",
                             cqn, ci, cq->pi);
         return;

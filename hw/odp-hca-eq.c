@@ -89,7 +89,7 @@ void odp_hca_eq_doorbell(OdpHcaState *s, uint32_t val)
         return;
     }
     eq = &s->eqs[eqn];
-    if (((eq->pi - ci) & 0xffff) > eq->ring.entries) {
+    if (!odp_hca_counter_move_ok(eq->ci, ci, eq->pi)) {
         odp_hca_guest_error(s, "EQ %u consumer %u beyond producer %u",
                             eqn, ci, eq->pi);
         return;

@@ -35,9 +35,11 @@ void odp_hca_guest_error(OdpHcaState *s, const char *fmt, ...)
 }
 
 /* Everything the guest set up goes; counters stay for the monitor. */
-void odp_hca_reset(OdpHcaState *s)
+static void odp_hca_reset_now(OdpHcaState *s)
 {
     trace_odp_hca_reset();
+    qemu_bh_cancel(s->cmd_bh);
+    qemu_bh_cancel(s->qp_bh);
     odp_hca_objects_destroy_all(s);
     odp_hca_tlb_invalidate(s, 0, 0, 0, true);
     s->ctrl = 0;
@@ -46,6 +48,49 @@ void odp_hca_reset(OdpHcaState *s)
     s->cmdq_log_size = 0;
     s->cmdq_pi = 0;
     s->cmdq_ci = 0;
+}
+
+/*
+ * Re-entry and reset.
+ *
+ * The device's own DMA and MSI-X writes can land in PCI configuration
+ * space (the q35 ECAM window belongs to the host bridge, out of reach of
+ * the device's memory re-entrancy guard) and set FLR in its own Device
+ * Control, or a secondary bus reset in the root port above it.  Such a
+ * reset arrives while device code is on the stack holding pointers to
+ * QPs, CQs and ring page lists.  So every entry point (register and
+ * doorbell writes, configuration writes, bottom halves, timers) runs
+ * between odp_hca_enter() and odp_hca_leave(); a reset that arrives in
+ * between is recorded, and the outermost odp_hca_leave() carries it out
+ * once nothing below uses the objects any more.  Until then the
+ * schedulers start no new work (odp_hca_quiescing()), and the PCI side,
+ * already reset by QEMU (bus master and MSI-X off), lets nothing out.
+ * The guest cannot tell the difference: it runs again only after the
+ * access that caused the reset returns, and the reset is complete by
+ * then.
+ */
+void odp_hca_enter(OdpHcaState *s)
+{
+    s->busy++;
+}
+
+void odp_hca_leave(OdpHcaState *s)
+{
+    assert(s->busy > 0);
+    if (--s->busy == 0 && s->reset_pending) {
+        s->reset_pending = false;
+        odp_hca_reset_now(s);
+    }
+}
+
+void odp_hca_reset(OdpHcaState *s)
+{
+    if (s->busy) {
+        trace_odp_hca_reset_deferred(s->busy);
+        s->reset_pending = true;
+        return;
+    }
+    odp_hca_reset_now(s);
 }
 
 static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
@@ -128,10 +173,9 @@ static void odp_hca_ctrl_write(OdpHcaState *s, uint32_t val)
     }
 }
 
-static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
-                              unsigned size)
+static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
+                                     uint64_t val, unsigned size)
 {
-    OdpHcaState *s = opaque;
     bool enabled = s->ctrl & ODP_HCA_CTRL_ENABLE;
 
     if (size != 4 || (addr & 3)) {
@@ -165,7 +209,8 @@ static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
             odp_hca_guest_error(s, "command doorbell while not enabled");
             break;
         }
-        if (((val - s->cmdq_ci) & 0xffff) > (1u << s->cmdq_log_size)) {
+        if (!odp_hca_counter_move_ok(s->cmdq_pi, val,
+                                     s->cmdq_ci + (1u << s->cmdq_log_size))) {
             odp_hca_guest_error(s, "command producer %u overruns the ring "
                                 "(consumer %u)", (uint32_t)val, s->cmdq_ci);
             break;
@@ -181,6 +226,16 @@ static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
                             HWADDR_PRIx, addr);
         break;
     }
+}
+
+static void odp_hca_reg_write(void *opaque, hwaddr addr, uint64_t val,
+                              unsigned size)
+{
+    OdpHcaState *s = opaque;
+
+    odp_hca_enter(s);
+    odp_hca_reg_write_locked(s, addr, val, size);
+    odp_hca_leave(s);
 }
 
 /*
@@ -206,10 +261,9 @@ static uint64_t odp_hca_db_read(void *opaque, hwaddr addr, unsigned size)
     return 0;
 }
 
-static void odp_hca_db_write(void *opaque, hwaddr addr, uint64_t val,
-                             unsigned size)
+static void odp_hca_db_write_locked(OdpHcaState *s, hwaddr addr,
+                                    uint64_t val, unsigned size)
 {
-    OdpHcaState *s = opaque;
     uint32_t uar = addr >> ODP_HCA_PAGE_SHIFT;
     hwaddr reg = addr & (ODP_HCA_PAGE_SIZE - 1);
 
@@ -236,6 +290,16 @@ static void odp_hca_db_write(void *opaque, hwaddr addr, uint64_t val,
                             " of UAR %u", reg, uar);
         break;
     }
+}
+
+static void odp_hca_db_write(void *opaque, hwaddr addr, uint64_t val,
+                             unsigned size)
+{
+    OdpHcaState *s = opaque;
+
+    odp_hca_enter(s);
+    odp_hca_db_write_locked(s, addr, val, size);
+    odp_hca_leave(s);
 }
 
 static const MemoryRegionOps odp_hca_db_ops = {
@@ -343,6 +407,7 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
     s->tlb = g_new0(OdpHcaTlbEntry, s->iotlb_entries);
     s->fault_ring = g_new0(OdpHcaFaultEntry, s->fault_ring_size);
     QTAILQ_INIT(&s->run_list);
+    odp_hca_qp_timers_init(s);
     s->cmd_bh = qemu_bh_new_guarded(odp_hca_cmd_bh, s,
                                     &DEVICE(s)->mem_reentrancy_guard);
     s->qp_bh = qemu_bh_new_guarded(odp_hca_qp_bh, s,
@@ -360,6 +425,7 @@ static void odp_hca_exit(PCIDevice *pdev)
     OdpHcaState *s = ODP_HCA(pdev);
 
     odp_hca_objects_destroy_all(s);
+    odp_hca_qp_timers_fini(s);
     qemu_bh_delete(s->cmd_bh);
     qemu_bh_delete(s->qp_bh);
     g_free(s->eqs);
@@ -376,11 +442,19 @@ static void odp_hca_exit(PCIDevice *pdev)
     pcie_cap_exit(pdev);
 }
 
+/*
+ * Configuration writes are an entry point too: unmasking an MSI-X vector
+ * sends its pending message, which may come back here as an FLR.
+ */
 static void odp_hca_config_write(PCIDevice *pdev, uint32_t addr,
                                  uint32_t val, int len)
 {
+    OdpHcaState *s = ODP_HCA(pdev);
+
+    odp_hca_enter(s);
     pci_default_write_config(pdev, addr, val, len);
     pcie_cap_flr_write_config(pdev, addr, val, len);
+    odp_hca_leave(s);
 }
 
 static void odp_hca_qdev_reset(DeviceState *dev)

@@ -17,31 +17,43 @@ OdpHcaQp *odp_hca_qp_get(OdpHcaState *s, uint32_t qpn)
     return qpn < s->max_qps && s->qps[qpn].valid ? &s->qps[qpn] : NULL;
 }
 
-/* The timer needs the device too: keep both in a tiny closure. */
-typedef struct OdpHcaQpTimer {
-    OdpHcaState *s;
-    OdpHcaQp *qp;
-} OdpHcaQpTimer;
-
 static void odp_hca_qp_timer_expired(void *opaque)
 {
     OdpHcaQpTimer *t = opaque;
+    OdpHcaQp *qp = &t->s->qps[t->index];
 
     /*
      * Timers run outside the device's re-entrancy guard: only note the
      * expiry here and let the bottom half act on it.
      */
-    t->qp->req.timer_fired = true;
-    odp_hca_qp_schedule(t->s, t->qp);
+    odp_hca_enter(t->s);
+    if (qp->valid) {
+        qp->req.timer_fired = true;
+        odp_hca_qp_schedule(t->s, qp);
+    }
+    odp_hca_leave(t->s);
 }
 
-void odp_hca_qp_init(OdpHcaState *s, OdpHcaQp *qp)
+void odp_hca_qp_timers_init(OdpHcaState *s)
 {
-    OdpHcaQpTimer *t = g_new0(OdpHcaQpTimer, 1);
+    s->qp_timers = g_new0(OdpHcaQpTimer, s->max_qps);
+    for (uint32_t i = 0; i < s->max_qps; i++) {
+        OdpHcaQpTimer *t = &s->qp_timers[i];
 
-    t->s = s;
-    t->qp = qp;
-    qp->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, odp_hca_qp_timer_expired, t);
+        t->s = s;
+        t->index = i;
+        timer_init_ns(&t->timer, QEMU_CLOCK_VIRTUAL, odp_hca_qp_timer_expired,
+                      t);
+    }
+}
+
+void odp_hca_qp_timers_fini(OdpHcaState *s)
+{
+    for (uint32_t i = 0; i < s->max_qps; i++) {
+        timer_del(&s->qp_timers[i].timer);
+    }
+    g_free(s->qp_timers);
+    s->qp_timers = NULL;
 }
 
 static void odp_hca_qp_unschedule(OdpHcaState *s, OdpHcaQp *qp)
@@ -57,11 +69,7 @@ void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp)
     odp_hca_fault_flush(s, &qp->req.fault);
     odp_hca_fault_flush(s, &qp->resp.fault);
     odp_hca_qp_unschedule(s, qp);
-    if (qp->timer) {
-        g_free(qp->timer->opaque);
-        timer_free(qp->timer);
-        qp->timer = NULL;
-    }
+    timer_del(odp_hca_qp_timer(s, qp));
 }
 
 void odp_hca_qp_schedule(OdpHcaState *s, OdpHcaQp *qp)
@@ -88,8 +96,11 @@ static void odp_hca_qp_set_state(OdpHcaQp *qp, uint8_t state)
     qp->state = state;
 }
 
-/* Complete every posted receive with a flush error. */
-void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp)
+/*
+ * Complete posted receives with a flush error, at most *@budget of them
+ * (the bottom half's share): true while some are left.
+ */
+bool odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp, uint32_t *budget)
 {
     if (qp->resp.recv_active) {
         OdpHcaResp *rs = &qp->resp;
@@ -106,9 +117,9 @@ void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp)
         odp_hca_cq_post(s, qp->recv_cqn, &cqe);
     }
     if (qp->srqn != ODP_HCA_NO_SRQ) {
-        return;
+        return false;
     }
-    while (qp->rq_ci != qp->rq_pi) {
+    while (qp->rq_ci != qp->rq_pi && *budget) {
         struct odp_hca_recv_wqe wqe;
         struct odp_hca_cqe cqe = {
             .opcode = ODP_HCA_CQE_RECV,
@@ -122,8 +133,10 @@ void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp)
             cqe.wr_id = wqe.wr_id;
         }
         qp->rq_ci++;
+        (*budget)--;
         odp_hca_cq_post(s, qp->recv_cqn, &cqe);
     }
+    return qp->rq_ci != qp->rq_pi;
 }
 
 /* Move to ERR: the requester flushes from its next turn. */
@@ -133,18 +146,17 @@ void odp_hca_qp_error(OdpHcaState *s, OdpHcaQp *qp, uint8_t verr)
         return;
     }
     odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
-    timer_del(qp->timer);
+    timer_del(odp_hca_qp_timer(s, qp));
     odp_hca_fault_flush(s, &qp->req.fault);
     odp_hca_fault_flush(s, &qp->resp.fault);
     odp_hca_event(s, ODP_HCA_EV_QP_FATAL, verr, qp->qpn);
-    odp_hca_qp_flush_rq(s, qp);
-    odp_hca_qp_schedule(s, qp);
+    odp_hca_qp_schedule(s, qp);     /* flushes both queues */
 }
 
 static void odp_hca_qp_to_reset(OdpHcaState *s, OdpHcaQp *qp)
 {
     odp_hca_qp_unschedule(s, qp);
-    timer_del(qp->timer);
+    timer_del(odp_hca_qp_timer(s, qp));
     qp->sq_pi = qp->sq_ci = 0;
     qp->rq_pi = qp->rq_ci = 0;
     qp->sq_drain_posted = false;
@@ -265,11 +277,10 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
         odp_hca_qp_set_state(qp, next);
     } else if (next == ODP_HCA_QPS_ERR) {
         odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
-        timer_del(qp->timer);
+        timer_del(odp_hca_qp_timer(s, qp));
         odp_hca_fault_flush(s, &qp->req.fault);
         odp_hca_fault_flush(s, &qp->resp.fault);
-        odp_hca_qp_flush_rq(s, qp);
-        odp_hca_qp_schedule(s, qp);
+        odp_hca_qp_schedule(s, qp);     /* flushes both queues */
     } else {
         odp_hca_qp_set_state(qp, next);
         qp->sq_drain_posted = false;
@@ -316,7 +327,8 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                                 obj, uar);
             return;
         }
-        if (((uint16_t)(count - srq->ci)) > srq->ring.entries) {
+        if (!odp_hca_counter_move_ok(srq->pi, count,
+                                     srq->ci + srq->ring.entries)) {
             odp_hca_guest_error(s, "SRQ %u producer %u overruns the ring",
                                 obj, count);
             return;
@@ -332,7 +344,8 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
         return;
     }
     if (reg == ODP_HCA_DB_SQ) {
-        if (((uint16_t)(count - qp->sq_ci)) > qp->sq.entries) {
+        if (!odp_hca_counter_move_ok(qp->sq_pi, count,
+                                     qp->sq_ci + qp->sq.entries)) {
             odp_hca_guest_error(s, "QP %u SQ producer %u overruns the ring",
                                 qp->qpn, count);
             odp_hca_qp_error(s, qp, ODP_HCA_VERR_BAD_WQE);
@@ -342,7 +355,8 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
         odp_hca_qp_schedule(s, qp);
     } else {
         if (qp->srqn != ODP_HCA_NO_SRQ ||
-            ((uint16_t)(count - qp->rq_ci)) > qp->rq.entries) {
+            !odp_hca_counter_move_ok(qp->rq_pi, count,
+                                     qp->rq_ci + qp->rq.entries)) {
             odp_hca_guest_error(s, "QP %u RQ producer %u overruns the ring",
                                 qp->qpn, count);
             odp_hca_qp_error(s, qp, ODP_HCA_VERR_BAD_WQE);
@@ -350,19 +364,19 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
         }
         qp->rq_pi = count;
         if (qp->state == ODP_HCA_QPS_ERR) {
-            odp_hca_qp_flush_rq(s, qp);
+            odp_hca_qp_schedule(s, qp);     /* flushed in the bottom half */
         }
     }
 }
 
-void odp_hca_qp_bh(void *opaque)
+static void odp_hca_qp_run(OdpHcaState *s)
 {
-    OdpHcaState *s = opaque;
     uint64_t bytes = ODP_HCA_QP_BYTE_BUDGET;
     uint32_t wqes = ODP_HCA_QP_WQE_BUDGET * 8;
 
     /* Round robin; a QP that still has work goes to the back. */
-    while (!QTAILQ_EMPTY(&s->run_list) && bytes && wqes) {
+    while (!QTAILQ_EMPTY(&s->run_list) && bytes && wqes &&
+           !odp_hca_quiescing(s)) {
         OdpHcaQp *qp = QTAILQ_FIRST(&s->run_list);
         uint64_t qp_bytes = MIN(bytes, ODP_HCA_QP_BYTE_BUDGET / 4);
         uint32_t qp_wqes = MIN(wqes, ODP_HCA_QP_WQE_BUDGET);
@@ -383,4 +397,13 @@ void odp_hca_qp_bh(void *opaque)
     if (!QTAILQ_EMPTY(&s->run_list)) {
         qemu_bh_schedule(s->qp_bh);
     }
+}
+
+void odp_hca_qp_bh(void *opaque)
+{
+    OdpHcaState *s = opaque;
+
+    odp_hca_enter(s);
+    odp_hca_qp_run(s);
+    odp_hca_leave(s);
 }

@@ -70,7 +70,7 @@ void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
     r->wait = ODP_HCA_REQ_RUN;
     r->timer_fired = false;
     r->fault.pending = false;
-    timer_del(qp->timer);
+    timer_del(odp_hca_qp_timer(s, qp));
 
     if (status != ODP_HCA_WC_SUCCESS) {
         odp_hca_qp_error(s, qp, verr);
@@ -313,14 +313,14 @@ static bool odp_hca_req_answer(OdpHcaState *s, OdpHcaQp *qp, OdpHcaAck ack,
             r->rnr_left--;
         }
         r->wait = ODP_HCA_REQ_RNR;
-        timer_mod(qp->timer, now + rnr_timer_10us[rnr_timer & 31] * 10000ll);
+        timer_mod(odp_hca_qp_timer(s, qp), now + rnr_timer_10us[rnr_timer & 31] * 10000ll);
         return false;
     case ODP_HCA_DROPPED:
         /* Silence is noticed only when the ACK timer runs out. */
         r->wait = ODP_HCA_REQ_ACK;
         /* Timeout 0 means wait forever, as the IB spec says. */
         if (qp->timeout) {
-            timer_mod(qp->timer, now + (4096ll << qp->timeout));
+            timer_mod(odp_hca_qp_timer(s, qp), now + (4096ll << qp->timeout));
         }
         return false;
     case ODP_HCA_NAK_ACCESS:
@@ -586,12 +586,15 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
     OdpHcaReq *r = &qp->req;
 
     for (;;) {
-        if (!qp->valid) {
+        if (!qp->valid || odp_hca_quiescing(s)) {
             return false;
         }
         if (qp->state == ODP_HCA_QPS_ERR) {
+            /* receives first, as they were when the QP broke */
+            bool rq_left = odp_hca_qp_flush_rq(s, qp, wqes);
+
             odp_hca_req_flush(s, qp, wqes);
-            return qp->sq_ci != qp->sq_pi;
+            return rq_left || qp->sq_ci != qp->sq_pi;
         }
         if (!r->active) {
             if (qp->state == ODP_HCA_QPS_SQD && !qp->sq_drain_posted) {

@@ -179,9 +179,19 @@ typedef struct OdpHcaQp {
     uint8_t dmac[6];
     OdpHcaReq req;
     OdpHcaResp resp;
-    QEMUTimer *timer;       /* RNR and ACK-timeout waits */
     QTAILQ_ENTRY(OdpHcaQp) run_next;
 } OdpHcaQp;
+
+/*
+ * The RNR and ACK-timeout timer of the QP in slot @index.  One per slot,
+ * set up at realize and kept until unrealize: creating, destroying or
+ * resetting a QP only stops it, so no running code finds it gone.
+ */
+typedef struct OdpHcaQpTimer {
+    QEMUTimer timer;
+    struct OdpHcaState *s;
+    uint32_t index;
+} OdpHcaQpTimer;
 
 /* What the monitor shows of one fault. */
 enum {
@@ -314,6 +324,11 @@ struct OdpHcaState {
     QEMUBH *cmd_bh;
     QEMUBH *qp_bh;
     QTAILQ_HEAD(, OdpHcaQp) run_list;
+    OdpHcaQpTimer *qp_timers;   /* one per QP slot */
+
+    /* See odp_hca_enter(): device code on the stack, a reset held back. */
+    uint32_t busy;
+    bool reset_pending;
 
     OdpHcaStats stats;
 };
@@ -327,6 +342,17 @@ static inline uint32_t odp_hca_packets(uint64_t len, uint8_t mtu)
     return MAX(1, DIV_ROUND_UP(len, bytes));
 }
 
+/*
+ * A doorbell moves a free-running 16-bit counter from @cur to @next; it
+ * may go forward as far as @limit and never back.  For a producer @limit
+ * is the consumer plus the ring size, for a consumer it is the producer.
+ */
+static inline bool odp_hca_counter_move_ok(uint16_t cur, uint16_t next,
+                                           uint16_t limit)
+{
+    return (uint16_t)(next - cur) <= (uint16_t)(limit - cur);
+}
+
 /* Budgets that bound one bottom-half run. */
 #define ODP_HCA_CMD_BUDGET         64
 #define ODP_HCA_QP_BYTE_BUDGET     (256 * 1024)
@@ -336,6 +362,14 @@ static inline uint32_t odp_hca_packets(uint64_t len, uint8_t mtu)
 void odp_hca_guest_error(OdpHcaState *s, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
 void odp_hca_reset(OdpHcaState *s);
+void odp_hca_enter(OdpHcaState *s);
+void odp_hca_leave(OdpHcaState *s);
+
+/* A reset is waiting for the device's running code to return: start nothing. */
+static inline bool odp_hca_quiescing(const OdpHcaState *s)
+{
+    return s->reset_pending;
+}
 
 /* odp-hca-ring.c */
 uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
@@ -394,17 +428,22 @@ uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token,
                              uint32_t status);
 
 /* odp-hca-qp.c */
+static inline QEMUTimer *odp_hca_qp_timer(OdpHcaState *s, OdpHcaQp *qp)
+{
+    return &s->qp_timers[qp - s->qps].timer;
+}
+void odp_hca_qp_timers_init(OdpHcaState *s);
+void odp_hca_qp_timers_fini(OdpHcaState *s);
 uint16_t odp_hca_recv_slot(OdpHcaState *s, OdpHcaQp *qp, uint16_t counter,
                            bool from_srq);
 OdpHcaQp *odp_hca_qp_get(OdpHcaState *s, uint32_t qpn);
-void odp_hca_qp_init(OdpHcaState *s, OdpHcaQp *qp);
 void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp);
 uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
                           const struct odp_hca_cmd_modify_qp *m);
 void odp_hca_qp_query(OdpHcaQp *qp, struct odp_hca_cmd_modify_qp *m);
 void odp_hca_qp_schedule(OdpHcaState *s, OdpHcaQp *qp);
 void odp_hca_qp_error(OdpHcaState *s, OdpHcaQp *qp, uint8_t verr);
-void odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp);
+bool odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp, uint32_t *budget);
 void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                          uint32_t val);
 void odp_hca_qp_bh(void *opaque);
