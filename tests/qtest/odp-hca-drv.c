@@ -17,6 +17,12 @@
 #endif
 
 #define ODP_CMDQ_LOG        5       /* 32 commands: one page */
+#define ODP_PORT_SLOT       2       /* the root port: 00:02.0 */
+#define ODP_PORT_DEVFN      QPCI_DEVFN(ODP_PORT_SLOT, 0)
+/* q35's MCH: PCIEXBAR (64 bits at 0x60), 256 MiB at its default base */
+#define ODP_MCH_PCIEXBAR    0x60
+#define ODP_ECAM_BASE       0xb0000000u
+#define ODP_ECAM_ENABLE     1u
 #define ODP_PSN             0x1000
 
 /* ------------------------------------------------------------------ */
@@ -71,7 +77,7 @@ OdpHca *odp_hca_start(const char *device_opts)
  * Start QEMU with @args after the machine options (the devices), and
  * drive the odp-hca at @devfn, or the only one there is if @devfn < 0.
  */
-OdpHca *odp_hca_start_args(const char *args, int devfn)
+static OdpHca *odp_hca_launch(const char *args, int devfn)
 {
     OdpHca *h = g_new0(OdpHca, 1);
 
@@ -83,14 +89,103 @@ OdpHca *odp_hca_start_args(const char *args, int devfn)
     h->clock_ns = qtest_clock_step(h->qts, 1);
     pc_alloc_init(&h->alloc, h->qts, ALLOC_NO_FLAGS);
     h->bus = qpci_new_pc(h->qts, &h->alloc);
-    qpci_device_foreach(h->bus, ODP_HCA_PCI_VENDOR_ID, ODP_HCA_PCI_DEVICE_ID,
-                        odp_found_cb, h);
-    g_assert(h->dev.bus != NULL);
+    return h;
+}
+
+static void odp_hca_attach(OdpHca *h)
+{
     h->msix_mbox = odp_alloc(h, ODP_PAGE);
     h->scratch = odp_alloc(h, ODP_PAGE);
     h->next_mr_index = 1;
     odp_hca_pci_setup(h);
+}
+
+OdpHca *odp_hca_start_args(const char *args, int devfn)
+{
+    OdpHca *h = odp_hca_launch(args, devfn);
+
+    qpci_device_foreach(h->bus, ODP_HCA_PCI_VENDOR_ID, ODP_HCA_PCI_DEVICE_ID,
+                        odp_found_cb, h);
+    g_assert(h->dev.bus != NULL);
+    odp_hca_attach(h);
     return h;
+}
+
+/*
+ * The odp-hca alone on bus 1, behind a PCIe root port at 00:02.0, which
+ * forwards the BARs libqos assigns (0xe0000000 up) and the device's DMA.
+ * No firmware numbers the buses under qtest, so this does; libqos reaches
+ * bus 1 through the 0xcf8 mechanism with the bus number above the devfn.
+ */
+OdpHca *odp_hca_start_port(const char *device_opts)
+{
+    g_autofree char *args = g_strdup_printf(
+        "-device pcie-root-port,id=odp-rp,chassis=1,addr=%x.0 "
+        "-device odp-hca,bus=odp-rp%s%s", ODP_PORT_SLOT,
+        device_opts && *device_opts ? "," : "",
+        device_opts ? device_opts : "");
+    OdpHca *h = odp_hca_launch(args, -1);
+    QPCIDevice *dev;
+
+    h->port = qpci_device_find(h->bus, ODP_PORT_DEVFN);
+    g_assert(h->port != NULL);
+    qpci_config_writeb(h->port, PCI_PRIMARY_BUS, 0);
+    qpci_config_writeb(h->port, PCI_SECONDARY_BUS, 1);
+    qpci_config_writeb(h->port, PCI_SUBORDINATE_BUS, 1);
+    qpci_config_writew(h->port, PCI_MEMORY_BASE, 0xe000);
+    qpci_config_writew(h->port, PCI_MEMORY_LIMIT, 0xfff0);
+    /* no prefetchable window, no I/O window: base above limit */
+    qpci_config_writew(h->port, PCI_PREF_MEMORY_BASE, 0xfff0);
+    qpci_config_writew(h->port, PCI_PREF_MEMORY_LIMIT, 0);
+    qpci_config_writeb(h->port, PCI_IO_BASE, 0xf0);
+    qpci_config_writeb(h->port, PCI_IO_LIMIT, 0);
+    qpci_config_writew(h->port, PCI_COMMAND,
+                       PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+
+    h->busnr = 1;
+    dev = qpci_device_find(h->bus, (1 << 8) | QPCI_DEVFN(0, 0));
+    g_assert(dev != NULL);
+    g_assert_cmphex(qpci_config_readw(dev, PCI_VENDOR_ID), ==,
+                    ODP_HCA_PCI_VENDOR_ID);
+    h->dev = *dev;
+    g_free(dev);
+    odp_hca_attach(h);
+    return h;
+}
+
+/* Turn on q35's ECAM window; returns its base. */
+uint64_t odp_ecam_enable(OdpHca *h)
+{
+    QPCIDevice *mch = qpci_device_find(h->bus, QPCI_DEVFN(0, 0));
+
+    g_assert(mch != NULL);
+    qpci_config_writel(mch, ODP_MCH_PCIEXBAR + 4, 0);
+    qpci_config_writel(mch, ODP_MCH_PCIEXBAR, ODP_ECAM_BASE | ODP_ECAM_ENABLE);
+    g_free(mch);
+    h->ecam = ODP_ECAM_BASE;
+    /* the device answers there */
+    g_assert_cmphex(qtest_readl(h->qts, odp_ecam_dev(h, PCI_VENDOR_ID)), ==,
+                    ODP_HCA_PCI_VENDOR_ID | (ODP_HCA_PCI_DEVICE_ID << 16));
+    return h->ecam;
+}
+
+uint64_t odp_ecam_addr(OdpHca *h, uint8_t bus, uint8_t devfn, uint16_t off)
+{
+    g_assert(h->ecam != 0);
+    g_assert_cmpuint(off, <, ODP_PAGE);
+    return h->ecam + ((uint64_t)bus << 20) + ((uint64_t)devfn << 12) + off;
+}
+
+/* @off in the odp-hca's configuration space, and in its root port's */
+uint64_t odp_ecam_dev(OdpHca *h, uint16_t off)
+{
+    return odp_ecam_addr(h, h->busnr, h->dev.devfn & 0xff, off);
+}
+
+uint64_t odp_ecam_port(OdpHca *h, uint16_t off)
+{
+    g_assert(h->port != NULL);
+    return odp_ecam_addr(h, 0, h->port->devfn, off);
 }
 
 void odp_hca_bringup(OdpHca *h, uint8_t eq0_log)
@@ -154,6 +249,7 @@ OdpHca *odp_hca_new_eq(const char *device_opts, uint8_t eq0_log)
 
 void odp_hca_stop(OdpHca *h)
 {
+    g_free(h->port);
     qpci_free_pc(h->bus);
     alloc_destroy(&h->alloc);
     qtest_quit(h->qts);

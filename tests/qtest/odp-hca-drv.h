@@ -171,6 +171,9 @@ typedef struct OdpHca {
     OdpEq *ceq;             /* default EQ for completion events (vector 2) */
     uint32_t next_mr_index;
     int want_devfn;         /* the odp-hca to drive; < 0: the only one */
+    QPCIDevice *port;       /* the root port above it, if any */
+    uint8_t busnr;          /* its bus: 0, or 1 behind the port */
+    uint64_t ecam;          /* q35 ECAM window, once enabled; else 0 */
     int64_t clock_ns;       /* the virtual clock (odp_clock_step) */
     /* commands this driver had executed, by opcode, and how many failed */
     uint64_t cmds_issued[256];
@@ -180,12 +183,19 @@ typedef struct OdpHca {
 /* Start / stop */
 OdpHca *odp_hca_start(const char *device_opts);
 OdpHca *odp_hca_start_args(const char *args, int devfn);
+OdpHca *odp_hca_start_port(const char *device_opts);
 void odp_hca_pci_setup(OdpHca *h);
 void odp_hca_bringup(OdpHca *h, uint8_t eq0_log);
 void odp_hca_stop(OdpHca *h);
 void odp_hca_wait_reset(OdpHca *h);
 #define odp_hca_new(opts) odp_hca_new_eq((opts), 6)
 OdpHca *odp_hca_new_eq(const char *device_opts, uint8_t eq0_log);
+
+/* PCI Express configuration space through the q35 ECAM window */
+uint64_t odp_ecam_enable(OdpHca *h);
+uint64_t odp_ecam_addr(OdpHca *h, uint8_t bus, uint8_t devfn, uint16_t off);
+uint64_t odp_ecam_dev(OdpHca *h, uint16_t off);
+uint64_t odp_ecam_port(OdpHca *h, uint16_t off);
 
 /* Registers and doorbells */
 uint32_t odp_reg_read(OdpHca *h, uint32_t off);

@@ -3687,6 +3687,75 @@ static void test_bad_doorbell_counter(void)
     t_free(t);
 }
 
+/* A doorbell counter never moves backwards, even within the ring. */
+static void test_bad_doorbell_backwards(void)
+{
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    struct odp_hca_cqe c;
+    OdpRcAttr a;
+    OdpQpCfg cfg;
+    OdpQp *qp;
+    Pair p;
+    OdpWr wr;
+    int i;
+
+    /* an INIT QP executes nothing: three WQEs stay posted, untaken */
+    odp_rc_attr_init(&a);
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, NULL, NULL);
+    cfg.scq = cfg.rcq = odp_cq_new(h, 6, NULL, 0);
+    qp = odp_qp_new(h, &cfg);
+    odp_qp_rc_init(h, qp, &a);
+    for (i = 0; i < 3; i++) {
+        wr1(&wr, 0x10 + i, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+            dst->iova, dst->key);
+        odp_post_send(h, qp, &wr);
+    }
+    odp_ring_sq(h, qp);
+    g_assert_cmpuint(qp_state(t, qp), ==, ODP_HCA_QPS_INIT);
+    /* producer 3 -> 1: behind, though still ahead of the consumer (0) */
+    odp_db_write(h, qp->uar, ODP_HCA_DB_SQ, odp_hca_db_value(qp->qpn, 1));
+    wait_qp_err(t, qp);
+    wait_event(t, ODP_HCA_EV_QP_FATAL, qp->qpn);
+
+    /* a CQ consumer counter 2 -> 1 is ignored, arming included */
+    pair_new(t, &p);
+    for (i = 0; i < 2; i++) {
+        send1(t, p.a, 0x20 + i, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8,
+              src->key, dst->iova, dst->key);
+        wait_cqe(t, p.cqa, &c, 0x20 + i, ODP_HCA_WC_SUCCESS,
+                 ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    }
+    odp_db_write(h, p.cqa->uar, ODP_HCA_DB_CQ_CI,
+                 odp_hca_db_value(p.cqa->cqn, 2));
+    odp_eq_db(h, h->ceq->eqn, h->ceq->ci, true);
+    odp_db_write(h, p.cqa->uar, ODP_HCA_DB_CQ_ARM,
+                 odp_hca_db_value(p.cqa->cqn, 1));
+    send1(t, p.a, 0x22, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+          dst->iova, dst->key);
+    wait_cqe(t, p.cqa, &c, 0x22, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    odp_eq_assert_empty(h, h->ceq, ODP_QUIET_ROUNDS);
+
+    /* arming at the driver's own consumer counter is accepted */
+    odp_cq_db(h, p.cqa, ODP_HCA_DB_CQ_ARM);
+    send1(t, p.a, 0x23, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+          dst->iova, dst->key);
+    wait_cqe(t, p.cqa, &c, 0x23, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    {
+        struct odp_hca_eqe e;
+
+        odp_eq_wait(h, h->ceq, &e);
+        g_assert_cmpuint(e.type, ==, ODP_HCA_EV_COMPLETION);
+        g_assert_cmpuint(e.obj, ==, p.cqa->cqn);
+    }
+    check_fresh_pair_works(t, 43);
+    t_free(t);
+}
+
 static void test_bad_wqe(void)
 {
     T *t = t_new(NULL);
@@ -7140,6 +7209,214 @@ static void test_mon_latency_deferred(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* 10b. Resets that arrive while the device is busy                     */
+
+/*
+ * The device's own DMA and MSI-X writes reach PCI configuration space
+ * through q35's ECAM window, which belongs to the host bridge and so is
+ * beyond the device's memory re-entrancy guard: they can set FLR in the
+ * device's Device Control, or Secondary Bus Reset in the root port above
+ * it, while the device is in the middle of its own work.  Whatever it
+ * was doing, QEMU stays up, the device ends in the documented post-reset
+ * state, and it works again after the driver's bring-up.
+ */
+enum { SELF_FLR, SELF_SBR };                    /* what the write resets */
+enum { SELF_BY_DMA, SELF_BY_MSIX };             /* how it gets there */
+enum { SELF_IN_SEND, SELF_IN_ERROR, SELF_IN_RESUME };   /* during what */
+
+#define SELF_EVIL_IOVA      0x40000000ull
+#define SELF_BAD_KEY        0x7fff00u       /* names no MR */
+
+typedef struct SelfReset {
+    int what, how, when;
+} SelfReset;
+
+static const SelfReset self_resets[] = {
+    { SELF_FLR, SELF_BY_DMA, SELF_IN_SEND },
+    { SELF_FLR, SELF_BY_DMA, SELF_IN_ERROR },
+    { SELF_FLR, SELF_BY_DMA, SELF_IN_RESUME },
+    { SELF_FLR, SELF_BY_MSIX, SELF_IN_SEND },
+    { SELF_FLR, SELF_BY_MSIX, SELF_IN_ERROR },
+    { SELF_FLR, SELF_BY_MSIX, SELF_IN_RESUME },
+    { SELF_SBR, SELF_BY_DMA, SELF_IN_SEND },
+    { SELF_SBR, SELF_BY_DMA, SELF_IN_ERROR },
+    { SELF_SBR, SELF_BY_DMA, SELF_IN_RESUME },
+    { SELF_SBR, SELF_BY_MSIX, SELF_IN_SEND },
+    { SELF_SBR, SELF_BY_MSIX, SELF_IN_ERROR },
+    { SELF_SBR, SELF_BY_MSIX, SELF_IN_RESUME },
+};
+
+/* Where the 32-bit write that resets goes, and what it says. */
+static void self_target(T *t, int what, uint64_t *addr, uint32_t *val)
+{
+    OdpHca *h = t->h;
+
+    if (what == SELF_FLR) {
+        uint8_t pcie = qpci_find_capability(&h->dev, PCI_CAP_ID_EXP, 0);
+        uint16_t ctl;
+
+        g_assert_cmphex(pcie, !=, 0);
+        ctl = qpci_config_readw(&h->dev, pcie + PCI_EXP_DEVCTL);
+        *addr = odp_ecam_dev(h, pcie + PCI_EXP_DEVCTL);
+        /* Device Status above it is write-one-to-clear: zeros are inert */
+        *val = ctl | PCI_EXP_DEVCTL_BCR_FLR;
+    } else {
+        /* interrupt line, pin (read-only), then Bridge Control */
+        *addr = odp_ecam_port(h, PCI_INTERRUPT_LINE);
+        *val = (uint32_t)PCI_BRIDGE_CTL_BUS_RESET << 16;
+    }
+}
+
+/* An MR whose one page is the configuration page holding @addr. */
+static OdpMr *self_evil_mr(T *t, uint64_t addr)
+{
+    OdpMr *mr = odp_mr_prepare(t->h, t->pd, SELF_EVIL_IOVA, ODP_PAGE, 1,
+                               ACC_ALL, 0);
+
+    odp_mr_map_page(t->h, mr, SELF_EVIL_IOVA, addr & ~(uint64_t)0xfff, true);
+    g_assert_cmpuint(odp_mr_register(t->h, mr), ==, ODP_HCA_CMD_OK);
+    return mr;
+}
+
+/* The next completion on @cq sends its EQ's vector's message to @addr. */
+static void self_aim(T *t, OdpCq *cq, uint64_t addr, uint32_t val)
+{
+    OdpHca *h = t->h;
+
+    odp_eq_db(h, h->ceq->eqn, h->ceq->ci, true);
+    odp_cq_db(h, cq, ODP_HCA_DB_CQ_ARM);
+    odp_msix_aim(h, h->ceq->vector, addr, val, false);
+}
+
+/* Post a command and ring, without waiting: it may reset the device. */
+static void self_post_cmd(OdpHca *h, struct odp_hca_cmd *cmd)
+{
+    cmd->owner = ODP_HCA_CMD_OWNER_HW;
+    odp_write(h, odp_cmdq_entry(h, h->cmd_pi), cmd, sizeof(*cmd));
+    h->cmd_pi++;
+    odp_reg_write(h, ODP_HCA_REG_CMDQ_PI, h->cmd_pi & 0xffff);
+}
+
+static void self_reset_one(const SelfReset *v)
+{
+    static const char *const what[] = { "FLR", "secondary bus reset" };
+    static const char *const how[] = { "DMA", "MSI-X" };
+    static const char *const when[] = { "SEND", "error completion",
+                                        "RESUME" };
+    T *t = g_new0(T, 1);
+    OdpHca *h;
+    Pair p;
+    Buf *src, *dst;
+    uint64_t addr;
+    uint32_t val;
+
+    t->h = h = odp_hca_start_port(NULL);
+    odp_hca_bringup(h, 6);
+    t->pd = odp_pd_new(h);
+    t->next_iova = 0x10000000;
+    odp_ecam_enable(h);
+    self_target(t, v->what, &addr, &val);
+    odp_diag("%s by the device's own %s while it processes a %s",
+             what[v->what], how[v->how], when[v->when]);
+
+    pair_new(t, &p);
+    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    buf_write(t, src, 0, &val, sizeof(val));
+
+    if (v->when == SELF_IN_RESUME) {
+        /* a's WQE stalls on a fault; the RESUME resets the device */
+        Buf *odp = buf_odp(t, ODP_PAGE, ACC_LW);
+        struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_RESUME };
+        uint32_t token;
+
+        odp_mem_write(h, odp->m, odp->iova, &val, sizeof(val));
+        if (v->how == SELF_BY_DMA) {
+            OdpMr *evil = self_evil_mr(t, addr);
+
+            send1(t, p.a, 0xa1, ODP_HCA_WQE_RDMA_WRITE, odp->iova, 4,
+                  odp->key, SELF_EVIL_IOVA + (addr & 0xfff), evil->key);
+        } else {
+            send1(t, p.a, 0xa1, ODP_HCA_WQE_RDMA_WRITE, odp->iova, 4,
+                  odp->key, dst->iova, dst->key);
+        }
+        token = wait_fault(t, p.a->qpn, odp->key, odp->iova, 4, ODP_PAGE,
+                           ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+        cmd.resume.token = token;
+        if (v->how == SELF_BY_DMA) {
+            /* resumed, the WRITE lands in configuration space */
+            buf_map(t, odp, odp->iova, ODP_PAGE, false);
+            cmd.resume.status = ODP_HCA_RESUME_OK;
+        } else {
+            /* failed, the error completion's event is the message */
+            self_aim(t, p.cqa, addr, val);
+            cmd.resume.status = ODP_HCA_RESUME_FAIL;
+        }
+        self_post_cmd(h, &cmd);
+    } else if (v->how == SELF_BY_DMA) {
+        OdpMr *evil = self_evil_mr(t, addr);
+        struct odp_hca_sge sg[2] = {
+            sge(SELF_EVIL_IOVA + (addr & 0xfff), 4, evil->key),
+            sge(dst->iova, 64, SELF_BAD_KEY),
+        };
+
+        /* the SEND's first bytes land in configuration space; for the
+         * error, the rest meets an SGE with a key that names no MR */
+        odp_post_recv(h, p.b, 0xb1, sg, v->when == SELF_IN_ERROR ? 2 : 1);
+        send1(t, p.a, 0xa1, ODP_HCA_WQE_SEND, src->iova,
+              v->when == SELF_IN_ERROR ? 8 : 4, src->key, 0, 0);
+    } else if (v->when == SELF_IN_SEND) {
+        post_recv1(t, p.b, 0xb1, dst->iova, 64, dst->key);
+        self_aim(t, p.cqb, addr, val);
+        send1(t, p.a, 0xa1, ODP_HCA_WQE_SEND, src->iova, 4, src->key, 0, 0);
+    } else {
+        self_aim(t, p.cqa, addr, val);
+        send1(t, p.a, 0xa1, ODP_HCA_WQE_SEND, src->iova, 4, SELF_BAD_KEY,
+              0, 0);
+    }
+    odp_settle(h, ODP_QUIET_ROUNDS);
+
+    /* QEMU is alive, and the PCI side was reset */
+    g_assert_true(qtest_probe_child(h->qts));
+    g_assert_cmphex(qpci_config_readw(&h->dev, PCI_COMMAND) &
+                    (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), ==, 0);
+    if (v->what == SELF_SBR) {
+        g_assert_cmphex(qpci_config_readw(h->port, PCI_BRIDGE_CONTROL) &
+                        PCI_BRIDGE_CTL_BUS_RESET, ==,
+                        PCI_BRIDGE_CTL_BUS_RESET);
+        qpci_config_writew(h->port, PCI_BRIDGE_CONTROL, 0);
+    }
+    odp_hca_pci_setup(h);
+
+    /* the documented post-reset state, no flag left behind */
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_MAGIC), ==, ODP_HCA_MAGIC);
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_CTRL), ==, 0);
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_STATUS), ==, 0);
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_CMDQ_BASE_LO), ==, 0);
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_CMDQ_BASE_HI), ==, 0);
+    g_assert_cmpuint(odp_reg_read(h, ODP_HCA_REG_CMDQ_LOG_SIZE), ==, 0);
+    g_assert_cmpuint(odp_reg_read(h, ODP_HCA_REG_CMDQ_PI), ==, 0);
+    g_assert_cmpuint(odp_reg_read(h, ODP_HCA_REG_CMDQ_CI), ==, 0);
+
+    /* up again: the old objects are gone, new ones move data */
+    odp_hca_bringup(h, 6);
+    t->pd = odp_pd_new(h);
+    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_QP, p.a->qpn), ==,
+                     ODP_HCA_CMD_BAD_HANDLE);
+    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_MR, src->key), ==,
+                     ODP_HCA_CMD_BAD_HANDLE);
+    check_fresh_pair_works(t, 53);
+    g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_STATUS), ==,
+                    ODP_HCA_STATUS_READY);
+    t_free(t);
+}
+
+static void test_reset_self(gconstpointer data)
+{
+    self_reset_one(data);
+}
+
+/* ------------------------------------------------------------------ */
 
 /*
  * Each test runs in a subprocess of its own: a failed assertion aborts
@@ -7161,6 +7438,35 @@ static void run_isolated(gconstpointer data)
 static void add_test(const char *path, GTestFunc fn)
 {
     g_test_add_data_func(path, (gconstpointer)fn, run_isolated);
+}
+
+/* A test with a parameter, isolated the same way. */
+typedef struct IsolatedData {
+    GTestDataFunc fn;
+    gconstpointer data;
+} IsolatedData;
+
+static void run_isolated_data(gconstpointer p)
+{
+    const IsolatedData *d = p;
+
+    if (g_test_subprocess()) {
+        d->fn(d->data);
+        return;
+    }
+    g_test_trap_subprocess(NULL, 180 * G_USEC_PER_SEC,
+                           G_TEST_SUBPROCESS_INHERIT_STDERR);
+    g_test_trap_assert_passed();
+}
+
+static void add_test_data(const char *path, gconstpointer data,
+                          GTestDataFunc fn)
+{
+    IsolatedData *d = g_new0(IsolatedData, 1);
+
+    d->fn = fn;
+    d->data = data;
+    g_test_add_data_func_full(path, d, run_isolated_data, g_free);
 }
 
 int main(int argc, char **argv)
@@ -7243,6 +7549,17 @@ int main(int argc, char **argv)
     add_test("/odp-hca/reset/ctrl", test_reset_ctrl);
     add_test("/odp-hca/reset/fatal", test_reset_fatal);
     add_test("/odp-hca/reset/timers", test_reset_timers);
+    for (size_t k = 0; k < ARRAY_SIZE(self_resets); k++) {
+        static const char *const what[] = { "flr", "sbr" };
+        static const char *const how[] = { "dma", "msix" };
+        static const char *const when[] = { "send", "error", "resume" };
+        const SelfReset *v = &self_resets[k];
+        g_autofree char *path = g_strdup_printf(
+            "/odp-hca/reset/self/%s-by-%s-in-%s", what[v->what],
+            how[v->how], when[v->when]);
+
+        add_test_data(path, v, test_reset_self);
+    }
 
     add_test("/odp-hca/hostile/opcode", test_bad_opcode);
     add_test("/odp-hca/hostile/handles", test_bad_handles);
@@ -7254,6 +7571,8 @@ int main(int argc, char **argv)
     add_test("/odp-hca/hostile/doorbell-uar", test_bad_doorbell_uar);
     add_test("/odp-hca/hostile/doorbell-counter",
                    test_bad_doorbell_counter);
+    add_test("/odp-hca/hostile/doorbell-backwards",
+             test_bad_doorbell_backwards);
     add_test("/odp-hca/hostile/wqe", test_bad_wqe);
     add_test("/odp-hca/hostile/pte", test_bad_pte);
     add_test("/odp-hca/hostile/cq-overflow", test_cq_overflow);
