@@ -7222,7 +7222,7 @@ static void test_mon_latency_deferred(void)
  */
 enum { SELF_FLR, SELF_SBR };                    /* what the write resets */
 enum { SELF_BY_DMA, SELF_BY_MSIX };             /* how it gets there */
-enum { SELF_IN_SEND, SELF_IN_ERROR, SELF_IN_RESUME };   /* during what */
+enum { SELF_IN_SEND, SELF_IN_ERROR, SELF_IN_RESUME, SELF_IN_COMMAND };
 
 #define SELF_EVIL_IOVA      0x40000000ull
 #define SELF_BAD_KEY        0x7fff00u       /* names no MR */
@@ -7244,6 +7244,7 @@ static const SelfReset self_resets[] = {
     { SELF_SBR, SELF_BY_MSIX, SELF_IN_SEND },
     { SELF_SBR, SELF_BY_MSIX, SELF_IN_ERROR },
     { SELF_SBR, SELF_BY_MSIX, SELF_IN_RESUME },
+    { SELF_FLR, SELF_BY_DMA, SELF_IN_COMMAND },
 };
 
 /* Where the 32-bit write that resets goes, and what it says. */
@@ -7302,7 +7303,7 @@ static void self_reset_one(const SelfReset *v)
     static const char *const what[] = { "FLR", "secondary bus reset" };
     static const char *const how[] = { "DMA", "MSI-X" };
     static const char *const when[] = { "SEND", "error completion",
-                                        "RESUME" };
+                                        "RESUME", "command" };
     T *t = g_new0(T, 1);
     OdpHca *h;
     Pair p;
@@ -7324,7 +7325,19 @@ static void self_reset_one(const SelfReset *v)
     dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
     buf_write(t, src, 0, &val, sizeof(val));
 
-    if (v->when == SELF_IN_RESUME) {
+    if (v->when == SELF_IN_COMMAND) {
+        /*
+         * QUERY_DEVICE writes the limits where it is told: max_cqe
+         * (0x8000 by default) lands on Device Control, FLR set.
+         */
+        struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_QUERY_DEVICE };
+
+        g_assert_cmpuint(v->what, ==, SELF_FLR);
+        g_assert_cmphex(h->caps.max_cqe, ==, PCI_EXP_DEVCTL_BCR_FLR);
+        cmd.query_device.caps_addr =
+            addr - offsetof(struct odp_hca_caps, max_cqe);
+        self_post_cmd(h, &cmd);
+    } else if (v->when == SELF_IN_RESUME) {
         /* a's WQE stalls on a fault; the RESUME resets the device */
         Buf *odp = buf_odp(t, ODP_PAGE, ACC_LW);
         struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_RESUME };
@@ -7552,7 +7565,8 @@ int main(int argc, char **argv)
     for (size_t k = 0; k < ARRAY_SIZE(self_resets); k++) {
         static const char *const what[] = { "flr", "sbr" };
         static const char *const how[] = { "dma", "msix" };
-        static const char *const when[] = { "send", "error", "resume" };
+        static const char *const when[] = { "send", "error", "resume",
+                                            "command" };
         const SelfReset *v = &self_resets[k];
         g_autofree char *path = g_strdup_printf(
             "/odp-hca/reset/self/%s-by-%s-in-%s", what[v->what],
