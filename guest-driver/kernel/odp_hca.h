@@ -79,6 +79,25 @@ struct odp_hca_plist {
 
 struct odp_hca_dev;
 
+/*
+ * The PCI function, as the PCI core knows it (its drvdata).  It outlives
+ * device resets: each bring-up of the device is a struct odp_hca_dev of
+ * its own with an ib_device of its own (odp_hca_main.c, "Resets").
+ */
+struct odp_hca_pci {
+	struct pci_dev *pdev;
+	/* The running bring-up, or NULL; changed under the device lock. */
+	struct odp_hca_dev *dev;
+	/* Config space as probe left it, for a reset nobody announced. */
+	struct pci_saved_state *saved;
+	struct delayed_work health;	/* reads STATUS every few seconds */
+	struct work_struct recover;	/* resets the function after a loss */
+	atomic_t lost;			/* a loss waits for recover */
+	bool removing;
+	bool netdev_up;			/* bring the next net_device up */
+	u32 resets;			/* bring-ups after the first */
+};
+
 struct odp_hca_eq {
 	struct odp_hca_dev *dev;
 	struct odp_hca_ring ring;
@@ -131,7 +150,15 @@ struct odp_hca_dev {
 	u32 cmdq_entries;
 	u16 cmd_pi;
 	struct completion cmd_done;
-	bool cmd_dead;
+	bool cmd_dead;			/* commands fail with -EIO */
+	/*
+	 * The device no longer touches our memory: it was reset (every
+	 * object of ours is gone from it) or its bus mastering is off.
+	 * Destroying an object then needs no command and frees its memory.
+	 */
+	bool hw_gone;
+	unsigned long lost;		/* bit 0: the loss was reported */
+	struct odp_hca_pci *pci;
 
 	/* Interrupts and event queues (odp_hca_eq.c). */
 	int nvec;
@@ -333,6 +360,7 @@ int odp_hca_cmd_destroy(struct odp_hca_dev *dev, u8 opcode, u32 handle);
 int odp_hca_cmd_invalidate(struct odp_hca_dev *dev, u32 key, u64 iova,
 			   u64 length, u32 flags);
 int odp_hca_cmd_resume(struct odp_hca_dev *dev, u32 token, bool ok);
+void odp_hca_dev_lost(struct odp_hca_dev *dev, const char *why, u32 status);
 void odp_hca_cmd_complete_irq(struct odp_hca_dev *dev);
 int odp_hca_ring_alloc(struct odp_hca_dev *dev, struct odp_hca_ring *ring,
 		       u32 log_entries, u32 log_stride);

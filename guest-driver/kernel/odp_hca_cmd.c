@@ -10,6 +10,15 @@
  * cmd_lock is taken inside the MMU notifier (INVALIDATE), which may run
  * in reclaim: nothing here allocates memory while holding it.
  *
+ * A device that was reset behind our back (an FLR nobody announced, a
+ * bus reset) or stopped its command queue (STATUS.FATAL) reads back
+ * STATUS without READY: the waiter checks STATUS while it waits and
+ * reports the loss (odp_hca_dev_lost()), as it does for a command that
+ * times out.  From then on every command fails with -EIO at once, and
+ * a command in flight fails as soon as the loss is known; once the
+ * device no longer touches our memory (hw_gone), destroying an object or
+ * invalidating a range needs no command at all.
+ *
  * Copyright (c) 2026 The odp-hca developers
  */
 
@@ -118,8 +127,8 @@ int odp_hca_cmd_exec(struct odp_hca_dev *dev, struct odp_hca_cmd *cmd)
 	}
 	slot = &dev->cmdq[dev->cmd_pi & (dev->cmdq_entries - 1)];
 	if (READ_ONCE(slot->owner) != ODP_HCA_CMD_OWNER_SW) {
-		dev_err(&dev->pdev->dev, "command slot still owned by the device\n");
-		dev->cmd_dead = true;
+		odp_hca_dev_lost(dev, "command slot still owned by the device",
+				 readl(dev->regs + ODP_HCA_REG_STATUS));
 		ret = -EIO;
 		goto out;
 	}
@@ -138,17 +147,34 @@ int odp_hca_cmd_exec(struct odp_hca_dev *dev, struct odp_hca_cmd *cmd)
 
 	deadline = jiffies + msecs_to_jiffies(ODP_HCA_CMD_TIMEOUT_MS);
 	while (READ_ONCE(slot->owner) != ODP_HCA_CMD_OWNER_SW) {
+		u32 status;
+
+		if (READ_ONCE(dev->cmd_dead)) {
+			/* Lost meanwhile (reset_prepare, the health check). */
+			ret = -EIO;
+			goto out;
+		}
 		if (time_after(jiffies, deadline)) {
-			dev_err(&dev->pdev->dev,
-				"command %s timed out; device status 0x%x\n",
-				odp_hca_cmd_name(cmd->opcode),
-				readl(dev->regs + ODP_HCA_REG_STATUS));
-			dev->cmd_dead = true;
+			dev_err(&dev->pdev->dev, "command %s timed out\n",
+				odp_hca_cmd_name(cmd->opcode));
+			odp_hca_dev_lost(dev, "command timeout",
+					 readl(dev->regs + ODP_HCA_REG_STATUS));
 			ret = -ETIMEDOUT;
 			goto out;
 		}
-		wait_for_completion_timeout(&dev->cmd_done,
-					    msecs_to_jiffies(5));
+		if (wait_for_completion_timeout(&dev->cmd_done,
+						msecs_to_jiffies(5)))
+			continue;
+		/* Slow: is the device still there, enabled and running? */
+		status = readl(dev->regs + ODP_HCA_REG_STATUS);
+		if (!(status & ODP_HCA_STATUS_READY) || status == U32_MAX) {
+			if (READ_ONCE(slot->owner) == ODP_HCA_CMD_OWNER_SW)
+				break;	/* completed just before */
+			odp_hca_dev_lost(dev, "STATUS not READY during a command",
+					 status);
+			ret = -EIO;
+			goto out;
+		}
 	}
 	/* Outputs only after seeing the owner byte. */
 	dma_rmb();
@@ -170,6 +196,9 @@ int odp_hca_cmd_destroy(struct odp_hca_dev *dev, u8 opcode, u32 handle)
 {
 	struct odp_hca_cmd cmd = { .opcode = opcode };
 
+	/* Reset (or cut off the bus): the object is gone with the rest. */
+	if (READ_ONCE(dev->hw_gone))
+		return 0;
 	cmd.destroy.handle = odp_le32(handle);
 	return odp_hca_cmd_exec(dev, &cmd);
 }
@@ -178,12 +207,26 @@ int odp_hca_cmd_invalidate(struct odp_hca_dev *dev, u32 key, u64 iova,
 			   u64 length, u32 flags)
 {
 	struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_INVALIDATE };
+	int ret;
 
+	/* Nothing cached and no DMA in flight in a device that lost it all. */
+	if (READ_ONCE(dev->hw_gone))
+		return 0;
 	cmd.invalidate.key = odp_le32(key);
 	cmd.invalidate.iova = odp_le64(iova);
 	cmd.invalidate.length = odp_le64(length);
 	cmd.invalidate.flags = odp_le32(flags);
-	return odp_hca_cmd_exec(dev, &cmd);
+	ret = odp_hca_cmd_exec(dev, &cmd);
+	/*
+	 * A loss noticed meanwhile cut the device off the bus before it
+	 * failed this command (odp_hca_dev_lost()): the barrier holds.
+	 */
+	if (ret) {
+		smp_rmb();	/* hw_gone is set before cmd_dead */
+		if (READ_ONCE(dev->hw_gone))
+			return 0;
+	}
+	return ret;
 }
 
 int odp_hca_cmd_resume(struct odp_hca_dev *dev, u32 token, bool ok)

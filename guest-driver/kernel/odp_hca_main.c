@@ -16,6 +16,7 @@
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/etherdevice.h>
+#include <linux/rtnetlink.h>
 #include <net/addrconf.h>
 
 #include "odp_hca.h"
@@ -258,36 +259,180 @@ static void odp_hca_teardown(struct odp_hca_dev *dev)
 	odp_hca_cmdq_fini(dev);
 }
 
-static int odp_hca_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+/* ------------------------------------------------------------------ */
+/*
+ * Resets.
+ *
+ * A device reset destroys every object the driver created in the device
+ * (docs/specs/odp-hca.rst, "Reset"), so an ib_device cannot live on
+ * across one: as mlx5 does after a firmware reset, the driver takes the
+ * whole ib_device down and brings up a new one.  struct odp_hca_pci (the
+ * PCI driver data) outlives resets; each bring-up is a struct
+ * odp_hca_dev with its ib_device, net_device, command queue and EQs
+ * (odp_hca_start() / odp_hca_stop()).
+ *
+ * Taking it down: odp_hca_kill() cuts the device off the bus (Bus
+ * Master off) so that it touches none of our memory from then on, fails
+ * every command in flight and to come with -EIO, resets the device
+ * (CTRL_RESET) and tells the ib_device's users (IB_EVENT_DEVICE_FATAL).
+ * Then ib_unregister_device() disassociates the user contexts
+ * (uverbs then delivers IB_EVENT_DEVICE_FATAL on their async FDs, zaps
+ * their doorbell mappings and their later verbs fail with EIO) and
+ * destroys every object through our verbs, which free the memory without
+ * commands (hw_gone); pending faults and their work items finish with a
+ * failed RESUME.
+ *
+ * A reset the PCI core announces (sysfs "reset", a bus reset, VFIO) goes
+ * through .reset_prepare, which takes the bring-up down, and .reset_done,
+ * which runs the bring-up sequence again with the new ib_device (and
+ * brings its net_device up when the old one was).
+ *
+ * A reset nobody announced (the device reset itself, an FLR written into
+ * its config space behind the kernel's back) is noticed by the command
+ * path (STATUS without READY, a command that times out, a slot the
+ * device still owns) or by the health check, which reads STATUS every
+ * ODP_HCA_HEALTH_MS: odp_hca_dev_lost() cuts the device off the bus at
+ * once and queues the recovery, a function reset through the PCI core
+ * (pci_try_reset_function()) and so the same two callbacks.  Such a
+ * reset may have cleared config space (BARs, Memory Space, MSI-X):
+ * .reset_prepare then restores probe's copy of it first, so that the
+ * state the PCI core saves and restores around its reset is a working
+ * one.
+ */
+#define ODP_HCA_HEALTH_MS	2000
+#define ODP_HCA_RECOVER_TRIES	100
+
+static bool odp_hca_config_lost(struct pci_dev *pdev)
 {
+	u16 cmd;
+
+	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd))
+		return true;
+	return cmd == U16_MAX || !(cmd & PCI_COMMAND_MEMORY) ||
+	       !(cmd & PCI_COMMAND_MASTER);
+}
+
+/*
+ * The device was reset or stopped working without us: say so once, stop
+ * its DMA, fail commands, and have the function reset and brought up.
+ */
+void odp_hca_dev_lost(struct odp_hca_dev *dev, const char *why, u32 status)
+{
+	struct odp_hca_pci *pci = dev->pci;
+
+	if (test_and_set_bit(0, &dev->lost))
+		return;
+	/* Whatever it does now, it does not do it to our memory. */
+	pci_clear_master(dev->pdev);
+	WRITE_ONCE(dev->hw_gone, true);
+	smp_wmb();	/* hw_gone before cmd_dead: see odp_hca_cmd_invalidate() */
+	WRITE_ONCE(dev->cmd_dead, true);
+	complete(&dev->cmd_done);
+	dev_err(&dev->pdev->dev,
+		"device lost (%s; STATUS 0x%08x): resetting and bringing it up again\n",
+		why, status);
+	/* A bring-up in progress fails instead; a removal needs no recovery. */
+	if (READ_ONCE(pci->dev) != dev || READ_ONCE(pci->removing))
+		return;
+	atomic_set(&pci->lost, 1);
+	queue_work(system_long_wq, &pci->recover);
+}
+
+static void odp_hca_recover_fn(struct work_struct *work)
+{
+	struct odp_hca_pci *pci = container_of(work, struct odp_hca_pci,
+					       recover);
+	int i, ret = -EAGAIN;
+
+	for (i = 0; i < ODP_HCA_RECOVER_TRIES; i++) {
+		/* A reset meanwhile (sysfs, the PCI core) already did it. */
+		if (READ_ONCE(pci->removing) || !atomic_read(&pci->lost))
+			return;
+		/* Trylock: remove() holds the device lock and waits for us. */
+		ret = pci_try_reset_function(pci->pdev);
+		if (ret != -EAGAIN)
+			break;
+		msleep(100);
+	}
+	if (ret)
+		dev_err(&pci->pdev->dev, "recovery: function reset failed: %d\n",
+			ret);
+}
+
+static void odp_hca_health_fn(struct work_struct *work)
+{
+	struct odp_hca_pci *pci = container_of(to_delayed_work(work),
+					       struct odp_hca_pci, health);
+	/* Cancelled (synchronously) before the bring-up goes away. */
+	struct odp_hca_dev *dev = READ_ONCE(pci->dev);
+	u32 status;
+
+	if (!dev || READ_ONCE(dev->cmd_dead))
+		return;
+	status = readl(dev->regs + ODP_HCA_REG_STATUS);
+	if (!(status & ODP_HCA_STATUS_READY) || status == U32_MAX) {
+		odp_hca_dev_lost(dev, "health check", status);
+		return;
+	}
+	queue_delayed_work(system_wq, &pci->health,
+			   msecs_to_jiffies(ODP_HCA_HEALTH_MS));
+}
+
+/*
+ * Before a reset, or once the device is dead: no DMA, no command, no
+ * object left in the device; the users hear of it.
+ */
+static void odp_hca_kill(struct odp_hca_dev *dev)
+{
+	struct odp_hca_pci *pci = dev->pci;
+	struct pci_dev *pdev = dev->pdev;
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.element.port_num = 1,
+		.event = IB_EVENT_DEVICE_FATAL,
+	};
+
+	/* An unannounced FLR left config space reset: put probe's back. */
+	if (odp_hca_config_lost(pdev) && pci->saved) {
+		dev_warn(&pdev->dev, "config space was reset: restoring it\n");
+		pci_load_saved_state(pdev, pci->saved);
+		pci_restore_state(pdev);
+	}
+	pci_clear_master(pdev);
+	WRITE_ONCE(dev->hw_gone, true);
+	smp_wmb();	/* hw_gone before cmd_dead: see odp_hca_cmd_invalidate() */
+	WRITE_ONCE(dev->cmd_dead, true);
+	complete(&dev->cmd_done);
+	/* The command in flight has given up once we hold the lock. */
+	mutex_lock(&dev->cmd_lock);
+	if (dev->regs)
+		odp_hca_reset(dev);
+	mutex_unlock(&dev->cmd_lock);
+	if (dev->ib_registered)
+		ib_dispatch_event(&ev);
+}
+
+/* One bring-up: docs/specs/odp-hca.rst, "Bring-up sequence". */
+static int odp_hca_start(struct odp_hca_pci *pci)
+{
+	struct pci_dev *pdev = pci->pdev;
 	struct odp_hca_dev *dev;
 	u32 hw_vectors;
 	int ret;
-
-	BUILD_BUG_ON(PAGE_SIZE != ODP_HCA_PAGE_SIZE);
 
 	dev = ib_alloc_device(odp_hca_dev, ibdev);
 	if (!dev)
 		return -ENOMEM;
 	dev->pdev = pdev;
-	pci_set_drvdata(pdev, dev);
+	dev->pci = pci;
 	xa_init(&dev->qps);
 	xa_init(&dev->cqs);
 	xa_init(&dev->srqs);
 	xa_init_flags(&dev->mrs, XA_FLAGS_ALLOC);
 	ida_init(&dev->uar_ida);
 
-	ret = pci_enable_device_mem(pdev);
-	if (ret)
-		goto err_free;
-	ret = pci_request_regions(pdev, DRV_NAME);
-	if (ret)
-		goto err_disable;
+	/* Step 1; after an FLR the PCI core restored the rest of it. */
 	pci_set_master(pdev);
-	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
-	if (ret)
-		goto err_regions;
-
 	ret = odp_hca_map_bars(dev);
 	if (ret)
 		goto err_unmap;
@@ -344,7 +489,19 @@ static int odp_hca_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(&pdev->dev, "ib_register_device failed: %d\n", ret);
 		goto err_netdev;
 	}
+	if (pci->netdev_up) {
+		/* As the net_device of the bring-up before was. */
+		rtnl_lock();
+		ret = dev_open(dev->netdev, NULL);
+		rtnl_unlock();
+		if (ret)
+			dev_warn(&pdev->dev, "cannot bring %s up: %d\n",
+				 netdev_name(dev->netdev), ret);
+	}
 
+	WRITE_ONCE(pci->dev, dev);
+	queue_delayed_work(system_wq, &pci->health,
+			   msecs_to_jiffies(ODP_HCA_HEALTH_MS));
 	dev_info(&pdev->dev,
 		 "%s: %pM, %u QPs, %u MRs, %u UARs, %u completion vectors%s\n",
 		 dev_name(&dev->ibdev.dev), dev->caps.mac, dev->caps.max_qps,
@@ -363,35 +520,42 @@ err_vectors:
 	pci_free_irq_vectors(pdev);
 err_unmap:
 	odp_hca_unmap_bars(dev);
-err_regions:
-	pci_release_regions(pdev);
-err_disable:
-	pci_disable_device(pdev);
-err_free:
 	ida_destroy(&dev->uar_ida);
 	ib_dealloc_device(&dev->ibdev);
 	return ret;
 }
 
-static void odp_hca_remove(struct pci_dev *pdev)
+/*
+ * Take the running bring-up down.  @kill: the device is about to be
+ * reset or is dead (odp_hca_kill()); else the objects are destroyed in
+ * the device one by one, as users close them.
+ */
+static void odp_hca_stop(struct odp_hca_pci *pci, bool kill)
 {
-	struct odp_hca_dev *dev = pci_get_drvdata(pdev);
+	struct odp_hca_dev *dev = pci->dev;
+	struct pci_dev *pdev = pci->pdev;
+
+	if (!dev)
+		return;
+	cancel_delayed_work_sync(&pci->health);
+	if (kill || READ_ONCE(dev->cmd_dead))
+		odp_hca_kill(dev);
 
 	/* Destroys every user and kernel object through our verbs. */
 	if (dev->ib_registered) {
 		ib_unregister_device(&dev->ibdev);
 		WRITE_ONCE(dev->ib_registered, false);
 	}
+	pci->netdev_up = dev->netdev && netif_running(dev->netdev);
 	odp_hca_netdev_fini(dev);
 	odp_hca_teardown(dev);
 	if (!xa_empty(&dev->qps) || !xa_empty(&dev->cqs) ||
 	    !xa_empty(&dev->srqs) || !xa_empty(&dev->mrs))
 		dev_warn(&pdev->dev, "objects left behind (device dead?)\n");
+	WRITE_ONCE(pci->dev, NULL);
 	dma_pool_destroy(dev->pt_pool);
 	pci_free_irq_vectors(pdev);
 	odp_hca_unmap_bars(dev);
-	pci_release_regions(pdev);
-	pci_disable_device(pdev);
 	ida_destroy(&dev->uar_ida);
 	xa_destroy(&dev->qps);
 	xa_destroy(&dev->cqs);
@@ -400,9 +564,112 @@ static void odp_hca_remove(struct pci_dev *pdev)
 	ib_dealloc_device(&dev->ibdev);
 }
 
+/* Under the device lock, before the PCI core resets the function. */
+static void odp_hca_reset_prepare(struct pci_dev *pdev)
+{
+	struct odp_hca_pci *pci = pci_get_drvdata(pdev);
+
+	dev_info(&pdev->dev, "function reset: taking %s down\n",
+		 pci->dev ? dev_name(&pci->dev->ibdev.dev) : "the device");
+	odp_hca_stop(pci, true);
+}
+
+/* Under the device lock, once config space was restored after it. */
+static void odp_hca_reset_done(struct pci_dev *pdev)
+{
+	struct odp_hca_pci *pci = pci_get_drvdata(pdev);
+	int ret;
+
+	atomic_set(&pci->lost, 0);
+	if (READ_ONCE(pci->removing))
+		return;
+	ret = odp_hca_start(pci);
+	if (ret) {
+		dev_err(&pdev->dev, "bring-up after the reset failed: %d\n", ret);
+		return;
+	}
+	pci->resets++;
+	dev_info(&pdev->dev, "%s up again after function reset %u\n",
+		 dev_name(&pci->dev->ibdev.dev), pci->resets);
+}
+
+static const struct pci_error_handlers odp_hca_err_handler = {
+	.reset_prepare = odp_hca_reset_prepare,
+	.reset_done = odp_hca_reset_done,
+};
+
+/* ------------------------------------------------------------------ */
+/* The PCI driver */
+
+static int odp_hca_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct odp_hca_pci *pci;
+	int ret;
+
+	BUILD_BUG_ON(PAGE_SIZE != ODP_HCA_PAGE_SIZE);
+
+	pci = kzalloc(sizeof(*pci), GFP_KERNEL);
+	if (!pci)
+		return -ENOMEM;
+	pci->pdev = pdev;
+	INIT_DELAYED_WORK(&pci->health, odp_hca_health_fn);
+	INIT_WORK(&pci->recover, odp_hca_recover_fn);
+	pci_set_drvdata(pdev, pci);
+
+	ret = pci_enable_device_mem(pdev);
+	if (ret)
+		goto err_free;
+	ret = pci_request_regions(pdev, DRV_NAME);
+	if (ret)
+		goto err_disable;
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		goto err_regions;
+	/* For a reset that clears config space without telling us. */
+	ret = pci_save_state(pdev);
+	if (ret)
+		goto err_regions;
+	pci->saved = pci_store_saved_state(pdev);
+	if (!pci->saved) {
+		ret = -ENOMEM;
+		goto err_regions;
+	}
+
+	ret = odp_hca_start(pci);
+	if (ret)
+		goto err_saved;
+	return 0;
+
+err_saved:
+	kfree(pci->saved);
+err_regions:
+	pci_release_regions(pdev);
+err_disable:
+	pci_disable_device(pdev);
+err_free:
+	kfree(pci);
+	return ret;
+}
+
+static void odp_hca_remove(struct pci_dev *pdev)
+{
+	struct odp_hca_pci *pci = pci_get_drvdata(pdev);
+
+	WRITE_ONCE(pci->removing, true);
+	odp_hca_stop(pci, false);
+	/* Finds nothing to do now (removing), if it runs at all. */
+	cancel_work_sync(&pci->recover);
+	kfree(pci->saved);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+	kfree(pci);
+}
+
 static void odp_hca_shutdown(struct pci_dev *pdev)
 {
-	struct odp_hca_dev *dev = pci_get_drvdata(pdev);
+	struct odp_hca_pci *pci = pci_get_drvdata(pdev);
+	struct odp_hca_dev *dev = pci ? READ_ONCE(pci->dev) : NULL;
 
 	/* Stop DMA into memory the next kernel may own (kexec). */
 	if (dev && dev->regs)
@@ -415,6 +682,7 @@ static struct pci_driver odp_hca_pci_driver = {
 	.probe = odp_hca_probe,
 	.remove = odp_hca_remove,
 	.shutdown = odp_hca_shutdown,
+	.err_handler = &odp_hca_err_handler,
 };
 
 module_pci_driver(odp_hca_pci_driver);

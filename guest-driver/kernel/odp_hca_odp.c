@@ -487,7 +487,8 @@ resume:
 	if (!ok)
 		odp_hca_count(dev, ODP_HCA_CNT_FAULTS_FAILED, 1);
 	ret = odp_hca_cmd_resume(dev, pf->token, ok);
-	if (ret && ret != -ENOENT)
+	/* A lost or reset device forgot the fault: nothing waits for it. */
+	if (ret && ret != -ENOENT && !READ_ONCE(dev->cmd_dead))
 		dev_warn_ratelimited(&dev->pdev->dev,
 				     "RESUME of fault 0x%x failed: %d\n",
 				     pf->token, ret);
