@@ -12,6 +12,8 @@
 #                        run the command in the guest, exit with its status
 #   make check-guest     the guest test suite (TAP, counted by make check)
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
+#   make odp-midflight   build/guest-tests/odp-midflight, steady checked
+#                        traffic for the mid-flight tests
 #
 # While the guest runs, its monitors listen on $(VM_DIR)/qmp.sock (QMP)
 # and $(VM_DIR)/hmp.sock (HMP).  scripts/vm.sh documents the knobs
@@ -58,7 +60,18 @@ $(ODP_VERIFY): guest-driver/tests/odp-verify.c \
 	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
 	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
 
-vm-deps: qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify
+# The mid-flight traffic checker (guest-driver/tests/odp-midflight.c) of
+# check-midflight.sh, built the same way.
+ODP_MIDFLIGHT     := $(BUILD)/guest-tests/odp-midflight
+.PHONY: odp-midflight
+odp-midflight: $(ODP_MIDFLIGHT)
+$(ODP_MIDFLIGHT): guest-driver/tests/odp-midflight.c \
+                  $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
+	@mkdir -p $(@D)
+	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
+	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
+
+vm-deps: qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight
 
 vm: vm-deps
 	@if [ -n "$$GUEST_CMD" ]; then \
