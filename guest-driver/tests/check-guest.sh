@@ -12,6 +12,10 @@
 #     unresolvable faults), one TAP line per result;
 #   - the device's counters (query-odp-hca over QMP, from the host) agree
 #     with the driver's (hw_counters) about faults, resumes, invalidations;
+#   - mid-flight (check-midflight.sh): FLR through sysfs and behind the
+#     kernel's back, rmmod/insmod, kill -9 while QPs are stalled on faults,
+#     a fault storm with invalidations racing it; afterwards QEMU answers,
+#     the device works for a fresh run, dmesg is clean;
 #   - the driver unloads after traffic; dmesg has no WARN/BUG/lockdep splat.
 #
 # Tests that need the driver are skipped while build/kmod/odp_hca.ko does
@@ -267,6 +271,10 @@ odp_verify_tap
 # The device's and the driver's counters over everything since the start.
 counters_agree start end
 . "$ODP_ROOT/guest-driver/tests/check-inject.sh"   # fault injection at a set rate during perftest (resets the device's counters)
+# Resets, rmmod/insmod and kill -9 while faults are outstanding, a fault
+# storm with invalidations racing it (check-midflight.sh; it leaves the
+# driver loaded, on a new ib_device).
+. "$ODP_ROOT/guest-driver/tests/check-midflight.sh"
 
 check "odp_hca unloads after traffic" rmmod odp_hca
 check "no WARN/BUG/lockdep splat in dmesg" \
