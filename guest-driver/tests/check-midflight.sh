@@ -281,7 +281,7 @@ _mf_flr_behind() {
         sleep 0.2
     done
     lost="$(sed -n 's/.*device lost (\([^)]*\)).*/\1/p' "$LOG/mf-dmesg.txt" | head -n 1)"
-    if [ -n "$lost" ] && [ "${lost#"$how"}" != "$lost" ] &&
+    if [ -n "$lost" ] && { [ -z "$how" ] || [ "${lost#"$how"}" != "$lost" ]; } &&
        grep -q 'up again after function reset' "$LOG/mf-dmesg.txt" && _mf_wait_up 30; then
         ok "$what: the driver noticed ($lost) and reset and brought up $DEV again by itself, port ACTIVE $(_mf_since "$t0") s after the FLR"
     else
