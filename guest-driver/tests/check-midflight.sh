@@ -21,7 +21,8 @@
 #
 # Scenarios, each with TAP lines that can fail (all of them start with
 # "mid-flight: ", which scripts/reliability-report.py looks for):
-#   1. FLR through sysfs during ib_write_bw --odp with injected faults;
+#   1. FLR through sysfs during ib_write_bw and ib_send_bw --odp with
+#      injected faults;
 #   2. FLR through sysfs during odp-midflight, pair 0 stalled on faults,
 #      pages dropped in a loop;
 #   3. an FLR nobody announced: the FLR bit of the device's PCIe Device
@@ -299,37 +300,50 @@ _mf_flr_idle() {
     _mf_end "$what"
 }
 
-# 1. FLR during ib_write_bw --odp, faults injected every 16th translation.
+# 1. FLR during ib_write_bw and ib_send_bw --odp (two pairs at once),
+# faults injected every 16th translation.
 _mf_flr_perftest() {
-    local what="mid-flight: FLR during ib_write_bw --odp" f0 end spid cpid
+    local what="mid-flight: FLR during ib_write_bw and ib_send_bw --odp"
+    local f0 end t pids="" running="" p
     _mf_begin "$what"
-    _mf_port=$((_mf_port + 1))
     if ! _mf_inject ', "every": 16'; then
         not_ok "$what: odp-hca-inject-faults every 16"
         show "$LOG/mf-inject.out"
         return
     fi
     f0="$(_mf_ctr odp_faults)"
-    # Not under timeout(1): SIGKILL must reach perftest itself.
-    ib_write_bw -d "$DEV" -x "$ODP_GID" -p "$_mf_port" -F -s 65536 -D 120 --odp > "$LOG/mf-wbw.server" 2>&1 &
-    spid=$!
-    wait_port "$_mf_port"
-    ib_write_bw -d "$DEV" -x "$ODP_GID" -p "$_mf_port" -F -s 65536 -D 120 --odp localhost > "$LOG/mf-wbw.client" 2>&1 &
-    cpid=$!
+    for t in ib_write_bw ib_send_bw; do
+        _mf_port=$((_mf_port + 1))
+        # Not under timeout(1): SIGKILL must reach perftest itself.
+        "$t" -d "$DEV" -x "$ODP_GID" -p "$_mf_port" -F -s 65536 -D 120 --odp > "$LOG/mf-$t.server" 2>&1 &
+        pids="$pids $!"
+        wait_port "$_mf_port"
+        "$t" -d "$DEV" -x "$ODP_GID" -p "$_mf_port" -F -s 65536 -D 120 --odp localhost > "$LOG/mf-$t.client" 2>&1 &
+        pids="$pids $!"
+    done
     end=$((SECONDS + 30))
     while [ "$(_mf_ctr odp_faults)" -lt $((f0 + 100)) ] && [ "$SECONDS" -lt "$end" ]; do
         sleep 0.2
     done
-    if [ "$(_mf_ctr odp_faults)" -ge $((f0 + 100)) ] && kill -0 "$cpid" 2> /dev/null; then
-        ok "$what: the pair runs and faults happen ($(($(_mf_ctr odp_faults) - f0)) so far)"
+    for p in $pids; do
+        kill -0 "$p" 2> /dev/null && running="$running $p"
+    done
+    if [ "$(_mf_ctr odp_faults)" -ge $((f0 + 100)) ] && [ "$running" = "$pids" ]; then
+        ok "$what: both pairs run and faults happen ($(($(_mf_ctr odp_faults) - f0)) so far)"
     else
-        not_ok "$what: the pair runs and faults happen ($(($(_mf_ctr odp_faults) - f0)) faults)"
-        show "$LOG/mf-wbw.client" 10
+        not_ok "$what: both pairs run and faults happen ($(($(_mf_ctr odp_faults) - f0)) faults; running:$running of$pids)"
+        show "$LOG/mf-ib_write_bw.client" 5
+        show "$LOG/mf-ib_send_bw.client" 5
     fi
     _mf_flr "$what"
     sleep 1
-    echo "# the old device's perftest pair, 1 s after the reset: $(kill -0 "$cpid" 2> /dev/null && echo running || echo exited), $(kill -0 "$spid" 2> /dev/null && echo running || echo exited) (they poll CQs the device no longer writes)"
-    _mf_reap "$what: the old device's ib_write_bw pair" "$spid" "$cpid"
+    running=""
+    for p in $pids; do
+        kill -0 "$p" 2> /dev/null && running="$running $p"
+    done
+    echo "# the old device's perftest processes still there 1 s after the reset:${running:- none} (they poll CQs the device no longer writes)"
+    # shellcheck disable=SC2086
+    _mf_reap "$what: the old device's perftest processes" $pids
     _mf_after "$what"
     _mf_end "$what"
 }
