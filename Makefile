@@ -9,6 +9,12 @@
 #   make check-qtest  build and run the odp-hca qtest
 #   make check-plot   tools/odp-hca-plot on a real qtest run (images in
 #                     build/plot/)
+#   make check-asan   the odp-hca qtest against the ASan+UBSan build of QEMU
+#                     (build/qemu-fuzz, clang-14); any sanitizer report fails
+#   make fuzz         libFuzzer on generic-fuzz-odp-hca for FUZZ_SECONDS
+#                     (default 60): executions, coverage, crashes with their
+#                     reproducers (build/fuzz/)
+#   make fuzz-seeds   regenerate tests/fuzz/seeds/ (tests/fuzz/make-seeds.py)
 #   make check        everything above that is needed + every test suite
 #   make clean        remove build/ (downloads stay cached in
 #                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
@@ -26,6 +32,15 @@ QTEST_BIN    := $(QEMU_BUILD)/tests/qtest/odp-hca-test
 # qemu-bundle/<prefix>/share/qemu: the built binary's data dir without -L
 # (prefix /usr/local, set in scripts/configure-qemu.sh).
 QEMU_DATADIR := $(QEMU_BUILD)/qemu-bundle/usr/local/share/qemu
+# The sanitizer build: clang-14 with libFuzzer, ASan and UBSan, the same
+# QEMU options otherwise (scripts/configure-qemu.sh --sanitizers).  One
+# directory gives the fuzzer and the qemu-system-x86_64 + qtest of
+# check-asan; firmware in its own bundle directory, as above.
+SAN_BUILD    := $(BUILD)/qemu-fuzz
+SAN_QEMU     := $(SAN_BUILD)/qemu-system-x86_64
+SAN_QTEST    := $(SAN_BUILD)/tests/qtest/odp-hca-test
+SAN_DATADIR  := $(SAN_BUILD)/qemu-bundle/usr/local/share/qemu
+FUZZ_BIN     := $(SAN_BUILD)/qemu-fuzz-x86_64
 KERNEL       := $(BUILD)/kernel/vmlinuz
 INITRAMFS    := $(BUILD)/initramfs.cpio.gz
 RESULTS      := $(BUILD)/results
@@ -56,12 +71,22 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := qtest guest plot
+CHECK_SUITES := qtest guest plot asan
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
+ASAN_TIMEOUT ?= 1800
+
+# make fuzz: seconds to fuzz, the config (generic-fuzz-<target>: odp-hca,
+# or odp-hca-rp with the device behind a PCIe root port), more libFuzzer
+# flags (e.g. FUZZ_FLAGS=-use_value_profile=1).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGET  ?= odp-hca
+FUZZ_FLAGS   ?=
 
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
-        check check-qtest check-plot clean clean-kernel
+        check check-qtest check-plot clean clean-kernel \
+        configure-sanitizers firmware-sanitizers build-asan build-fuzz \
+        check-asan fuzz fuzz-seeds
 
 all: build
 
@@ -104,6 +129,32 @@ check-plot: build
 	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
 	    /usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
 	    $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot)
+
+# The sanitizer build: only the targets each step needs.
+configure-sanitizers: src
+	@scripts/configure-qemu.sh --sanitizers
+
+firmware-sanitizers: configure-sanitizers
+	@scripts/firmware.sh $(SAN_DATADIR)
+
+build-asan: configure-sanitizers firmware-sanitizers
+	$(NINJA) -C $(SAN_BUILD) $(NINJA_FLAGS) qemu-system-x86_64 tests/qtest/odp-hca-test
+
+build-fuzz: configure-sanitizers firmware-sanitizers
+	$(NINJA) -C $(SAN_BUILD) $(NINJA_FLAGS) qemu-fuzz-x86_64
+
+# The qtest suite under ASan+UBSan; a sanitizer report in the test or in
+# a QEMU it started is a failure (scripts/check-sanitized.sh).
+check-asan: build-asan
+	@scripts/run-tap.sh asan $(RESULTS) $(ASAN_TIMEOUT) -- \
+	    env QTEST_QEMU_BINARY=$(abspath $(SAN_QEMU)) \
+	    scripts/check-sanitized.sh $(abspath $(SAN_QTEST)) --tap -k
+
+fuzz: build-fuzz
+	@FUZZ_FLAGS='$(FUZZ_FLAGS)' scripts/fuzz.sh $(FUZZ_BIN) $(FUZZ_SECONDS) $(FUZZ_TARGET)
+
+fuzz-seeds:
+	@/usr/bin/python3 tests/fuzz/make-seeds.py
 
 check:
 	@rm -f $(foreach s,$(CHECK_SUITES),$(RESULTS)/$(s).counts)
