@@ -122,6 +122,9 @@ STRUCTS = {
                          ("rsvd0", "B"), ("imm_data", "I"), ("remote_addr", "Q"),
                          ("rkey", "I"), ("inline_len", "I"), ("compare_add", "Q"),
                          ("swap", "Q"), ("rsvd1", "16s")],
+    "odp_hca_wqe_ud": [("dest_qpn", "I"), ("qkey", "I"), ("dgid", "16s"), ("sgid", "16s"),
+                       ("dmac", "6s"), ("hop_limit", "B"), ("traffic_class", "B"),
+                       ("flow_label", "I"), ("rsvd", "12s")],
     "odp_hca_sge": [("addr", "Q"), ("length", "I"), ("lkey", "I")],
     "odp_hca_recv_wqe": [("wr_id", "Q"), ("num_sge", "B"), ("rsvd", "7s")],
 }
@@ -142,7 +145,7 @@ ODP_HCA_CMD_DESTROY_MR ODP_HCA_CMD_INVALIDATE ODP_HCA_CMD_RESUME
 ODP_HCA_CMD_OWNER_HW ODP_HCA_CMD_F_INTR
 ODP_HCA_QPT_RC ODP_HCA_QPT_UD ODP_HCA_NO_SRQ
 ODP_HCA_QPS_INIT ODP_HCA_QPS_RTR ODP_HCA_QPS_RTS ODP_HCA_QPS_ERR
-ODP_HCA_QP_ATTR_STATE ODP_HCA_QP_ATTR_ACCESS_FLAGS ODP_HCA_QP_ATTR_PORT
+ODP_HCA_QP_ATTR_STATE ODP_HCA_QP_ATTR_ACCESS_FLAGS ODP_HCA_QP_ATTR_PORT ODP_HCA_QP_ATTR_QKEY
 ODP_HCA_QP_ATTR_PATH_MTU ODP_HCA_QP_ATTR_TIMEOUT ODP_HCA_QP_ATTR_RETRY_CNT
 ODP_HCA_QP_ATTR_RNR_RETRY ODP_HCA_QP_ATTR_RQ_PSN ODP_HCA_QP_ATTR_MAX_QP_RD_ATOMIC
 ODP_HCA_QP_ATTR_MIN_RNR_TIMER ODP_HCA_QP_ATTR_SQ_PSN ODP_HCA_QP_ATTR_MAX_DEST_RD_ATOMIC
@@ -359,7 +362,10 @@ class Seed:
 
     def create_qp(self, qpt="ODP_HCA_QPT_RC", pdn=0, cqn=0, srqn=None):
         k = self.k
-        sq = self.ring(PAGE_LISTS + 0x200, [SQ_RING], 5, 7)      # 32 x 128 B
+        if qpt == "ODP_HCA_QPT_UD":       # control + datagram segment + SGE
+            sq = self.ring(PAGE_LISTS + 0x200, [SQ_RING], 4, 8)  # 16 x 256 B
+        else:
+            sq = self.ring(PAGE_LISTS + 0x200, [SQ_RING], 5, 7)  # 32 x 128 B
         rq = self.ring(PAGE_LISTS + 0x300, [RQ_RING], 7, 5)      # 128 x 32 B
         body = pack("odp_hca_cmd_create_qp", sq=sq, rq=rq, pdn=pdn, send_cqn=cqn,
                     recv_cqn=cqn, srqn=k["ODP_HCA_NO_SRQ"] if srqn is None else srqn,
@@ -382,8 +388,8 @@ class Seed:
         mask = a("STATE")
         fields = dict(qpn=qpn, state=k["ODP_HCA_QPS_" + state])
         if state == "INIT":
-            mask |= a("ACCESS_FLAGS") | a("PORT")
-            fields.update(access_flags=0xf, port=1)
+            mask |= a("ACCESS_FLAGS") | a("PORT") | a("QKEY")
+            fields.update(access_flags=0xf, port=1, qkey=QKEY)
         elif state == "RTR":
             mask |= a("PATH_MTU") | a("DEST_QPN") | a("RQ_PSN") | \
                 a("MAX_DEST_RD_ATOMIC") | a("MIN_RNR_TIMER")
@@ -417,7 +423,9 @@ class Seed:
                  reads)
 
     # --- work requests
-    def wqe(self, opcode, sge=None, remote_addr=0, rkey=0, inline=None, compare_add=0):
+    def wqe(self, opcode, sge=None, remote_addr=0, rkey=0, inline=None, compare_add=0,
+            ud_dest=None):
+        """The WQE's pieces in the order the requester reads them."""
         k = self.k
         flags = k["ODP_HCA_WQE_F_SIGNALED"]
         if inline is not None:
@@ -426,9 +434,14 @@ class Seed:
                     num_sge=0 if sge is None else 1, remote_addr=remote_addr, rkey=rkey,
                     inline_len=0 if inline is None else len(inline),
                     compare_add=compare_add)
+        pieces = [ctrl]
+        if ud_dest is not None:
+            pieces.append(pack("odp_hca_wqe_ud", dest_qpn=ud_dest, qkey=QKEY,
+                               dgid=b"\xfe\x80" + b"\0" * 14, sgid=b"\xfe\x80" + b"\0" * 14,
+                               hop_limit=64, flow_label=0x12345))
         if inline is not None:
-            return [ctrl, inline]
-        return [ctrl, pack("odp_hca_sge", addr=sge[0], length=sge[1], lkey=sge[2])]
+            return pieces + [inline]
+        return pieces + [pack("odp_hca_sge", addr=sge[0], length=sge[1], lkey=sge[2])]
 
     def post_send(self, qpn, reads, uar=0):
         """Ring the SQ doorbell; @reads are the WQE and what it makes the device read."""
@@ -456,6 +469,7 @@ ABSENT = struct.pack("<Q", 0)
 KEY0 = 0x00 << 8 | 0x11        # MR index 0
 KEY1 = 0x01 << 8 | 0x22        # MR index 1
 QPN = 2                        # the first QP the device hands out
+QKEY = 0x11111111
 TOKEN_SEQ_SHIFT = 17           # hw/odp-hca-fault.c: fault token layout
 
 
@@ -534,6 +548,36 @@ def seeds(k):
     s.post_send(QPN, s.wqe("ODP_HCA_WQE_SEND", inline=b"odp-hca!" * 4)
                 + s.recv_wqe((MR_IOVA + 0x1000, 64, KEY0)) + [pte(k, MR_DATA + 0x1000)])
     s.db(0, "ODP_HCA_DB_CQ_ARM_SOL", 0, 2)
+
+    # UD: a datagram to itself; the receiver gets a GRH, then the data.
+    s = seed("ud-send-recv")
+    s.msix_enable()
+    s.msix_vector(0)
+    s.enable()
+    s.create_eq()
+    s.eq_arm()
+    s.create_pd()
+    s.create_cq()
+    s.create_qp("ODP_HCA_QPT_UD")
+    s.create_mr(KEY0, MR_TABLE)
+    for state in ("INIT", "RTR", "RTS"):
+        s.modify_qp(QPN, state)
+    s.post_recv(QPN)
+    s.post_send(QPN, s.wqe("ODP_HCA_WQE_SEND", sge=(MR_IOVA, 128, KEY0), ud_dest=QPN)
+                + [pte(k, MR_DATA), b"\x66" * 128]
+                + s.recv_wqe((MR_IOVA + 0x1000, 40 + 128, KEY0)) + [pte(k, MR_DATA + 0x1000)])
+    s.post_send(QPN, s.wqe("ODP_HCA_WQE_SEND", inline=b"ud-no-recv", ud_dest=QPN))
+
+    # SEND into a receive buffer of an on-demand MR whose page is absent:
+    # responder fault, RNR NAK; RESUME, the retry lands.
+    s = seed("odp-send-recv-fault")
+    setup(s, second_mr=True)
+    s.post_recv(QPN)
+    s.post_send(QPN, s.wqe("ODP_HCA_WQE_SEND", inline=b"fault-on-recv!" * 2)
+                + s.recv_wqe((MR_IOVA + 0x100000, 64, KEY1)) + [ABSENT])
+    s.resume(fault_token(1, QPN, 1))
+    s.dma(pte(k, MR_DATA + 0x20000))
+    s.clock_step(2)
 
     # RDMA READ and an atomic, pinned.
     s = seed("rdma-read-atomic")
