@@ -97,14 +97,42 @@ void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f)
     }
 }
 
+/* The page's retry after its injected fault: forget it, true if it was. */
+static bool odp_hca_inject_spare_take(OdpHcaInject *in, uint32_t key,
+                                      uint64_t vpn)
+{
+    for (int i = 0; i < ODP_HCA_INJECT_SPARED; i++) {
+        if (in->spared[i].valid && in->spared[i].key == key &&
+            in->spared[i].vpn == vpn) {
+            in->spared[i].valid = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void odp_hca_inject_spare_add(OdpHcaInject *in, uint32_t key,
+                                     uint64_t vpn)
+{
+    uint32_t i = in->spared_next++ % ODP_HCA_INJECT_SPARED;
+
+    in->spared[i].valid = true;
+    in->spared[i].key = key;
+    in->spared[i].vpn = vpn;
+}
+
 /*
  * Monitor-driven injection: report a present translation of an
- * on-demand region as missing.  The driver resolves it like any fault;
- * "every" is at least 2, so the access that follows the RESUME passes.
+ * on-demand region as missing.  The driver resolves it like any fault.
+ * With "every" (at least 2), the page an injected fault named is spared
+ * when it is translated again: the access that follows the RESUME
+ * passes even when one step translates more than one page.
  */
 bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova)
 {
     OdpHcaInject *in = &s->inject;
+    uint64_t vpn = iova >> ODP_HCA_PAGE_SHIFT;
+    bool spared;
 
     if (!(mr->flags & ODP_HCA_MR_F_ON_DEMAND)) {
         return false;
@@ -115,12 +143,22 @@ bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova)
         in->mark = true;
         return true;
     }
-    if (in->every && ++in->counter >= in->every) {
-        in->counter = 0;
-        in->mark = true;
-        return true;
+    if (!in->every) {
+        return false;
     }
-    return false;
+    spared = odp_hca_inject_spare_take(in, mr->key, vpn);
+    if (++in->counter < in->every) {
+        return false;
+    }
+    if (spared) {
+        /* the next translation that is not a retry takes the fault */
+        in->counter = in->every - 1;
+        return false;
+    }
+    in->counter = 0;
+    in->mark = true;
+    odp_hca_inject_spare_add(in, mr->key, vpn);
+    return true;
 }
 
 static void odp_hca_fault_latency(OdpHcaStats *st, int64_t ns)

@@ -224,6 +224,13 @@ static inline uint64_t odp_hca_lat_bucket_le(int b)
     return b ? 1ull << (b - 1) : 0;
 }
 
+/*
+ * Pages whose "every Nth" injected fault was not retried yet: their
+ * retry is never injected, so a step that translates several pages
+ * (the requester's and the responder's) cannot be refused forever.
+ */
+#define ODP_HCA_INJECT_SPARED      8
+
 /* Fault injection set from the monitor. */
 typedef struct OdpHcaInject {
     uint32_t every;         /* every Nth on-demand translation; 0 off */
@@ -233,6 +240,12 @@ typedef struct OdpHcaInject {
     uint64_t iova;
     uint64_t length;
     bool mark;              /* the next fault raised was injected */
+    struct {
+        bool valid;
+        uint32_t key;
+        uint64_t vpn;
+    } spared[ODP_HCA_INJECT_SPARED];
+    uint32_t spared_next;
 } OdpHcaInject;
 
 typedef struct OdpHcaTlbEntry {

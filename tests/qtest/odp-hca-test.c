@@ -6801,6 +6801,55 @@ static void mon_inject(T *t, QDict *args)
  * odp-hca-inject-faults: every Nth translation, a key and range, off;
  * injected faults are resolved by a plain RESUME and marked.
  */
+/*
+ * every=2 between two on-demand regions: each step translates a page on
+ * each side, so without sparing the retried page one of the two would
+ * always take the injected fault and the WRITE would never complete.
+ */
+static void test_mon_inject_both_sides(void)
+{
+    enum { NP = 6 };
+    T *t = t_new("id=hca0");
+    struct odp_hca_cqe c;
+    struct odp_hca_eqe ev[8 * NP];
+    g_autofree uint8_t *data = NULL;
+    Buf *src, *dst;
+    QDict *args;
+    Pair p;
+    int n;
+
+    pair_new(t, &p);
+    src = buf_odp(t, NP * ODP_PAGE, ACC_LW);
+    dst = buf_odp(t, NP * ODP_PAGE, ACC_ALL);
+    buf_map(t, src, src->iova, NP * ODP_PAGE, false);
+    buf_map(t, dst, dst->iova, NP * ODP_PAGE, true);
+    data = buf_pattern(t, src, 121);
+    buf_fill(t, dst, 0xee);
+
+    args = qdict_new();
+    qdict_put_int(args, "every", 2);
+    mon_inject(t, args);
+    send1(t, p.a, 0x31, ODP_HCA_WQE_RDMA_WRITE, src->iova, NP * ODP_PAGE,
+          src->key, dst->iova, dst->key);
+    /* responder faults are RNR NAKed: time has to move for the retries */
+    for (n = 0; !odp_cq_poll(t->h, p.cqa, &c); ) {
+        if (odp_eq_poll(t->h, t->h->eq0, &ev[n])) {
+            g_assert_cmpuint(ev[n].type, ==, ODP_HCA_EV_PAGE_FAULT);
+            resume_ok(t, ev[n].fault.token);
+            g_assert_cmpint(++n, <, G_N_ELEMENTS(ev));
+        }
+        odp_clock_step(t->h, odp_rnr_timer_ns(1));
+    }
+    check_cqe(&c, 0x31, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    buf_check(t, dst, 0, data, NP * ODP_PAGE, "WRITE under every=2");
+    /*
+     * Every step took a fault, and the WRITE finished within the bound
+     * of the loop (8 faults a page); without sparing it never does.
+     */
+    g_assert_cmpint(n, >=, NP);
+    t_free(t);
+}
+
 static void test_mon_inject(void)
 {
     enum { NP = 8, EVERY = 3 };
@@ -7605,6 +7654,8 @@ int main(int argc, char **argv)
     add_test("/odp-hca/monitor/ring", test_mon_ring);
     add_test("/odp-hca/monitor/hmp", test_mon_hmp);
     add_test("/odp-hca/monitor/inject", test_mon_inject);
+    add_test("/odp-hca/monitor/inject-both-sides",
+             test_mon_inject_both_sides);
     add_test("/odp-hca/monitor/flush-iotlb", test_mon_flush);
     add_test("/odp-hca/monitor/events-dropped", test_mon_dropped);
     add_test("/odp-hca/monitor/latency-deferred", test_mon_latency_deferred);
