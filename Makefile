@@ -71,10 +71,13 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := qtest guest plot asan
+CHECK_SUITES := qtest guest plot asan fuzz
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
+# check-fuzz: the campaign `make check` runs (make fuzz is the long one).
+CHECK_FUZZ_SECONDS ?= 120
+FUZZ_CHECK_TIMEOUT ?= 900
 
 # make fuzz: seconds to fuzz, the config (generic-fuzz-<target>: odp-hca,
 # or odp-hca-rp with the device behind a PCIe root port), more libFuzzer
@@ -86,7 +89,7 @@ FUZZ_FLAGS   ?=
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
         check check-qtest check-plot clean clean-kernel \
         configure-sanitizers firmware-sanitizers build-asan build-fuzz \
-        check-asan fuzz fuzz-seeds
+        check-asan check-fuzz fuzz fuzz-seeds
 
 all: build
 
@@ -156,11 +159,17 @@ fuzz: build-fuzz
 fuzz-seeds:
 	@/usr/bin/python3 tests/fuzz/make-seeds.py
 
+check-fuzz: build-fuzz
+	@scripts/run-tap.sh fuzz $(RESULTS) $(FUZZ_CHECK_TIMEOUT) -- \
+	    scripts/check-fuzz.sh $(FUZZ_BIN) $(CHECK_FUZZ_SECONDS) $(FUZZ_TARGET)
+
 check:
 	@rm -f $(foreach s,$(CHECK_SUITES),$(RESULTS)/$(s).counts)
 	@for s in $(CHECK_SUITES); do \
 	    $(MAKE) --no-print-directory check-$$s || echo "check-$$s failed"; \
 	done
+	@/usr/bin/python3 scripts/reliability-report.py $(RESULTS) \
+	    $(BUILD)/fuzz/$(FUZZ_TARGET)-summary.txt
 	@echo "=== make check summary ==="
 	@scripts/summary.sh $(RESULTS) $(CHECK_SUITES)
 
