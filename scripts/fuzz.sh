@@ -7,7 +7,10 @@
 #    there), read together with the seeds in tests/fuzz/seeds;
 #  - crashes, leaks, timeouts: build/fuzz/crashes/ (libFuzzer's artifacts),
 #    each replayed into QTest commands by scripts/fuzz-replay.sh;
-#  - log: build/fuzz/<target>.log (the whole libFuzzer output).
+#  - log: build/fuzz/<target>.log (the whole libFuzzer output);
+#  - summary: build/fuzz/<target>-summary.txt (what is printed at the end,
+#    for the reliability report), and one line per campaign in
+#    build/fuzz/history.tsv, whose sum is printed as the cumulative count.
 # Two passes:
 #  1. the campaign, with LeakSanitizer off: QEMU frees much of what an
 #     input allocates only later (RCU), so libFuzzer would run a full leak
@@ -84,23 +87,44 @@ if [ ${#found[@]} -eq 0 ] && [ "$rc" -eq 0 ]; then
     mapfile -t found < <(new_artifacts)
 fi
 
+HISTORY="$FUZZ_DIR/history.tsv"
+[ -f "$HISTORY" ] || printf 'date\ttarget\tseconds\texecutions\texec_per_s\tcrashes\n' > "$HISTORY"
+printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$target" "$secs" \
+    "${execs:-0}" "${eps:-0}" "${#found[@]}" >> "$HISTORY"
+read -r cum_runs cum_execs cum_crashes < <(awk -F'\t' -v t="$target" \
+    'NR > 1 && $2 == t { n++; e += $4; c += $6 } END { printf "%d %d %d\n", n, e, c }' "$HISTORY")
+
+SUMMARY="$FUZZ_DIR/$target-summary.txt"
+{
+    echo "=== fuzz summary: generic-fuzz-$target, $secs s"
+    echo "executions:   ${execs:-?} (${eps:-?} exec/s), new corpus units ${new:-?}, peak RSS ${rss:-?} MB"
+    echo "cumulative:   $cum_execs executions in $cum_runs campaigns of generic-fuzz-$target in this build tree, $cum_crashes with a crash ($(rel "$HISTORY"))"
+    echo "libFuzzer:    cov ${cov:-?} ft ${ft:-?} corpus ${corp:-?} (cov: instrumented edges hit, ft: features)"
+    if [ -s "$COVLOG" ] && grep -q 'COVERED_FUNC' "$COVLOG"; then
+        /usr/bin/python3 "$ODP_ROOT/scripts/fuzz-coverage.py" "$COVLOG"
+    fi
+    echo "logs:         $(rel "$LOG"), $(rel "$COVLOG")"
+    if [ ${#found[@]} -gt 0 ]; then
+        echo "result:       ${#found[@]} crash(es): $(for f in "${found[@]}"; do rel "$f"; done | xargs)"
+    elif [ "$rc" -ne 0 ]; then
+        echo "result:       the fuzzer failed (status $rc) without an artifact"
+    else
+        echo "result:       no crash, no leak"
+    fi
+} > "$SUMMARY"
 echo
-echo "=== fuzz summary: generic-fuzz-$target, $secs s"
-echo "executions:   ${execs:-?} (${eps:-?} exec/s), new corpus units ${new:-?}, peak RSS ${rss:-?} MB"
-echo "libFuzzer:    cov ${cov:-?} ft ${ft:-?} corpus ${corp:-?} (cov: instrumented edges hit, ft: features)"
-if [ -s "$COVLOG" ] && grep -q 'COVERED_FUNC' "$COVLOG"; then
-    /usr/bin/python3 "$ODP_ROOT/scripts/fuzz-coverage.py" "$COVLOG"
-fi
-echo "logs:         $(rel "$LOG"), $(rel "$COVLOG")"
+cat "$SUMMARY"
 
 if [ ${#found[@]} -gt 0 ]; then
     echo
     echo "=== ${#found[@]} crash(es) in $(rel "$CRASHES")/"
     for f in "${found[@]}"; do
         echo "--- $(rel "$f") ($(stat -c %s "$f") bytes)"
+        # The report's first line and the top of its stack.
         cat "$LOG" "$COVLOG" 2>/dev/null |
-            grep -E "$ODP_SANITIZER_REPORT_RE|^==[0-9]+== ERROR: libFuzzer" |
-            grep -v '^SUMMARY' | head -n2 | sed 's/^/    /' || true
+            grep -m1 -A60 -E "$ODP_SANITIZER_REPORT_RE|^==[0-9]+== ERROR: libFuzzer" |
+            grep -E "$ODP_SANITIZER_REPORT_RE|ERROR: libFuzzer|^ +#[0-7] " |
+            grep -v '^SUMMARY' | head -n 9 | sed 's/^ */    /' || true
         "$ODP_ROOT/scripts/fuzz-replay.sh" "$f" "$target" || true
     done
     echo
@@ -112,4 +136,3 @@ if [ "$rc" -ne 0 ]; then
     tail -n 30 "$LOG" >&2
     die "the fuzzer exited with status $rc and left no artifact; see $(rel "$LOG")"
 fi
-echo "no crash"
