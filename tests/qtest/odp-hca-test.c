@@ -7484,31 +7484,13 @@ static void test_reset_self(gconstpointer data)
  * Each test runs in a subprocess of its own: a failed assertion aborts
  * only that test (and its QEMU), the suite goes on to the next one.
  */
-static void run_isolated(gconstpointer data)
-{
-    GTestFunc fn = (GTestFunc)data;
-
-    if (g_test_subprocess()) {
-        fn();
-        return;
-    }
-    g_test_trap_subprocess(NULL, 180 * G_USEC_PER_SEC,
-                           G_TEST_SUBPROCESS_INHERIT_STDERR);
-    g_test_trap_assert_passed();
-}
-
-static void add_test(const char *path, GTestFunc fn)
-{
-    g_test_add_data_func(path, (gconstpointer)fn, run_isolated);
-}
-
-/* A test with a parameter, isolated the same way. */
+/* A test and its parameter. */
 typedef struct IsolatedData {
     GTestDataFunc fn;
     gconstpointer data;
 } IsolatedData;
 
-static void run_isolated_data(gconstpointer p)
+static void run_isolated(gconstpointer p)
 {
     const IsolatedData *d = p;
 
@@ -7528,7 +7510,17 @@ static void add_test_data(const char *path, gconstpointer data,
 
     d->fn = fn;
     d->data = data;
-    g_test_add_data_func_full(path, d, run_isolated_data, g_free);
+    g_test_add_data_func_full(path, d, run_isolated, g_free);
+}
+
+static void run_plain(gconstpointer fn)
+{
+    ((GTestFunc)fn)();
+}
+
+static void add_test(const char *path, GTestFunc fn)
+{
+    add_test_data(path, (gconstpointer)fn, run_plain);
 }
 
 int main(int argc, char **argv)
