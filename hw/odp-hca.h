@@ -2,13 +2,19 @@
 /*
  * odp-hca device model: state shared by the files of hw/.
  *
- * One file a concern: odp-hca-pci.c (PCI, registers, reset),
- * odp-hca-ring.c (rings in guest memory), odp-hca-cmd.c (command queue,
- * object life cycle), odp-hca-eq.c (events and interrupts), odp-hca-cq.c
- * (completions), odp-hca-translate.c (table walks, IOTLB, invalidation),
- * odp-hca-fault.c (fault events, RESUME), odp-hca-qp.c (QP state machine,
- * doorbells, scheduling), odp-hca-requester.c (executing send WQEs) and
- * odp-hca-responder.c (incoming requests, RNR NAKs).
+ * This header is private to the device (it pulls in QEMU's headers) and
+ * sits beside it, as hw/nvme/nvme.h does; the interface that the guest
+ * driver, the provider and the qtests share with the device is
+ * include/odp-hca-hw.h.
+ *
+ * One file a concern: odp-hca-pci.c (PCI, registers, reset, the entry
+ * guard), odp-hca-ring.c (rings in guest memory), odp-hca-cmd.c (command
+ * queue, object life cycle), odp-hca-eq.c (events and interrupts),
+ * odp-hca-cq.c (completions), odp-hca-translate.c (table walks, IOTLB,
+ * invalidation), odp-hca-fault.c (fault events, RESUME, fault injection),
+ * odp-hca-qp.c (QP state machine, doorbells, scheduling, timers),
+ * odp-hca-requester.c (executing send WQEs), odp-hca-responder.c
+ * (incoming requests, RNR NAKs) and odp-hca-monitor.c (QMP and HMP).
  */
 #ifndef HW_ODP_HCA_H
 #define HW_ODP_HCA_H
