@@ -159,6 +159,8 @@ def main():
         ("the WQE stride limit is the header's", r"MAX_WQE_STRIDE\s+\d"),
         ("the maximum log stride is the header's",
          r"log_stride\w*\s*>=?\s*1[0-2]\b"),
+        ("the page size is the header's",
+         r"#\s*define\s+\w*PAGE\w*\s+\(?(4096|0x1000|1u?\s*<<\s*12)"),
         ("the command queue's size range is the header's",
          r"cmdq_log_size\w*\s*[<>]=?\s*\d"),
     ]
