@@ -73,13 +73,15 @@
 
 #include <infiniband/verbs.h>
 
+#include "../../include/odp-hca-hw.h"
 #include "tap.h"
 
 #ifndef MPOL_MF_MOVE
 #define MPOL_MF_MOVE (1 << 1)
 #endif
 
-#define PAGE		4096ul
+/* The device's page, which its driver requires the CPU's to be. */
+#define PAGE		((size_t)ODP_HCA_PAGE_SIZE)
 #define BUF_LEN		(2ul * 1024 * 1024 + 4 * PAGE)	/* per buffer */
 #define MAX_SGE		3
 #define OP_TIMEOUT	60.0	/* seconds; faults are slow under TCG */
