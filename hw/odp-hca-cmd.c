@@ -195,11 +195,6 @@ static uint8_t odp_hca_destroy_cq(OdpHcaState *s, uint32_t cqn)
     return ODP_HCA_CMD_OK;
 }
 
-static uint32_t odp_hca_recv_stride(uint32_t sges)
-{
-    return sizeof(struct odp_hca_recv_wqe) + sges * sizeof(struct odp_hca_sge);
-}
-
 static uint8_t odp_hca_create_srq(OdpHcaState *s,
                                   struct odp_hca_cmd_create_srq *c)
 {
@@ -223,7 +218,7 @@ static uint8_t odp_hca_create_srq(OdpHcaState *s,
     }
     srq = &s->srqs[srqn];
     st = odp_hca_ring_init(s, &srq->ring, &c->ring, s->max_qp_wr,
-                           odp_hca_recv_stride(max_sge),
+                           odp_hca_rq_wqe_size(max_sge),
                            ODP_HCA_MAX_WQE_STRIDE, "CREATE_SRQ");
     if (st) {
         return st;
@@ -307,10 +302,9 @@ static uint8_t odp_hca_create_qp(OdpHcaState *s,
 
     qp = &s->qps[qpn];
     memset(qp, 0, sizeof(*qp));
-    min_sq_stride = sizeof(struct odp_hca_wqe_ctrl) +
-        (c->type == ODP_HCA_QPT_UD ? sizeof(struct odp_hca_wqe_ud) : 0) +
-        MAX(c->max_send_sge * sizeof(struct odp_hca_sge),
-            le16_to_cpu(c->max_inline));
+    min_sq_stride = odp_hca_sq_wqe_size(c->type == ODP_HCA_QPT_UD,
+                                        c->max_send_sge,
+                                        le16_to_cpu(c->max_inline));
     st = odp_hca_ring_init(s, &qp->sq, &c->sq, s->max_qp_wr, min_sq_stride,
                            ODP_HCA_MAX_WQE_STRIDE, "CREATE_QP SQ");
     if (st) {
@@ -318,7 +312,7 @@ static uint8_t odp_hca_create_qp(OdpHcaState *s,
     }
     if (srqn == ODP_HCA_NO_SRQ) {
         st = odp_hca_ring_init(s, &qp->rq, &c->rq, s->max_qp_wr,
-                               odp_hca_recv_stride(MAX(c->max_recv_sge, 1)),
+                               odp_hca_rq_wqe_size(c->max_recv_sge),
                                ODP_HCA_MAX_WQE_STRIDE, "CREATE_QP RQ");
         if (st) {
             odp_hca_ring_free(&qp->sq);

@@ -154,7 +154,8 @@ static void odp_hca_ctrl_write(OdpHcaState *s, uint32_t val)
         return;
     }
     if ((val & ODP_HCA_CTRL_ENABLE) && !(s->ctrl & ODP_HCA_CTRL_ENABLE)) {
-        if (s->cmdq_log_size < 1 || s->cmdq_log_size > 12 ||
+        if (s->cmdq_log_size < ODP_HCA_CMDQ_MIN_LOG_SIZE ||
+            s->cmdq_log_size > ODP_HCA_CMDQ_MAX_LOG_SIZE ||
             (s->cmdq_base & (ODP_HCA_PAGE_SIZE - 1))) {
             odp_hca_guest_error(s, "enable with bad command queue base 0x%"
                                 PRIx64 " log size %u", s->cmdq_base,

@@ -251,7 +251,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
         qp->rnr_retry = m->rnr_retry;
     }
     if (mask & ODP_HCA_QP_ATTR_RQ_PSN) {
-        qp->rq_psn = le32_to_cpu(m->rq_psn) & 0xffffff;
+        qp->rq_psn = le32_to_cpu(m->rq_psn) & ODP_HCA_PSN_MASK;
     }
     if (mask & ODP_HCA_QP_ATTR_MAX_QP_RD_ATOMIC) {
         qp->max_rd_atomic = m->max_rd_atomic;
@@ -260,7 +260,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
         qp->min_rnr_timer = m->min_rnr_timer;
     }
     if (mask & ODP_HCA_QP_ATTR_SQ_PSN) {
-        qp->sq_psn = le32_to_cpu(m->sq_psn) & 0xffffff;
+        qp->sq_psn = le32_to_cpu(m->sq_psn) & ODP_HCA_PSN_MASK;
     }
     if (mask & ODP_HCA_QP_ATTR_MAX_DEST_RD_ATOMIC) {
         qp->max_dest_rd_atomic = m->max_dest_rd_atomic;

@@ -64,7 +64,7 @@ void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
     }
     trace_odp_hca_wqe_done(qp->qpn, r->index, r->ctrl.opcode, status);
     qp->sq_psn = (qp->sq_psn + odp_hca_packets(r->length, qp->path_mtu)) &
-                 0xffffff;
+                 ODP_HCA_PSN_MASK;
     qp->sq_ci++;
     r->active = false;
     r->wait = ODP_HCA_REQ_RUN;

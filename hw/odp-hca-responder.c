@@ -403,7 +403,8 @@ OdpHcaAck odp_hca_responder_rc(OdpHcaState *s, OdpHcaQp *src,
     }
     if (ack == ODP_HCA_ACK && req->last) {
         qp->rq_psn = (qp->rq_psn + odp_hca_packets(req->msg_len,
-                                                   qp->path_mtu)) & 0xffffff;
+                                                   qp->path_mtu)) &
+                     ODP_HCA_PSN_MASK;
     }
     return ack;
 }

@@ -38,7 +38,8 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
     g_autofree uint64_t *raw = NULL;
 
     npages = le16_to_cpu(d->npages);
-    if (d->log_entries > ODP_HCA_MAX_LOG_RING || d->log_stride > 12) {
+    if (d->log_entries > ODP_HCA_MAX_LOG_RING ||
+        d->log_stride > ODP_HCA_MAX_LOG_STRIDE) {
         odp_hca_guest_error(s, "%s: log_entries %u / log_stride %u too big",
                             what, d->log_entries, d->log_stride);
         return ODP_HCA_CMD_BAD_PARAM;
