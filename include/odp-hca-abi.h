@@ -7,7 +7,10 @@
  * buffers, the kernel pins them (ib_umem) and hands their page list to
  * the device.  Doorbells are the context's own UAR page of BAR 2, mapped
  * into the process at mmap offset ODP_HCA_MMAP_DB.  The ring entry
- * formats are those of odp-hca-hw.h.
+ * formats are those of odp-hca-hw.h, and so is the rule the provider's
+ * log strides follow (its "WQE stride geometry"): the kernel refuses a
+ * log stride above ODP_HCA_MAX_LOG_STRIDE, a stride above
+ * ODP_HCA_MAX_WQE_STRIDE, or one too small for the queue's caps.
  */
 #ifndef ODP_HCA_ABI_H
 #define ODP_HCA_ABI_H
