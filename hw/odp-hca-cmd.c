@@ -106,7 +106,7 @@ static uint8_t odp_hca_destroy_eq(OdpHcaState *s, uint32_t eqn)
     if (eq->users) {
         return ODP_HCA_CMD_BUSY;
     }
-    odp_hca_ring_free(&eq->ring);
+    odp_hca_ring_forget(&eq->ring);
     memset(eq, 0, sizeof(*eq));
     return ODP_HCA_CMD_OK;
 }
@@ -190,7 +190,7 @@ static uint8_t odp_hca_destroy_cq(OdpHcaState *s, uint32_t cqn)
         return ODP_HCA_CMD_BUSY;
     }
     s->eqs[cq->eqn].users--;
-    odp_hca_ring_free(&cq->ring);
+    odp_hca_ring_forget(&cq->ring);
     memset(cq, 0, sizeof(*cq));
     return ODP_HCA_CMD_OK;
 }
@@ -262,7 +262,7 @@ static uint8_t odp_hca_destroy_srq(OdpHcaState *s, uint32_t srqn)
         return ODP_HCA_CMD_BUSY;
     }
     s->pds[srq->pdn].users--;
-    odp_hca_ring_free(&srq->ring);
+    odp_hca_ring_forget(&srq->ring);
     memset(srq, 0, sizeof(*srq));
     return ODP_HCA_CMD_OK;
 }
@@ -321,7 +321,7 @@ static uint8_t odp_hca_create_qp(OdpHcaState *s,
                                odp_hca_recv_stride(MAX(c->max_recv_sge, 1)),
                                ODP_HCA_MAX_WQE_STRIDE, "CREATE_QP RQ");
         if (st) {
-            odp_hca_ring_free(&qp->sq);
+            odp_hca_ring_forget(&qp->sq);
             return st;
         }
     }
@@ -358,8 +358,8 @@ static void odp_hca_qp_release(OdpHcaState *s, OdpHcaQp *qp)
     if (qp->srqn != ODP_HCA_NO_SRQ) {
         s->srqs[qp->srqn].users--;
     }
-    odp_hca_ring_free(&qp->sq);
-    odp_hca_ring_free(&qp->rq);
+    odp_hca_ring_forget(&qp->sq);
+    odp_hca_ring_forget(&qp->rq);
     memset(qp, 0, sizeof(*qp));
 }
 
@@ -655,13 +655,13 @@ void odp_hca_objects_destroy_all(OdpHcaState *s)
         }
     }
     for (uint32_t i = 0; i < s->max_srqs; i++) {
-        odp_hca_ring_free(&s->srqs[i].ring);
+        odp_hca_ring_forget(&s->srqs[i].ring);
     }
     for (uint32_t i = 0; i < s->max_cqs; i++) {
-        odp_hca_ring_free(&s->cqs[i].ring);
+        odp_hca_ring_forget(&s->cqs[i].ring);
     }
     for (uint32_t i = 0; i < s->max_eqs; i++) {
-        odp_hca_ring_free(&s->eqs[i].ring);
+        odp_hca_ring_forget(&s->eqs[i].ring);
     }
     memset(s->srqs, 0, s->max_srqs * sizeof(*s->srqs));
     memset(s->cqs, 0, s->max_cqs * sizeof(*s->cqs));

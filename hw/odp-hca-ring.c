@@ -18,7 +18,11 @@ dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index)
            (off & (ODP_HCA_PAGE_SIZE - 1));
 }
 
-void odp_hca_ring_free(OdpHcaRing *r)
+/*
+ * The device stops using a ring: it drops its copy of the page list.
+ * The ring itself is guest memory and stays as it is.
+ */
+void odp_hca_ring_forget(OdpHcaRing *r)
 {
     g_free(r->pages);
     memset(r, 0, sizeof(*r));
@@ -73,7 +77,7 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
         if (pa & (ODP_HCA_PAGE_SIZE - 1)) {
             odp_hca_guest_error(s, "%s: page %u address 0x%" PRIx64
                                 " not aligned", what, i, pa);
-            odp_hca_ring_free(r);
+            odp_hca_ring_forget(r);
             return ODP_HCA_CMD_BAD_PARAM;
         }
         r->pages[i] = pa;

@@ -396,7 +396,7 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
                           uint32_t max_entries, uint32_t min_stride,
                           uint32_t max_stride, const char *what);
 dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index);
-void odp_hca_ring_free(OdpHcaRing *r);
+void odp_hca_ring_forget(OdpHcaRing *r);
 bool odp_hca_ring_publish(OdpHcaState *s, dma_addr_t addr, void *entry,
                           size_t len, size_t owner_off, uint8_t owner);
 
