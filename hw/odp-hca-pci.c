@@ -83,7 +83,11 @@ void odp_hca_leave(OdpHcaState *s)
     }
 }
 
-void odp_hca_reset(OdpHcaState *s)
+/*
+ * A reset asked for by CTRL.RESET or by QEMU (FLR, bus reset): carried
+ * out now, or by the outermost odp_hca_leave() if device code is running.
+ */
+void odp_hca_reset_request(OdpHcaState *s)
 {
     if (s->busy) {
         trace_odp_hca_reset_deferred(s->busy);
@@ -150,7 +154,7 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
 static void odp_hca_ctrl_write(OdpHcaState *s, uint32_t val)
 {
     if (val & ODP_HCA_CTRL_RESET) {
-        odp_hca_reset(s);
+        odp_hca_reset_request(s);
         return;
     }
     if ((val & ODP_HCA_CTRL_ENABLE) && !(s->ctrl & ODP_HCA_CTRL_ENABLE)) {
@@ -459,7 +463,7 @@ static void odp_hca_config_write(PCIDevice *pdev, uint32_t addr,
 
 static void odp_hca_qdev_reset(DeviceState *dev)
 {
-    odp_hca_reset(ODP_HCA(dev));
+    odp_hca_reset_request(ODP_HCA(dev));
 }
 
 static const Property odp_hca_props[] = {

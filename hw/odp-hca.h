@@ -380,7 +380,7 @@ static inline bool odp_hca_counter_move_ok(uint16_t cur, uint16_t next,
 /* odp-hca-pci.c */
 void odp_hca_guest_error(OdpHcaState *s, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
-void odp_hca_reset(OdpHcaState *s);
+void odp_hca_reset_request(OdpHcaState *s);
 void odp_hca_enter(OdpHcaState *s);
 void odp_hca_leave(OdpHcaState *s);
 
