@@ -78,7 +78,8 @@ bool odp_hca_event(OdpHcaState *s, uint8_t type, uint8_t subtype,
     return odp_hca_eq_post(s, ODP_HCA_ASYNC_EQN, &eqe);
 }
 
-void odp_hca_eq_doorbell(OdpHcaState *s, uint32_t val)
+/* The driver wrote EQ_DB: take its consumer index and maybe re-arm. */
+void odp_hca_eq_doorbell_write(OdpHcaState *s, uint32_t val)
 {
     uint32_t eqn = (val >> ODP_HCA_EQ_DB_EQN_SHIFT) & ODP_HCA_EQ_DB_EQN_MASK;
     uint16_t ci = val & ODP_HCA_EQ_DB_CI_MASK;

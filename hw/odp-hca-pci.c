@@ -223,7 +223,7 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
         odp_hca_cmd_doorbell(s);
         break;
     case ODP_HCA_REG_EQ_DB:
-        odp_hca_eq_doorbell(s, val);
+        odp_hca_eq_doorbell_write(s, val);
         break;
     default:
         odp_hca_guest_error(s, "write to read-only or unknown register 0x%"

@@ -407,7 +407,7 @@ void odp_hca_objects_destroy_all(OdpHcaState *s);
 
 /* odp-hca-eq.c */
 bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe);
-void odp_hca_eq_doorbell(OdpHcaState *s, uint32_t val);
+void odp_hca_eq_doorbell_write(OdpHcaState *s, uint32_t val);
 bool odp_hca_event(OdpHcaState *s, uint8_t type, uint8_t subtype,
                    uint32_t obj);
 
