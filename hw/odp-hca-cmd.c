@@ -25,8 +25,14 @@
     found_;                                           \
 })
 
-static uint8_t odp_hca_query_device(OdpHcaState *s,
-                                    struct odp_hca_cmd_query_device *c)
+/*
+ * Command handlers: odp_hca_exec_<command>() carries out one opcode for
+ * odp_hca_cmd_execute() and returns its status.  The "exec" keeps them
+ * apart from the driver's and the provider's functions that issue the
+ * same commands (odp_hca_create_cq() and the like).
+ */
+static uint8_t odp_hca_exec_query_device(OdpHcaState *s,
+                                         struct odp_hca_cmd_query_device *c)
 {
     struct odp_hca_caps caps = {
         .version = cpu_to_le32(ODP_HCA_VERSION),
@@ -64,8 +70,8 @@ static uint8_t odp_hca_query_device(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_eq(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_eq *c)
+static uint8_t odp_hca_exec_create_eq(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_eq *c)
 {
     int64_t eqn = FIND_FREE(s->eqs, s->max_eqs, 0);
     uint16_t vector = le16_to_cpu(c->vector);
@@ -95,7 +101,7 @@ static uint8_t odp_hca_create_eq(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_eq(OdpHcaState *s, uint32_t eqn)
+static uint8_t odp_hca_exec_destroy_eq(OdpHcaState *s, uint32_t eqn)
 {
     OdpHcaEq *eq;
 
@@ -111,8 +117,8 @@ static uint8_t odp_hca_destroy_eq(OdpHcaState *s, uint32_t eqn)
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_pd(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_pd *c)
+static uint8_t odp_hca_exec_create_pd(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_pd *c)
 {
     int64_t pdn = FIND_FREE(s->pds, s->max_pds, 0);
 
@@ -130,7 +136,7 @@ static OdpHcaPd *odp_hca_pd_get(OdpHcaState *s, uint32_t pdn)
     return pdn < s->max_pds && s->pds[pdn].valid ? &s->pds[pdn] : NULL;
 }
 
-static uint8_t odp_hca_destroy_pd(OdpHcaState *s, uint32_t pdn)
+static uint8_t odp_hca_exec_destroy_pd(OdpHcaState *s, uint32_t pdn)
 {
     OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
 
@@ -144,8 +150,8 @@ static uint8_t odp_hca_destroy_pd(OdpHcaState *s, uint32_t pdn)
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_cq(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_cq *c)
+static uint8_t odp_hca_exec_create_cq(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_cq *c)
 {
     int64_t cqn = FIND_FREE(s->cqs, s->max_cqs, 0);
     uint32_t eqn = le32_to_cpu(c->eqn), uar = le32_to_cpu(c->uar);
@@ -178,7 +184,7 @@ static uint8_t odp_hca_create_cq(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_cq(OdpHcaState *s, uint32_t cqn)
+static uint8_t odp_hca_exec_destroy_cq(OdpHcaState *s, uint32_t cqn)
 {
     OdpHcaCq *cq;
 
@@ -200,8 +206,8 @@ static uint32_t odp_hca_recv_stride(uint32_t sges)
     return sizeof(struct odp_hca_recv_wqe) + sges * sizeof(struct odp_hca_sge);
 }
 
-static uint8_t odp_hca_create_srq(OdpHcaState *s,
-                                  struct odp_hca_cmd_create_srq *c)
+static uint8_t odp_hca_exec_create_srq(OdpHcaState *s,
+                                       struct odp_hca_cmd_create_srq *c)
 {
     int64_t srqn = FIND_FREE(s->srqs, s->max_srqs, 0);
     uint32_t pdn = le32_to_cpu(c->pdn), uar = le32_to_cpu(c->uar);
@@ -238,8 +244,8 @@ static uint8_t odp_hca_create_srq(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_modify_srq(OdpHcaState *s,
-                                  struct odp_hca_cmd_modify_srq *c)
+static uint8_t odp_hca_exec_modify_srq(OdpHcaState *s,
+                                       struct odp_hca_cmd_modify_srq *c)
 {
     uint32_t srqn = le32_to_cpu(c->srqn);
 
@@ -250,7 +256,7 @@ static uint8_t odp_hca_modify_srq(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_srq(OdpHcaState *s, uint32_t srqn)
+static uint8_t odp_hca_exec_destroy_srq(OdpHcaState *s, uint32_t srqn)
 {
     OdpHcaSrq *srq;
 
@@ -267,8 +273,8 @@ static uint8_t odp_hca_destroy_srq(OdpHcaState *s, uint32_t srqn)
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_qp(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_qp *c)
+static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_qp *c)
 {
     /* QP 0 and 1 are the IB special QPs: never handed out. */
     int64_t qpn = FIND_FREE(s->qps, s->max_qps, 2);
@@ -363,7 +369,7 @@ static void odp_hca_qp_release(OdpHcaState *s, OdpHcaQp *qp)
     memset(qp, 0, sizeof(*qp));
 }
 
-static uint8_t odp_hca_destroy_qp(OdpHcaState *s, uint32_t qpn)
+static uint8_t odp_hca_exec_destroy_qp(OdpHcaState *s, uint32_t qpn)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, qpn);
 
@@ -374,8 +380,8 @@ static uint8_t odp_hca_destroy_qp(OdpHcaState *s, uint32_t qpn)
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_modify_qp(OdpHcaState *s,
-                                 struct odp_hca_cmd_modify_qp *c)
+static uint8_t odp_hca_exec_modify_qp(OdpHcaState *s,
+                                      struct odp_hca_cmd_modify_qp *c)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
 
@@ -385,8 +391,8 @@ static uint8_t odp_hca_modify_qp(OdpHcaState *s,
     return odp_hca_qp_modify(s, qp, c);
 }
 
-static uint8_t odp_hca_query_qp(OdpHcaState *s,
-                                struct odp_hca_cmd_modify_qp *c)
+static uint8_t odp_hca_exec_query_qp(OdpHcaState *s,
+                                     struct odp_hca_cmd_modify_qp *c)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
 
@@ -397,8 +403,8 @@ static uint8_t odp_hca_query_qp(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_mr(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_mr *c)
+static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_mr *c)
 {
     uint32_t key = le32_to_cpu(c->key), idx = ODP_HCA_KEY_INDEX(key);
     uint32_t pdn = le32_to_cpu(c->pdn), access = le32_to_cpu(c->access);
@@ -464,7 +470,7 @@ static uint8_t odp_hca_create_mr(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_mr(OdpHcaState *s, uint32_t key)
+static uint8_t odp_hca_exec_destroy_mr(OdpHcaState *s, uint32_t key)
 {
     uint32_t idx = ODP_HCA_KEY_INDEX(key);
     OdpHcaMr *mr;
@@ -479,8 +485,8 @@ static uint8_t odp_hca_destroy_mr(OdpHcaState *s, uint32_t key)
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_invalidate(OdpHcaState *s,
-                                  struct odp_hca_cmd_invalidate *c)
+static uint8_t odp_hca_exec_invalidate(OdpHcaState *s,
+                                       struct odp_hca_cmd_invalidate *c)
 {
     uint32_t flags = le32_to_cpu(c->flags);
     uint64_t iova = le64_to_cpu(c->iova), len = le64_to_cpu(c->length);
@@ -511,42 +517,42 @@ static uint8_t odp_hca_cmd_execute(OdpHcaState *s, struct odp_hca_cmd *cmd)
     case ODP_HCA_CMD_NOP:
         return ODP_HCA_CMD_OK;
     case ODP_HCA_CMD_QUERY_DEVICE:
-        return odp_hca_query_device(s, &cmd->query_device);
+        return odp_hca_exec_query_device(s, &cmd->query_device);
     case ODP_HCA_CMD_CREATE_EQ:
-        return odp_hca_create_eq(s, &cmd->create_eq);
+        return odp_hca_exec_create_eq(s, &cmd->create_eq);
     case ODP_HCA_CMD_DESTROY_EQ:
-        return odp_hca_destroy_eq(s, handle);
+        return odp_hca_exec_destroy_eq(s, handle);
     case ODP_HCA_CMD_CREATE_PD:
-        return odp_hca_create_pd(s, &cmd->create_pd);
+        return odp_hca_exec_create_pd(s, &cmd->create_pd);
     case ODP_HCA_CMD_DESTROY_PD:
-        return odp_hca_destroy_pd(s, handle);
+        return odp_hca_exec_destroy_pd(s, handle);
     case ODP_HCA_CMD_CREATE_CQ:
-        return odp_hca_create_cq(s, &cmd->create_cq);
+        return odp_hca_exec_create_cq(s, &cmd->create_cq);
     case ODP_HCA_CMD_DESTROY_CQ:
-        return odp_hca_destroy_cq(s, handle);
+        return odp_hca_exec_destroy_cq(s, handle);
     case ODP_HCA_CMD_CREATE_SRQ:
-        return odp_hca_create_srq(s, &cmd->create_srq);
+        return odp_hca_exec_create_srq(s, &cmd->create_srq);
     case ODP_HCA_CMD_MODIFY_SRQ:
-        return odp_hca_modify_srq(s, &cmd->modify_srq);
+        return odp_hca_exec_modify_srq(s, &cmd->modify_srq);
     case ODP_HCA_CMD_DESTROY_SRQ:
-        return odp_hca_destroy_srq(s, handle);
+        return odp_hca_exec_destroy_srq(s, handle);
     case ODP_HCA_CMD_CREATE_QP:
-        return odp_hca_create_qp(s, &cmd->create_qp);
+        return odp_hca_exec_create_qp(s, &cmd->create_qp);
     case ODP_HCA_CMD_MODIFY_QP:
-        return odp_hca_modify_qp(s, &cmd->modify_qp);
+        return odp_hca_exec_modify_qp(s, &cmd->modify_qp);
     case ODP_HCA_CMD_QUERY_QP:
-        return odp_hca_query_qp(s, &cmd->modify_qp);
+        return odp_hca_exec_query_qp(s, &cmd->modify_qp);
     case ODP_HCA_CMD_DESTROY_QP:
-        return odp_hca_destroy_qp(s, handle);
+        return odp_hca_exec_destroy_qp(s, handle);
     case ODP_HCA_CMD_CREATE_MR:
-        return odp_hca_create_mr(s, &cmd->create_mr);
+        return odp_hca_exec_create_mr(s, &cmd->create_mr);
     case ODP_HCA_CMD_DESTROY_MR:
-        return odp_hca_destroy_mr(s, handle);
+        return odp_hca_exec_destroy_mr(s, handle);
     case ODP_HCA_CMD_INVALIDATE:
-        return odp_hca_invalidate(s, &cmd->invalidate);
+        return odp_hca_exec_invalidate(s, &cmd->invalidate);
     case ODP_HCA_CMD_RESUME:
-        return odp_hca_fault_resume(s, le32_to_cpu(cmd->resume.token),
-                                    le32_to_cpu(cmd->resume.status));
+        return odp_hca_exec_resume(s, le32_to_cpu(cmd->resume.token),
+                                   le32_to_cpu(cmd->resume.status));
     default:
         odp_hca_guest_error(s, "unknown command opcode 0x%x", cmd->opcode);
         return ODP_HCA_CMD_BAD_OPCODE;

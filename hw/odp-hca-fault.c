@@ -230,7 +230,12 @@ void odp_hca_fault_repost(OdpHcaState *s)
     }
 }
 
-uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token, uint32_t status)
+/*
+ * The RESUME command's handler, called by odp_hca_cmd_execute() like the
+ * odp_hca_exec_*() handlers of odp-hca-cmd.c; it lives here because it
+ * finishes a fault.
+ */
+uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, TOKEN_QPN(token));
     OdpHcaFaultEntry *rec;

@@ -443,8 +443,8 @@ void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f);
 void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f);
 bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova);
 OdpHcaFaultEntry *odp_hca_fault_record(OdpHcaState *s, uint64_t seq);
-uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token,
-                             uint32_t status);
+/* the RESUME command */
+uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status);
 
 /* odp-hca-qp.c */
 static inline QEMUTimer *odp_hca_qp_timer(OdpHcaState *s, OdpHcaQp *qp)
