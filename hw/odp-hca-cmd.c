@@ -26,6 +26,35 @@
 })
 
 /*
+ * The guest-error trace events of the handlers: @bad true means the
+ * command is refused for the reason the event names.
+ */
+static bool odp_hca_bad_handle(const char *cmd, const char *kind,
+                               uint32_t handle, bool bad)
+{
+    if (bad) {
+        trace_odp_hca_err_cmd_handle(cmd, kind, handle);
+    }
+    return bad;
+}
+
+static bool odp_hca_busy(const char *cmd, uint32_t handle, uint32_t users)
+{
+    if (users) {
+        trace_odp_hca_err_cmd_busy(cmd, handle, users);
+    }
+    return users != 0;
+}
+
+static bool odp_hca_no_slot(const char *cmd, int64_t slot, uint32_t limit)
+{
+    if (slot < 0) {
+        trace_odp_hca_err_cmd_no_resources(cmd, limit);
+    }
+    return slot < 0;
+}
+
+/*
  * Command handlers: odp_hca_exec_<command>() carries out one opcode for
  * odp_hca_cmd_execute() and returns its status.  The "exec" keeps them
  * apart from the driver's and the provider's functions that issue the
@@ -64,6 +93,7 @@ static uint8_t odp_hca_exec_query_device(OdpHcaState *s,
     memcpy(caps.mac, s->mac.a, sizeof(caps.mac));
     if (pci_dma_write(PCI_DEVICE(s), le64_to_cpu(c->caps_addr), &caps,
                       sizeof(caps)) != MEMTX_OK) {
+        trace_odp_hca_err_caps_dma(le64_to_cpu(c->caps_addr));
         odp_hca_guest_error(s, "QUERY_DEVICE: cannot write caps");
         return ODP_HCA_CMD_DMA_ERROR;
     }
@@ -78,10 +108,11 @@ static uint8_t odp_hca_exec_create_eq(OdpHcaState *s,
     OdpHcaEq *eq;
     uint8_t st;
 
-    if (eqn < 0) {
+    if (odp_hca_no_slot("CREATE_EQ", eqn, s->max_eqs)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
     if (vector >= s->num_vectors) {
+        trace_odp_hca_err_eq_vector(vector, s->num_vectors);
         odp_hca_guest_error(s, "CREATE_EQ: vector %u out of range", vector);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -105,11 +136,12 @@ static uint8_t odp_hca_exec_destroy_eq(OdpHcaState *s, uint32_t eqn)
 {
     OdpHcaEq *eq;
 
-    if (eqn >= s->max_eqs || !s->eqs[eqn].valid) {
+    if (odp_hca_bad_handle("DESTROY_EQ", "EQ", eqn,
+                           eqn >= s->max_eqs || !s->eqs[eqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     eq = &s->eqs[eqn];
-    if (eq->users) {
+    if (odp_hca_busy("DESTROY_EQ", eqn, eq->users)) {
         return ODP_HCA_CMD_BUSY;
     }
     odp_hca_ring_forget(&eq->ring);
@@ -122,7 +154,7 @@ static uint8_t odp_hca_exec_create_pd(OdpHcaState *s,
 {
     int64_t pdn = FIND_FREE(s->pds, s->max_pds, 0);
 
-    if (pdn < 0) {
+    if (odp_hca_no_slot("CREATE_PD", pdn, s->max_pds)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
     s->pds[pdn].valid = true;
@@ -140,10 +172,10 @@ static uint8_t odp_hca_exec_destroy_pd(OdpHcaState *s, uint32_t pdn)
 {
     OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
 
-    if (!pd) {
+    if (odp_hca_bad_handle("DESTROY_PD", "PD", pdn, !pd)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
-    if (pd->users) {
+    if (odp_hca_busy("DESTROY_PD", pdn, pd->users)) {
         return ODP_HCA_CMD_BUSY;
     }
     pd->valid = false;
@@ -158,14 +190,16 @@ static uint8_t odp_hca_exec_create_cq(OdpHcaState *s,
     OdpHcaCq *cq;
     uint8_t st;
 
-    if (cqn < 0) {
+    if (odp_hca_no_slot("CREATE_CQ", cqn, s->max_cqs)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
-    if (eqn >= s->max_eqs || !s->eqs[eqn].valid) {
+    if (odp_hca_bad_handle("CREATE_CQ", "EQ", eqn,
+                           eqn >= s->max_eqs || !s->eqs[eqn].valid)) {
         odp_hca_guest_error(s, "CREATE_CQ: no EQ %u", eqn);
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     if (uar >= s->num_uars) {
+        trace_odp_hca_err_cq_uar(uar, s->num_uars);
         odp_hca_guest_error(s, "CREATE_CQ: UAR %u out of range", uar);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -188,11 +222,12 @@ static uint8_t odp_hca_exec_destroy_cq(OdpHcaState *s, uint32_t cqn)
 {
     OdpHcaCq *cq;
 
-    if (cqn >= s->max_cqs || !s->cqs[cqn].valid) {
+    if (odp_hca_bad_handle("DESTROY_CQ", "CQ", cqn,
+                           cqn >= s->max_cqs || !s->cqs[cqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     cq = &s->cqs[cqn];
-    if (cq->users) {
+    if (odp_hca_busy("DESTROY_CQ", cqn, cq->users)) {
         return ODP_HCA_CMD_BUSY;
     }
     s->eqs[cq->eqn].users--;
@@ -216,13 +251,14 @@ static uint8_t odp_hca_exec_create_srq(OdpHcaState *s,
     OdpHcaSrq *srq;
     uint8_t st;
 
-    if (srqn < 0) {
+    if (odp_hca_no_slot("CREATE_SRQ", srqn, s->max_srqs)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
-    if (!pd) {
+    if (odp_hca_bad_handle("CREATE_SRQ", "PD", pdn, !pd)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     if (uar >= s->num_uars || max_sge < 1 || max_sge > s->max_sge) {
+        trace_odp_hca_err_srq_param(uar, max_sge, s->num_uars, s->max_sge);
         odp_hca_guest_error(s, "CREATE_SRQ: uar %u / max_sge %u", uar,
                             max_sge);
         return ODP_HCA_CMD_BAD_PARAM;
@@ -249,7 +285,8 @@ static uint8_t odp_hca_exec_modify_srq(OdpHcaState *s,
 {
     uint32_t srqn = le32_to_cpu(c->srqn);
 
-    if (srqn >= s->max_srqs || !s->srqs[srqn].valid) {
+    if (odp_hca_bad_handle("MODIFY_SRQ", "SRQ", srqn,
+                           srqn >= s->max_srqs || !s->srqs[srqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     s->srqs[srqn].limit = le32_to_cpu(c->limit);
@@ -260,11 +297,12 @@ static uint8_t odp_hca_exec_destroy_srq(OdpHcaState *s, uint32_t srqn)
 {
     OdpHcaSrq *srq;
 
-    if (srqn >= s->max_srqs || !s->srqs[srqn].valid) {
+    if (odp_hca_bad_handle("DESTROY_SRQ", "SRQ", srqn,
+                           srqn >= s->max_srqs || !s->srqs[srqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     srq = &s->srqs[srqn];
-    if (srq->users) {
+    if (odp_hca_busy("DESTROY_SRQ", srqn, srq->users)) {
         return ODP_HCA_CMD_BUSY;
     }
     s->pds[srq->pdn].users--;
@@ -286,13 +324,17 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
     OdpHcaQp *qp;
     uint8_t st;
 
-    if (qpn < 0) {
+    if (odp_hca_no_slot("CREATE_QP", qpn, s->max_qps)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
-    if (!pd || scqn >= s->max_cqs || !s->cqs[scqn].valid ||
-        rcqn >= s->max_cqs || !s->cqs[rcqn].valid ||
-        (srqn != ODP_HCA_NO_SRQ &&
-         (srqn >= s->max_srqs || !s->srqs[srqn].valid))) {
+    if (odp_hca_bad_handle("CREATE_QP", "PD", pdn, !pd) ||
+        odp_hca_bad_handle("CREATE_QP", "send CQ", scqn,
+                           scqn >= s->max_cqs || !s->cqs[scqn].valid) ||
+        odp_hca_bad_handle("CREATE_QP", "receive CQ", rcqn,
+                           rcqn >= s->max_cqs || !s->cqs[rcqn].valid) ||
+        odp_hca_bad_handle("CREATE_QP", "SRQ", srqn,
+                           srqn != ODP_HCA_NO_SRQ &&
+                           (srqn >= s->max_srqs || !s->srqs[srqn].valid))) {
         odp_hca_guest_error(s, "CREATE_QP: bad pd %u / cq %u,%u / srq %u",
                             pdn, scqn, rcqn, srqn);
         return ODP_HCA_CMD_BAD_HANDLE;
@@ -301,12 +343,16 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
         uar >= s->num_uars || c->max_send_sge > s->max_sge ||
         c->max_recv_sge > s->max_sge ||
         le16_to_cpu(c->max_inline) > s->max_inline) {
+        trace_odp_hca_err_qp_param(c->type, uar, c->max_send_sge,
+                                   c->max_recv_sge,
+                                   le16_to_cpu(c->max_inline));
         odp_hca_guest_error(s, "CREATE_QP: type %u uar %u sge %u/%u "
                             "inline %u", c->type, uar, c->max_send_sge,
                             c->max_recv_sge, le16_to_cpu(c->max_inline));
         return ODP_HCA_CMD_BAD_PARAM;
     }
     if (srqn != ODP_HCA_NO_SRQ && s->srqs[srqn].pdn != pdn) {
+        trace_odp_hca_err_qp_srq_pd(srqn, s->srqs[srqn].pdn, pdn);
         odp_hca_guest_error(s, "CREATE_QP: SRQ %u of another PD", srqn);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -373,7 +419,7 @@ static uint8_t odp_hca_exec_destroy_qp(OdpHcaState *s, uint32_t qpn)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, qpn);
 
-    if (!qp) {
+    if (odp_hca_bad_handle("DESTROY_QP", "QP", qpn, !qp)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     odp_hca_qp_release(s, qp);
@@ -385,7 +431,7 @@ static uint8_t odp_hca_exec_modify_qp(OdpHcaState *s,
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
 
-    if (!qp) {
+    if (odp_hca_bad_handle("MODIFY_QP", "QP", le32_to_cpu(c->qpn), !qp)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     return odp_hca_qp_modify(s, qp, c);
@@ -396,7 +442,7 @@ static uint8_t odp_hca_exec_query_qp(OdpHcaState *s,
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
 
-    if (!qp) {
+    if (odp_hca_bad_handle("QUERY_QP", "QP", le32_to_cpu(c->qpn), !qp)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     odp_hca_qp_query(qp, c);
@@ -413,10 +459,11 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
     OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
     OdpHcaMr *mr;
 
-    if (!pd) {
+    if (odp_hca_bad_handle("CREATE_MR", "PD", pdn, !pd)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     if (idx >= s->max_mrs || s->mrs[idx].valid) {
+        trace_odp_hca_err_mr_key(key, s->max_mrs, idx < s->max_mrs);
         odp_hca_guest_error(s, "CREATE_MR: key 0x%x index unusable", key);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -426,6 +473,7 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
         (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
                     ODP_HCA_ACCESS_REMOTE_READ |
                     ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        trace_odp_hca_err_mr_param(c->levels, table, c->flags, access);
         odp_hca_guest_error(s, "CREATE_MR: levels %u table 0x%" PRIx64
                             " flags 0x%x access 0x%x", c->levels, table,
                             c->flags, access);
@@ -434,6 +482,7 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
     if (c->flags & ODP_HCA_MR_F_IMPLICIT) {
         if (!(c->flags & ODP_HCA_MR_F_ON_DEMAND) || iova != 0 ||
             c->levels != ODP_HCA_PT_MAX_LEVELS) {
+            trace_odp_hca_err_mr_implicit(c->flags, iova, c->levels);
             odp_hca_guest_error(s, "CREATE_MR: implicit MR needs on-demand, "
                                 "iova 0 and %u levels", ODP_HCA_PT_MAX_LEVELS);
             return ODP_HCA_CMD_BAD_PARAM;
@@ -441,6 +490,7 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
         len = 1ull << 48;
     } else {
         if (len == 0 || iova + len < iova) {
+            trace_odp_hca_err_mr_range(iova, len);
             odp_hca_guest_error(s, "CREATE_MR: bad range 0x%" PRIx64
                                 "+0x%" PRIx64, iova, len);
             return ODP_HCA_CMD_BAD_PARAM;
@@ -448,6 +498,7 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
         pages = ((iova + len - 1) >> ODP_HCA_PAGE_SHIFT) -
                 (iova >> ODP_HCA_PAGE_SHIFT) + 1;
         if (pages > 1ull << (ODP_HCA_PT_LEVEL_BITS * c->levels)) {
+            trace_odp_hca_err_mr_levels(pages, c->levels);
             odp_hca_guest_error(s, "CREATE_MR: %" PRIu64 " pages do not fit "
                                 "%u levels", pages, c->levels);
             return ODP_HCA_CMD_BAD_PARAM;
@@ -475,7 +526,9 @@ static uint8_t odp_hca_exec_destroy_mr(OdpHcaState *s, uint32_t key)
     uint32_t idx = ODP_HCA_KEY_INDEX(key);
     OdpHcaMr *mr;
 
-    if (idx >= s->max_mrs || !s->mrs[idx].valid || s->mrs[idx].key != key) {
+    if (odp_hca_bad_handle("DESTROY_MR", "MR with key", key,
+                           idx >= s->max_mrs || !s->mrs[idx].valid ||
+                           s->mrs[idx].key != key)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     mr = &s->mrs[idx];
@@ -493,6 +546,7 @@ static uint8_t odp_hca_exec_invalidate(OdpHcaState *s,
     uint32_t key = le32_to_cpu(c->key), n;
 
     if (flags & ~ODP_HCA_INV_F_ALL) {
+        trace_odp_hca_err_inval_flags(flags);
         return ODP_HCA_CMD_BAD_PARAM;
     }
     /*
@@ -554,6 +608,7 @@ static uint8_t odp_hca_cmd_execute(OdpHcaState *s, struct odp_hca_cmd *cmd)
         return odp_hca_exec_resume(s, le32_to_cpu(cmd->resume.token),
                                    le32_to_cpu(cmd->resume.status));
     default:
+        trace_odp_hca_err_cmd_opcode(cmd->opcode);
         odp_hca_guest_error(s, "unknown command opcode 0x%x", cmd->opcode);
         return ODP_HCA_CMD_BAD_OPCODE;
     }
@@ -564,12 +619,14 @@ void odp_hca_cmd_doorbell(OdpHcaState *s)
     if (s->status & ODP_HCA_STATUS_READY) {
         qemu_bh_schedule(s->cmd_bh);
     } else {
+        trace_odp_hca_err_cmdq_disabled(s->cmdq_pi);
         odp_hca_guest_error(s, "command doorbell while not enabled");
     }
 }
 
 static void odp_hca_cmd_fatal(OdpHcaState *s, dma_addr_t addr)
 {
+    trace_odp_hca_err_cmdq_dma(addr);
     odp_hca_guest_error(s, "command queue entry at 0x%" PRIx64
                         " not accessible: device stops", (uint64_t)addr);
     s->status |= ODP_HCA_STATUS_FATAL;
@@ -599,6 +656,7 @@ static void odp_hca_cmd_run(OdpHcaState *s)
         }
         if (cmd.owner != ODP_HCA_CMD_OWNER_HW) {
             /* The driver rang before handing the entry over: wait. */
+            trace_odp_hca_err_cmd_owner(s->cmdq_ci);
             odp_hca_guest_error(s, "command %u not owned by the device",
                                 s->cmdq_ci);
             goto out;

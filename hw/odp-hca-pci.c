@@ -103,6 +103,7 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
     uint64_t val = 0;
 
     if (size != 4 || (addr & 3)) {
+        trace_odp_hca_err_reg_size(addr, size, false);
         odp_hca_guest_error(s, "register read of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return 0;
@@ -143,6 +144,7 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
         val = s->num_vectors;
         break;
     default:
+        trace_odp_hca_err_reg_unknown(addr, false);
         odp_hca_guest_error(s, "read of unknown register 0x%" HWADDR_PRIx,
                             addr);
         break;
@@ -160,6 +162,7 @@ static void odp_hca_ctrl_write(OdpHcaState *s, uint32_t val)
     if ((val & ODP_HCA_CTRL_ENABLE) && !(s->ctrl & ODP_HCA_CTRL_ENABLE)) {
         if (s->cmdq_log_size < 1 || s->cmdq_log_size > 12 ||
             (s->cmdq_base & (ODP_HCA_PAGE_SIZE - 1))) {
+            trace_odp_hca_err_cmdq_config(s->cmdq_base, s->cmdq_log_size);
             odp_hca_guest_error(s, "enable with bad command queue base 0x%"
                                 PRIx64 " log size %u", s->cmdq_base,
                                 s->cmdq_log_size);
@@ -183,6 +186,7 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
     bool enabled = s->ctrl & ODP_HCA_CTRL_ENABLE;
 
     if (size != 4 || (addr & 3)) {
+        trace_odp_hca_err_reg_size(addr, size, true);
         odp_hca_guest_error(s, "register write of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return;
@@ -197,6 +201,7 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
     case ODP_HCA_REG_CMDQ_BASE_HI:
     case ODP_HCA_REG_CMDQ_LOG_SIZE:
         if (enabled) {
+            trace_odp_hca_err_cmdq_enabled(addr);
             odp_hca_guest_error(s, "command queue changed while enabled");
             break;
         }
@@ -210,11 +215,14 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
         break;
     case ODP_HCA_REG_CMDQ_PI:
         if (!enabled) {
+            trace_odp_hca_err_cmdq_disabled(val);
             odp_hca_guest_error(s, "command doorbell while not enabled");
             break;
         }
         if (!odp_hca_counter_move_ok(s->cmdq_pi, val,
                                      s->cmdq_ci + (1u << s->cmdq_log_size))) {
+            trace_odp_hca_err_db_counter("CMDQ PI", 0, s->cmdq_pi, val,
+                                         s->cmdq_ci + (1u << s->cmdq_log_size));
             odp_hca_guest_error(s, "command producer %u overruns the ring "
                                 "(consumer %u)", (uint32_t)val, s->cmdq_ci);
             break;
@@ -226,6 +234,7 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
         odp_hca_eq_doorbell_write(s, val);
         break;
     default:
+        trace_odp_hca_err_reg_unknown(addr, true);
         odp_hca_guest_error(s, "write to read-only or unknown register 0x%"
                             HWADDR_PRIx, addr);
         break;
@@ -272,6 +281,7 @@ static void odp_hca_db_write_locked(OdpHcaState *s, hwaddr addr,
     hwaddr reg = addr & (ODP_HCA_PAGE_SIZE - 1);
 
     if (size != 4 || (addr & 3)) {
+        trace_odp_hca_err_db_size(addr, size);
         odp_hca_guest_error(s, "doorbell write of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return;
@@ -290,6 +300,7 @@ static void odp_hca_db_write_locked(OdpHcaState *s, hwaddr addr,
         odp_hca_cq_doorbell(s, uar, reg, val);
         break;
     default:
+        trace_odp_hca_err_db_unknown(uar, reg);
         odp_hca_guest_error(s, "write to unknown doorbell 0x%" HWADDR_PRIx
                             " of UAR %u", reg, uar);
         break;
