@@ -26,8 +26,10 @@
 })
 
 /*
- * The guest-error trace events of the handlers: @bad true means the
- * command is refused for the reason the event names.
+ * Checks of the handlers that trace what they refuse.  Each returns
+ * whether the command is refused: @bad for a handle that names no
+ * object, @users for an object still in use, a @slot < 0 for a full
+ * table.
  */
 static bool odp_hca_bad_handle(const char *cmd, const char *kind,
                                uint32_t handle, bool bad)
