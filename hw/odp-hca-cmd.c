@@ -25,8 +25,45 @@
     found_;                                           \
 })
 
-static uint8_t odp_hca_query_device(OdpHcaState *s,
-                                    struct odp_hca_cmd_query_device *c)
+/*
+ * Checks of the handlers that trace what they refuse.  Each returns
+ * whether the command is refused: @bad for a handle that names no
+ * object, @users for an object still in use, a @slot < 0 for a full
+ * table.
+ */
+static bool odp_hca_bad_handle(const char *cmd, const char *kind,
+                               uint32_t handle, bool bad)
+{
+    if (bad) {
+        trace_odp_hca_err_cmd_handle(cmd, kind, handle);
+    }
+    return bad;
+}
+
+static bool odp_hca_busy(const char *cmd, uint32_t handle, uint32_t users)
+{
+    if (users) {
+        trace_odp_hca_err_cmd_busy(cmd, handle, users);
+    }
+    return users != 0;
+}
+
+static bool odp_hca_no_slot(const char *cmd, int64_t slot, uint32_t limit)
+{
+    if (slot < 0) {
+        trace_odp_hca_err_cmd_no_resources(cmd, limit);
+    }
+    return slot < 0;
+}
+
+/*
+ * Command handlers: odp_hca_exec_<command>() carries out one opcode for
+ * odp_hca_cmd_execute() and returns its status.  The "exec" keeps them
+ * apart from the driver's and the provider's functions that issue the
+ * same commands (odp_hca_create_cq() and the like).
+ */
+static uint8_t odp_hca_exec_query_device(OdpHcaState *s,
+                                         struct odp_hca_cmd_query_device *c)
 {
     struct odp_hca_caps caps = {
         .version = cpu_to_le32(ODP_HCA_VERSION),
@@ -58,24 +95,26 @@ static uint8_t odp_hca_query_device(OdpHcaState *s,
     memcpy(caps.mac, s->mac.a, sizeof(caps.mac));
     if (pci_dma_write(PCI_DEVICE(s), le64_to_cpu(c->caps_addr), &caps,
                       sizeof(caps)) != MEMTX_OK) {
+        trace_odp_hca_err_caps_dma(le64_to_cpu(c->caps_addr));
         odp_hca_guest_error(s, "QUERY_DEVICE: cannot write caps");
         return ODP_HCA_CMD_DMA_ERROR;
     }
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_eq(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_eq *c)
+static uint8_t odp_hca_exec_create_eq(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_eq *c)
 {
     int64_t eqn = FIND_FREE(s->eqs, s->max_eqs, 0);
     uint16_t vector = le16_to_cpu(c->vector);
     OdpHcaEq *eq;
     uint8_t st;
 
-    if (eqn < 0) {
+    if (odp_hca_no_slot("CREATE_EQ", eqn, s->max_eqs)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
     if (vector >= s->num_vectors) {
+        trace_odp_hca_err_eq_vector(vector, s->num_vectors);
         odp_hca_guest_error(s, "CREATE_EQ: vector %u out of range", vector);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -95,28 +134,29 @@ static uint8_t odp_hca_create_eq(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_eq(OdpHcaState *s, uint32_t eqn)
+static uint8_t odp_hca_exec_destroy_eq(OdpHcaState *s, uint32_t eqn)
 {
     OdpHcaEq *eq;
 
-    if (eqn >= s->max_eqs || !s->eqs[eqn].valid) {
+    if (odp_hca_bad_handle("DESTROY_EQ", "EQ", eqn,
+                           eqn >= s->max_eqs || !s->eqs[eqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     eq = &s->eqs[eqn];
-    if (eq->users) {
+    if (odp_hca_busy("DESTROY_EQ", eqn, eq->users)) {
         return ODP_HCA_CMD_BUSY;
     }
-    odp_hca_ring_free(&eq->ring);
+    odp_hca_ring_forget(&eq->ring);
     memset(eq, 0, sizeof(*eq));
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_pd(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_pd *c)
+static uint8_t odp_hca_exec_create_pd(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_pd *c)
 {
     int64_t pdn = FIND_FREE(s->pds, s->max_pds, 0);
 
-    if (pdn < 0) {
+    if (odp_hca_no_slot("CREATE_PD", pdn, s->max_pds)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
     s->pds[pdn].valid = true;
@@ -130,36 +170,38 @@ static OdpHcaPd *odp_hca_pd_get(OdpHcaState *s, uint32_t pdn)
     return pdn < s->max_pds && s->pds[pdn].valid ? &s->pds[pdn] : NULL;
 }
 
-static uint8_t odp_hca_destroy_pd(OdpHcaState *s, uint32_t pdn)
+static uint8_t odp_hca_exec_destroy_pd(OdpHcaState *s, uint32_t pdn)
 {
     OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
 
-    if (!pd) {
+    if (odp_hca_bad_handle("DESTROY_PD", "PD", pdn, !pd)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
-    if (pd->users) {
+    if (odp_hca_busy("DESTROY_PD", pdn, pd->users)) {
         return ODP_HCA_CMD_BUSY;
     }
     pd->valid = false;
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_cq(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_cq *c)
+static uint8_t odp_hca_exec_create_cq(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_cq *c)
 {
     int64_t cqn = FIND_FREE(s->cqs, s->max_cqs, 0);
     uint32_t eqn = le32_to_cpu(c->eqn), uar = le32_to_cpu(c->uar);
     OdpHcaCq *cq;
     uint8_t st;
 
-    if (cqn < 0) {
+    if (odp_hca_no_slot("CREATE_CQ", cqn, s->max_cqs)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
-    if (eqn >= s->max_eqs || !s->eqs[eqn].valid) {
+    if (odp_hca_bad_handle("CREATE_CQ", "EQ", eqn,
+                           eqn >= s->max_eqs || !s->eqs[eqn].valid)) {
         odp_hca_guest_error(s, "CREATE_CQ: no EQ %u", eqn);
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     if (uar >= s->num_uars) {
+        trace_odp_hca_err_cq_uar(uar, s->num_uars);
         odp_hca_guest_error(s, "CREATE_CQ: UAR %u out of range", uar);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -178,25 +220,26 @@ static uint8_t odp_hca_create_cq(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_cq(OdpHcaState *s, uint32_t cqn)
+static uint8_t odp_hca_exec_destroy_cq(OdpHcaState *s, uint32_t cqn)
 {
     OdpHcaCq *cq;
 
-    if (cqn >= s->max_cqs || !s->cqs[cqn].valid) {
+    if (odp_hca_bad_handle("DESTROY_CQ", "CQ", cqn,
+                           cqn >= s->max_cqs || !s->cqs[cqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     cq = &s->cqs[cqn];
-    if (cq->users) {
+    if (odp_hca_busy("DESTROY_CQ", cqn, cq->users)) {
         return ODP_HCA_CMD_BUSY;
     }
     s->eqs[cq->eqn].users--;
-    odp_hca_ring_free(&cq->ring);
+    odp_hca_ring_forget(&cq->ring);
     memset(cq, 0, sizeof(*cq));
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_srq(OdpHcaState *s,
-                                  struct odp_hca_cmd_create_srq *c)
+static uint8_t odp_hca_exec_create_srq(OdpHcaState *s,
+                                       struct odp_hca_cmd_create_srq *c)
 {
     int64_t srqn = FIND_FREE(s->srqs, s->max_srqs, 0);
     uint32_t pdn = le32_to_cpu(c->pdn), uar = le32_to_cpu(c->uar);
@@ -205,13 +248,14 @@ static uint8_t odp_hca_create_srq(OdpHcaState *s,
     OdpHcaSrq *srq;
     uint8_t st;
 
-    if (srqn < 0) {
+    if (odp_hca_no_slot("CREATE_SRQ", srqn, s->max_srqs)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
-    if (!pd) {
+    if (odp_hca_bad_handle("CREATE_SRQ", "PD", pdn, !pd)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     if (uar >= s->num_uars || max_sge < 1 || max_sge > s->max_sge) {
+        trace_odp_hca_err_srq_param(uar, max_sge, s->num_uars, s->max_sge);
         odp_hca_guest_error(s, "CREATE_SRQ: uar %u / max_sge %u", uar,
                             max_sge);
         return ODP_HCA_CMD_BAD_PARAM;
@@ -233,37 +277,39 @@ static uint8_t odp_hca_create_srq(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_modify_srq(OdpHcaState *s,
-                                  struct odp_hca_cmd_modify_srq *c)
+static uint8_t odp_hca_exec_modify_srq(OdpHcaState *s,
+                                       struct odp_hca_cmd_modify_srq *c)
 {
     uint32_t srqn = le32_to_cpu(c->srqn);
 
-    if (srqn >= s->max_srqs || !s->srqs[srqn].valid) {
+    if (odp_hca_bad_handle("MODIFY_SRQ", "SRQ", srqn,
+                           srqn >= s->max_srqs || !s->srqs[srqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     s->srqs[srqn].limit = le32_to_cpu(c->limit);
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_srq(OdpHcaState *s, uint32_t srqn)
+static uint8_t odp_hca_exec_destroy_srq(OdpHcaState *s, uint32_t srqn)
 {
     OdpHcaSrq *srq;
 
-    if (srqn >= s->max_srqs || !s->srqs[srqn].valid) {
+    if (odp_hca_bad_handle("DESTROY_SRQ", "SRQ", srqn,
+                           srqn >= s->max_srqs || !s->srqs[srqn].valid)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     srq = &s->srqs[srqn];
-    if (srq->users) {
+    if (odp_hca_busy("DESTROY_SRQ", srqn, srq->users)) {
         return ODP_HCA_CMD_BUSY;
     }
     s->pds[srq->pdn].users--;
-    odp_hca_ring_free(&srq->ring);
+    odp_hca_ring_forget(&srq->ring);
     memset(srq, 0, sizeof(*srq));
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_qp(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_qp *c)
+static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_qp *c)
 {
     /* QP 0 and 1 are the IB special QPs: never handed out. */
     int64_t qpn = FIND_FREE(s->qps, s->max_qps, 2);
@@ -275,13 +321,17 @@ static uint8_t odp_hca_create_qp(OdpHcaState *s,
     OdpHcaQp *qp;
     uint8_t st;
 
-    if (qpn < 0) {
+    if (odp_hca_no_slot("CREATE_QP", qpn, s->max_qps)) {
         return ODP_HCA_CMD_NO_RESOURCES;
     }
-    if (!pd || scqn >= s->max_cqs || !s->cqs[scqn].valid ||
-        rcqn >= s->max_cqs || !s->cqs[rcqn].valid ||
-        (srqn != ODP_HCA_NO_SRQ &&
-         (srqn >= s->max_srqs || !s->srqs[srqn].valid))) {
+    if (odp_hca_bad_handle("CREATE_QP", "PD", pdn, !pd) ||
+        odp_hca_bad_handle("CREATE_QP", "send CQ", scqn,
+                           scqn >= s->max_cqs || !s->cqs[scqn].valid) ||
+        odp_hca_bad_handle("CREATE_QP", "receive CQ", rcqn,
+                           rcqn >= s->max_cqs || !s->cqs[rcqn].valid) ||
+        odp_hca_bad_handle("CREATE_QP", "SRQ", srqn,
+                           srqn != ODP_HCA_NO_SRQ &&
+                           (srqn >= s->max_srqs || !s->srqs[srqn].valid))) {
         odp_hca_guest_error(s, "CREATE_QP: bad pd %u / cq %u,%u / srq %u",
                             pdn, scqn, rcqn, srqn);
         return ODP_HCA_CMD_BAD_HANDLE;
@@ -290,12 +340,16 @@ static uint8_t odp_hca_create_qp(OdpHcaState *s,
         uar >= s->num_uars || c->max_send_sge > s->max_sge ||
         c->max_recv_sge > s->max_sge ||
         le16_to_cpu(c->max_inline) > s->max_inline) {
+        trace_odp_hca_err_qp_param(c->type, uar, c->max_send_sge,
+                                   c->max_recv_sge,
+                                   le16_to_cpu(c->max_inline));
         odp_hca_guest_error(s, "CREATE_QP: type %u uar %u sge %u/%u "
                             "inline %u", c->type, uar, c->max_send_sge,
                             c->max_recv_sge, le16_to_cpu(c->max_inline));
         return ODP_HCA_CMD_BAD_PARAM;
     }
     if (srqn != ODP_HCA_NO_SRQ && s->srqs[srqn].pdn != pdn) {
+        trace_odp_hca_err_qp_srq_pd(srqn, s->srqs[srqn].pdn, pdn);
         odp_hca_guest_error(s, "CREATE_QP: SRQ %u of another PD", srqn);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -315,7 +369,7 @@ static uint8_t odp_hca_create_qp(OdpHcaState *s,
                                odp_hca_rq_wqe_size(c->max_recv_sge),
                                ODP_HCA_MAX_WQE_STRIDE, "CREATE_QP RQ");
         if (st) {
-            odp_hca_ring_free(&qp->sq);
+            odp_hca_ring_forget(&qp->sq);
             return st;
         }
     }
@@ -352,47 +406,47 @@ static void odp_hca_qp_release(OdpHcaState *s, OdpHcaQp *qp)
     if (qp->srqn != ODP_HCA_NO_SRQ) {
         s->srqs[qp->srqn].users--;
     }
-    odp_hca_ring_free(&qp->sq);
-    odp_hca_ring_free(&qp->rq);
+    odp_hca_ring_forget(&qp->sq);
+    odp_hca_ring_forget(&qp->rq);
     memset(qp, 0, sizeof(*qp));
 }
 
-static uint8_t odp_hca_destroy_qp(OdpHcaState *s, uint32_t qpn)
+static uint8_t odp_hca_exec_destroy_qp(OdpHcaState *s, uint32_t qpn)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, qpn);
 
-    if (!qp) {
+    if (odp_hca_bad_handle("DESTROY_QP", "QP", qpn, !qp)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     odp_hca_qp_release(s, qp);
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_modify_qp(OdpHcaState *s,
-                                 struct odp_hca_cmd_modify_qp *c)
+static uint8_t odp_hca_exec_modify_qp(OdpHcaState *s,
+                                      struct odp_hca_cmd_modify_qp *c)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
 
-    if (!qp) {
+    if (odp_hca_bad_handle("MODIFY_QP", "QP", le32_to_cpu(c->qpn), !qp)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     return odp_hca_qp_modify(s, qp, c);
 }
 
-static uint8_t odp_hca_query_qp(OdpHcaState *s,
-                                struct odp_hca_cmd_modify_qp *c)
+static uint8_t odp_hca_exec_query_qp(OdpHcaState *s,
+                                     struct odp_hca_cmd_modify_qp *c)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, le32_to_cpu(c->qpn));
 
-    if (!qp) {
+    if (odp_hca_bad_handle("QUERY_QP", "QP", le32_to_cpu(c->qpn), !qp)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     odp_hca_qp_query(qp, c);
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_create_mr(OdpHcaState *s,
-                                 struct odp_hca_cmd_create_mr *c)
+static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
+                                      struct odp_hca_cmd_create_mr *c)
 {
     uint32_t key = le32_to_cpu(c->key), idx = ODP_HCA_KEY_INDEX(key);
     uint32_t pdn = le32_to_cpu(c->pdn), access = le32_to_cpu(c->access);
@@ -401,10 +455,11 @@ static uint8_t odp_hca_create_mr(OdpHcaState *s,
     OdpHcaPd *pd = odp_hca_pd_get(s, pdn);
     OdpHcaMr *mr;
 
-    if (!pd) {
+    if (odp_hca_bad_handle("CREATE_MR", "PD", pdn, !pd)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     if (idx >= s->max_mrs || s->mrs[idx].valid) {
+        trace_odp_hca_err_mr_key(key, s->max_mrs, idx < s->max_mrs);
         odp_hca_guest_error(s, "CREATE_MR: key 0x%x index unusable", key);
         return ODP_HCA_CMD_BAD_PARAM;
     }
@@ -414,6 +469,7 @@ static uint8_t odp_hca_create_mr(OdpHcaState *s,
         (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
                     ODP_HCA_ACCESS_REMOTE_READ |
                     ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        trace_odp_hca_err_mr_param(c->levels, table, c->flags, access);
         odp_hca_guest_error(s, "CREATE_MR: levels %u table 0x%" PRIx64
                             " flags 0x%x access 0x%x", c->levels, table,
                             c->flags, access);
@@ -422,6 +478,7 @@ static uint8_t odp_hca_create_mr(OdpHcaState *s,
     if (c->flags & ODP_HCA_MR_F_IMPLICIT) {
         if (!(c->flags & ODP_HCA_MR_F_ON_DEMAND) || iova != 0 ||
             c->levels != ODP_HCA_PT_MAX_LEVELS) {
+            trace_odp_hca_err_mr_implicit(c->flags, iova, c->levels);
             odp_hca_guest_error(s, "CREATE_MR: implicit MR needs on-demand, "
                                 "iova 0 and %u levels", ODP_HCA_PT_MAX_LEVELS);
             return ODP_HCA_CMD_BAD_PARAM;
@@ -429,6 +486,7 @@ static uint8_t odp_hca_create_mr(OdpHcaState *s,
         len = 1ull << 48;
     } else {
         if (len == 0 || iova + len < iova) {
+            trace_odp_hca_err_mr_range(iova, len);
             odp_hca_guest_error(s, "CREATE_MR: bad range 0x%" PRIx64
                                 "+0x%" PRIx64, iova, len);
             return ODP_HCA_CMD_BAD_PARAM;
@@ -436,6 +494,7 @@ static uint8_t odp_hca_create_mr(OdpHcaState *s,
         pages = ((iova + len - 1) >> ODP_HCA_PAGE_SHIFT) -
                 (iova >> ODP_HCA_PAGE_SHIFT) + 1;
         if (pages > 1ull << (ODP_HCA_PT_LEVEL_BITS * c->levels)) {
+            trace_odp_hca_err_mr_levels(pages, c->levels);
             odp_hca_guest_error(s, "CREATE_MR: %" PRIu64 " pages do not fit "
                                 "%u levels", pages, c->levels);
             return ODP_HCA_CMD_BAD_PARAM;
@@ -458,12 +517,14 @@ static uint8_t odp_hca_create_mr(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_destroy_mr(OdpHcaState *s, uint32_t key)
+static uint8_t odp_hca_exec_destroy_mr(OdpHcaState *s, uint32_t key)
 {
     uint32_t idx = ODP_HCA_KEY_INDEX(key);
     OdpHcaMr *mr;
 
-    if (idx >= s->max_mrs || !s->mrs[idx].valid || s->mrs[idx].key != key) {
+    if (odp_hca_bad_handle("DESTROY_MR", "MR with key", key,
+                           idx >= s->max_mrs || !s->mrs[idx].valid ||
+                           s->mrs[idx].key != key)) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     mr = &s->mrs[idx];
@@ -473,14 +534,15 @@ static uint8_t odp_hca_destroy_mr(OdpHcaState *s, uint32_t key)
     return ODP_HCA_CMD_OK;
 }
 
-static uint8_t odp_hca_invalidate(OdpHcaState *s,
-                                  struct odp_hca_cmd_invalidate *c)
+static uint8_t odp_hca_exec_invalidate(OdpHcaState *s,
+                                       struct odp_hca_cmd_invalidate *c)
 {
     uint32_t flags = le32_to_cpu(c->flags);
     uint64_t iova = le64_to_cpu(c->iova), len = le64_to_cpu(c->length);
     uint32_t key = le32_to_cpu(c->key), n;
 
     if (flags & ~ODP_HCA_INV_F_ALL) {
+        trace_odp_hca_err_inval_flags(flags);
         return ODP_HCA_CMD_BAD_PARAM;
     }
     /*
@@ -505,43 +567,44 @@ static uint8_t odp_hca_cmd_execute(OdpHcaState *s, struct odp_hca_cmd *cmd)
     case ODP_HCA_CMD_NOP:
         return ODP_HCA_CMD_OK;
     case ODP_HCA_CMD_QUERY_DEVICE:
-        return odp_hca_query_device(s, &cmd->query_device);
+        return odp_hca_exec_query_device(s, &cmd->query_device);
     case ODP_HCA_CMD_CREATE_EQ:
-        return odp_hca_create_eq(s, &cmd->create_eq);
+        return odp_hca_exec_create_eq(s, &cmd->create_eq);
     case ODP_HCA_CMD_DESTROY_EQ:
-        return odp_hca_destroy_eq(s, handle);
+        return odp_hca_exec_destroy_eq(s, handle);
     case ODP_HCA_CMD_CREATE_PD:
-        return odp_hca_create_pd(s, &cmd->create_pd);
+        return odp_hca_exec_create_pd(s, &cmd->create_pd);
     case ODP_HCA_CMD_DESTROY_PD:
-        return odp_hca_destroy_pd(s, handle);
+        return odp_hca_exec_destroy_pd(s, handle);
     case ODP_HCA_CMD_CREATE_CQ:
-        return odp_hca_create_cq(s, &cmd->create_cq);
+        return odp_hca_exec_create_cq(s, &cmd->create_cq);
     case ODP_HCA_CMD_DESTROY_CQ:
-        return odp_hca_destroy_cq(s, handle);
+        return odp_hca_exec_destroy_cq(s, handle);
     case ODP_HCA_CMD_CREATE_SRQ:
-        return odp_hca_create_srq(s, &cmd->create_srq);
+        return odp_hca_exec_create_srq(s, &cmd->create_srq);
     case ODP_HCA_CMD_MODIFY_SRQ:
-        return odp_hca_modify_srq(s, &cmd->modify_srq);
+        return odp_hca_exec_modify_srq(s, &cmd->modify_srq);
     case ODP_HCA_CMD_DESTROY_SRQ:
-        return odp_hca_destroy_srq(s, handle);
+        return odp_hca_exec_destroy_srq(s, handle);
     case ODP_HCA_CMD_CREATE_QP:
-        return odp_hca_create_qp(s, &cmd->create_qp);
+        return odp_hca_exec_create_qp(s, &cmd->create_qp);
     case ODP_HCA_CMD_MODIFY_QP:
-        return odp_hca_modify_qp(s, &cmd->modify_qp);
+        return odp_hca_exec_modify_qp(s, &cmd->modify_qp);
     case ODP_HCA_CMD_QUERY_QP:
-        return odp_hca_query_qp(s, &cmd->modify_qp);
+        return odp_hca_exec_query_qp(s, &cmd->modify_qp);
     case ODP_HCA_CMD_DESTROY_QP:
-        return odp_hca_destroy_qp(s, handle);
+        return odp_hca_exec_destroy_qp(s, handle);
     case ODP_HCA_CMD_CREATE_MR:
-        return odp_hca_create_mr(s, &cmd->create_mr);
+        return odp_hca_exec_create_mr(s, &cmd->create_mr);
     case ODP_HCA_CMD_DESTROY_MR:
-        return odp_hca_destroy_mr(s, handle);
+        return odp_hca_exec_destroy_mr(s, handle);
     case ODP_HCA_CMD_INVALIDATE:
-        return odp_hca_invalidate(s, &cmd->invalidate);
+        return odp_hca_exec_invalidate(s, &cmd->invalidate);
     case ODP_HCA_CMD_RESUME:
-        return odp_hca_fault_resume(s, le32_to_cpu(cmd->resume.token),
-                                    le32_to_cpu(cmd->resume.status));
+        return odp_hca_exec_resume(s, le32_to_cpu(cmd->resume.token),
+                                   le32_to_cpu(cmd->resume.status));
     default:
+        trace_odp_hca_err_cmd_opcode(cmd->opcode);
         odp_hca_guest_error(s, "unknown command opcode 0x%x", cmd->opcode);
         return ODP_HCA_CMD_BAD_OPCODE;
     }
@@ -552,12 +615,14 @@ void odp_hca_cmd_doorbell(OdpHcaState *s)
     if (s->status & ODP_HCA_STATUS_READY) {
         qemu_bh_schedule(s->cmd_bh);
     } else {
+        trace_odp_hca_err_cmdq_disabled(s->cmdq_pi);
         odp_hca_guest_error(s, "command doorbell while not enabled");
     }
 }
 
 static void odp_hca_cmd_fatal(OdpHcaState *s, dma_addr_t addr)
 {
+    trace_odp_hca_err_cmdq_dma(addr);
     odp_hca_guest_error(s, "command queue entry at 0x%" PRIx64
                         " not accessible: device stops", (uint64_t)addr);
     s->status |= ODP_HCA_STATUS_FATAL;
@@ -587,6 +652,7 @@ static void odp_hca_cmd_run(OdpHcaState *s)
         }
         if (cmd.owner != ODP_HCA_CMD_OWNER_HW) {
             /* The driver rang before handing the entry over: wait. */
+            trace_odp_hca_err_cmd_owner(s->cmdq_ci);
             odp_hca_guest_error(s, "command %u not owned by the device",
                                 s->cmdq_ci);
             goto out;
@@ -649,13 +715,13 @@ void odp_hca_objects_destroy_all(OdpHcaState *s)
         }
     }
     for (uint32_t i = 0; i < s->max_srqs; i++) {
-        odp_hca_ring_free(&s->srqs[i].ring);
+        odp_hca_ring_forget(&s->srqs[i].ring);
     }
     for (uint32_t i = 0; i < s->max_cqs; i++) {
-        odp_hca_ring_free(&s->cqs[i].ring);
+        odp_hca_ring_forget(&s->cqs[i].ring);
     }
     for (uint32_t i = 0; i < s->max_eqs; i++) {
-        odp_hca_ring_free(&s->eqs[i].ring);
+        odp_hca_ring_forget(&s->eqs[i].ring);
     }
     memset(s->srqs, 0, s->max_srqs * sizeof(*s->srqs));
     memset(s->cqs, 0, s->max_cqs * sizeof(*s->cqs));

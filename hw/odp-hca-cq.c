@@ -21,6 +21,7 @@ bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe)
         return false;
     }
     if (((cq->pi - cq->ci) & 0xffff) >= cq->ring.entries) {
+        trace_odp_hca_err_cq_overflow(cqn, cq->pi, cq->ci);
         odp_hca_guest_error(s, "CQ %u overflow", cqn);
         cq->overflow = true;
         odp_hca_event(s, ODP_HCA_EV_CQ_ERROR, ODP_HCA_VERR_CQ_OVERFLOW, cqn);
@@ -52,6 +53,7 @@ bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe)
     return true;
 
 bad:
+    trace_odp_hca_err_cq_dma(cqn, addr);
     odp_hca_guest_error(s, "CQ %u entry at 0x%" PRIx64 " not writable",
                         cqn, (uint64_t)addr);
     cq->overflow = true;
@@ -67,16 +69,19 @@ void odp_hca_cq_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
     OdpHcaCq *cq;
 
     if (cqn >= s->max_cqs || !s->cqs[cqn].valid) {
+        trace_odp_hca_err_db_handle("CQ", cqn, uar);
         odp_hca_guest_error(s, "CQ doorbell for unknown CQ %u", cqn);
         return;
     }
     cq = &s->cqs[cqn];
     if (cq->uar != uar) {
+        trace_odp_hca_err_db_uar("CQ", cqn, uar, cq->uar);
         odp_hca_guest_error(s, "CQ %u rung on UAR %u, belongs to UAR %u",
                             cqn, uar, cq->uar);
         return;
     }
     if (!odp_hca_counter_move_ok(cq->ci, ci, cq->pi)) {
+        trace_odp_hca_err_db_counter("CQ CI", cqn, cq->ci, ci, cq->pi);
         odp_hca_guest_error(s, "CQ %u consumer %u beyond producer %u",
                             cqn, ci, cq->pi);
         return;

@@ -36,6 +36,7 @@ bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe)
     }
     eq = &s->eqs[eqn];
     if (((eq->pi - eq->ci) & 0xffff) >= eq->ring.entries) {
+        trace_odp_hca_err_eq_full(eqn, eqe->type, le32_to_cpu(eqe->obj));
         odp_hca_event_lost(s, eqe);
         trace_odp_hca_event_dropped(eqn, eqe->type, le32_to_cpu(eqe->obj));
         return false;
@@ -59,6 +60,7 @@ bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe)
     return true;
 
 broken:
+    trace_odp_hca_err_eq_dma(eqn, addr);
     odp_hca_guest_error(s, "EQ %u entry at 0x%" PRIx64 " not writable: "
                         "EQ stops", eqn, (uint64_t)addr);
     eq->broken = true;
@@ -78,18 +80,21 @@ bool odp_hca_event(OdpHcaState *s, uint8_t type, uint8_t subtype,
     return odp_hca_eq_post(s, ODP_HCA_ASYNC_EQN, &eqe);
 }
 
-void odp_hca_eq_doorbell(OdpHcaState *s, uint32_t val)
+/* The driver wrote EQ_DB: take its consumer index and maybe re-arm. */
+void odp_hca_eq_doorbell_write(OdpHcaState *s, uint32_t val)
 {
     uint32_t eqn = (val >> ODP_HCA_EQ_DB_EQN_SHIFT) & ODP_HCA_EQ_DB_EQN_MASK;
     uint16_t ci = val & ODP_HCA_EQ_DB_CI_MASK;
     OdpHcaEq *eq;
 
     if (eqn >= s->max_eqs || !s->eqs[eqn].valid) {
+        trace_odp_hca_err_eq_db_handle(eqn);
         odp_hca_guest_error(s, "EQ doorbell for unknown EQ %u", eqn);
         return;
     }
     eq = &s->eqs[eqn];
     if (!odp_hca_counter_move_ok(eq->ci, ci, eq->pi)) {
+        trace_odp_hca_err_db_counter("EQ CI", eqn, eq->ci, ci, eq->pi);
         odp_hca_guest_error(s, "EQ %u consumer %u beyond producer %u",
                             eqn, ci, eq->pi);
         return;

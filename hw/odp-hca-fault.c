@@ -230,7 +230,12 @@ void odp_hca_fault_repost(OdpHcaState *s)
     }
 }
 
-uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token, uint32_t status)
+/*
+ * The RESUME command's handler, called by odp_hca_cmd_execute() like the
+ * odp_hca_exec_*() handlers of odp-hca-cmd.c; it lives here because it
+ * finishes a fault.
+ */
+uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status)
 {
     OdpHcaQp *qp = odp_hca_qp_get(s, TOKEN_QPN(token));
     OdpHcaFaultEntry *rec;
@@ -238,16 +243,19 @@ uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token, uint32_t status)
     int64_t service;
 
     if (status != ODP_HCA_RESUME_OK && status != ODP_HCA_RESUME_FAIL) {
+        trace_odp_hca_err_resume_status(token, status);
         odp_hca_guest_error(s, "RESUME: status %u", status);
         return ODP_HCA_CMD_BAD_PARAM;
     }
     if (!qp) {
+        trace_odp_hca_err_resume_token(token, false);
         odp_hca_guest_error(s, "RESUME: token 0x%x names no QP", token);
         return ODP_HCA_CMD_BAD_TOKEN;
     }
     f = TOKEN_SIDE(token) == ODP_HCA_FAULT_REQUESTER ? &qp->req.fault
                                                      : &qp->resp.fault;
     if (!f->pending || f->token != token) {
+        trace_odp_hca_err_resume_token(token, true);
         odp_hca_guest_error(s, "RESUME: token 0x%x is not pending", token);
         return ODP_HCA_CMD_BAD_TOKEN;
     }

@@ -83,7 +83,11 @@ void odp_hca_leave(OdpHcaState *s)
     }
 }
 
-void odp_hca_reset(OdpHcaState *s)
+/*
+ * A reset asked for by CTRL.RESET or by QEMU (FLR, bus reset): carried
+ * out now, or by the outermost odp_hca_leave() if device code is running.
+ */
+void odp_hca_reset_request(OdpHcaState *s)
 {
     if (s->busy) {
         trace_odp_hca_reset_deferred(s->busy);
@@ -99,6 +103,7 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
     uint64_t val = 0;
 
     if (size != 4 || (addr & 3)) {
+        trace_odp_hca_err_reg_size(addr, size, false);
         odp_hca_guest_error(s, "register read of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return 0;
@@ -139,6 +144,7 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
         val = s->num_vectors;
         break;
     default:
+        trace_odp_hca_err_reg_unknown(addr, false);
         odp_hca_guest_error(s, "read of unknown register 0x%" HWADDR_PRIx,
                             addr);
         break;
@@ -150,13 +156,14 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
 static void odp_hca_ctrl_write(OdpHcaState *s, uint32_t val)
 {
     if (val & ODP_HCA_CTRL_RESET) {
-        odp_hca_reset(s);
+        odp_hca_reset_request(s);
         return;
     }
     if ((val & ODP_HCA_CTRL_ENABLE) && !(s->ctrl & ODP_HCA_CTRL_ENABLE)) {
         if (s->cmdq_log_size < ODP_HCA_CMDQ_MIN_LOG_SIZE ||
             s->cmdq_log_size > ODP_HCA_CMDQ_MAX_LOG_SIZE ||
             (s->cmdq_base & (ODP_HCA_PAGE_SIZE - 1))) {
+            trace_odp_hca_err_cmdq_config(s->cmdq_base, s->cmdq_log_size);
             odp_hca_guest_error(s, "enable with bad command queue base 0x%"
                                 PRIx64 " log size %u", s->cmdq_base,
                                 s->cmdq_log_size);
@@ -180,6 +187,7 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
     bool enabled = s->ctrl & ODP_HCA_CTRL_ENABLE;
 
     if (size != 4 || (addr & 3)) {
+        trace_odp_hca_err_reg_size(addr, size, true);
         odp_hca_guest_error(s, "register write of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return;
@@ -194,6 +202,7 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
     case ODP_HCA_REG_CMDQ_BASE_HI:
     case ODP_HCA_REG_CMDQ_LOG_SIZE:
         if (enabled) {
+            trace_odp_hca_err_cmdq_enabled(addr);
             odp_hca_guest_error(s, "command queue changed while enabled");
             break;
         }
@@ -207,11 +216,14 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
         break;
     case ODP_HCA_REG_CMDQ_PI:
         if (!enabled) {
+            trace_odp_hca_err_cmdq_disabled(val);
             odp_hca_guest_error(s, "command doorbell while not enabled");
             break;
         }
         if (!odp_hca_counter_move_ok(s->cmdq_pi, val,
                                      s->cmdq_ci + (1u << s->cmdq_log_size))) {
+            trace_odp_hca_err_db_counter("CMDQ PI", 0, s->cmdq_pi, val,
+                                         s->cmdq_ci + (1u << s->cmdq_log_size));
             odp_hca_guest_error(s, "command producer %u overruns the ring "
                                 "(consumer %u)", (uint32_t)val, s->cmdq_ci);
             break;
@@ -220,9 +232,10 @@ static void odp_hca_reg_write_locked(OdpHcaState *s, hwaddr addr,
         odp_hca_cmd_doorbell(s);
         break;
     case ODP_HCA_REG_EQ_DB:
-        odp_hca_eq_doorbell(s, val);
+        odp_hca_eq_doorbell_write(s, val);
         break;
     default:
+        trace_odp_hca_err_reg_unknown(addr, true);
         odp_hca_guest_error(s, "write to read-only or unknown register 0x%"
                             HWADDR_PRIx, addr);
         break;
@@ -269,6 +282,7 @@ static void odp_hca_db_write_locked(OdpHcaState *s, hwaddr addr,
     hwaddr reg = addr & (ODP_HCA_PAGE_SIZE - 1);
 
     if (size != 4 || (addr & 3)) {
+        trace_odp_hca_err_db_size(addr, size);
         odp_hca_guest_error(s, "doorbell write of size %u at 0x%" HWADDR_PRIx,
                             size, addr);
         return;
@@ -287,6 +301,7 @@ static void odp_hca_db_write_locked(OdpHcaState *s, hwaddr addr,
         odp_hca_cq_doorbell(s, uar, reg, val);
         break;
     default:
+        trace_odp_hca_err_db_unknown(uar, reg);
         odp_hca_guest_error(s, "write to unknown doorbell 0x%" HWADDR_PRIx
                             " of UAR %u", reg, uar);
         break;
@@ -460,7 +475,7 @@ static void odp_hca_config_write(PCIDevice *pdev, uint32_t addr,
 
 static void odp_hca_qdev_reset(DeviceState *dev)
 {
-    odp_hca_reset(ODP_HCA(dev));
+    odp_hca_reset_request(ODP_HCA(dev));
 }
 
 static const Property odp_hca_props[] = {

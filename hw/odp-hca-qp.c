@@ -196,12 +196,14 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
     uint8_t next = qp->state;
 
     if (mask & ODP_HCA_QP_ATTR_CUR_STATE && m->cur_state != qp->state) {
+        trace_odp_hca_err_qp_cur_state(qp->qpn, m->cur_state, qp->state);
         return ODP_HCA_CMD_BAD_STATE;
     }
     if (mask & ODP_HCA_QP_ATTR_STATE) {
         next = m->state;
         if (next > ODP_HCA_QPS_ERR ||
             !odp_hca_qp_transition_ok(qp->state, next)) {
+            trace_odp_hca_err_qp_transition(qp->qpn, qp->state, next);
             odp_hca_guest_error(s, "QP %u: no transition %u -> %u",
                                 qp->qpn, qp->state, next);
             return ODP_HCA_CMD_BAD_STATE;
@@ -218,6 +220,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
         (mask & ODP_HCA_QP_ATTR_PORT && m->port > 1) ||
         (mask & ODP_HCA_QP_ATTR_ACCESS_FLAGS &&
          le32_to_cpu(m->access_flags) & ~0xfu)) {
+        trace_odp_hca_err_qp_attr(qp->qpn, mask);
         odp_hca_guest_error(s, "QP %u: attribute out of range (mask 0x%x)",
                             qp->qpn, mask);
         return ODP_HCA_CMD_BAD_PARAM;
@@ -323,12 +326,19 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                          &s->srqs[obj] : NULL;
 
         if (!srq || srq->uar != uar) {
+            if (!srq) {
+                trace_odp_hca_err_db_handle("SRQ", obj, uar);
+            } else {
+                trace_odp_hca_err_db_uar("SRQ", obj, uar, srq->uar);
+            }
             odp_hca_guest_error(s, "SRQ doorbell for SRQ %u on UAR %u",
                                 obj, uar);
             return;
         }
         if (!odp_hca_counter_move_ok(srq->pi, count,
                                      srq->ci + srq->ring.entries)) {
+            trace_odp_hca_err_db_counter("SRQ PI", obj, srq->pi, count,
+                                         srq->ci + srq->ring.entries);
             odp_hca_guest_error(s, "SRQ %u producer %u overruns the ring",
                                 obj, count);
             return;
@@ -340,12 +350,19 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
     OdpHcaQp *qp = odp_hca_qp_get(s, obj);
 
     if (!qp || qp->uar != uar) {
+        if (!qp) {
+            trace_odp_hca_err_db_handle("QP", obj, uar);
+        } else {
+            trace_odp_hca_err_db_uar("QP", obj, uar, qp->uar);
+        }
         odp_hca_guest_error(s, "doorbell for QP %u on UAR %u", obj, uar);
         return;
     }
     if (reg == ODP_HCA_DB_SQ) {
         if (!odp_hca_counter_move_ok(qp->sq_pi, count,
                                      qp->sq_ci + qp->sq.entries)) {
+            trace_odp_hca_err_db_counter("SQ PI", qp->qpn, qp->sq_pi, count,
+                                         qp->sq_ci + qp->sq.entries);
             odp_hca_guest_error(s, "QP %u SQ producer %u overruns the ring",
                                 qp->qpn, count);
             odp_hca_qp_error(s, qp, ODP_HCA_VERR_BAD_WQE);
@@ -357,6 +374,13 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
         if (qp->srqn != ODP_HCA_NO_SRQ ||
             !odp_hca_counter_move_ok(qp->rq_pi, count,
                                      qp->rq_ci + qp->rq.entries)) {
+            if (qp->srqn != ODP_HCA_NO_SRQ) {
+                trace_odp_hca_err_db_rq_srq(qp->qpn, qp->srqn);
+            } else {
+                trace_odp_hca_err_db_counter("RQ PI", qp->qpn, qp->rq_pi,
+                                             count,
+                                             qp->rq_ci + qp->rq.entries);
+            }
             odp_hca_guest_error(s, "QP %u RQ producer %u overruns the ring",
                                 qp->qpn, count);
             odp_hca_qp_error(s, qp, ODP_HCA_VERR_BAD_WQE);

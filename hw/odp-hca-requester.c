@@ -115,6 +115,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
     if (c->opcode > ODP_HCA_WQE_ATOMIC_FA ||
         (qp->type == ODP_HCA_QPT_UD && c->opcode != ODP_HCA_WQE_SEND &&
          c->opcode != ODP_HCA_WQE_SEND_IMM)) {
+        trace_odp_hca_err_wqe_opcode(qp->qpn, r->index, c->opcode, qp->type);
         odp_hca_guest_error(s, "QP %u WQE %u: opcode %u", qp->qpn, r->index,
                             c->opcode);
         goto bad;
@@ -135,12 +136,15 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
             c->opcode != ODP_HCA_WQE_SEND_IMM &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE_IMM) {
+            trace_odp_hca_err_wqe_inline(qp->qpn, r->index, c->opcode);
             odp_hca_guest_error(s, "QP %u WQE %u: inline %u", qp->qpn,
                                 r->index, c->opcode);
             goto bad;
         }
         if (c->inline_len > qp->max_inline ||
             off + c->inline_len > qp->sq.stride) {
+            trace_odp_hca_err_wqe_len(qp->qpn, r->index, c->inline_len,
+                                      MIN(qp->max_inline, qp->sq.stride - off));
             odp_hca_guest_error(s, "QP %u WQE %u: inline length %u",
                                 qp->qpn, r->index, c->inline_len);
             status = ODP_HCA_WC_LOC_LEN_ERR;
@@ -155,6 +159,8 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
     } else {
         if (c->num_sge > qp->max_send_sge ||
             off + c->num_sge * sizeof(struct odp_hca_sge) > qp->sq.stride) {
+            trace_odp_hca_err_wqe_sge(qp->qpn, r->index, c->num_sge,
+                                      qp->max_send_sge);
             odp_hca_guest_error(s, "QP %u WQE %u: %u SGEs", qp->qpn,
                                 r->index, c->num_sge);
             goto bad;
@@ -171,6 +177,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
             r->length += r->sge[i].length;
         }
         if (r->length > 1ull << 31) {
+            trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length, 1ull << 31);
             status = ODP_HCA_WC_LOC_LEN_ERR;
             verr = ODP_HCA_VERR_LEN;
             goto bad;
@@ -179,11 +186,14 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
 
     if ((c->opcode == ODP_HCA_WQE_ATOMIC_CS ||
          c->opcode == ODP_HCA_WQE_ATOMIC_FA) && r->length != 8) {
+        trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length, 8);
         status = ODP_HCA_WC_LOC_LEN_ERR;
         verr = ODP_HCA_VERR_LEN;
         goto bad;
     }
     if (qp->type == ODP_HCA_QPT_UD && r->length > ODP_HCA_PAGE_SIZE) {
+        trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length,
+                                  ODP_HCA_PAGE_SIZE);
         status = ODP_HCA_WC_LOC_LEN_ERR;
         verr = ODP_HCA_VERR_LEN;
         goto bad;
@@ -191,6 +201,9 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
     return true;
 
 bad:
+    if (verr == ODP_HCA_VERR_DMA) {
+        trace_odp_hca_err_wqe_dma(qp->qpn, r->index);
+    }
     odp_hca_requester_complete(s, qp, status, verr);
     return false;
 }
@@ -273,6 +286,7 @@ static int64_t odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
     verr = odp_hca_req_local(s, qp, offset, max, write, &mr, &sge, &iova,
                              &len);
     if (verr) {
+        trace_odp_hca_err_wqe_lkey(qp->qpn, r->index, verr);
         odp_hca_guest_error(s, "QP %u WQE %u: local access denied (%u)",
                             qp->qpn, r->index, verr);
         odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
@@ -438,6 +452,7 @@ static void odp_hca_req_read(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
             verr = odp_hca_req_local(s, qp, r->done, sizeof(buf), true, &mr,
                                      &sge, &iova, &len);
             if (verr) {
+                trace_odp_hca_err_wqe_lkey(qp->qpn, r->index, verr);
                 odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
                                            verr);
                 return;
@@ -490,8 +505,9 @@ static void odp_hca_req_atomic(OdpHcaState *s, OdpHcaQp *qp)
 
     verr = odp_hca_req_local(s, qp, 0, 8, true, &mr, &sge, &iova, &len);
     if (verr || len != 8) {
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
-                                   verr ? verr : ODP_HCA_VERR_BOUNDS);
+        verr = verr ? verr : ODP_HCA_VERR_BOUNDS;
+        trace_odp_hca_err_wqe_lkey(qp->qpn, r->index, verr);
+        odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
         return;
     }
     if (!r->atomic_done) {

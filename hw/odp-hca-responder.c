@@ -95,6 +95,8 @@ static bool odp_hca_resp_claim(OdpHcaState *s, OdpHcaQp *qp)
         ring->stride ||
         pci_dma_read(PCI_DEVICE(s), addr + sizeof(rs->recv), rs->sge,
                      rs->recv.num_sge * sizeof(struct odp_hca_sge))) {
+        trace_odp_hca_err_recv_wqe(qp->qpn, rs->recv_index, rs->recv.num_sge,
+                                   max_sge);
         odp_hca_guest_error(s, "QP %u: receive WQE %u malformed", qp->qpn,
                             rs->recv_index);
         rs->recv.num_sge = 0;
@@ -154,13 +156,11 @@ static int odp_hca_resp_scatter(OdpHcaState *s, OdpHcaQp *qp,
         within = offset - start;
         n = MIN(len, sge->length - within);
         mr = odp_hca_mr_lookup(s, sge->lkey, qp->pdn);
-        if (!mr) {
-            *verr = ODP_HCA_VERR_BAD_LKEY;
-            return -1;
-        }
-        *verr = odp_hca_mr_check(mr, sge->addr, sge->length,
-                                 ODP_HCA_ACCESS_LOCAL_WRITE);
+        *verr = mr ? odp_hca_mr_check(mr, sge->addr, sge->length,
+                                      ODP_HCA_ACCESS_LOCAL_WRITE)
+                   : ODP_HCA_VERR_BAD_LKEY;
         if (*verr) {
+            trace_odp_hca_err_recv_lkey(qp->qpn, sge->lkey, *verr);
             return -1;
         }
         rc = odp_hca_mr_dma(s, mr, sge->addr + within, (void *)data, n, true,
@@ -208,6 +208,7 @@ static OdpHcaAck odp_hca_resp_send(OdpHcaState *s, OdpHcaQp *qp,
         return ODP_HCA_NAK_OPERATION;
     }
     if (req->msg_len > rs->recv_cap) {
+        trace_odp_hca_err_recv_len(qp->qpn, req->msg_len, rs->recv_cap);
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_LEN_ERR, ODP_HCA_VERR_LEN,
                               ODP_HCA_CQE_RECV, 0, 0, 0, req->src->qpn);
         return ODP_HCA_NAK_INVALID;
@@ -233,6 +234,24 @@ static OdpHcaAck odp_hca_resp_send(OdpHcaState *s, OdpHcaQp *qp,
     return ODP_HCA_ACK;
 }
 
+/*
+ * The MR that @rkey names, if the QP and the MR both allow @access to
+ * @len bytes at @addr; else NULL, and the request gets a remote access
+ * NAK.
+ */
+static OdpHcaMr *odp_hca_resp_mr(OdpHcaState *s, OdpHcaQp *qp, uint32_t rkey,
+                                 uint64_t addr, uint64_t len, uint32_t access)
+{
+    OdpHcaMr *mr = odp_hca_mr_lookup(s, rkey, qp->pdn);
+
+    if (!(qp->access_flags & access) || !mr ||
+        odp_hca_mr_check(mr, addr, len, access)) {
+        trace_odp_hca_err_rkey(qp->qpn, rkey, addr, len, access);
+        return NULL;
+    }
+    return mr;
+}
+
 static OdpHcaAck odp_hca_resp_write(OdpHcaState *s, OdpHcaQp *qp,
                                     OdpHcaRequest *req)
 {
@@ -242,10 +261,9 @@ static OdpHcaAck odp_hca_resp_write(OdpHcaState *s, OdpHcaQp *qp,
     int rc;
 
     if (req->msg_len) {
-        mr = odp_hca_mr_lookup(s, req->rkey, qp->pdn);
-        if (!(qp->access_flags & ODP_HCA_ACCESS_REMOTE_WRITE) || !mr ||
-            odp_hca_mr_check(mr, start, req->msg_len,
-                             ODP_HCA_ACCESS_REMOTE_WRITE)) {
+        mr = odp_hca_resp_mr(s, qp, req->rkey, start, req->msg_len,
+                             ODP_HCA_ACCESS_REMOTE_WRITE);
+        if (!mr) {
             return ODP_HCA_NAK_ACCESS;
         }
         rc = odp_hca_mr_dma(s, mr, req->raddr, req->data, req->len, true,
@@ -291,10 +309,9 @@ static OdpHcaAck odp_hca_resp_read(OdpHcaState *s, OdpHcaQp *qp,
     if (!req->msg_len) {
         return ODP_HCA_ACK;
     }
-    mr = odp_hca_mr_lookup(s, req->rkey, qp->pdn);
-    if (!(qp->access_flags & ODP_HCA_ACCESS_REMOTE_READ) || !mr ||
-        odp_hca_mr_check(mr, start, req->msg_len,
-                         ODP_HCA_ACCESS_REMOTE_READ)) {
+    mr = odp_hca_resp_mr(s, qp, req->rkey, start, req->msg_len,
+                         ODP_HCA_ACCESS_REMOTE_READ);
+    if (!mr) {
         return ODP_HCA_NAK_ACCESS;
     }
     rc = odp_hca_mr_dma(s, mr, req->raddr, req->data, req->len, false,
@@ -317,11 +334,12 @@ static OdpHcaAck odp_hca_resp_atomic(OdpHcaState *s, OdpHcaQp *qp,
     OdpHcaMr *mr;
 
     if (req->raddr & 7) {
+        trace_odp_hca_err_atomic_align(qp->qpn, req->raddr);
         return ODP_HCA_NAK_INVALID;
     }
-    mr = odp_hca_mr_lookup(s, req->rkey, qp->pdn);
-    if (!(qp->access_flags & ODP_HCA_ACCESS_REMOTE_ATOMIC) || !mr ||
-        odp_hca_mr_check(mr, req->raddr, 8, ODP_HCA_ACCESS_REMOTE_ATOMIC)) {
+    mr = odp_hca_resp_mr(s, qp, req->rkey, req->raddr, 8,
+                         ODP_HCA_ACCESS_REMOTE_ATOMIC);
+    if (!mr) {
         return ODP_HCA_NAK_ACCESS;
     }
     switch (odp_hca_translate(s, mr, req->raddr, true, &pa, &verr)) {
@@ -335,6 +353,7 @@ static OdpHcaAck odp_hca_resp_atomic(OdpHcaState *s, OdpHcaQp *qp,
         break;
     }
     if (ldq_le_pci_dma(PCI_DEVICE(s), pa, &old, MEMTXATTRS_UNSPECIFIED)) {
+        trace_odp_hca_err_page_dma(mr->key, pa);
         return ODP_HCA_NAK_ACCESS;
     }
     if (req->opcode == ODP_HCA_WQE_ATOMIC_CS) {
@@ -344,6 +363,7 @@ static OdpHcaAck odp_hca_resp_atomic(OdpHcaState *s, OdpHcaQp *qp,
     }
     if (new != old &&
         stq_le_pci_dma(PCI_DEVICE(s), pa, new, MEMTXATTRS_UNSPECIFIED)) {
+        trace_odp_hca_err_page_dma(mr->key, pa);
         return ODP_HCA_NAK_ACCESS;
     }
     req->atomic_orig = old;

@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "odp-hca.h"
+#include "trace.h"
 
 dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index)
 {
@@ -18,7 +19,11 @@ dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index)
            (off & (ODP_HCA_PAGE_SIZE - 1));
 }
 
-void odp_hca_ring_free(OdpHcaRing *r)
+/*
+ * The device stops using a ring: it drops its copy of the page list.
+ * The ring itself is guest memory and stays as it is.
+ */
+void odp_hca_ring_forget(OdpHcaRing *r)
 {
     g_free(r->pages);
     memset(r, 0, sizeof(*r));
@@ -40,6 +45,8 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
     npages = le16_to_cpu(d->npages);
     if (d->log_entries > ODP_HCA_MAX_LOG_RING ||
         d->log_stride > ODP_HCA_MAX_LOG_STRIDE) {
+        trace_odp_hca_err_ring_size(what, d->log_entries, d->log_stride,
+                                    max_entries, min_stride, max_stride);
         odp_hca_guest_error(s, "%s: log_entries %u / log_stride %u too big",
                             what, d->log_entries, d->log_stride);
         return ODP_HCA_CMD_BAD_PARAM;
@@ -47,6 +54,8 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
     entries = 1u << d->log_entries;
     stride = 1u << d->log_stride;
     if (entries > max_entries || stride < min_stride || stride > max_stride) {
+        trace_odp_hca_err_ring_size(what, d->log_entries, d->log_stride,
+                                    max_entries, min_stride, max_stride);
         odp_hca_guest_error(s, "%s: %u entries of %u bytes out of range",
                             what, entries, stride);
         return ODP_HCA_CMD_BAD_PARAM;
@@ -55,6 +64,7 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
     if (npages == 0 ||
         (uint64_t)npages * ODP_HCA_PAGE_SIZE < bytes ||
         npages > DIV_ROUND_UP(bytes, ODP_HCA_PAGE_SIZE)) {
+        trace_odp_hca_err_ring_npages(what, npages, bytes);
         odp_hca_guest_error(s, "%s: %u pages for %" PRIu64 " bytes",
                             what, npages, bytes);
         return ODP_HCA_CMD_BAD_PARAM;
@@ -63,6 +73,7 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
     raw = g_new(uint64_t, npages);
     if (pci_dma_read(PCI_DEVICE(s), le64_to_cpu(d->page_list), raw,
                      npages * sizeof(uint64_t)) != MEMTX_OK) {
+        trace_odp_hca_err_ring_page_list_dma(what, le64_to_cpu(d->page_list));
         odp_hca_guest_error(s, "%s: page list at 0x%" PRIx64 " unreadable",
                             what, (uint64_t)le64_to_cpu(d->page_list));
         return ODP_HCA_CMD_DMA_ERROR;
@@ -72,9 +83,10 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
         uint64_t pa = le64_to_cpu(raw[i]);
 
         if (pa & (ODP_HCA_PAGE_SIZE - 1)) {
+            trace_odp_hca_err_ring_page_align(what, i, pa);
             odp_hca_guest_error(s, "%s: page %u address 0x%" PRIx64
                                 " not aligned", what, i, pa);
-            odp_hca_ring_free(r);
+            odp_hca_ring_forget(r);
             return ODP_HCA_CMD_BAD_PARAM;
         }
         r->pages[i] = pa;

@@ -65,6 +65,7 @@ static OdpHcaXlate odp_hca_walk(OdpHcaState *s, OdpHcaMr *mr, uint64_t vpn,
 
         if (ldq_le_pci_dma(PCI_DEVICE(s), addr, &pte,
                            MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+            trace_odp_hca_err_pte_dma(mr->key, addr);
             odp_hca_guest_error(s, "key 0x%x: table entry at 0x%" PRIx64
                                 " unreadable", mr->key, (uint64_t)addr);
             *verr = ODP_HCA_VERR_DMA;
@@ -72,6 +73,7 @@ static OdpHcaXlate odp_hca_walk(OdpHcaState *s, OdpHcaMr *mr, uint64_t vpn,
         }
         trace_odp_hca_walk(mr->key, vpn << ODP_HCA_PAGE_SHIFT, level, pte);
         if (pte & ODP_HCA_PTE_RSVD_MASK) {
+            trace_odp_hca_err_pte_rsvd(mr->key, pte);
             odp_hca_guest_error(s, "key 0x%x: entry 0x%" PRIx64
                                 " has reserved bits", mr->key, pte);
             *verr = ODP_HCA_VERR_PTE;
@@ -81,6 +83,8 @@ static OdpHcaXlate odp_hca_walk(OdpHcaState *s, OdpHcaMr *mr, uint64_t vpn,
             if (mr->flags & ODP_HCA_MR_F_ON_DEMAND) {
                 return ODP_HCA_XLATE_FAULT;
             }
+            trace_odp_hca_err_pte_pinned(mr->key, vpn << ODP_HCA_PAGE_SHIFT,
+                                         level, pte);
             *verr = ODP_HCA_VERR_PTE;
             return ODP_HCA_XLATE_ERROR;
         }
@@ -118,6 +122,7 @@ OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
         if (mr->flags & ODP_HCA_MR_F_ON_DEMAND) {
             return ODP_HCA_XLATE_FAULT;
         }
+        trace_odp_hca_err_pte_pinned(mr->key, iova, 0, pte);
         *verr = ODP_HCA_VERR_PTE;
         return ODP_HCA_XLATE_ERROR;
     }
@@ -184,6 +189,7 @@ int odp_hca_mr_dma(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova, void *buf,
         res = write ? pci_dma_write(PCI_DEVICE(s), pa, p, chunk)
                     : pci_dma_read(PCI_DEVICE(s), pa, p, chunk);
         if (res != MEMTX_OK) {
+            trace_odp_hca_err_page_dma(mr->key, pa);
             odp_hca_guest_error(s, "key 0x%x: page 0x%" PRIx64
                                 " not in guest memory", mr->key,
                                 (uint64_t)pa);

@@ -380,7 +380,7 @@ static inline bool odp_hca_counter_move_ok(uint16_t cur, uint16_t next,
 /* odp-hca-pci.c */
 void odp_hca_guest_error(OdpHcaState *s, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
-void odp_hca_reset(OdpHcaState *s);
+void odp_hca_reset_request(OdpHcaState *s);
 void odp_hca_enter(OdpHcaState *s);
 void odp_hca_leave(OdpHcaState *s);
 
@@ -396,7 +396,7 @@ uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
                           uint32_t max_entries, uint32_t min_stride,
                           uint32_t max_stride, const char *what);
 dma_addr_t odp_hca_ring_addr(const OdpHcaRing *r, uint32_t index);
-void odp_hca_ring_free(OdpHcaRing *r);
+void odp_hca_ring_forget(OdpHcaRing *r);
 bool odp_hca_ring_publish(OdpHcaState *s, dma_addr_t addr, void *entry,
                           size_t len, size_t owner_off, uint8_t owner);
 
@@ -407,7 +407,7 @@ void odp_hca_objects_destroy_all(OdpHcaState *s);
 
 /* odp-hca-eq.c */
 bool odp_hca_eq_post(OdpHcaState *s, uint32_t eqn, struct odp_hca_eqe *eqe);
-void odp_hca_eq_doorbell(OdpHcaState *s, uint32_t val);
+void odp_hca_eq_doorbell_write(OdpHcaState *s, uint32_t val);
 bool odp_hca_event(OdpHcaState *s, uint8_t type, uint8_t subtype,
                    uint32_t obj);
 
@@ -443,8 +443,8 @@ void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f);
 void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f);
 bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova);
 OdpHcaFaultEntry *odp_hca_fault_record(OdpHcaState *s, uint64_t seq);
-uint8_t odp_hca_fault_resume(OdpHcaState *s, uint32_t token,
-                             uint32_t status);
+/* the RESUME command */
+uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status);
 
 /* odp-hca-qp.c */
 static inline QEMUTimer *odp_hca_qp_timer(OdpHcaState *s, OdpHcaQp *qp)
