@@ -58,7 +58,7 @@ export CCACHE_NOHASHDIR := true
 # tarball), which would turn off ccache's direct mode for every file.
 export CCACHE_SLOPPINESS := include_file_ctime
 
-# make run: the guest harness (scripts/vm.sh) runs scripts/run-demo.sh.
+# make run: the guest harness (scripts/vm.sh) runs scripts/in-guest/run-demo.sh.
 # These become vm.sh's VM_DEVICE, VM_MEM (two NUMA nodes share it),
 # VM_APPEND (more kernel options), VM_EXTRA, VM_ACCEL and VM_TIMEOUT.
 RUN_DEVICE   ?= odp-hca
@@ -121,7 +121,7 @@ $(INITRAMFS): scripts/mkinitramfs.sh scripts/lib.sh | setup
 run: vm-deps
 	@QEMU=$(QEMU) VM_DEVICE='$(RUN_DEVICE)' VM_MEM='$(RUN_MEM)' \
 	    VM_APPEND='$(RUN_APPEND)' VM_EXTRA='$(RUN_EXTRA)' VM_ACCEL='$(RUN_ACCEL)' \
-	    VM_TIMEOUT='$(RUN_TIMEOUT)' scripts/vm.sh -c scripts/run-demo.sh
+	    VM_TIMEOUT='$(RUN_TIMEOUT)' scripts/vm.sh -c scripts/in-guest/run-demo.sh
 
 check-qtest: build
 	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
