@@ -1,6 +1,8 @@
 # odp-hca: build, run and test entry points.
 #
-#   make setup        host packages + bookworm-backports (idempotent, needs root)
+#   make setup        host packages + bookworm-backports + trixie deb-src, for
+#                     everything below (idempotent, the one step that needs
+#                     root; the others check what they need and say so)
 #   make              fetch + configure QEMU 10.0 once, build qemu-system-x86_64,
 #                     the odp-hca qtest and the firmware (incremental)
 #   make run          boot the guest (scripts/vm.sh) with -device $(RUN_DEVICE):
@@ -19,7 +21,8 @@
 #   make clean        remove build/ (downloads stay cached in
 #                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
 #
-# All output lands under build/.  The steps live in scripts/.
+# All output lands under build/.  The steps live in scripts/, what runs in
+# the guest in scripts/in-guest/.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -93,10 +96,21 @@ FUZZ_FLAGS   ?=
 
 all: build
 
+# The one root step: every package and APT entry any target below needs.
 setup:
 	@scripts/setup-host.sh
+	@scripts/setup-guest.sh
 
-src: setup
+# What a step needs from the host, checked before it runs: need-<group>
+# runs scripts/require.sh <group> (the groups are in scripts/packages.sh),
+# which installs nothing and stops with "missing ...; run 'make setup' as
+# root".
+NEEDS := qemu sanitizers plot initramfs kernel rdma-core kmod vm
+.PHONY: $(addprefix need-,$(NEEDS))
+$(addprefix need-,$(NEEDS)):
+	@scripts/require.sh $(@:need-%=%)
+
+src: need-qemu
 	@scripts/fetch-qemu.sh
 
 configure: src
@@ -111,11 +125,11 @@ qemu: configure firmware
 build: configure firmware
 	$(NINJA) -C $(QEMU_BUILD) $(NINJA_FLAGS) qemu-system-x86_64 tests/qtest/odp-hca-test
 
-kernel: setup
+kernel: need-kernel
 	@scripts/fetch-kernel.sh
 
 initramfs: $(INITRAMFS)
-$(INITRAMFS): scripts/mkinitramfs.sh scripts/lib.sh | setup
+$(INITRAMFS): scripts/mkinitramfs.sh scripts/lib.sh | need-initramfs
 	@scripts/mkinitramfs.sh $@
 
 run: vm-deps
@@ -128,13 +142,13 @@ check-qtest: build
 	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
 
 # The plot tool on the dump a qtest run writes, a live QEMU and bad input.
-check-plot: build
+check-plot: build need-plot
 	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
 	    /usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
 	    $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot)
 
 # The sanitizer build: only the targets each step needs.
-configure-sanitizers: src
+configure-sanitizers: src need-sanitizers
 	@scripts/configure-qemu.sh --sanitizers
 
 firmware-sanitizers: configure-sanitizers

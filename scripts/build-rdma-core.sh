@@ -43,7 +43,7 @@ fetch_and_unpack() {
     # --- version, directory and orig tarball of the trixie source -------
     local stanzas best ver dir sha file
     stanzas="$(apt_source_origs rdma-core)" || true
-    [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run scripts/setup-guest.sh (make setup-guest)"
+    [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run 'make setup' as root"
     best=""
     while read -r ver dir sha file; do
         case "${ver#*:}" in "$SERIES".*) ;; *) continue ;; esac

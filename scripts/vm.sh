@@ -54,7 +54,7 @@ kver="$(cat "$KDIR/VERSION")"
 # Module dependency files for kmod in the guest (the package has none).
 mdir="$KDIR/lib/modules/$kver"
 if [ ! -f "$mdir/modules.dep.bin" ] || [ "$KDIR/STAMP" -nt "$mdir/modules.dep.bin" ]; then
-    command -v depmod >/dev/null || [ -x /sbin/depmod ] || die "depmod missing; run 'make setup-guest' (package kmod)"
+    command -v depmod >/dev/null || [ -x /sbin/depmod ] || die "depmod missing; run 'make setup' as root (package kmod)"
     info "depmod for $kver"
     PATH="$PATH:/sbin:/usr/sbin" depmod -b "$KDIR" "$kver" || die "depmod failed"
 fi
