@@ -55,10 +55,11 @@ if [ "$changed" = 1 ] || ! lists_present; then
     lists_present || die "trixie Sources index still missing after apt-get update"
 fi
 
-# rdma-core's build dependencies, as far as the libraries, the provider,
-# the examples and pyverbs need them (Debian 12 packages).  pandoc and
-# python3-docutils are optional: without them the man pages are skipped.
-# perftest: Debian's binaries, run in the guest against our libibverbs.
+# The guest groups: rdma-core's build dependencies, as far as the
+# libraries, the provider, the examples and pyverbs need them (Debian 12
+# packages; pandoc and python3-docutils are optional: without them the man
+# pages are skipped), the kernel module's tools, and the harness's (perftest:
+# Debian's binaries, run in the guest against our libibverbs).
 mapfile -t PKGS < <(odp_packages "${ODP_GUEST_GROUPS[@]}")
 
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
