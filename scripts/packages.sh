@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034
 # What the build steps need from the host, by group.  Source it after lib.sh.
 # `make setup` (root) installs every group: scripts/setup-host.sh the host
 # groups, scripts/setup-guest.sh the guest ones.  Before a step runs, its

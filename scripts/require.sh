@@ -16,7 +16,7 @@ entries=()
 for g in "$@"; do
     var="ODP_NEED_${g//-/_}"
     declare -p "$var" >/dev/null 2>&1 || die "require.sh: unknown group '$g' (see scripts/packages.sh)"
-    ref="$var[@]"
+    ref="${var}[@]"
     entries+=("${!ref}")
 done
 
