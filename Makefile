@@ -1,6 +1,8 @@
 # odp-hca: build, run and test entry points.
 #
-#   make setup        host packages + bookworm-backports (idempotent, needs root)
+#   make setup        host packages + bookworm-backports + trixie deb-src, for
+#                     everything below (idempotent, the one step that needs
+#                     root; the others check what they need and say so)
 #   make              fetch + configure QEMU 10.0 once, build qemu-system-x86_64,
 #                     the odp-hca qtest and the firmware (incremental)
 #   make run          boot the guest (scripts/vm.sh) with -device $(RUN_DEVICE):
@@ -19,7 +21,8 @@
 #   make clean        remove build/ (downloads stay cached in
 #                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
 #
-# All output lands under build/.  The steps live in scripts/.
+# All output lands under build/.  The steps live in scripts/, what runs in
+# the guest in scripts/in-guest/.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
@@ -58,7 +61,7 @@ export CCACHE_NOHASHDIR := true
 # tarball), which would turn off ccache's direct mode for every file.
 export CCACHE_SLOPPINESS := include_file_ctime
 
-# make run: the guest harness (scripts/vm.sh) runs scripts/run-demo.sh.
+# make run: the guest harness (scripts/vm.sh) runs scripts/in-guest/run-demo.sh.
 # These become vm.sh's VM_DEVICE, VM_MEM (two NUMA nodes share it),
 # VM_APPEND (more kernel options), VM_EXTRA, VM_ACCEL and VM_TIMEOUT.
 RUN_DEVICE   ?= odp-hca
@@ -93,10 +96,21 @@ FUZZ_FLAGS   ?=
 
 all: build
 
+# The one root step: every package and APT entry any target below needs.
 setup:
 	@scripts/setup-host.sh
+	@scripts/setup-guest.sh
 
-src: setup
+# What a step needs from the host, checked before it runs: need-<group>
+# runs scripts/require.sh <group> (the groups are in scripts/packages.sh),
+# which installs nothing and stops with "missing ...; run 'make setup' as
+# root".
+NEEDS := qemu sanitizers plot initramfs kernel rdma-core kmod vm
+.PHONY: $(addprefix need-,$(NEEDS))
+$(addprefix need-,$(NEEDS)):
+	@scripts/require.sh $(@:need-%=%)
+
+src: need-qemu
 	@scripts/fetch-qemu.sh
 
 configure: src
@@ -111,30 +125,30 @@ qemu: configure firmware
 build: configure firmware
 	$(NINJA) -C $(QEMU_BUILD) $(NINJA_FLAGS) qemu-system-x86_64 tests/qtest/odp-hca-test
 
-kernel: setup
+kernel: need-kernel
 	@scripts/fetch-kernel.sh
 
 initramfs: $(INITRAMFS)
-$(INITRAMFS): scripts/mkinitramfs.sh scripts/lib.sh | setup
+$(INITRAMFS): scripts/mkinitramfs.sh scripts/lib.sh | need-initramfs
 	@scripts/mkinitramfs.sh $@
 
 run: vm-deps
 	@QEMU=$(QEMU) VM_DEVICE='$(RUN_DEVICE)' VM_MEM='$(RUN_MEM)' \
 	    VM_APPEND='$(RUN_APPEND)' VM_EXTRA='$(RUN_EXTRA)' VM_ACCEL='$(RUN_ACCEL)' \
-	    VM_TIMEOUT='$(RUN_TIMEOUT)' scripts/vm.sh -c scripts/run-demo.sh
+	    VM_TIMEOUT='$(RUN_TIMEOUT)' scripts/vm.sh -c scripts/in-guest/run-demo.sh
 
 check-qtest: build
 	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
 	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
 
 # The plot tool on the dump a qtest run writes, a live QEMU and bad input.
-check-plot: build
+check-plot: build need-plot
 	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
 	    /usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
 	    $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot)
 
 # The sanitizer build: only the targets each step needs.
-configure-sanitizers: src
+configure-sanitizers: src need-sanitizers
 	@scripts/configure-qemu.sh --sanitizers
 
 firmware-sanitizers: configure-sanitizers

@@ -2,7 +2,7 @@
 # (make vm) and the guest test suite (make check-guest).  Included by the
 # top-level Makefile, whose variables (BUILD, QEMU, RESULTS, ...) it uses.
 #
-#   make setup-guest     host packages for all of this (idempotent, root)
+#   make setup           (top-level, root) installs what this needs too
 #   make rdma-core       fetch Debian trixie's rdma-core 56.x, build it in
 #                        place with the provider (build/rdma-core)
 #   make kmod            build/kmod/odp_hca.ko (scripts/build-kmod.sh)
@@ -29,23 +29,20 @@ export GUEST_CMD VM_DIR
 # The kernel driver is built when its sources are there.
 GUEST_KMOD    ?= $(if $(wildcard guest-driver/kernel/Kbuild),kmod)
 
-.PHONY: setup-guest rdma-core kmod vm-initramfs vm vm-deps check-guest
+.PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest
 
-setup-guest: setup
-	@scripts/setup-guest.sh
-
-rdma-core: setup-guest
+rdma-core: need-rdma-core
 	@scripts/build-rdma-core.sh
 
-kmod: setup
+kmod: need-kmod
 	@scripts/build-kmod.sh
 
 vm-initramfs: $(VM_INITRAMFS)
-$(VM_INITRAMFS): scripts/mkinitramfs-vm.sh scripts/lib.sh $(BUILD)/kernel/STAMP | setup-guest
+$(VM_INITRAMFS): scripts/mkinitramfs-vm.sh scripts/lib.sh $(BUILD)/kernel/STAMP | need-vm
 	@scripts/mkinitramfs-vm.sh $@ $(BUILD)/kernel
 
 # The kernel is fetched once per build tree (scripts/fetch-kernel.sh).
-$(BUILD)/kernel/STAMP: | setup
+$(BUILD)/kernel/STAMP: | need-kernel
 	@scripts/fetch-kernel.sh
 
 # The ODP verification program (guest-driver/tests/odp-verify.c), built on
@@ -71,7 +68,7 @@ $(ODP_MIDFLIGHT): guest-driver/tests/odp-midflight.c \
 	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
 	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
 
-vm-deps: qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight
+vm-deps: need-vm qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight
 
 vm: vm-deps
 	@if [ -n "$$GUEST_CMD" ]; then \

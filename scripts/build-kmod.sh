@@ -10,8 +10,8 @@
 #    root: the headers package Depends on the kernel image itself, and
 #    installing that would put a 6.12 kernel, initramfs-tools and udev on
 #    the host).  The .debs are cached next to the kernel's.
-#  - installs the host tools the kernel build needs when missing (gcc-12,
-#    make, dwarves for pahole/BTF);
+#  - checks the host tools the kernel build needs (gcc-12, make, dwarves
+#    for pahole/BTF; scripts/require.sh kmod, installed by make setup);
 #  - mirrors guest-driver/kernel/ into build/kmod/ as symlinks (6.12 has no
 #    separate output directory for external modules) and runs
 #    make -C <headers> M=build/kmod, so the source tree stays clean.
@@ -29,18 +29,9 @@ KMOD_W="${KMOD_W-1}"
 
 [ -f "$SRC/Kbuild" ] || die "no $SRC/Kbuild"
 
-installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
-
 # Host tools.  gcc-12 is the compiler Debian built the 6.12 kernel with
 # (the headers' .kernelvariables name it); pahole writes module BTF.
-tools=(gcc-12 make dwarves xz-utils)
-missing=()
-for p in "${tools[@]}"; do installed "$p" || missing+=("$p"); done
-if [ ${#missing[@]} -gt 0 ]; then
-    info "installing: ${missing[*]}"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
-        || die "apt-get install ${missing[*]} failed"
-fi
+"$ODP_ROOT/scripts/require.sh" kmod
 
 if [ -n "${KMOD_KDIR:-}" ]; then
     KDIR="$KMOD_KDIR"

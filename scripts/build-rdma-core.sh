@@ -8,7 +8,7 @@
 # for providers in build/rdma-core/lib and for their driver files in
 # build/rdma-core/etc/libibverbs.d, so nothing is installed anywhere.  A
 # program uses it with LD_LIBRARY_PATH=build/rdma-core/lib (see
-# scripts/guest-env.sh); Debian's perftest binaries run against it that way.
+# scripts/in-guest/env.sh); Debian's perftest binaries run against it that way.
 #
 # Source: the orig tarball only (Debian's patches are not needed to build
 # upstream rdma-core).  `apt-get source --download-only` is tried first; if
@@ -43,7 +43,7 @@ fetch_and_unpack() {
     # --- version, directory and orig tarball of the trixie source -------
     local stanzas best ver dir sha file
     stanzas="$(apt_source_origs rdma-core)" || true
-    [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run scripts/setup-guest.sh (make setup-guest)"
+    [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run 'make setup' as root"
     best=""
     while read -r ver dir sha file; do
         case "${ver#*:}" in "$SERIES".*) ;; *) continue ;; esac

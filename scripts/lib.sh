@@ -25,6 +25,15 @@ as_root() {
     fi
 }
 
+# apt_index SUITE KIND: APT has the index of SUITE's main component (KIND:
+# source, or binary-amd64), i.e. the entry is configured and was updated.
+apt_index() {
+    case "$2" in
+        source) compgen -G "/var/lib/apt/lists/*_dists_$1_main_source_Sources*" >/dev/null ;;
+        *)      compgen -G "/var/lib/apt/lists/*_dists_$1_main_$2_Packages*" >/dev/null ;;
+    esac
+}
+
 # Print the URI of the Debian archive that serves the 'bookworm' suite,
 # taken from this machine's own APT configuration (deb822 *.sources first,
 # then one-line *.list / sources.list). No host name is hard-coded.

@@ -3,7 +3,7 @@
 # modules of the guest kernel (decompressed from the packaged .ko.xz, so
 # busybox insmod can load them), and an /init that mounts the host's root
 # file system read-only over virtio-9p (mount tag "root") and switches to
-# it, handing over to scripts/vm-init.sh there.  As virtme-ng does: the
+# it, handing over to scripts/in-guest/init.sh there.  As virtme-ng does: the
 # guest runs the host's own user space.  The share is mounted cache=loose
 # (half the boot time of cache=none): files the host changes while the
 # guest runs may be seen late; odp.9pcache=none on the kernel command line

@@ -6,12 +6,15 @@
 #    package), mirror taken from the machine's own APT configuration, and
 #    pins trixie low so that no binary package can ever come from it;
 #  - runs apt-get update only when that changed or the index is missing;
-#  - installs the missing packages (all from bookworm): rdma-core's build
-#    dependencies, perftest, kmod (depmod for the guest kernel's modules;
-#    modprobe/insmod inside the guest, which runs the host's user space),
-#    iproute2 and socat (to talk to the monitor sockets).
+#  - installs the missing packages of the guest groups in
+#    scripts/packages.sh (all from bookworm): rdma-core's build
+#    dependencies, the kernel module's build tools (gcc-12, make, dwarves),
+#    perftest, kmod (depmod for the guest kernel's modules; modprobe/insmod
+#    inside the guest, which runs the host's user space), iproute2 and
+#    socat (to talk to the monitor sockets).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ODP_ROOT/scripts/packages.sh"
 
 SRC_LIST=/etc/apt/sources.list.d/odp-hca-trixie-src.sources
 PIN=/etc/apt/preferences.d/odp-hca-trixie
@@ -44,7 +47,7 @@ if [ ! -f "$PIN" ] || [ "$(cat "$PIN")" != "$want_pin" ]; then
 fi
 
 lists_present() {
-    compgen -G '/var/lib/apt/lists/*_dists_trixie_main_source_Sources*' >/dev/null
+    apt_index trixie source
 }
 if [ "$changed" = 1 ] || ! lists_present; then
     info "apt-get update (trixie deb-src)"
@@ -52,16 +55,12 @@ if [ "$changed" = 1 ] || ! lists_present; then
     lists_present || die "trixie Sources index still missing after apt-get update"
 fi
 
-# rdma-core's build dependencies, as far as the libraries, the provider,
-# the examples and pyverbs need them (Debian 12 packages).  pandoc and
-# python3-docutils are optional: without them the man pages are skipped.
-# perftest: Debian's binaries, run in the guest against our libibverbs.
-PKGS=(
-    cmake ninja-build ccache pkg-config gcc
-    libnl-3-dev libnl-route-3-dev libudev-dev
-    python3-dev cython3
-    perftest kmod iproute2 socat busybox-static xz-utils cpio
-)
+# The guest groups: rdma-core's build dependencies, as far as the
+# libraries, the provider, the examples and pyverbs need them (Debian 12
+# packages; pandoc and python3-docutils are optional: without them the man
+# pages are skipped), the kernel module's tools, and the harness's (perftest:
+# Debian's binaries, run in the guest against our libibverbs).
+mapfile -t PKGS < <(odp_packages "${ODP_GUEST_GROUPS[@]}")
 
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
 missing=()

@@ -4,10 +4,12 @@
 #  - adds bookworm-backports (deb + deb-src, main), mirror taken from the
 #    machine's own APT configuration;
 #  - runs apt-get update only when that changed or the lists are missing;
-#  - installs the missing build/test packages (clang-14, libclang-rt-14-dev
-#    and llvm-14 for the sanitizer and fuzzing build).
+#  - installs the missing build/test packages of the host groups in
+#    scripts/packages.sh (clang-14, libclang-rt-14-dev and llvm-14 for the
+#    sanitizer and fuzzing build).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ODP_ROOT/scripts/packages.sh"
 
 [ -r /etc/debian_version ] || die "this set-up expects Debian 12 (bookworm)"
 . /etc/os-release
@@ -33,9 +35,9 @@ if [ ! -f "$BPO_LIST" ] || [ "$(cat "$BPO_LIST")" != "$want" ]; then
 fi
 
 lists_present() {
-    compgen -G '/var/lib/apt/lists/*_dists_bookworm-backports_main_source_Sources*' >/dev/null &&
-    compgen -G '/var/lib/apt/lists/*_dists_bookworm-backports_main_binary-amd64_Packages*' >/dev/null &&
-    compgen -G '/var/lib/apt/lists/*_dists_bookworm_main_binary-amd64_Packages*' >/dev/null
+    apt_index bookworm-backports source &&
+    apt_index bookworm-backports binary-amd64 &&
+    apt_index bookworm binary-amd64
 }
 
 if [ "$changed" = 1 ] || ! lists_present; then
@@ -45,17 +47,12 @@ if [ "$changed" = 1 ] || ! lists_present; then
 fi
 
 # Packages from bookworm (plain) and from bookworm-backports.
-PKGS=(
-    build-essential pkg-config git python3 python3-venv
-    ninja-build ccache bzip2 xz-utils cpio file patch
-    libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
-    libattr1-dev libcap-ng-dev
-    seabios busybox-static pciutils
-    python3-matplotlib
-    clang-14 libclang-rt-14-dev llvm-14
-)
-BPO_PKGS=(meson python3-pycotap)
-MESON_MIN=1.5
+PKGS=()
+BPO_PKGS=()
+while read -r p; do
+    if odp_is_bpo "$p"; then BPO_PKGS+=("$p"); else PKGS+=("$p"); fi
+done < <(odp_packages "${ODP_HOST_GROUPS[@]}")
+MESON_MIN=$ODP_MESON_MIN
 
 installed() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed; }
 

@@ -6,7 +6,7 @@
 #   vm.sh                 interactive shell on the serial console (Ctrl-A x
 #                         quits QEMU, Ctrl-A c switches to the monitor)
 #   vm.sh -c 'command'    run the command in the guest (bash, in the
-#                         repository, environment of scripts/guest-env.sh)
+#                         repository, environment of scripts/in-guest/env.sh)
 #                         and exit with its status
 #
 # While the guest runs: QMP on $VM_DIR/qmp.sock, HMP on $VM_DIR/hmp.sock
@@ -14,7 +14,7 @@
 #   socat - UNIX-CONNECT:build/vm/hmp.sock
 #   scripts/monitor.py hmp build/vm/hmp.sock info odp-hca
 # and the guest can ask the host for a monitor command itself:
-#   scripts/guest-monitor.sh qmp query-odp-hca   (or: hmp 'info odp-hca')
+#   scripts/in-guest/monitor.sh qmp query-odp-hca   (or: hmp 'info odp-hca')
 # Environment: QEMU (binary), VM_DIR (build/vm), VM_ACCEL ("auto": KVM when
 # it really works here, else TCG; or e.g. "tcg"), VM_MEM (2G, split over
 # the two nodes), VM_SMP (2), VM_DEVICE (odp-hca[,props]), VM_EXTRA (more
@@ -54,7 +54,7 @@ kver="$(cat "$KDIR/VERSION")"
 # Module dependency files for kmod in the guest (the package has none).
 mdir="$KDIR/lib/modules/$kver"
 if [ ! -f "$mdir/modules.dep.bin" ] || [ "$KDIR/STAMP" -nt "$mdir/modules.dep.bin" ]; then
-    command -v depmod >/dev/null || [ -x /sbin/depmod ] || die "depmod missing; run 'make setup-guest' (package kmod)"
+    command -v depmod >/dev/null || [ -x /sbin/depmod ] || die "depmod missing; run 'make setup' as root (package kmod)"
     info "depmod for $kver"
     PATH="$PATH:/sbin:/usr/sbin" depmod -b "$KDIR" "$kver" || die "depmod failed"
 fi
@@ -82,7 +82,7 @@ mkdir -p "$OUT"
 rm -f "$OUT/status" "$OUT/cmd"
 rm -f "$VM_DIR/qmp.sock" "$VM_DIR/hmp.sock"
 
-append="console=ttyS0 panic=-1 odp.init=$ODP_ROOT/scripts/vm-init.sh odp.root=$ODP_ROOT"
+append="console=ttyS0 panic=-1 odp.init=$ODP_ROOT/scripts/in-guest/init.sh odp.root=$ODP_ROOT"
 append="$append odp.out=$ODP_ROOT/$OUT odp.kdir=$KDIR"
 [ "${VM_NOKMOD:-0}" = 1 ] && append="$append odp.nokmod"
 if [ "$have_cmd" = 1 ]; then
@@ -123,7 +123,7 @@ if [ "${VM_QUIET:-0}" != 1 ]; then
     printf '+' >&2; printf ' %q' "${qemu_cmd[@]}" >&2; echo >&2
 fi
 
-# Monitor requests from the guest (scripts/guest-monitor.sh): the host
+# Monitor requests from the guest (scripts/in-guest/monitor.sh): the host
 # answers them on QMP/HMP through the "out" share (scripts/monitor.py).
 rm -rf "$OUT/monitor"
 mkdir -p "$OUT/monitor"

@@ -9,7 +9,7 @@
 # ODP_ROOT.
 #
 # For ib_write_bw, ib_read_bw and ib_send_bw --odp in loopback, asking the
-# host over QMP (scripts/guest-monitor.sh):
+# host over QMP (scripts/in-guest/monitor.sh):
 #   odp-hca-reset-stats; odp-hca-inject-faults every=N; the perftest pair;
 #   odp-hca-inject-faults with neither every nor key (stop); query-odp-hca
 # and then, one TAP line each:
@@ -50,7 +50,7 @@ _INJ_SIZE="${INJECT_SIZE:-65536}"
 _INJ_ITERS="${INJECT_ITERS:-100}"
 _inj_port="${port:-18600}"
 
-_inj_qmp() { "$ODP_ROOT/scripts/guest-monitor.sh" qmp "$@"; }
+_inj_qmp() { "$ODP_ROOT/scripts/in-guest/monitor.sh" qmp "$@"; }
 
 # The driver's fault counters (hw_counters of port 1; cached for 10 ms).
 _inj_drv() {
@@ -184,7 +184,7 @@ _inj_run() {
 
 _inj_main() {
     local t0="$SECONDS" out="$LOG/inject-query.json" rc t
-    "$ODP_ROOT/scripts/guest-monitor.sh" qmp query-odp-hca > "$out" 2>&1
+    "$ODP_ROOT/scripts/in-guest/monitor.sh" qmp query-odp-hca > "$out" 2>&1
     rc=$?
     if [ "$rc" -eq 3 ]; then
         skip "fault injection during perftest" "no answer to query-odp-hca from the host"

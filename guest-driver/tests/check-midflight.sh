@@ -14,7 +14,7 @@
 # in order, every byte checked; IBV_EVENT_DEVICE_FATAL ends it with status
 # 3) and from Debian's perftest with --odp.  Faults come from the device
 # (first touch, pages dropped by odp-midflight -c) and from the monitor
-# (odp-hca-inject-faults, asked of the host by scripts/guest-monitor.sh):
+# (odp-hca-inject-faults, asked of the host by scripts/in-guest/monitor.sh):
 # "every N" translations, or every translation of one MR's key, which
 # stalls the QP pair using it on faults for as long as the injection
 # lasts while the other pair goes on.
@@ -60,7 +60,7 @@ _mf_port="${port:-18700}"
 # What dmesg must not say (kernel/panic.c, lockdep, KASAN, UBSAN, ...).
 _MF_SPLAT='WARNING:|BUG:|Oops|general protection|kernel BUG|circular locking|possible recursive locking|lock held when returning|INFO: task .* blocked|KASAN|UBSAN|refcount_t:|list_(add|del) corruption|stack-protector|Call Trace'
 
-_mf_qmp() { "$ODP_ROOT/scripts/guest-monitor.sh" qmp "$@"; }
+_mf_qmp() { "$ODP_ROOT/scripts/in-guest/monitor.sh" qmp "$@"; }
 _mf_ctr() { cat "/sys/class/infiniband/$DEV/ports/1/hw_counters/$1" 2> /dev/null || echo 0; }
 _mf_now() { date +%s.%N; }
 _mf_since() { awk -v a="$1" -v b="$(_mf_now)" 'BEGIN { printf "%.1f", b - a }'; }

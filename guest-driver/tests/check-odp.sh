@@ -5,7 +5,7 @@
 #
 #   counters_snapshot <tag>   the driver's hw_counters and the device's
 #                             query-odp-hca (asked of the host through
-#                             scripts/guest-monitor.sh), taken together
+#                             scripts/in-guest/monitor.sh), taken together
 #   odp_verify_tap            build/guest-tests/odp-verify, each of its
 #                             results one test of the suite
 #   counters_agree <from> <to>  the device's and the driver's counters
@@ -26,7 +26,7 @@ counters_snapshot() {
     for i in 1 2 3 4 5; do
         sleep 0.1       # hw_counters values are cached for 10 ms
         a="$(_hw_counters)"
-        "$ODP_ROOT/scripts/guest-monitor.sh" qmp query-odp-hca \
+        "$ODP_ROOT/scripts/in-guest/monitor.sh" qmp query-odp-hca \
             > "$LOG/$tag.dev.json" 2> "$LOG/$tag.dev.err" || return 1
         sleep 0.1
         b="$(_hw_counters)"
@@ -66,7 +66,7 @@ counters_agree() {
         return
     fi
     if ! counters_snapshot "$to"; then
-        not_ok "the host answered query-odp-hca (scripts/guest-monitor.sh)"
+        not_ok "the host answered query-odp-hca (scripts/in-guest/monitor.sh)"
         show "$LOG/$to.dev.err"
         return
     fi

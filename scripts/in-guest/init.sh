@@ -11,7 +11,7 @@
 #    and a bind mount over /lib/modules when the host has that directory;
 #  - ib_core, ib_uverbs, and build/kmod/odp_hca.ko when it exists; every
 #    network interface up (RoCE GIDs come from the port's net_device);
-#  - the environment of scripts/guest-env.sh (rdma-core from build/);
+#  - the environment of scripts/in-guest/env.sh (rdma-core from build/);
 #  - then runs <out>/cmd (make vm GUEST_CMD=...) or an interactive shell,
 #    writes the exit status to <out>/status and to the console
 #    (ODP-VM-EXIT=<n>) and powers off.
@@ -133,8 +133,8 @@ for n in /sys/class/net/*; do
     [ -e "$n" ] && ip link set "${n##*/}" up 2>/dev/null
 done
 
-# shellcheck source=guest-env.sh
-. "$ODP_ROOT/scripts/guest-env.sh"
+# shellcheck source=env.sh
+. "$ODP_ROOT/scripts/in-guest/env.sh"
 cd "$ODP_ROOT" || cd /
 
 if [ -n "$ODP_OUT" ] && [ -f "$ODP_OUT/cmd" ]; then

@@ -4,8 +4,8 @@
 # libibverbs of that build finds its providers through
 # build/rdma-core/etc/libibverbs.d; Debian's perftest binaries pick up its
 # libibverbs.so.1 (and librdmacm, libmlx5, ...) through LD_LIBRARY_PATH.
-# Source it: . scripts/guest-env.sh   (scripts/vm-init.sh does.)
-_odp_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Source it: . scripts/in-guest/env.sh   (scripts/in-guest/init.sh does.)
+_odp_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export ODP_ROOT="$_odp_root"
 if [ -d "$_odp_root/build/rdma-core/lib" ]; then
     export ODP_RDMA_CORE="$_odp_root/build/rdma-core"

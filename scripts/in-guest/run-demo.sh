@@ -5,7 +5,7 @@
 # ibv_rc_pingpong with on-demand paging (-o) in loopback, show what the
 # fault path did (the driver's counters, as `rdma statistic` reads them)
 # and the device's own view: HMP "info odp-hca", which the host takes
-# over the HMP socket (scripts/guest-monitor.sh -> scripts/monitor.py).
+# over the HMP socket (scripts/in-guest/monitor.sh -> scripts/monitor.py).
 #
 # Environment: ODP_DEV (odp_hca0), RUN_SIZE (message size, 65536),
 # RUN_ITERS (100), RUN_PINGPONG_OPTS (-o; e.g. "-O" for an implicit ODP MR).
@@ -87,5 +87,5 @@ cat <<'EOF'
 EOF
 
 step "the device's view: HMP 'info odp-hca', taken by the host over its HMP socket"
-"$ODP_ROOT/scripts/guest-monitor.sh" hmp 'info odp-hca' || rc=1
+"$ODP_ROOT/scripts/in-guest/monitor.sh" hmp 'info odp-hca' || rc=1
 exit "$rc"

@@ -5,8 +5,8 @@
 # runs next to QEMU: the request goes through the harness's writable 9p
 # share (<odp.out>/monitor), the host talks to QEMU's QMP or HMP socket.
 #
-#   guest-monitor.sh qmp <command> ['<arguments as JSON>']
-#   guest-monitor.sh hmp '<command line>'
+#   monitor.sh qmp <command> ['<arguments as JSON>']
+#   monitor.sh hmp '<command line>'
 #
 # Exits 0 with the output (QMP: the "return" value as JSON), 1 when the
 # command failed (the error on stdout), 2 on bad usage, 3 when the host did

@@ -1,0 +1,1 @@
+#include "trace/trace-odp_hca_hw.h"
