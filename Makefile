@@ -8,6 +8,8 @@
 #   make run          boot the guest (scripts/vm.sh) with -device $(RUN_DEVICE):
 #                     lspci, ibv_rc_pingpong -o in loopback, the driver's fault
 #                     counters, the monitor's "info odp-hca"; then power off
+#   make check-interface  the interface stated once: no function name on both
+#                     sides of it, no rule of include/odp-hca-hw.h restated
 #   make check-qtest  build and run the odp-hca qtest
 #   make check-plot   tools/odp-hca-plot on a real qtest run (images in
 #                     build/plot/)
@@ -74,7 +76,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := qtest guest plot asan fuzz
+CHECK_SUITES := interface qtest guest plot asan fuzz
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
@@ -90,7 +92,7 @@ FUZZ_TARGET  ?= odp-hca
 FUZZ_FLAGS   ?=
 
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
-        check check-qtest check-plot clean clean-kernel \
+        check check-interface check-qtest check-plot clean clean-kernel \
         configure-sanitizers firmware-sanitizers build-asan build-fuzz \
         check-asan check-fuzz fuzz fuzz-seeds
 
@@ -142,6 +144,12 @@ check-qtest: build
 	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
 
 # The plot tool on the dump a qtest run writes, a live QEMU and bad input.
+# The interface stated once: no name on both sides, no rule of the
+# interface header restated (tests/interface/check-interface.py; no build).
+check-interface:
+	@scripts/run-tap.sh interface $(RESULTS) 60 -- \
+	    /usr/bin/python3 tests/interface/check-interface.py
+
 check-plot: build need-plot
 	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
 	    /usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
