@@ -51,10 +51,12 @@ ODP_VERIFY        := $(BUILD)/guest-tests/odp-verify
 ODP_VERIFY_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 .PHONY: odp-verify
 odp-verify: $(ODP_VERIFY)
-$(ODP_VERIFY): guest-driver/tests/odp-verify.c \
+# Both programs include the interface header and the shared TAP helpers.
+GUEST_TEST_HDRS   := include/odp-hca-hw.h guest-driver/tests/tap.h
+$(ODP_VERIFY): guest-driver/tests/odp-verify.c $(GUEST_TEST_HDRS) \
                $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
 	@mkdir -p $(@D)
-	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
+	$(CC) $(ODP_VERIFY_CFLAGS) -Iinclude -I$(RDMA_CORE)/include -o $@ $< \
 	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
 
 # The mid-flight traffic checker (guest-driver/tests/odp-midflight.c) of
@@ -62,10 +64,10 @@ $(ODP_VERIFY): guest-driver/tests/odp-verify.c \
 ODP_MIDFLIGHT     := $(BUILD)/guest-tests/odp-midflight
 .PHONY: odp-midflight
 odp-midflight: $(ODP_MIDFLIGHT)
-$(ODP_MIDFLIGHT): guest-driver/tests/odp-midflight.c \
+$(ODP_MIDFLIGHT): guest-driver/tests/odp-midflight.c $(GUEST_TEST_HDRS) \
                   $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
 	@mkdir -p $(@D)
-	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
+	$(CC) $(ODP_VERIFY_CFLAGS) -Iinclude -I$(RDMA_CORE)/include -o $@ $< \
 	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
 
 vm-deps: need-vm qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight

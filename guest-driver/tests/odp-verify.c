@@ -73,7 +73,7 @@
 
 #include <infiniband/verbs.h>
 
-#include "../../include/odp-hca-hw.h"
+#include "odp-hca-hw.h"
 #include "tap.h"
 
 #ifndef MPOL_MF_MOVE
