@@ -3,7 +3,7 @@
  * QTest testcases for the odp-hca RDMA adapter with on-demand paging.
  *
  * Each test starts its own QEMU (q35, qtest accelerator), drives the
- * device as its driver through odp-hca-drv.c and checks the bytes that
+ * device as its driver through odp-hca/drv.c and checks the bytes that
  * land in guest memory and the entries the device writes: command
  * status, CQEs and EQEs.  The virtual clock only moves when a test steps
  * it (RNR and ACK timers).
@@ -24,7 +24,7 @@
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
-#include "odp-hca-drv.h"
+#include "odp-hca/drv.h"
 
 #define ACC_ALL     (ODP_HCA_ACCESS_LOCAL_WRITE | \
                      ODP_HCA_ACCESS_REMOTE_WRITE | \

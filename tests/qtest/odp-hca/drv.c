@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * odp-hca qtest driver library: see odp-hca-drv.h.
+ * odp-hca qtest driver library: see drv.h.
  */
 
 #include "qemu/osdep.h"
@@ -10,7 +10,7 @@
 #include "tests/qtest/libqos/libqos-malloc.h"
 #include "tests/qtest/libqos/malloc-pc.h"
 #include "standard-headers/linux/pci_regs.h"
-#include "odp-hca-drv.h"
+#include "drv.h"
 
 #if HOST_BIG_ENDIAN
 #error "odp-hca qtests write little-endian device structures natively"
