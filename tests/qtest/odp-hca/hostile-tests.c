@@ -114,6 +114,37 @@ static void test_bad_handles(void)
     t_free(t);
 }
 
+/*
+ * @st, the status a command gave in the case @name, must be @expect.  The
+ * case is named on stderr when it is not: a test runs in a subprocess
+ * whose stdout is not shown.
+ */
+static void check_case(const char *what, const char *name, uint8_t st,
+                       uint8_t expect)
+{
+    if (st != expect) {
+        odp_diag("%s case %s: status %u, expected %u", what, name, st,
+                 expect);
+    }
+    g_assert_cmpuint(st, ==, expect);
+}
+
+/*
+ * A CREATE_CQ on a fresh ring of 2^ring_log CQEs, whose description is
+ * then altered as the fields say (0 / false: left as the ring is).
+ */
+typedef struct CqRingCase {
+    const char *name;
+    uint8_t ring_log;
+    uint8_t log_entries;
+    uint8_t log_stride;
+    bool no_pages;
+    bool page_list_outside_ram;
+    bool unaligned_page;        /* the first page, half a page off */
+    uint32_t uar;
+    uint8_t expect;
+} CqRingCase;
+
 static uint8_t create_cq_ring(OdpHca *h, const struct odp_hca_ring_desc *d,
                               uint32_t uar)
 {
@@ -125,30 +156,209 @@ static uint8_t create_cq_ring(OdpHca *h, const struct odp_hca_ring_desc *d,
     return odp_cmd_exec(h, &cmd);
 }
 
-static uint8_t create_qp_rings(OdpHca *h, uint32_t pdn, OdpCq *cq,
-                               uint8_t type, uint8_t sq_log,
-                               uint8_t sq_stride, uint8_t rq_log,
-                               uint8_t rq_stride, uint8_t max_send_sge,
-                               uint8_t max_recv_sge, uint16_t max_inline,
-                               uint32_t uar)
+static uint8_t create_cq_case(OdpHca *h, const CqRingCase *c)
+{
+    struct odp_hca_ring_desc d;
+    OdpRing r;
+
+    odp_ring_init(h, &r, c->ring_log, 5);
+    if (c->unaligned_page) {
+        odp_write64(h, r.page_list, r.pages[0] + 0x800);
+    }
+    odp_ring_desc(&r, &d);
+    if (c->log_entries) {
+        d.log_entries = c->log_entries;
+    }
+    if (c->log_stride) {
+        d.log_stride = c->log_stride;
+    }
+    if (c->no_pages) {
+        d.npages = 0;
+    }
+    if (c->page_list_outside_ram) {
+        d.page_list = ODP_BAD_ADDR;
+    }
+    return create_cq_ring(h, &d, c->uar);
+}
+
+static void bad_rings_cq(OdpHca *h)
+{
+    const CqRingCase cases[] = {
+        { .name = "stride-above-cqe", .ring_log = 4, .log_stride = 6,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "stride-below-cqe", .ring_log = 4, .log_stride = 4,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "log-entries-16", .ring_log = 4, .log_entries = 16,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "no-pages", .ring_log = 4, .no_pages = true,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* 8 KiB in one page */
+        { .name = "entries-beyond-pages", .ring_log = 4, .log_entries = 8,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* 512 > max-cqe 256 */
+        { .name = "entries-above-max-cqe", .ring_log = 9,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "uar-num-uars", .ring_log = 4, .uar = h->caps.num_uars,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "page-list-outside-ram", .ring_log = 4,
+          .page_list_outside_ram = true, .expect = ODP_HCA_CMD_DMA_ERROR },
+        { .name = "unaligned-page", .ring_log = 4, .unaligned_page = true,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+    };
+    struct odp_hca_ring_desc d;
+    OdpRing r;
+    uint8_t st;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        check_case("CREATE_CQ", cases[i].name, create_cq_case(h, &cases[i]),
+                   cases[i].expect);
+    }
+
+    /* a page outside RAM: refused, or the CQ fails cleanly later */
+    odp_ring_init(h, &r, 4, 5);
+    odp_write64(h, r.page_list, ODP_BAD_ADDR);
+    odp_ring_desc(&r, &d);
+    st = create_cq_ring(h, &d, 0);
+    if (st != ODP_HCA_CMD_OK && st != ODP_HCA_CMD_BAD_PARAM &&
+        st != ODP_HCA_CMD_DMA_ERROR) {
+        odp_diag("CREATE_CQ case page-outside-ram: status %u", st);
+    }
+    g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_BAD_PARAM ||
+                  st == ODP_HCA_CMD_DMA_ERROR);
+}
+
+/* A CREATE_EQ on a fresh ring of 2^ring_log EQEs (log_stride 0: as is). */
+typedef struct EqRingCase {
+    const char *name;
+    uint8_t ring_log;
+    uint8_t log_stride;
+    uint16_t vector;
+    uint8_t expect;
+} EqRingCase;
+
+static void bad_rings_eq(OdpHca *h)
+{
+    const EqRingCase cases[] = {
+        { .name = "stride-above-eqe", .ring_log = 4, .log_stride = 6,
+          .vector = 0, .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "vector-num-vectors", .ring_log = 4,
+          .vector = h->caps.num_vectors, .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* 128 > max-eqe 64 */
+        { .name = "entries-above-max-eqe", .ring_log = 7, .vector = 1,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+    };
+    struct odp_hca_cmd cmd;
+    OdpRing r;
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        const EqRingCase *c = &cases[i];
+
+        odp_ring_init(h, &r, c->ring_log, 5);
+        memset(&cmd, 0, sizeof(cmd));
+        cmd.opcode = ODP_HCA_CMD_CREATE_EQ;
+        odp_ring_desc(&r, &cmd.create_eq.ring);
+        if (c->log_stride) {
+            cmd.create_eq.ring.log_stride = c->log_stride;
+        }
+        cmd.create_eq.vector = c->vector;
+        check_case("CREATE_EQ", c->name, odp_cmd_exec(h, &cmd), c->expect);
+    }
+}
+
+/* A CREATE_QP with its rings and limits spelled out. */
+typedef struct QpRingCase {
+    const char *name;
+    uint8_t type;               /* ODP_HCA_QPT_* */
+    uint8_t sq_log;
+    uint8_t sq_stride;
+    uint8_t rq_log;
+    uint8_t rq_stride;
+    uint8_t max_send_sge;
+    uint8_t max_recv_sge;
+    uint16_t max_inline;
+    uint32_t uar;
+    uint8_t expect;
+} QpRingCase;
+
+static uint8_t create_qp_case(OdpHca *h, uint32_t pdn, OdpCq *cq,
+                              const QpRingCase *c)
 {
     struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_CREATE_QP };
     OdpRing sq, rq;
 
-    odp_ring_init(h, &sq, sq_log, sq_stride);
-    odp_ring_init(h, &rq, rq_log, rq_stride);
+    odp_ring_init(h, &sq, c->sq_log, c->sq_stride);
+    odp_ring_init(h, &rq, c->rq_log, c->rq_stride);
     odp_ring_desc(&sq, &cmd.create_qp.sq);
     odp_ring_desc(&rq, &cmd.create_qp.rq);
     cmd.create_qp.pdn = pdn;
     cmd.create_qp.send_cqn = cq->cqn;
     cmd.create_qp.recv_cqn = cq->cqn;
     cmd.create_qp.srqn = ODP_HCA_NO_SRQ;
-    cmd.create_qp.uar = uar;
-    cmd.create_qp.type = type;
-    cmd.create_qp.max_send_sge = max_send_sge;
-    cmd.create_qp.max_recv_sge = max_recv_sge;
-    cmd.create_qp.max_inline = max_inline;
+    cmd.create_qp.uar = c->uar;
+    cmd.create_qp.type = c->type;
+    cmd.create_qp.max_send_sge = c->max_send_sge;
+    cmd.create_qp.max_recv_sge = c->max_recv_sge;
+    cmd.create_qp.max_inline = c->max_inline;
     return odp_cmd_exec(h, &cmd);
+}
+
+/* SQ/RQ strides against SGEs and inline data, sizes, limits */
+static void bad_rings_qp(T *t, OdpCq *cq)
+{
+    OdpHca *h = t->h;
+    const QpRingCase cases[] = {
+        /* SQ 64 < 64 + 4 * 16 */
+        { .name = "sq-stride-below-sges", .type = ODP_HCA_QPT_RC,
+          .sq_log = 4, .sq_stride = 6, .rq_log = 4, .rq_stride = 7,
+          .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0, .uar = 0,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* RQ 64 < 16 + 4 * 16 */
+        { .name = "rq-stride-below-sges", .type = ODP_HCA_QPT_RC,
+          .sq_log = 4, .sq_stride = 7, .rq_log = 4, .rq_stride = 6,
+          .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0, .uar = 0,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* UD SQ 128 < 144 */
+        { .name = "ud-sq-stride-below-ud-wqe", .type = ODP_HCA_QPT_UD,
+          .sq_log = 4, .sq_stride = 7, .rq_log = 4, .rq_stride = 7,
+          .max_send_sge = 1, .max_recv_sge = 1, .max_inline = 0, .uar = 0,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* stride > 4096 */
+        { .name = "sq-stride-above-page", .type = ODP_HCA_QPT_RC,
+          .sq_log = 2, .sq_stride = 13, .rq_log = 4, .rq_stride = 7,
+          .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0, .uar = 0,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* 512 > max-qp-wr */
+        { .name = "sq-above-max-qp-wr", .type = ODP_HCA_QPT_RC,
+          .sq_log = 9, .sq_stride = 7, .rq_log = 4, .rq_stride = 7,
+          .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0, .uar = 0,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "send-sge-above-max-sge", .type = ODP_HCA_QPT_RC,
+          .sq_log = 4, .sq_stride = 9, .rq_log = 4, .rq_stride = 9,
+          .max_send_sge = h->caps.max_sge + 1, .max_recv_sge = 1,
+          .max_inline = 0, .uar = 0, .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "inline-above-max-inline", .type = ODP_HCA_QPT_RC,
+          .sq_log = 4, .sq_stride = 10, .rq_log = 4, .rq_stride = 7,
+          .max_send_sge = 1, .max_recv_sge = 1,
+          .max_inline = h->caps.max_inline + 1, .uar = 0,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "uar-num-uars", .type = ODP_HCA_QPT_RC,
+          .sq_log = 4, .sq_stride = 7, .rq_log = 4, .rq_stride = 7,
+          .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0,
+          .uar = h->caps.num_uars, .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* the same QP within every limit is created */
+        { .name = "within-limits", .type = ODP_HCA_QPT_RC,
+          .sq_log = 4, .sq_stride = 7, .rq_log = 4, .rq_stride = 7,
+          .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0, .uar = 0,
+          .expect = ODP_HCA_CMD_OK },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        check_case("CREATE_QP", cases[i].name,
+                   create_qp_case(h, t->pd, cq, &cases[i]), cases[i].expect);
+    }
 }
 
 static void test_bad_rings(void)
@@ -156,87 +366,12 @@ static void test_bad_rings(void)
     T *t = t_new("max-cqe=256,max-eqe=64,max-qp-wr=256");
     OdpHca *h = t->h;
     struct odp_hca_cmd cmd;
-    struct odp_hca_ring_desc d;
     OdpCq *cq = odp_cq_new(h, 4, NULL, 0);
     OdpRing r;
-    uint8_t st;
 
-    /* CQ */
-    odp_ring_init(h, &r, 4, 5);
-    odp_ring_desc(&r, &d);
-    d.log_stride = 6;
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_BAD_PARAM);
-    d.log_stride = 4;
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_ring_desc(&r, &d);
-    d.log_entries = 16;
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_ring_desc(&r, &d);
-    d.npages = 0;
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_ring_desc(&r, &d);
-    d.log_entries = 8;          /* 8 KiB in one page */
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_ring_init(h, &r, 9, 5); /* 512 > max-cqe 256 */
-    odp_ring_desc(&r, &d);
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_ring_init(h, &r, 4, 5);
-    odp_ring_desc(&r, &d);
-    g_assert_cmpuint(create_cq_ring(h, &d, h->caps.num_uars), ==,
-                     ODP_HCA_CMD_BAD_PARAM);
-    d.page_list = ODP_BAD_ADDR;
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_DMA_ERROR);
-    odp_write64(h, r.page_list, r.pages[0] + 0x800);   /* unaligned page */
-    odp_ring_desc(&r, &d);
-    g_assert_cmpuint(create_cq_ring(h, &d, 0), ==, ODP_HCA_CMD_BAD_PARAM);
-    /* a page outside RAM: refused, or the CQ fails cleanly later */
-    odp_write64(h, r.page_list, ODP_BAD_ADDR);
-    st = create_cq_ring(h, &d, 0);
-    g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_BAD_PARAM ||
-                  st == ODP_HCA_CMD_DMA_ERROR);
-
-    /* EQ */
-    odp_ring_init(h, &r, 4, 5);
-    memset(&cmd, 0, sizeof(cmd));
-    cmd.opcode = ODP_HCA_CMD_CREATE_EQ;
-    odp_ring_desc(&r, &cmd.create_eq.ring);
-    cmd.create_eq.ring.log_stride = 6;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_ring_desc(&r, &cmd.create_eq.ring);
-    cmd.create_eq.vector = h->caps.num_vectors;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_ring_init(h, &r, 7, 5);     /* 128 > max-eqe 64 */
-    odp_ring_desc(&r, &cmd.create_eq.ring);
-    cmd.create_eq.vector = 1;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_BAD_PARAM);
-
-    /* QP: SQ/RQ strides against SGEs and inline, sizes, limits */
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 4, 6, 4,
-                                     7, 4, 4, 0, 0), ==,
-                     ODP_HCA_CMD_BAD_PARAM);   /* SQ 64 < 64 + 4 * 16 */
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 4, 7, 4,
-                                     6, 4, 4, 0, 0), ==,
-                     ODP_HCA_CMD_BAD_PARAM);   /* RQ 64 < 16 + 4 * 16 */
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_UD, 4, 7, 4,
-                                     7, 1, 1, 0, 0), ==,
-                     ODP_HCA_CMD_BAD_PARAM);   /* UD SQ 128 < 144 */
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 2, 13, 4,
-                                     7, 4, 4, 0, 0), ==,
-                     ODP_HCA_CMD_BAD_PARAM);   /* stride > 4096 */
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 9, 7, 4,
-                                     7, 4, 4, 0, 0), ==,
-                     ODP_HCA_CMD_BAD_PARAM);   /* 512 > max-qp-wr */
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 4, 9, 4,
-                                     9, h->caps.max_sge + 1, 1, 0, 0), ==,
-                     ODP_HCA_CMD_BAD_PARAM);
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 4, 10, 4,
-                                     7, 1, 1, h->caps.max_inline + 1, 0), ==,
-                     ODP_HCA_CMD_BAD_PARAM);
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 4, 7, 4,
-                                     7, 4, 4, 0, h->caps.num_uars), ==,
-                     ODP_HCA_CMD_BAD_PARAM);
-    g_assert_cmpuint(create_qp_rings(h, t->pd, cq, ODP_HCA_QPT_RC, 4, 7, 4,
-                                     7, 4, 4, 0, 0), ==, ODP_HCA_CMD_OK);
+    bad_rings_cq(h);
+    bad_rings_eq(h);
+    bad_rings_qp(t, cq);
 
     /* SRQ stride */
     odp_ring_init(h, &r, 4, 5);
@@ -245,9 +380,11 @@ static void test_bad_rings(void)
     odp_ring_desc(&r, &cmd.create_srq.ring);
     cmd.create_srq.pdn = t->pd;
     cmd.create_srq.max_sge = 2;             /* needs 48 > 32 */
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_BAD_PARAM);
+    check_case("CREATE_SRQ", "sges-above-stride", odp_cmd_exec(h, &cmd),
+               ODP_HCA_CMD_BAD_PARAM);
     cmd.create_srq.max_sge = 1;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_OK);
+    check_case("CREATE_SRQ", "sges-within-stride", odp_cmd_exec(h, &cmd),
+               ODP_HCA_CMD_OK);
 
     g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
     check_fresh_pair_works(t, 38);
