@@ -28,6 +28,65 @@ static void test_bad_opcode(void)
     odp_hca_stop(h);
 }
 
+/*
+ * @st, the status a command gave in the case @name, must be @expect.  The
+ * case is named on stderr when it is not: a test runs in a subprocess
+ * whose stdout is not shown.
+ */
+static void check_case(const char *what, const char *name, uint8_t st,
+                       uint8_t expect)
+{
+    if (st != expect) {
+        odp_diag("%s case %s: status %u, expected %u", what, name, st,
+                 expect);
+    }
+    g_assert_cmpuint(st, ==, expect);
+}
+
+/* A DESTROY of a handle that names no object. */
+typedef struct HandleCase {
+    const char *name;
+    uint8_t opcode;             /* ODP_HCA_CMD_DESTROY_* */
+    uint32_t handle;
+} HandleCase;
+
+static void bad_handles_destroy(OdpHca *h, uint32_t unused_eqn)
+{
+    const uint32_t big = 0xffffffff;
+    const HandleCase cases[] = {
+        { .name = "eq-~0", .opcode = ODP_HCA_CMD_DESTROY_EQ, .handle = big },
+        { .name = "eq-max-eqs", .opcode = ODP_HCA_CMD_DESTROY_EQ,
+          .handle = h->caps.max_eqs },
+        { .name = "eq-unused", .opcode = ODP_HCA_CMD_DESTROY_EQ,
+          .handle = unused_eqn },
+        { .name = "pd-~0", .opcode = ODP_HCA_CMD_DESTROY_PD, .handle = big },
+        { .name = "pd-max-pds", .opcode = ODP_HCA_CMD_DESTROY_PD,
+          .handle = h->caps.max_pds },
+        { .name = "cq-max-cqs", .opcode = ODP_HCA_CMD_DESTROY_CQ,
+          .handle = h->caps.max_cqs },
+        { .name = "cq-3", .opcode = ODP_HCA_CMD_DESTROY_CQ, .handle = 3 },
+        { .name = "srq-0", .opcode = ODP_HCA_CMD_DESTROY_SRQ, .handle = 0 },
+        { .name = "srq-~0", .opcode = ODP_HCA_CMD_DESTROY_SRQ,
+          .handle = big },
+        { .name = "qp-0", .opcode = ODP_HCA_CMD_DESTROY_QP, .handle = 0 },
+        { .name = "qp-1", .opcode = ODP_HCA_CMD_DESTROY_QP, .handle = 1 },
+        { .name = "qp-2", .opcode = ODP_HCA_CMD_DESTROY_QP, .handle = 2 },
+        { .name = "qp-max-qps", .opcode = ODP_HCA_CMD_DESTROY_QP,
+          .handle = h->caps.max_qps },
+        { .name = "qp-~0", .opcode = ODP_HCA_CMD_DESTROY_QP, .handle = big },
+        { .name = "mr-~0", .opcode = ODP_HCA_CMD_DESTROY_MR, .handle = big },
+        { .name = "mr-0x0101", .opcode = ODP_HCA_CMD_DESTROY_MR,
+          .handle = 0x0101 },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        check_case("DESTROY", cases[i].name,
+                   odp_destroy(h, cases[i].opcode, cases[i].handle),
+                   ODP_HCA_CMD_BAD_HANDLE);
+    }
+}
+
 static void test_bad_handles(void)
 {
     T *t = t_new(NULL);
@@ -45,47 +104,19 @@ static void test_bad_handles(void)
     }
     g_assert_cmpuint(unused_eqn, <, h->caps.max_eqs);
 
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_EQ, big), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_EQ, h->caps.max_eqs),
-                     ==, ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_EQ, unused_eqn), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_PD, big), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_PD, h->caps.max_pds),
-                     ==, ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_CQ, h->caps.max_cqs),
-                     ==, ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_CQ, 3), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_SRQ, 0), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_SRQ, big), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_QP, 0), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_QP, 1), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_QP, 2), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_QP, h->caps.max_qps),
-                     ==, ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_QP, big), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_MR, big), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_MR, 0x0101), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_qp_modify(h, 1, &m), ==, ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_qp_modify(h, big, &m), ==, ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_qp_query(h, 0xffff, NULL), ==,
-                     ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_qp_query(h, 7, NULL), ==, ODP_HCA_CMD_BAD_HANDLE);
-    g_assert_cmpuint(odp_resume(h, 0, ODP_HCA_RESUME_OK), ==,
-                     ODP_HCA_CMD_BAD_TOKEN);
-    g_assert_cmpuint(odp_resume(h, big, ODP_HCA_RESUME_FAIL), ==,
-                     ODP_HCA_CMD_BAD_TOKEN);
+    bad_handles_destroy(h, unused_eqn);
+    check_case("MODIFY_QP", "qp-1", odp_qp_modify(h, 1, &m),
+               ODP_HCA_CMD_BAD_HANDLE);
+    check_case("MODIFY_QP", "qp-~0", odp_qp_modify(h, big, &m),
+               ODP_HCA_CMD_BAD_HANDLE);
+    check_case("QUERY_QP", "qp-0xffff", odp_qp_query(h, 0xffff, NULL),
+               ODP_HCA_CMD_BAD_HANDLE);
+    check_case("QUERY_QP", "qp-7", odp_qp_query(h, 7, NULL),
+               ODP_HCA_CMD_BAD_HANDLE);
+    check_case("RESUME", "token-0-ok", odp_resume(h, 0, ODP_HCA_RESUME_OK),
+               ODP_HCA_CMD_BAD_TOKEN);
+    check_case("RESUME", "token-~0-fail",
+               odp_resume(h, big, ODP_HCA_RESUME_FAIL), ODP_HCA_CMD_BAD_TOKEN);
 
     /* creating on top of objects that do not exist */
     odp_ring_init(h, &r, 4, 5);
@@ -93,40 +124,30 @@ static void test_bad_handles(void)
     cmd.opcode = ODP_HCA_CMD_CREATE_CQ;
     odp_ring_desc(&r, &cmd.create_cq.ring);
     cmd.create_cq.eqn = unused_eqn;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_BAD_HANDLE);
+    check_case("CREATE_CQ", "eq-unused", odp_cmd_exec(h, &cmd),
+               ODP_HCA_CMD_BAD_HANDLE);
     cmd.create_cq.eqn = big;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_BAD_HANDLE);
+    check_case("CREATE_CQ", "eq-~0", odp_cmd_exec(h, &cmd),
+               ODP_HCA_CMD_BAD_HANDLE);
     odp_ring_init(h, &r, 4, 5);
     memset(&cmd, 0, sizeof(cmd));
     cmd.opcode = ODP_HCA_CMD_CREATE_SRQ;
     odp_ring_desc(&r, &cmd.create_srq.ring);
     cmd.create_srq.pdn = t->pd + 1;
     cmd.create_srq.max_sge = 1;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_BAD_HANDLE);
+    check_case("CREATE_SRQ", "pd-unused", odp_cmd_exec(h, &cmd),
+               ODP_HCA_CMD_BAD_HANDLE);
     {
         OdpMr *mr = odp_mr_prepare(h, t->pd + 1, 0, ODP_PAGE, 1, ACC_LW, 0);
 
-        g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_BAD_HANDLE);
+        check_case("CREATE_MR", "pd-unused", odp_mr_register(h, mr),
+                   ODP_HCA_CMD_BAD_HANDLE);
         mr->pdn = big;
-        g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_BAD_HANDLE);
+        check_case("CREATE_MR", "pd-~0", odp_mr_register(h, mr),
+                   ODP_HCA_CMD_BAD_HANDLE);
     }
     g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
     t_free(t);
-}
-
-/*
- * @st, the status a command gave in the case @name, must be @expect.  The
- * case is named on stderr when it is not: a test runs in a subprocess
- * whose stdout is not shown.
- */
-static void check_case(const char *what, const char *name, uint8_t st,
-                       uint8_t expect)
-{
-    if (st != expect) {
-        odp_diag("%s case %s: status %u, expected %u", what, name, st,
-                 expect);
-    }
-    g_assert_cmpuint(st, ==, expect);
 }
 
 /*
@@ -391,6 +412,84 @@ static void test_bad_rings(void)
     t_free(t);
 }
 
+/* A CREATE_MR as odp_mr_prepare() builds it, with @key if not 0. */
+typedef struct MrCase {
+    const char *name;
+    uint32_t pdn;
+    uint64_t iova;
+    uint64_t length;
+    uint8_t levels;
+    uint8_t flags;              /* ODP_HCA_MR_F_* */
+    uint32_t key;
+    uint8_t expect;
+} MrCase;
+
+static void bad_mr_create(T *t, uint32_t used_key)
+{
+    const uint32_t pd = t->pd;
+    const uint8_t implicit = ODP_HCA_MR_F_IMPLICIT | ODP_HCA_MR_F_ON_DEMAND;
+    const MrCase cases[] = {
+        { .name = "levels-0", .pdn = pd, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 0,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "levels-5", .pdn = pd, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 5,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "levels-255", .pdn = pd, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 0xff,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "length-0", .pdn = pd, .iova = 0x200000,
+          .length = 0, .levels = 1,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "length-513-pages", .pdn = pd, .iova = 0x200000,
+          .length = 513 * ODP_PAGE, .levels = 1,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* 512 pages from half a page in: spans 513 pages */
+        { .name = "spans-513-pages", .pdn = pd, .iova = 0x200800,
+          .length = 512 * ODP_PAGE, .levels = 1,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "wraps", .pdn = pd, .iova = UINT64_MAX - ODP_PAGE + 1,
+          .length = 8192, .levels = 1,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "implicit-not-on-demand", .pdn = pd, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 1,
+          .flags = ODP_HCA_MR_F_IMPLICIT, .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "implicit-levels-3", .pdn = pd, .iova = 0,
+          .length = 2 * ODP_PAGE, .levels = 3, .flags = implicit,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "implicit-iova-not-0", .pdn = pd, .iova = 0x1000,
+          .length = 2 * ODP_PAGE, .levels = 4, .flags = implicit,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "key-index-max-mrs", .pdn = pd, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 1,
+          .key = (t->h->caps.max_mrs << 8) | 1,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "pd-77", .pdn = 77, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 1,
+          .expect = ODP_HCA_CMD_BAD_HANDLE },
+        { .name = "key-in-use", .pdn = pd, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 1, .key = used_key,
+          .expect = ODP_HCA_CMD_BAD_PARAM },
+        /* more levels than needed */
+        { .name = "levels-4", .pdn = pd, .iova = 0x200000,
+          .length = 2 * ODP_PAGE, .levels = 4,
+          .expect = ODP_HCA_CMD_OK },
+    };
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        const MrCase *c = &cases[i];
+        OdpMr *mr = odp_mr_prepare(t->h, c->pdn, c->iova, c->length,
+                                   c->levels, ACC_LW, c->flags);
+
+        if (c->key) {
+            mr->key = c->key;
+        }
+        check_case("CREATE_MR", c->name, odp_mr_register(t->h, mr),
+                   c->expect);
+    }
+}
+
 static void test_bad_mr(void)
 {
     T *t = t_new(NULL);
@@ -400,30 +499,7 @@ static void test_bad_mr(void)
     Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
     Pair p;
 
-#define MR_EXPECT(field_assign, status) do {                              \
-        mr = odp_mr_prepare(h, t->pd, 0x200000, 2 * ODP_PAGE, 1, ACC_LW, 0); \
-        field_assign;                                                     \
-        g_assert_cmpuint(odp_mr_register(h, mr), ==, status);             \
-    } while (0)
-
-    MR_EXPECT(mr->levels = 0, ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT(mr->levels = 5, ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT(mr->levels = 0xff, ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT(mr->length = 0, ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT(mr->length = 513 * ODP_PAGE, ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT((mr->iova = 0x200800, mr->length = 512 * ODP_PAGE),
-              ODP_HCA_CMD_BAD_PARAM);  /* spans 513 pages */
-    MR_EXPECT((mr->iova = UINT64_MAX - ODP_PAGE + 1, mr->length = 8192),
-              ODP_HCA_CMD_BAD_PARAM);  /* wraps */
-    MR_EXPECT(mr->flags = ODP_HCA_MR_F_IMPLICIT, ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT((mr->flags = ODP_HCA_MR_F_IMPLICIT | ODP_HCA_MR_F_ON_DEMAND,
-               mr->iova = 0, mr->levels = 3), ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT((mr->flags = ODP_HCA_MR_F_IMPLICIT | ODP_HCA_MR_F_ON_DEMAND,
-               mr->iova = 0x1000, mr->levels = 4), ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT(mr->key = (h->caps.max_mrs << 8) | 1, ODP_HCA_CMD_BAD_PARAM);
-    MR_EXPECT(mr->pdn = 77, ODP_HCA_CMD_BAD_HANDLE);
-    MR_EXPECT(mr->key = dst->key, ODP_HCA_CMD_BAD_PARAM);    /* in use */
-    MR_EXPECT(mr->levels = 4, ODP_HCA_CMD_OK);  /* more levels than needed */
+    bad_mr_create(t, dst->key);
 
     /* a table outside RAM: not read at creation; every use fails cleanly */
     mr = odp_mr_prepare(h, t->pd, 0x200000, 2 * ODP_PAGE, 2, ACC_ALL, 0);
@@ -441,7 +517,6 @@ static void test_bad_mr(void)
         wait_cqe(t, p.cqa, &c, 0x92, ODP_HCA_WC_REM_ACCESS_ERR, -1,
                  p.a->qpn);
     }
-#undef MR_EXPECT
     g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
     check_fresh_pair_works(t, 39);
     t_free(t);
