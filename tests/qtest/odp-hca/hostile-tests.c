@@ -522,31 +522,54 @@ static void test_bad_mr(void)
     t_free(t);
 }
 
+/* A CREATE_QP as odp_qp_cfg_init() describes it, on objects given here. */
+typedef struct QpCreateCase {
+    const char *name;
+    uint8_t type;               /* ODP_HCA_QPT_*, or not one */
+    uint32_t pdn;
+    OdpCq *scq;
+    OdpCq *rcq;
+    OdpSrq *srq;
+    uint8_t expect;
+} QpCreateCase;
+
 static void test_bad_qp_create(void)
 {
     T *t = t_new(NULL);
     OdpHca *h = t->h;
     OdpCq *cq = odp_cq_new(h, 4, NULL, 0);
     OdpCq ghost = { .cqn = 200 };
+    OdpCq ghost_max = { .cqn = 0xffffffff };
     OdpSrq gsrq = { .srqn = 40 };
+    const QpCreateCase cases[] = {
+        { .name = "pd-unused", .type = ODP_HCA_QPT_RC, .pdn = t->pd + 1,
+          .scq = cq, .rcq = cq, .expect = ODP_HCA_CMD_BAD_HANDLE },
+        { .name = "send-cq-200", .type = ODP_HCA_QPT_RC, .pdn = t->pd,
+          .scq = &ghost, .rcq = cq, .expect = ODP_HCA_CMD_BAD_HANDLE },
+        { .name = "recv-cq-200", .type = ODP_HCA_QPT_RC, .pdn = t->pd,
+          .scq = cq, .rcq = &ghost, .expect = ODP_HCA_CMD_BAD_HANDLE },
+        { .name = "recv-cq-~0", .type = ODP_HCA_QPT_RC, .pdn = t->pd,
+          .scq = cq, .rcq = &ghost_max, .expect = ODP_HCA_CMD_BAD_HANDLE },
+        { .name = "srq-40", .type = ODP_HCA_QPT_RC, .pdn = t->pd,
+          .scq = cq, .rcq = cq, .srq = &gsrq,
+          .expect = ODP_HCA_CMD_BAD_HANDLE },
+        { .name = "type-3", .type = 3, .pdn = t->pd,
+          .scq = cq, .rcq = cq, .expect = ODP_HCA_CMD_BAD_PARAM },
+        { .name = "type-0", .type = 0, .pdn = t->pd,
+          .scq = cq, .rcq = cq, .expect = ODP_HCA_CMD_BAD_PARAM },
+    };
     OdpQpCfg c;
     OdpQp *qp;
+    size_t i;
 
-    odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd + 1, cq, cq);
-    g_assert_cmpuint(odp_qp_create(h, &c, &qp), ==, ODP_HCA_CMD_BAD_HANDLE);
-    odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd, &ghost, cq);
-    g_assert_cmpuint(odp_qp_create(h, &c, &qp), ==, ODP_HCA_CMD_BAD_HANDLE);
-    odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd, cq, &ghost);
-    g_assert_cmpuint(odp_qp_create(h, &c, &qp), ==, ODP_HCA_CMD_BAD_HANDLE);
-    ghost.cqn = 0xffffffff;
-    g_assert_cmpuint(odp_qp_create(h, &c, &qp), ==, ODP_HCA_CMD_BAD_HANDLE);
-    odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd, cq, cq);
-    c.srq = &gsrq;
-    g_assert_cmpuint(odp_qp_create(h, &c, &qp), ==, ODP_HCA_CMD_BAD_HANDLE);
-    odp_qp_cfg_init(&c, 3, t->pd, cq, cq);
-    g_assert_cmpuint(odp_qp_create(h, &c, &qp), ==, ODP_HCA_CMD_BAD_PARAM);
-    odp_qp_cfg_init(&c, 0, t->pd, cq, cq);
-    g_assert_cmpuint(odp_qp_create(h, &c, &qp), ==, ODP_HCA_CMD_BAD_PARAM);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        const QpCreateCase *k = &cases[i];
+
+        odp_qp_cfg_init(&c, k->type, k->pdn, k->scq, k->rcq);
+        c.srq = k->srq;
+        check_case("CREATE_QP", k->name, odp_qp_create(h, &c, &qp),
+                   k->expect);
+    }
     odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd, cq, cq);
     qp = odp_qp_new(h, &c);
     g_assert_cmpuint(qp_state(t, qp), ==, ODP_HCA_QPS_RESET);
