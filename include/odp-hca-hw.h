@@ -49,12 +49,20 @@
 #define ODP_HCA_REG_STATUS         0x014   /* RO ODP_HCA_STATUS_* */
 #define ODP_HCA_REG_CMDQ_BASE_LO   0x020   /* RW command ring DMA address */
 #define ODP_HCA_REG_CMDQ_BASE_HI   0x024
-#define ODP_HCA_REG_CMDQ_LOG_SIZE  0x028   /* RW log2(entries), 1..12 */
+#define ODP_HCA_REG_CMDQ_LOG_SIZE  0x028   /* RW log2(entries), see below */
 #define ODP_HCA_REG_CMDQ_PI        0x02c   /* WO doorbell: producer index */
 #define ODP_HCA_REG_CMDQ_CI        0x030   /* RO consumer index */
 #define ODP_HCA_REG_EQ_DB          0x040   /* WO ODP_HCA_EQ_DB_* */
 #define ODP_HCA_REG_NUM_UARS       0x050   /* RO number of doorbell pages */
 #define ODP_HCA_REG_NUM_VECTORS    0x054   /* RO number of MSI-X vectors */
+
+/*
+ * CMDQ_LOG_SIZE range: 2 to 4096 entries of 128 bytes (256 bytes to
+ * 512 KiB).  Checked when ENABLE is set: outside it the device stays
+ * disabled.
+ */
+#define ODP_HCA_CMDQ_MIN_LOG_SIZE  1
+#define ODP_HCA_CMDQ_MAX_LOG_SIZE  12
 
 /* CTRL */
 #define ODP_HCA_CTRL_ENABLE        (1u << 0) /* command queue runs */
@@ -104,7 +112,15 @@ static inline uint32_t odp_hca_db_value(uint32_t obj, uint32_t count)
  * the object is created.  Entries never straddle a page.
  */
 #define ODP_HCA_MAX_LOG_RING       15
-/* Largest SQ, RQ and SRQ stride: 64 B control + 64 B UD + SGEs/inline. */
+/*
+ * Two stride limits.  Any ring's log_stride is at most a page's, so an
+ * entry never straddles a page: a larger log_stride fails before
+ * anything else is checked.  Rings of WQEs (SQ, RQ, SRQ) have the
+ * smaller limit ODP_HCA_MAX_WQE_STRIDE (64 B control + 64 B UD +
+ * SGEs/inline; see "WQE stride geometry" below).  EQ and CQ strides are
+ * exactly their entry size.
+ */
+#define ODP_HCA_MAX_LOG_STRIDE     ODP_HCA_PAGE_SHIFT
 #define ODP_HCA_MAX_WQE_STRIDE     1024
 
 /* ---------------------------------------------------------------------
@@ -331,11 +347,17 @@ struct odp_hca_cmd_modify_qp {
 	uint32_t access_flags; /* ODP_HCA_ACCESS_REMOTE_* allowed on this QP */
 	uint32_t qkey;
 	uint32_t dest_qpn;
-	uint32_t sq_psn;      /* 24 bits */
-	uint32_t rq_psn;      /* 24 bits */
+	uint32_t sq_psn;      /* ODP_HCA_PSN_MASK bits */
+	uint32_t rq_psn;      /* ODP_HCA_PSN_MASK bits */
 	uint8_t  dmac[6];     /* destination MAC of the RoCE path */
 	uint8_t  rsvd[2];
 };
+
+/*
+ * PSNs are 24 bits: MODIFY_QP drops bits 31..24 of sq_psn and rq_psn,
+ * and the device's advances wrap at 2^24.
+ */
+#define ODP_HCA_PSN_MASK           0xffffffu
 
 /* QUERY_QP: in qpn; out fields of odp_hca_cmd_modify_qp, state current. */
 typedef struct odp_hca_cmd_modify_qp odp_hca_cmd_query_qp_t;
@@ -345,10 +367,22 @@ typedef struct odp_hca_cmd_modify_qp odp_hca_cmd_query_qp_t;
 #define ODP_HCA_MR_F_IMPLICIT      (1u << 1) /* covers the whole space */
 
 /*
- * A key is (index << 8) | variant.  The driver picks the variant byte so
- * that a stale key of a destroyed MR does not match its successor.
+ * A key is (index << 8) | variant: the MR's table index above a variant
+ * byte.  The driver picks the variant so that a stale key of a destroyed
+ * MR does not match its successor in the same slot; the device compares
+ * whole keys.
  */
-#define ODP_HCA_KEY_INDEX(key)     ((key) >> 8)
+#define ODP_HCA_KEY_VARIANT_BITS   8
+#define ODP_HCA_KEY_VARIANT_MASK   0xffu
+#define ODP_HCA_KEY_INDEX(key)     ((key) >> ODP_HCA_KEY_VARIANT_BITS)
+#define ODP_HCA_KEY_VARIANT(key)   ((key) & ODP_HCA_KEY_VARIANT_MASK)
+
+/* The key of table slot @index with @variant (its low 8 bits). */
+static inline uint32_t odp_hca_key_make(uint32_t index, uint32_t variant)
+{
+	return (index << ODP_HCA_KEY_VARIANT_BITS) |
+	       (variant & ODP_HCA_KEY_VARIANT_MASK);
+}
 
 struct odp_hca_cmd_create_mr {
 	uint64_t iova;        /* first byte covered */
@@ -356,7 +390,7 @@ struct odp_hca_cmd_create_mr {
 	uint64_t table;       /* DMA address of the top-level table page */
 	uint32_t pdn;
 	uint32_t access;      /* ODP_HCA_ACCESS_* */
-	uint32_t key;         /* in: index << 8 | variant */
+	uint32_t key;         /* in: odp_hca_key_make(index, variant) */
 	uint8_t  levels;      /* 1..ODP_HCA_PT_MAX_LEVELS */
 	uint8_t  flags;       /* ODP_HCA_MR_F_* */
 	uint16_t rsvd;
@@ -537,6 +571,78 @@ struct odp_hca_recv_wqe {
 /* UD receives start with this many bytes of GRH. */
 #define ODP_HCA_GRH_LEN            40
 
+/*
+ * WQE stride geometry.  The stride of an SQ, RQ or SRQ is a power of two
+ * no larger than ODP_HCA_MAX_WQE_STRIDE and at least the size of the
+ * largest WQE the queue was created for; CREATE_QP and CREATE_SRQ fail
+ * with BAD_PARAM otherwise.
+ *
+ *  - SQ: the control segment, the datagram segment for UD, then the
+ *    larger of max_send_sge SGEs and max_inline bytes.  With 0 SGEs and
+ *    no inline data that is the segments alone: such a WQE carries no
+ *    data, which is valid.
+ *  - RQ and SRQ: the receive header and max(max_sge, 1) SGEs: a receive
+ *    stride always has room for one SGE.
+ *
+ * Software sizes a ring with odp_hca_log_stride() of those sizes; what a
+ * stride then holds is odp_hca_sq_room() (inline bytes) and
+ * odp_hca_sq_max_sge() / odp_hca_rq_max_sge(), before the caps.max_sge
+ * and caps.max_inline limits.  @ud is nonzero for a UD QP.
+ */
+static inline uint32_t odp_hca_sq_hdr_size(uint32_t ud)
+{
+	return (uint32_t)sizeof(struct odp_hca_wqe_ctrl) +
+	       (ud ? (uint32_t)sizeof(struct odp_hca_wqe_ud) : 0);
+}
+
+static inline uint32_t odp_hca_sq_wqe_size(uint32_t ud, uint32_t max_sge,
+					   uint32_t max_inline)
+{
+	uint32_t sges = max_sge * (uint32_t)sizeof(struct odp_hca_sge);
+
+	return odp_hca_sq_hdr_size(ud) +
+	       (sges > max_inline ? sges : max_inline);
+}
+
+static inline uint32_t odp_hca_rq_wqe_size(uint32_t max_sge)
+{
+	return (uint32_t)sizeof(struct odp_hca_recv_wqe) +
+	       (max_sge ? max_sge : 1) * (uint32_t)sizeof(struct odp_hca_sge);
+}
+
+/* log2 of the smallest power of two >= @size: the stride to ask for. */
+static inline uint32_t odp_hca_log_stride(uint32_t size)
+{
+	uint32_t log = 0;
+
+	while (log < 31 && (1u << log) < size)
+		log++;
+	return log;
+}
+
+/* Bytes after the segments of an SQ stride: SGEs or inline data. */
+static inline uint32_t odp_hca_sq_room(uint32_t log_stride, uint32_t ud)
+{
+	uint32_t stride = 1u << log_stride, hdr = odp_hca_sq_hdr_size(ud);
+
+	return stride > hdr ? stride - hdr : 0;
+}
+
+static inline uint32_t odp_hca_sq_max_sge(uint32_t log_stride, uint32_t ud)
+{
+	return odp_hca_sq_room(log_stride, ud) /
+	       (uint32_t)sizeof(struct odp_hca_sge);
+}
+
+static inline uint32_t odp_hca_rq_max_sge(uint32_t log_stride)
+{
+	uint32_t stride = 1u << log_stride;
+	uint32_t hdr = (uint32_t)sizeof(struct odp_hca_recv_wqe);
+
+	return stride > hdr ? (stride - hdr) /
+			      (uint32_t)sizeof(struct odp_hca_sge) : 0;
+}
+
 /* ---------------------------------------------------------------------
  * Completion queue entries (32 bytes).
  *
@@ -545,15 +651,27 @@ struct odp_hca_recv_wqe {
  * (P & 1) ^ 1, so a zero-filled ring holds no valid entries.  The
  * device writes the owner byte last.
  */
+/*
+ * Bit 7 of a CQE opcode is set exactly in receive completions (RQ or SRQ
+ * WQEs), successful, in error or flushed, and clear in send completions.
+ */
+#define ODP_HCA_CQE_RECV_BIT       0x80u
+
 enum odp_hca_cqe_opcode {
 	ODP_HCA_CQE_SEND           = 0x00,
 	ODP_HCA_CQE_RDMA_WRITE     = 0x01,
 	ODP_HCA_CQE_RDMA_READ      = 0x02,
 	ODP_HCA_CQE_COMP_SWAP      = 0x03,
 	ODP_HCA_CQE_FETCH_ADD      = 0x04,
-	ODP_HCA_CQE_RECV           = 0x80,
-	ODP_HCA_CQE_RECV_RDMA_IMM  = 0x81,
+	ODP_HCA_CQE_RECV           = ODP_HCA_CQE_RECV_BIT | 0x00,
+	ODP_HCA_CQE_RECV_RDMA_IMM  = ODP_HCA_CQE_RECV_BIT | 0x01,
 };
+
+/* Whether a CQE of @opcode completes a receive WQE. */
+static inline int odp_hca_cqe_is_recv(uint8_t opcode)
+{
+	return (opcode & ODP_HCA_CQE_RECV_BIT) != 0;
+}
 
 /* Completion status: the IB_WC_* numbering. */
 enum odp_hca_wc_status {

@@ -444,8 +444,6 @@ int odp_hca_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 			  const struct ib_recv_wr **bad_wr);
 int odp_hca_poll_cq(struct ib_cq *ibcq, int num, struct ib_wc *wc);
 int odp_hca_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
-u32 odp_hca_sq_stride(enum ib_qp_type type, u32 max_sge, u32 max_inline);
-u32 odp_hca_rq_stride(u32 max_sge);
 
 /* odp_hca_mr.c */
 int odp_hca_pt_alloc_root(struct odp_hca_mr *mr);

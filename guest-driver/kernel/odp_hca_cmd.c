@@ -57,6 +57,8 @@ int odp_hca_cmdq_init(struct odp_hca_dev *dev)
 	struct device *dmadev = &dev->pdev->dev;
 	size_t size;
 
+	BUILD_BUG_ON(ODP_HCA_CMDQ_LOG_SIZE < ODP_HCA_CMDQ_MIN_LOG_SIZE ||
+		     ODP_HCA_CMDQ_LOG_SIZE > ODP_HCA_CMDQ_MAX_LOG_SIZE);
 	mutex_init(&dev->cmd_lock);
 	init_completion(&dev->cmd_done);
 	dev->cmdq_entries = 1U << ODP_HCA_CMDQ_LOG_SIZE;
@@ -248,7 +250,8 @@ int odp_hca_cmd_resume(struct odp_hca_dev *dev, u32 token, bool ok)
 int odp_hca_ring_alloc(struct odp_hca_dev *dev, struct odp_hca_ring *ring,
 		       u32 log_entries, u32 log_stride)
 {
-	if (log_entries > ODP_HCA_MAX_LOG_RING || log_stride > 12)
+	if (log_entries > ODP_HCA_MAX_LOG_RING ||
+	    log_stride > ODP_HCA_MAX_LOG_STRIDE)
 		return -EINVAL;
 	ring->log_entries = log_entries;
 	ring->log_stride = log_stride;

@@ -11,23 +11,6 @@
 
 #include "odp_hca.h"
 
-u32 odp_hca_sq_stride(enum ib_qp_type type, u32 max_sge, u32 max_inline)
-{
-	u32 hdr = sizeof(struct odp_hca_wqe_ctrl) +
-		  (type == IB_QPT_UD ? sizeof(struct odp_hca_wqe_ud) : 0);
-	u32 body = max_t(u32, max_t(u32, max_sge, 1) *
-			 sizeof(struct odp_hca_sge), max_inline);
-
-	return roundup_pow_of_two(hdr + body);
-}
-
-u32 odp_hca_rq_stride(u32 max_sge)
-{
-	return roundup_pow_of_two(sizeof(struct odp_hca_recv_wqe) +
-				  max_t(u32, max_sge, 1) *
-				  sizeof(struct odp_hca_sge));
-}
-
 static void odp_hca_db(struct odp_hca_dev *dev, u32 reg, u32 obj, u32 count)
 {
 	/* writel orders the ring writes before it. */
@@ -408,11 +391,8 @@ static bool odp_hca_cqe_to_wc(struct odp_hca_dev *dev,
 	wc->qp = &qp->ibqp;
 	wc->port_num = 1;
 
-	/*
-	 * Bit 7 of the opcode tells receive from send completions; the
-	 * device sets it in flush completions too.
-	 */
-	if (!(cqe->opcode & ODP_HCA_CQE_RECV)) {
+	/* Flush completions carry the receive bit too. */
+	if (!odp_hca_cqe_is_recv(cqe->opcode)) {
 		switch (cqe->opcode) {
 		case ODP_HCA_CQE_RDMA_WRITE:
 			wc->opcode = IB_WC_RDMA_WRITE;

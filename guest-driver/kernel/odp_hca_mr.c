@@ -225,8 +225,8 @@ struct odp_hca_mr *odp_hca_mr_alloc(struct odp_hca_dev *dev, int access)
 		return ERR_PTR(ret == -EBUSY ? -ENOMEM : ret);
 	}
 	/* The variant keeps a stale key from matching this slot's next MR. */
-	variant = (u32)atomic_inc_return(&dev->key_variant) & 0xff;
-	mr->key = (mr->index << 8) | variant;
+	variant = (u32)atomic_inc_return(&dev->key_variant);
+	mr->key = odp_hca_key_make(mr->index, variant);
 	mr->ibmr.lkey = mr->key;
 	mr->ibmr.rkey = mr->key;
 	return mr;

@@ -28,11 +28,6 @@
 #include "odp_hca.h"
 
 #define ODP_HCA_GID_TBL_LEN	128
-/*
- * Largest SQ/RQ/SRQ stride the device accepts (docs/specs/odp-hca.rst,
- * "Rings and page lists"); odp-hca-hw.h has no constant for it.
- */
-#define ODP_HCA_DRV_MAX_WQE_STRIDE	1024
 
 static struct odp_hca_ucontext *odp_hca_uctx(struct ib_udata *udata)
 {
@@ -455,32 +450,31 @@ struct odp_hca_qp_geom {
 	u32 max_inline;
 };
 
-static u32 odp_hca_sq_hdr(enum ib_qp_type type)
-{
-	return sizeof(struct odp_hca_wqe_ctrl) +
-	       (type == IB_QPT_UD ? sizeof(struct odp_hca_wqe_ud) : 0);
-}
-
 /*
- * What an SQ stride and an RQ stride hold, bounded by the device: the
- * QP gets at least what it asked for, and what else fits.
+ * What an SQ stride and an RQ stride hold (the WQE stride geometry of
+ * odp-hca-hw.h), bounded by the device: the QP gets at least what it
+ * asked for, and what else fits.  A stride of the SQ's segments alone
+ * holds no SGE and no inline data, which a QP asking for neither may
+ * have, as the device allows.  Call with log strides of at most
+ * ODP_HCA_MAX_LOG_STRIDE.
  */
 static int odp_hca_qp_geom_fill(struct odp_hca_dev *dev, enum ib_qp_type type,
 				struct ib_qp_cap *cap, bool srq,
 				struct odp_hca_qp_geom *g)
 {
 	u32 sq_stride = 1U << g->sq_log_stride;
-	u32 hdr = odp_hca_sq_hdr(type), room;
+	u32 ud = type == IB_QPT_UD;
 
 	if (g->sq_log_entries > ODP_HCA_MAX_LOG_RING ||
 	    (1U << g->sq_log_entries) > dev->caps.max_qp_wr ||
 	    (1U << g->sq_log_entries) < cap->max_send_wr ||
-	    sq_stride > ODP_HCA_DRV_MAX_WQE_STRIDE || sq_stride <= hdr)
+	    sq_stride > ODP_HCA_MAX_WQE_STRIDE ||
+	    sq_stride < odp_hca_sq_hdr_size(ud))
 		return -EINVAL;
-	room = sq_stride - hdr;
-	g->max_send_sge = min3(dev->caps.max_sge, room /
-			       (u32)sizeof(struct odp_hca_sge), 255U);
-	g->max_inline = min(dev->caps.max_inline, room);
+	g->max_send_sge = min3(dev->caps.max_sge,
+			       odp_hca_sq_max_sge(g->sq_log_stride, ud), 255U);
+	g->max_inline = min(dev->caps.max_inline,
+			    odp_hca_sq_room(g->sq_log_stride, ud));
 	if (g->max_send_sge < cap->max_send_sge ||
 	    g->max_inline < cap->max_inline_data)
 		return -EINVAL;
@@ -494,14 +488,11 @@ static int odp_hca_qp_geom_fill(struct odp_hca_dev *dev, enum ib_qp_type type,
 	if (g->rq_log_entries > ODP_HCA_MAX_LOG_RING ||
 	    (1U << g->rq_log_entries) > dev->caps.max_qp_wr ||
 	    (1U << g->rq_log_entries) < cap->max_recv_wr ||
-	    (1U << g->rq_log_stride) > ODP_HCA_DRV_MAX_WQE_STRIDE ||
-	    (1U << g->rq_log_stride) < sizeof(struct odp_hca_recv_wqe) +
-				       sizeof(struct odp_hca_sge))
+	    (1U << g->rq_log_stride) > ODP_HCA_MAX_WQE_STRIDE ||
+	    (1U << g->rq_log_stride) < odp_hca_rq_wqe_size(0))
 		return -EINVAL;
 	g->max_recv_sge = min3(dev->caps.max_sge,
-			       ((1U << g->rq_log_stride) -
-				(u32)sizeof(struct odp_hca_recv_wqe)) /
-			       (u32)sizeof(struct odp_hca_sge), 255U);
+			       odp_hca_rq_max_sge(g->rq_log_stride), 255U);
 	if (g->max_recv_sge < cap->max_recv_sge)
 		return -EINVAL;
 	return 0;
@@ -563,7 +554,8 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		ret = odp_hca_udata_in(udata, &ucmd, sizeof(ucmd));
 		if (ret)
 			return ret;
-		if (ucmd.sq_log_stride > 12 || ucmd.rq_log_stride > 12)
+		if (ucmd.sq_log_stride > ODP_HCA_MAX_LOG_STRIDE ||
+		    ucmd.rq_log_stride > ODP_HCA_MAX_LOG_STRIDE)
 			return -EINVAL;
 		g.sq_log_entries = ucmd.sq_log_entries;
 		g.sq_log_stride = ucmd.sq_log_stride;
@@ -599,12 +591,14 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		qp->kernel = true;
 		g.sq_log_entries = order_base_2(max_t(u32,
 						      init->cap.max_send_wr, 1));
-		g.sq_log_stride = ilog2(odp_hca_sq_stride(qp->type,
-							  init->cap.max_send_sge,
-							  init->cap.max_inline_data));
+		g.sq_log_stride = odp_hca_log_stride(
+			odp_hca_sq_wqe_size(qp->type == IB_QPT_UD,
+					    init->cap.max_send_sge,
+					    init->cap.max_inline_data));
 		g.rq_log_entries = order_base_2(max_t(u32,
 						      init->cap.max_recv_wr, 1));
-		g.rq_log_stride = ilog2(odp_hca_rq_stride(init->cap.max_recv_sge));
+		g.rq_log_stride = odp_hca_log_stride(
+			odp_hca_rq_wqe_size(init->cap.max_recv_sge));
 		ret = odp_hca_qp_geom_fill(dev, qp->type, &init->cap, qp->srq,
 					   &g);
 		if (ret)
@@ -788,8 +782,8 @@ int odp_hca_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 				    ODP_HCA_ACCESS_REMOTE_ATOMIC));
 	m->qkey = odp_le32(attr->qkey);
 	m->dest_qpn = odp_le32(attr->dest_qp_num);
-	m->sq_psn = odp_le32(attr->sq_psn & 0xffffff);
-	m->rq_psn = odp_le32(attr->rq_psn & 0xffffff);
+	m->sq_psn = odp_le32(attr->sq_psn & ODP_HCA_PSN_MASK);
+	m->rq_psn = odp_le32(attr->rq_psn & ODP_HCA_PSN_MASK);
 
 	ret = odp_hca_cmd_exec(dev, &cmd);
 	if (!ret && mask & IB_QP_STATE)
@@ -936,19 +930,18 @@ int odp_hca_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 		log_stride = ucmd.log_stride;
 	} else {
 		log_entries = order_base_2(attr->max_wr);
-		log_stride = ilog2(odp_hca_rq_stride(attr->max_sge));
+		log_stride = odp_hca_log_stride(
+			odp_hca_rq_wqe_size(attr->max_sge));
 	}
-	if (log_entries > ODP_HCA_MAX_LOG_RING || log_stride > 12 ||
+	if (log_entries > ODP_HCA_MAX_LOG_RING ||
+	    log_stride > ODP_HCA_MAX_LOG_STRIDE ||
 	    (1U << log_entries) < attr->max_wr ||
 	    (1U << log_entries) > dev->caps.max_srq_wr ||
-	    (1U << log_stride) > ODP_HCA_DRV_MAX_WQE_STRIDE ||
-	    (1U << log_stride) < sizeof(struct odp_hca_recv_wqe) +
-				 sizeof(struct odp_hca_sge))
+	    (1U << log_stride) > ODP_HCA_MAX_WQE_STRIDE ||
+	    (1U << log_stride) < odp_hca_rq_wqe_size(0))
 		return -EINVAL;
-	max_sge = min3(dev->caps.max_sge,
-		       ((1U << log_stride) -
-			(u32)sizeof(struct odp_hca_recv_wqe)) /
-		       (u32)sizeof(struct odp_hca_sge), (u32)U16_MAX);
+	max_sge = min3(dev->caps.max_sge, odp_hca_rq_max_sge(log_stride),
+		       (u32)U16_MAX);
 	if (max_sge < attr->max_sge)
 		return -EINVAL;
 

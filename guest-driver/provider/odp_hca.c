@@ -14,10 +14,7 @@
  *    the uverbs file and is one page long;
  *  - the kernel passes the provider's ring sizes and strides to the device
  *    unchanged, and the queue's caps (max_send_sge, max_recv_sge,
- *    max_inline) as the provider computed them from the strides;
- *  - bit 7 of a CQE's opcode tells a receive completion from a send
- *    completion, for error and flush completions too (the device model
- *    does so; docs/specs/odp-hca.rst leaves it unspecified).
+ *    max_inline) as the provider computed them from the strides.
  */
 #include <config.h>
 
@@ -380,7 +377,7 @@ static enum ibv_wc_opcode odp_hca_wc_opcode(uint8_t op)
 /* Retire the ring entries a completion of @qp accounts for. */
 static void odp_hca_retire(struct odp_hca_qp *qp, const struct odp_hca_cqe *cqe)
 {
-	if (cqe->opcode & 0x80) {
+	if (odp_hca_cqe_is_recv(cqe->opcode)) {
 		/* receive: one RQ/SRQ entry */
 		if (qp->srq)
 			__atomic_fetch_add(&qp->srq->rq.done, 1,
@@ -479,7 +476,7 @@ static void odp_hca_cq_clean(struct odp_hca_context *ctx,
 		struct odp_hca_cqe *cqe = odp_hca_cqe_at(cq, --pi);
 
 		if (le32toh(cqe->qpn) == qpn) {
-			if (srq && (cqe->opcode & 0x80))
+			if (srq && odp_hca_cqe_is_recv(cqe->opcode))
 				__atomic_fetch_add(&srq->rq.done, 1,
 						   __ATOMIC_RELEASE);
 			nfreed++;
@@ -532,19 +529,10 @@ static inline bool odp_hca_wq_full(struct odp_hca_wq *wq)
 	return wq->pi - load_u32(&wq->done) >= (1u << wq->log_entries);
 }
 
-/* Receive ring geometry for @max_sge SGEs: log2 of the stride. */
-static uint32_t odp_hca_recv_log_stride(uint32_t max_sge)
-{
-	uint32_t bytes = sizeof(struct odp_hca_recv_wqe) +
-			 (max_sge ? max_sge : 1) * sizeof(struct odp_hca_sge);
-
-	return odp_hca_log2_ceil(bytes);
-}
-
+/* The SGEs a receive stride holds, within the device's limit. */
 static uint32_t odp_hca_recv_max_sge(uint32_t log_stride, uint32_t dev_max)
 {
-	uint32_t n = ((1u << log_stride) - sizeof(struct odp_hca_recv_wqe)) /
-		     sizeof(struct odp_hca_sge);
+	uint32_t n = odp_hca_rq_max_sge(log_stride);
 
 	return n < dev_max ? n : dev_max;
 }
@@ -614,7 +602,8 @@ static struct ibv_srq *odp_hca_create_srq(struct ibv_pd *pd,
 		return NULL;
 	}
 	log = odp_hca_log2_ceil(attr->attr.max_wr ? attr->attr.max_wr : 1);
-	log_stride = odp_hca_recv_log_stride(attr->attr.max_sge);
+	log_stride = odp_hca_log_stride(
+		odp_hca_rq_wqe_size(attr->attr.max_sge));
 	max_sge = odp_hca_recv_max_sge(log_stride, ctx->max_sge);
 
 	srq = calloc(1, sizeof(*srq));
@@ -696,7 +685,8 @@ static struct ibv_qp *odp_hca_create_qp(struct ibv_pd *pd,
 	struct uodp_create_qp cmd = {};
 	struct uodp_create_qp_resp resp = {};
 	struct ibv_qp_cap *cap = &attr->cap;
-	uint32_t seg, room, sq_log, sq_log_stride, rq_log = 0, rq_log_stride = 0;
+	uint32_t ud = attr->qp_type == IBV_QPT_UD;
+	uint32_t room, sq_log, sq_log_stride, rq_log = 0, rq_log_stride = 0;
 	uint32_t send_sge, inline_max, recv_sge = 0;
 	struct odp_hca_qp *qp;
 	int ret;
@@ -715,14 +705,11 @@ static struct ibv_qp *odp_hca_create_qp(struct ibv_pd *pd,
 	}
 
 	/* SQ: control segment, UD segment, then SGEs or inline data. */
-	seg = sizeof(struct odp_hca_wqe_ctrl) +
-	      (attr->qp_type == IBV_QPT_UD ? sizeof(struct odp_hca_wqe_ud) : 0);
-	room = cap->max_send_sge * sizeof(struct odp_hca_sge);
-	if (cap->max_inline_data > room)
-		room = cap->max_inline_data;
-	sq_log_stride = odp_hca_log2_ceil(seg + room);
-	room = (1u << sq_log_stride) - seg;
-	send_sge = room / sizeof(struct odp_hca_sge);
+	sq_log_stride = odp_hca_log_stride(
+		odp_hca_sq_wqe_size(ud, cap->max_send_sge,
+				    cap->max_inline_data));
+	room = odp_hca_sq_room(sq_log_stride, ud);
+	send_sge = odp_hca_sq_max_sge(sq_log_stride, ud);
 	if (send_sge > ctx->max_sge)
 		send_sge = ctx->max_sge;
 	inline_max = room < ctx->max_inline ? room : ctx->max_inline;
@@ -730,7 +717,8 @@ static struct ibv_qp *odp_hca_create_qp(struct ibv_pd *pd,
 
 	if (!attr->srq) {
 		rq_log = odp_hca_log2_ceil(cap->max_recv_wr ? cap->max_recv_wr : 1);
-		rq_log_stride = odp_hca_recv_log_stride(cap->max_recv_sge);
+		rq_log_stride = odp_hca_log_stride(
+			odp_hca_rq_wqe_size(cap->max_recv_sge));
 		recv_sge = odp_hca_recv_max_sge(rq_log_stride, ctx->max_sge);
 	}
 

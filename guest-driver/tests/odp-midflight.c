@@ -73,6 +73,8 @@
 
 #include <infiniband/verbs.h>
 
+#include "tap.h"
+
 #define MAX_PAIRS	16
 #define MAX_DEPTH	64
 #define ODP_ACCESS	(IBV_ACCESS_ON_DEMAND | IBV_ACCESS_LOCAL_WRITE | \
@@ -125,59 +127,24 @@ static volatile unsigned long churns;
 static uint64_t n_lost, n_dup, n_status, n_bytes_bad, bytes_ok, ops_by_kind[3];
 static int shown;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
 /* An error worth showing; the first 20 are. */
 static void err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void err(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (++shown > 20) {
-		if (shown == 21)
-			say("(more errors not shown)");
-		return;
-	}
-	printf("#   ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vdetail(&shown, 20, fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 }
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
 {
-	int e = errno;
 	va_list ap;
 
-	printf("not ok - set-up: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" (%s)\n", strerror(e));
-	fflush(stdout);
-	exit(2);
+	tap_vfatal("not ok - set-up: ", fmt, ap);
 }
 
 /* ------------------------------------------------------------------ */
@@ -395,8 +362,8 @@ static void teardown(void)
 		r[2] |= ibv_dereg_mr(imr);
 	r[3] = ibv_dealloc_pd(pd);
 	r[4] = ibv_close_device(ctx);
-	say("teardown: destroy QPs %d, CQs %d, MRs %d, PD %d, close %d",
-	    r[0], r[1], r[2], r[3], r[4]);
+	note("teardown: destroy QPs %d, CQs %d, MRs %d, PD %d, close %d",
+	     r[0], r[1], r[2], r[3], r[4]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -566,7 +533,7 @@ static void *async_thread(void *arg)
 	for (;;) {
 		if (ibv_get_async_event(ctx, &ev))
 			return NULL;
-		say("async event: %s", ibv_event_type_str(ev.event_type));
+		note("async event: %s", ibv_event_type_str(ev.event_type));
 		if (ev.event_type == IBV_EVENT_DEVICE_FATAL) {
 			fatal_at = now();
 			fatal = true;
@@ -668,10 +635,10 @@ int main(int argc, char **argv)
 		die("pthread_create");
 	if (churn && pthread_create(&ct, NULL, churn_thread, NULL))
 		die("pthread_create");
-	say("%s GID %d: %d QP pairs, %d in flight each, %zu bytes, ops %s, %s MRs%s, %.0f s",
-	    ibv_get_device_name(ctx->device), gid_index, npairs, depth, size,
-	    kinds, implicit ? "implicit ODP" : "explicit ODP",
-	    churn ? ", pages dropped in a loop" : "", duration);
+	note("%s GID %d: %d QP pairs, %d in flight each, %zu bytes, ops %s, %s MRs%s, %.0f s",
+	     ibv_get_device_name(ctx->device), gid_index, npairs, depth, size,
+	     kinds, implicit ? "implicit ODP" : "explicit ODP",
+	     churn ? ", pages dropped in a loop" : "", duration);
 
 	f0 = counter("odp_faults");
 	i0 = counter("odp_invalidations");
@@ -715,7 +682,7 @@ int main(int argc, char **argv)
 			last_done = t;
 		} else if (t - last_done > stall_secs) {
 			stalled = true;
-			say("no completion for %.0f s", stall_secs);
+			note("no completion for %.0f s", stall_secs);
 			break;
 		}
 		if (!ready) {
@@ -737,9 +704,9 @@ int main(int argc, char **argv)
 				len += snprintf(line + len, sizeof(line) - len,
 						" pair%d %" PRIu64, i,
 						pairs[i].checked);
-			say("progress %.1f s:%s ops, faults %lld, invalidations %lld",
-			    t - t0, line, counter("odp_faults") - f0,
-			    counter("odp_invalidations") - i0);
+			note("progress %.1f s:%s ops, faults %lld, invalidations %lld",
+			     t - t0, line, counter("odp_faults") - f0,
+			     counter("odp_invalidations") - i0);
 			next_progress = t + progress_every;
 		}
 		if (draining && !busy)
@@ -761,12 +728,12 @@ int main(int argc, char **argv)
 		for (int i = 0; i < npairs; i++)
 			out += pairs[i].posted - pairs[i].checked;
 		if (!fatal) {
-			say("driver: faults %lld, resumes %lld, invalidations %lld during the run",
-			    counter("odp_faults") - f0, counter("odp_resumes") - r0,
-			    counter("odp_invalidations") - i0);
+			note("driver: faults %lld, resumes %lld, invalidations %lld during the run",
+			     counter("odp_faults") - f0, counter("odp_resumes") - r0,
+			     counter("odp_invalidations") - i0);
 		}
 		if (churn)
-			say("churn: every buffer's pages dropped %lu times", churns);
+			note("churn: every buffer's pages dropped %lu times", churns);
 		printf("%s - %" PRIu64 " operations (%" PRIu64 " RDMA WRITE, %" PRIu64
 		       " RDMA READ, %" PRIu64 " SEND) on %d QP pairs: every completion once, in order, successful (lost %" PRIu64
 		       ", duplicated %" PRIu64 ", bad status %" PRIu64 ")%s\n",
@@ -778,8 +745,8 @@ int main(int argc, char **argv)
 		       " operations, %" PRIu64 " wrong\n",
 		       n_bytes_bad ? "not ok" : "ok", bytes_ok, ops, n_bytes_bad);
 		if (fatal)
-			say("IBV_EVENT_DEVICE_FATAL %.1f s into the run, %" PRIu64
-			    " operations in flight never completed", secs, out);
+			note("IBV_EVENT_DEVICE_FATAL %.1f s into the run, %" PRIu64
+			     " operations in flight never completed", secs, out);
 		printf("# midflight: ops %" PRIu64 " bytes %" PRIu64 " lost %" PRIu64
 		       " dup %" PRIu64 " bad-status %" PRIu64 " bad-bytes %" PRIu64
 		       " fatal %d stalled %d seconds %.1f\n", ops, bytes_ok, n_lost,

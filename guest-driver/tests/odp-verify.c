@@ -73,11 +73,15 @@
 
 #include <infiniband/verbs.h>
 
+#include "../../include/odp-hca-hw.h"
+#include "tap.h"
+
 #ifndef MPOL_MF_MOVE
 #define MPOL_MF_MOVE (1 << 1)
 #endif
 
-#define PAGE		4096ul
+/* The device's page, which its driver requires the CPU's to be. */
+#define PAGE		((size_t)ODP_HCA_PAGE_SIZE)
 #define BUF_LEN		(2ul * 1024 * 1024 + 4 * PAGE)	/* per buffer */
 #define MAX_SGE		3
 #define OP_TIMEOUT	60.0	/* seconds; faults are slow under TCG */
@@ -101,34 +105,15 @@ static int n_only;
 
 static int tap_n, tap_failed, errors;
 
+/* An error of the current check; the first 12 are shown. */
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (++errors <= 12) {
-		printf("#   ");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-	} else if (errors == 13) {
-		printf("#   (more errors not shown)\n");
-	}
-	fflush(stdout);
-}
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tap_vdetail(&errors, 12, fmt, ap);
 	va_end(ap);
-	printf("\n");
-	fflush(stdout);
 }
 
 /* One TAP result: ok when no error was reported since the last one. */
@@ -174,13 +159,8 @@ static void bail(const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("Bail out! ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" (%s)\n", strerror(errno));
-	fflush(stdout);
-	exit(2);
+	tap_vfatal("Bail out! ", fmt, ap);
 }
 
 static bool wanted(const char *group)
@@ -191,14 +171,6 @@ static bool wanted(const char *group)
 		if (strstr(group, only[i]))
 			return true;
 	return false;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* ------------------------------------------------------------------ */
