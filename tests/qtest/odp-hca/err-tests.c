@@ -18,8 +18,8 @@ static void test_err_bad_lkey(void)
     int i1 = -1, i2 = -1;
 
     pair_new(t, &p);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_pattern(t, src, 14);
     buf_fill(t, dst, 0xee);
 
@@ -65,7 +65,7 @@ static void test_err_bad_lkey(void)
     wait_cqe(t, p.cqa, &c, 0xaa, ODP_HCA_WC_WR_FLUSH_ERR, -1, p.a->qpn);
     quiet(t, p.cqa);
     quiet(t, p.cqb);
-    buf_check_fill(t, dst, 0, 0xee, ODP_PAGE, "nothing written");
+    buf_check_fill(t, dst, 0, 0xee, ODP_HCA_PAGE_SIZE, "nothing written");
     t_free(t);
 }
 
@@ -85,11 +85,13 @@ static void test_err_remote_access(void)
     struct odp_hca_cqe c;
     OdpRcAttr ar, ab;
     uint32_t pd2 = odp_pd_new(t->h);
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *ro = buf_pinned(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_READ);
-    Buf *wo = buf_pinned(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
-    Buf *all = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *other = buf_pinned_pd(t, pd2, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *ro = buf_pinned(t, ODP_HCA_PAGE_SIZE,
+                         ACC_LW | ODP_HCA_ACCESS_REMOTE_READ);
+    Buf *wo = buf_pinned(t, ODP_HCA_PAGE_SIZE,
+                         ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    Buf *all = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *other = buf_pinned_pd(t, pd2, ODP_HCA_PAGE_SIZE, ACC_ALL);
     OdpWr wr;
     Pair p;
 
@@ -119,9 +121,9 @@ static void test_err_remote_access(void)
 
     /* outside the MR */
     wr1(&wr, 0x12, ODP_HCA_WQE_RDMA_WRITE, src->iova, 100, src->key,
-        all->iova + ODP_PAGE - 10, all->key);
+        all->iova + ODP_HCA_PAGE_SIZE - 10, all->key);
     one_shot(t, &p, &wr, ODP_HCA_WC_REM_ACCESS_ERR);
-    buf_check_fill(t, all, 0, 0xee, ODP_PAGE, "WRITE past the MR");
+    buf_check_fill(t, all, 0, 0xee, ODP_HCA_PAGE_SIZE, "WRITE past the MR");
 
     /* rkey of another PD */
     wr1(&wr, 0x13, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
@@ -161,22 +163,23 @@ static void test_err_local(void)
     struct odp_hca_cqe c;
     struct odp_hca_eqe e;
     uint32_t pd2 = odp_pd_new(t->h);
-    Buf *src = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    Buf *nolw = buf_pinned(t, ODP_PAGE, ODP_HCA_ACCESS_REMOTE_READ);
-    Buf *other = buf_pinned_pd(t, pd2, ODP_PAGE, ACC_ALL);
-    Buf *holes = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *nolw = buf_pinned(t, ODP_HCA_PAGE_SIZE, ODP_HCA_ACCESS_REMOTE_READ);
+    Buf *other = buf_pinned_pd(t, pd2, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *holes = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     OdpWr wr;
     Pair p;
 
     buf_fill(t, dst, 0xee);
     /* holes: page 1 absent, page 0 read-only */
-    odp_mr_unmap_page(t->h, holes->mr, holes->iova + ODP_PAGE);
+    odp_mr_unmap_page(t->h, holes->mr, holes->iova + ODP_HCA_PAGE_SIZE);
     odp_mr_map_page(t->h, holes->mr, holes->iova, holes->m->pages[0], false);
 
     /* SGE past the MR */
-    wr1(&wr, 0x20, ODP_HCA_WQE_RDMA_WRITE, src->iova + 2 * ODP_PAGE - 8, 64,
-        src->key, dst->iova, dst->key);
+    wr1(&wr, 0x20, ODP_HCA_WQE_RDMA_WRITE,
+        src->iova + 2 * ODP_HCA_PAGE_SIZE - 8, 64, src->key, dst->iova,
+        dst->key);
     one_shot(t, &p, &wr, ODP_HCA_WC_LOC_PROT_ERR);
     buf_check_fill(t, dst, 0, 0xee, 64, "WRITE from past the MR");
 
@@ -198,7 +201,7 @@ static void test_err_local(void)
 
     /* pinned MR, absent entry: protection error, never a fault */
     eq_drain(t);
-    wr1(&wr, 0x23, ODP_HCA_WQE_RDMA_WRITE, holes->iova + ODP_PAGE, 64,
+    wr1(&wr, 0x23, ODP_HCA_WQE_RDMA_WRITE, holes->iova + ODP_HCA_PAGE_SIZE, 64,
         holes->key, dst->iova, dst->key);
     pair_new(t, &p);
     odp_send(t->h, p.a, &wr);
@@ -231,7 +234,7 @@ static void test_err_local(void)
     wait_cqe(t, p.cqa, &c, 0x26, ODP_HCA_WC_REM_ACCESS_ERR, -1, p.a->qpn);
     pair_new(t, &p);
     send1(t, p.a, 0x27, ODP_HCA_WQE_RDMA_READ, src->iova, 64, src->key,
-          holes->iova + ODP_PAGE, holes->key);
+          holes->iova + ODP_HCA_PAGE_SIZE, holes->key);
     wait_cqe(t, p.cqa, &c, 0x27, ODP_HCA_WC_REM_ACCESS_ERR, -1, p.a->qpn);
     g_assert_cmpuint(qp_state(t, p.b), ==, ODP_HCA_QPS_RTS);
 
@@ -249,8 +252,8 @@ static void test_err_rnr(void)
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
     OdpRcAttr aa, ab;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 15);
     int64_t el;
     Pair p;
@@ -306,8 +309,8 @@ static void test_err_retry(void)
     OdpQpCfg cfg;
     OdpCq *cq = odp_cq_new(t->h, 6, NULL, 0);
     OdpQp *qa, *qb, *qc, *ud;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     int64_t el;
 
     odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, cq, cq);
@@ -380,8 +383,8 @@ static void test_err_length(void)
 {
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Pair p;
 
     pair_new(t, &p);
@@ -402,8 +405,8 @@ static void test_err_flush(void)
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
     OdpRcAttr aa, ab;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 16);
     Pair p;
     int i;
@@ -474,7 +477,7 @@ static void test_err_destroy_peer(void)
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
     OdpRcAttr aa, ab;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Pair p, q, r;
     int64_t el;
 

@@ -34,7 +34,7 @@ uint64_t t_iova(T *t, uint64_t size)
 {
     uint64_t iova = t->next_iova;
 
-    t->next_iova += ROUND_UP(size, ODP_PAGE) + 16 * ODP_PAGE;
+    t->next_iova += ROUND_UP(size, ODP_HCA_PAGE_SIZE) + 16 * ODP_HCA_PAGE_SIZE;
     return iova;
 }
 
@@ -392,8 +392,8 @@ void check_fresh_pair_works(T *t, uint32_t seed)
     Buf *src, *dst;
 
     pair_new(t, &p);
-    src = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     odp_pattern(data, sizeof(data), seed);
     buf_write(t, src, 10, data, sizeof(data));
 

@@ -138,7 +138,8 @@ static void test_bad_handles(void)
     check_case("CREATE_SRQ", "pd-unused", odp_cmd_exec(h, &cmd),
                ODP_HCA_CMD_BAD_HANDLE);
     {
-        OdpMr *mr = odp_mr_prepare(h, t->pd + 1, 0, ODP_PAGE, 1, ACC_LW, 0);
+        OdpMr *mr = odp_mr_prepare(h, t->pd + 1, 0, ODP_HCA_PAGE_SIZE, 1,
+                                   ACC_LW, 0);
 
         check_case("CREATE_MR", "pd-unused", odp_mr_register(h, mr),
                    ODP_HCA_CMD_BAD_HANDLE);
@@ -345,7 +346,7 @@ static void bad_rings_qp(T *t, OdpCq *cq)
           .sq_log = 4, .sq_stride = 7, .rq_log = 4, .rq_stride = 7,
           .max_send_sge = 1, .max_recv_sge = 1, .max_inline = 0, .uar = 0,
           .expect = ODP_HCA_CMD_BAD_PARAM },
-        /* stride > 4096 */
+        /* stride > a page */
         { .name = "sq-stride-above-page", .type = ODP_HCA_QPT_RC,
           .sq_log = 2, .sq_stride = 13, .rq_log = 4, .rq_stride = 7,
           .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0, .uar = 0,
@@ -430,49 +431,50 @@ static void bad_mr_create(T *t, uint32_t used_key)
     const uint8_t implicit = ODP_HCA_MR_F_IMPLICIT | ODP_HCA_MR_F_ON_DEMAND;
     const MrCase cases[] = {
         { .name = "levels-0", .pdn = pd, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 0,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 0,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "levels-5", .pdn = pd, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 5,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 5,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "levels-255", .pdn = pd, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 0xff,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 0xff,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "length-0", .pdn = pd, .iova = 0x200000,
           .length = 0, .levels = 1,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "length-513-pages", .pdn = pd, .iova = 0x200000,
-          .length = 513 * ODP_PAGE, .levels = 1,
+          .length = 513 * ODP_HCA_PAGE_SIZE, .levels = 1,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         /* 512 pages from half a page in: spans 513 pages */
         { .name = "spans-513-pages", .pdn = pd, .iova = 0x200800,
-          .length = 512 * ODP_PAGE, .levels = 1,
+          .length = 512 * ODP_HCA_PAGE_SIZE, .levels = 1,
           .expect = ODP_HCA_CMD_BAD_PARAM },
-        { .name = "wraps", .pdn = pd, .iova = UINT64_MAX - ODP_PAGE + 1,
+        { .name = "wraps", .pdn = pd,
+          .iova = UINT64_MAX - ODP_HCA_PAGE_SIZE + 1,
           .length = 8192, .levels = 1,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "implicit-not-on-demand", .pdn = pd, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 1,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 1,
           .flags = ODP_HCA_MR_F_IMPLICIT, .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "implicit-levels-3", .pdn = pd, .iova = 0,
-          .length = 2 * ODP_PAGE, .levels = 3, .flags = implicit,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 3, .flags = implicit,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "implicit-iova-not-0", .pdn = pd, .iova = 0x1000,
-          .length = 2 * ODP_PAGE, .levels = 4, .flags = implicit,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 4, .flags = implicit,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "key-index-max-mrs", .pdn = pd, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 1,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 1,
           .key = (t->h->caps.max_mrs << 8) | 1,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "pd-77", .pdn = 77, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 1,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 1,
           .expect = ODP_HCA_CMD_BAD_HANDLE },
         { .name = "key-in-use", .pdn = pd, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 1, .key = used_key,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 1, .key = used_key,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         /* more levels than needed */
         { .name = "levels-4", .pdn = pd, .iova = 0x200000,
-          .length = 2 * ODP_PAGE, .levels = 4,
+          .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 4,
           .expect = ODP_HCA_CMD_OK },
     };
     size_t i;
@@ -496,13 +498,14 @@ static void test_bad_mr(void)
     OdpHca *h = t->h;
     struct odp_hca_cqe c;
     OdpMr *mr;
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Pair p;
 
     bad_mr_create(t, dst->key);
 
     /* a table outside RAM: not read at creation; every use fails cleanly */
-    mr = odp_mr_prepare(h, t->pd, 0x200000, 2 * ODP_PAGE, 2, ACC_ALL, 0);
+    mr = odp_mr_prepare(h, t->pd, 0x200000, 2 * ODP_HCA_PAGE_SIZE, 2,
+                        ACC_ALL, 0);
     mr->table = ODP_BAD_ADDR;
     g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_OK);
     {
@@ -734,8 +737,8 @@ static void test_bad_doorbell_uar(void)
     struct odp_hca_cqe c;
     OdpCq *cqa = odp_cq_new(h, 6, NULL, 3);
     OdpCq *cqb = odp_cq_new(h, 6, NULL, 3);
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     OdpQpCfg cfg;
     OdpQp *a, *b;
     OdpWr wr;
@@ -812,8 +815,8 @@ static void test_bad_doorbell_counter(void)
 {
     T *t = t_new(NULL);
     OdpHca *h = t->h;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     OdpQpCfg cfg;
     Pair p, q, r;
 
@@ -856,8 +859,8 @@ static void test_bad_doorbell_backwards(void)
 {
     T *t = t_new(NULL);
     OdpHca *h = t->h;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     struct odp_hca_cqe c;
     OdpRcAttr a;
     OdpQpCfg cfg;
@@ -925,8 +928,8 @@ static void test_bad_wqe(void)
     T *t = t_new(NULL);
     OdpHca *h = t->h;
     struct odp_hca_cqe c;
-    Buf *src = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     uint8_t data[256];
     OdpQpCfg cfg;
     OdpWr wr;
@@ -1009,7 +1012,7 @@ static void test_bad_wqe(void)
         g_assert_cmpuint(qp_state(t, p.b), ==, ODP_HCA_QPS_RTS);
         quiet(t, p.cqb);
     }
-    buf_check_fill(t, dst, 0, 0xee, ODP_PAGE, "malformed WQEs");
+    buf_check_fill(t, dst, 0, 0xee, ODP_HCA_PAGE_SIZE, "malformed WQEs");
     eq_drain(t);
     check_fresh_pair_works(t, 43);
     t_free(t);
@@ -1020,7 +1023,7 @@ static void test_bad_pte(void)
     T *t = t_new(NULL);
     OdpHca *h = t->h;
     struct odp_hca_cqe c;
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Buf *b[4];
     Pair p;
     int i;
@@ -1028,10 +1031,11 @@ static void test_bad_pte(void)
     buf_fill(t, dst, 0xee);
     for (i = 0; i < 4; i++) {
         b[i] = g_new0(Buf, 1);
-        b[i]->m = odp_mem_new(h, t_iova(t, ODP_PAGE), ODP_PAGE);
+        b[i]->m = odp_mem_new(h, t_iova(t, ODP_HCA_PAGE_SIZE),
+                              ODP_HCA_PAGE_SIZE);
         b[i]->mr = odp_mr_new_pinned(h, t->pd, b[i]->m, ACC_ALL, 2);
         b[i]->iova = b[i]->m->iova;
-        b[i]->size = ODP_PAGE;
+        b[i]->size = ODP_HCA_PAGE_SIZE;
         b[i]->key = b[i]->mr->key;
     }
     /* leaf with a reserved bit */
@@ -1073,7 +1077,7 @@ static void test_bad_pte(void)
         g_assert_cmpuint(qp_state(t, p.b), ==, ODP_HCA_QPS_RTS);
         eq_drain(t);
     }
-    buf_check_fill(t, dst, 0, 0xee, ODP_PAGE, "bad translations");
+    buf_check_fill(t, dst, 0, 0xee, ODP_HCA_PAGE_SIZE, "bad translations");
     g_assert_cmpuint(odp_nop(h), ==, ODP_HCA_CMD_OK);
     check_fresh_pair_works(t, 44);
     t_free(t);
@@ -1088,8 +1092,8 @@ static void test_cq_overflow(void)
     OdpCq *scq = odp_cq_new(h, 2, NULL, 0);     /* 4 entries */
     OdpCq *rcq = odp_cq_new(h, 4, NULL, 0);
     OdpCq *cqb = odp_cq_new(h, 4, NULL, 0);
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 45);
     bool cq_err = false, qp_fatal = false;
     OdpQpCfg cfg;
@@ -1147,7 +1151,7 @@ static void test_eq_full(void)
     OdpHca *h = t->h;
     struct odp_hca_cqe c;
     struct odp_hca_eqe e[6];
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Buf *src[6];
     uint8_t data[6][64];
     Pair p[6];
@@ -1155,7 +1159,7 @@ static void test_eq_full(void)
 
     for (i = 0; i < 6; i++) {
         pair_new(t, &p[i]);
-        src[i] = buf_odp(t, ODP_PAGE, ACC_LW);
+        src[i] = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
         odp_pattern(data[i], 64, 50 + i);
         buf_write(t, src[i], 0, data[i], 64);
     }
@@ -1186,11 +1190,12 @@ static void test_eq_full(void)
         }
         g_assert_cmpint(found, >=, 0);
         check_fault(&e[found], p[i].a->qpn, src[i]->key, src[i]->iova, 64,
-                    ODP_PAGE, ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+                    ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
+                    ODP_HCA_FAULT_REQUESTER, 0);
         for (j = 0; j < found; j++) {
             g_assert_cmphex(e[j].fault.token, !=, e[found].fault.token);
         }
-        buf_map(t, src[i], src[i]->iova, ODP_PAGE, false);
+        buf_map(t, src[i], src[i]->iova, ODP_HCA_PAGE_SIZE, false);
         resume_ok(t, e[found].fault.token);
     }
     for (i = 0; i < 6; i++) {
@@ -1244,8 +1249,8 @@ static void test_bad_registers(void)
     OdpHca *h = t->h;
     QPCIDevice *dev = &h->dev;
     struct odp_hca_cqe c;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     uint32_t base_lo = odp_reg_read(h, ODP_HCA_REG_CMDQ_BASE_LO);
     uint32_t base_hi = odp_reg_read(h, ODP_HCA_REG_CMDQ_BASE_HI);
     uint32_t ci = odp_reg_read(h, ODP_HCA_REG_CMDQ_CI);
@@ -1409,7 +1414,8 @@ static void garbage_cmd(OdpHca *h, GRand *r, uint64_t junk_pl,
         }
         break;
     case 3:     /* MRs on junk tables, key indexes the harness never uses */
-        cmd.create_mr.table = junk + g_rand_int_range(r, 0, 8) * ODP_PAGE;
+        cmd.create_mr.table = junk +
+                              g_rand_int_range(r, 0, 8) * ODP_HCA_PAGE_SIZE;
         cmd.create_mr.levels = g_rand_int_range(r, 0, 6);
         cmd.create_mr.pdn = g_rand_int_range(r, 0, 4);
         cmd.create_mr.key = (g_rand_int_range(r, 512, 1024) << 8) |
@@ -1447,17 +1453,17 @@ static void test_garbage(void)
     T *t = t_new(NULL);
     OdpHca *h = t->h;
     GRand *r = g_rand_new_with_seed(0x0dbca5e);
-    uint64_t junk = odp_alloc(h, 16 * ODP_PAGE);
-    uint64_t junk_pl = odp_alloc(h, ODP_PAGE);
-    g_autofree uint8_t *bytes = g_malloc(16 * ODP_PAGE);
+    uint64_t junk = odp_alloc(h, 16 * ODP_HCA_PAGE_SIZE);
+    uint64_t junk_pl = odp_alloc(h, ODP_HCA_PAGE_SIZE);
+    g_autofree uint8_t *bytes = g_malloc(16 * ODP_HCA_PAGE_SIZE);
     int i;
 
-    for (i = 0; i < 16 * ODP_PAGE; i++) {
+    for (i = 0; i < 16 * ODP_HCA_PAGE_SIZE; i++) {
         bytes[i] = g_rand_int(r);
     }
-    odp_write(h, junk, bytes, 16 * ODP_PAGE);
+    odp_write(h, junk, bytes, 16 * ODP_HCA_PAGE_SIZE);
     for (i = 0; i < 512; i++) {
-        odp_write64(h, junk_pl + i * 8, junk + (i % 16) * ODP_PAGE);
+        odp_write64(h, junk_pl + i * 8, junk + (i % 16) * ODP_HCA_PAGE_SIZE);
     }
 
     for (i = 1; i <= 2000; i++) {
@@ -1484,7 +1490,7 @@ static void test_dma_to_self(void)
     struct odp_hca_cmd cmd;
     struct odp_hca_cqe c;
     uint64_t bars[2] = { h->bar0.addr, h->bar2.addr };
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     OdpRing r;
     uint8_t st;
     int i;
@@ -1535,7 +1541,8 @@ static void test_dma_to_self(void)
         }
 
         /* an MR whose page is the BAR: remote WRITE into it, READ from it */
-        mr = odp_mr_prepare(h, t->pd, 0x40000000, ODP_PAGE, 1, ACC_ALL, 0);
+        mr = odp_mr_prepare(h, t->pd, 0x40000000, ODP_HCA_PAGE_SIZE, 1,
+                            ACC_ALL, 0);
         odp_mr_map_page(h, mr, 0x40000000, bars[i], true);
         g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_OK);
         pair_new(t, &p);
@@ -1614,8 +1621,8 @@ static void msix_to_self_one(int variant)
     OdpEq *eq = odp_eq_new(h, 4, vec);
     OdpCq *cq = odp_cq_new(h, 6, eq, 0);      /* a's CQ: raises vec */
     OdpCq *other = odp_cq_new(h, 6, NULL, 0);
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     struct odp_hca_cqe c;
     struct odp_hca_eqe e;
     OdpRcAttr aa, ab;
@@ -1743,7 +1750,7 @@ static void test_bad_ring_pages(void)
     OdpQpCfg cfg_dummy;
     struct odp_hca_cmd cmd;
     struct odp_hca_cqe c;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     OdpRing r;
     uint8_t st;
     int i;

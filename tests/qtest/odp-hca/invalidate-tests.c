@@ -12,24 +12,24 @@
 static void test_inval_pinned(void)
 {
     T *t = t_new(NULL);
-    Buf *src = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 29);
     uint64_t old0 = dst->m->pages[0], old1 = dst->m->pages[1];
-    uint64_t new0 = odp_alloc(t->h, ODP_PAGE);
-    uint64_t new1 = odp_alloc(t->h, ODP_PAGE);
-    uint64_t news = odp_alloc(t->h, ODP_PAGE);
+    uint64_t new0 = odp_alloc(t->h, ODP_HCA_PAGE_SIZE);
+    uint64_t new1 = odp_alloc(t->h, ODP_HCA_PAGE_SIZE);
+    uint64_t news = odp_alloc(t->h, ODP_HCA_PAGE_SIZE);
     uint8_t got[16], z[16] = { 0 }, sdata[16];
     Pair p;
 
     pair_new(t, &p);
     /* cache dst pages 0 and 1, src page 0 */
     write_and_wait(t, &p, 1, src, 0, 16, dst, 64);
-    write_and_wait(t, &p, 2, src, 16, 16, dst, ODP_PAGE + 64);
+    write_and_wait(t, &p, 2, src, 16, 16, dst, ODP_HCA_PAGE_SIZE + 64);
 
     /* repoint both dst leaves without INVALIDATE: the cache still wins */
     odp_mr_map_page(t->h, dst->mr, dst->iova, new0, true);
-    odp_mr_map_page(t->h, dst->mr, dst->iova + ODP_PAGE, new1, true);
+    odp_mr_map_page(t->h, dst->mr, dst->iova + ODP_HCA_PAGE_SIZE, new1, true);
     write_and_wait(t, &p, 3, src, 32, 16, dst, 64);
     odp_read(t->h, old0 + 64, got, 16);
     g_assert_cmpmem(got, 16, data + 32, 16);
@@ -37,9 +37,11 @@ static void test_inval_pinned(void)
     g_assert_cmpmem(got, 16, z, 16);
 
     /* invalidate page 1 only: exactly one entry */
-    g_assert_cmpuint(inval(t, dst, ODP_PAGE, ODP_PAGE), ==, 1);
-    g_assert_cmpuint(inval(t, dst, ODP_PAGE, ODP_PAGE), ==, 0);
-    write_and_wait(t, &p, 4, src, 48, 16, dst, ODP_PAGE + 64);
+    g_assert_cmpuint(inval(t, dst, ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE), ==,
+                     1);
+    g_assert_cmpuint(inval(t, dst, ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE), ==,
+                     0);
+    write_and_wait(t, &p, 4, src, 48, 16, dst, ODP_HCA_PAGE_SIZE + 64);
     odp_read(t->h, new1 + 64, got, 16);
     g_assert_cmpmem(got, 16, data + 48, 16);
     odp_read(t->h, old1 + 64, got, 16);
@@ -49,9 +51,10 @@ static void test_inval_pinned(void)
     odp_read(t->h, old0 + 64, got, 16);
     g_assert_cmpmem(got, 16, data + 64, 16);
 
-    g_assert_cmpuint(inval(t, dst, 0, ODP_PAGE), ==, 1);
-    g_assert_cmpuint(inval(t, dst, 0, 2 * ODP_PAGE), ==, 1);  /* page 1 */
-    g_assert_cmpuint(inval(t, dst, 0, 2 * ODP_PAGE), ==, 0);
+    g_assert_cmpuint(inval(t, dst, 0, ODP_HCA_PAGE_SIZE), ==, 1);
+    /* of pages 0 and 1, only page 1 is still cached */
+    g_assert_cmpuint(inval(t, dst, 0, 2 * ODP_HCA_PAGE_SIZE), ==, 1);
+    g_assert_cmpuint(inval(t, dst, 0, 2 * ODP_HCA_PAGE_SIZE), ==, 0);
     write_and_wait(t, &p, 6, src, 80, 16, dst, 64);
     odp_read(t->h, new0 + 64, got, 16);
     g_assert_cmpmem(got, 16, data + 80, 16);
@@ -65,7 +68,7 @@ static void test_inval_pinned(void)
     write_and_wait(t, &p, 7, src, 0, 16, dst, 128);
     odp_read(t->h, new0 + 128, got, 16);
     g_assert_cmpmem(got, 16, data, 16);        /* cached old source */
-    g_assert_cmpuint(inval(t, src, 0, ODP_PAGE), ==, 1);
+    g_assert_cmpuint(inval(t, src, 0, ODP_HCA_PAGE_SIZE), ==, 1);
     write_and_wait(t, &p, 8, src, 0, 16, dst, 128);
     odp_read(t->h, new0 + 128, got, 16);
     g_assert_cmpmem(got, 16, sdata, 16);
@@ -76,18 +79,19 @@ static void test_inval_odp(void)
 {
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
-    Buf *src = buf_odp(t, ODP_PAGE, ACC_LW);
-    Buf *dst = buf_odp(t, 2 * ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
-    Buf *pin = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    Buf *dst = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE,
+                       ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    Buf *pin = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, pin, 31);
     g_autofree uint8_t *sdata = buf_pattern(t, src, 32);
-    uint64_t newpg = odp_alloc(t->h, ODP_PAGE);
+    uint64_t newpg = odp_alloc(t->h, ODP_HCA_PAGE_SIZE);
     uint8_t got[32];
     uint32_t token;
     Pair p;
 
     pair_new(t, &p);
-    buf_map(t, dst, dst->iova, ODP_PAGE, true);
+    buf_map(t, dst, dst->iova, ODP_HCA_PAGE_SIZE, true);
     send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, pin->iova, 32, pin->key,
           dst->iova + 8, dst->key);
     wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
@@ -96,11 +100,11 @@ static void test_inval_odp(void)
 
     /* the mmu-notifier flow: zap the entry, INVALIDATE, next use faults */
     odp_mr_unmap_page(t->h, dst->mr, dst->iova);
-    g_assert_cmpuint(inval(t, dst, 0, 2 * ODP_PAGE), ==, 1);
+    g_assert_cmpuint(inval(t, dst, 0, 2 * ODP_HCA_PAGE_SIZE), ==, 1);
     send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, pin->iova + 100, 32, pin->key,
           dst->iova + 8, dst->key);
     token = wait_fault(t, p.b->qpn, dst->key, dst->iova + 8, 32,
-                       2 * ODP_PAGE - 8, ODP_HCA_FAULT_WRITE,
+                       2 * ODP_HCA_PAGE_SIZE - 8, ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_RESPONDER, -1);
     odp_mr_map_page(t->h, dst->mr, dst->iova, newpg, true);
     resume_ok(t, token);
@@ -112,20 +116,20 @@ static void test_inval_odp(void)
     g_assert_cmpmem(got, 32, data, 32);
 
     /* requester side */
-    buf_map(t, src, src->iova, ODP_PAGE, false);
+    buf_map(t, src, src->iova, ODP_HCA_PAGE_SIZE, false);
     send1(t, p.a, 3, ODP_HCA_WQE_RDMA_WRITE, src->iova, 32, src->key,
           pin->iova + 2048, pin->key);
     wait_cqe(t, p.cqa, &c, 3, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
     buf_check(t, pin, 2048, sdata, 32, "WRITE from a mapped ODP MR");
     odp_mr_unmap_page(t->h, src->mr, src->iova);
-    g_assert_cmpuint(inval(t, src, 0, ODP_PAGE), ==, 1);
+    g_assert_cmpuint(inval(t, src, 0, ODP_HCA_PAGE_SIZE), ==, 1);
     send1(t, p.a, 4, ODP_HCA_WQE_RDMA_WRITE, src->iova, 32, src->key,
           pin->iova + 2048, pin->key);
-    token = wait_fault(t, p.a->qpn, src->key, src->iova, 32, ODP_PAGE,
+    token = wait_fault(t, p.a->qpn, src->key, src->iova, 32, ODP_HCA_PAGE_SIZE,
                        ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 3);
     quiet(t, p.cqa);
-    buf_map(t, src, src->iova, ODP_PAGE, false);
+    buf_map(t, src, src->iova, ODP_HCA_PAGE_SIZE, false);
     resume_ok(t, token);
     wait_cqe(t, p.cqa, &c, 4, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
@@ -137,10 +141,10 @@ static void test_inval_all_destroy(void)
 {
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 33);
-    uint64_t newpg = odp_alloc(t->h, ODP_PAGE);
+    uint64_t newpg = odp_alloc(t->h, ODP_HCA_PAGE_SIZE);
     uint32_t n;
     uint8_t got[16];
     OdpMr *again;
@@ -151,8 +155,8 @@ static void test_inval_all_destroy(void)
     g_assert_cmpuint(odp_invalidate(t->h, 0, 0, 0, ODP_HCA_INV_F_ALL, &n),
                      ==, ODP_HCA_CMD_OK);
     g_assert_cmpuint(n, >=, 2);
-    g_assert_cmpuint(inval(t, src, 0, ODP_PAGE), ==, 0);
-    g_assert_cmpuint(inval(t, dst, 0, ODP_PAGE), ==, 0);
+    g_assert_cmpuint(inval(t, src, 0, ODP_HCA_PAGE_SIZE), ==, 0);
+    g_assert_cmpuint(inval(t, dst, 0, ODP_HCA_PAGE_SIZE), ==, 0);
     g_assert_cmpuint(odp_invalidate(t->h, 0, 0, 0, ODP_HCA_INV_F_ALL, &n),
                      ==, ODP_HCA_CMD_OK);
     g_assert_cmpuint(n, ==, 0);
@@ -161,7 +165,8 @@ static void test_inval_all_destroy(void)
     write_and_wait(t, &p, 2, src, 16, 16, dst, 0);
     g_assert_cmpuint(odp_destroy(t->h, ODP_HCA_CMD_DESTROY_MR, dst->key), ==,
                      ODP_HCA_CMD_OK);
-    again = odp_mr_prepare(t->h, t->pd, dst->iova, ODP_PAGE, 1, ACC_ALL, 0);
+    again = odp_mr_prepare(t->h, t->pd, dst->iova, ODP_HCA_PAGE_SIZE, 1,
+                           ACC_ALL, 0);
     again->key = dst->key;
     odp_mr_map_page(t->h, again, dst->iova, newpg, true);
     g_assert_cmpuint(odp_mr_register(t->h, again), ==, ODP_HCA_CMD_OK);
@@ -184,16 +189,17 @@ static void test_inval_all_destroy(void)
 static void test_inval_iotlb_size(void)
 {
     T *t = t_new("iotlb-entries=4");
-    Buf *src = buf_pinned(t, 8 * ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, 8 * ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, 8 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, 8 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 34);
     uint32_t n;
     Pair p;
 
     g_assert_cmpuint(t->h->caps.iotlb_entries, ==, 4);
     pair_new(t, &p);
-    write_and_wait(t, &p, 1, src, 0, 8 * ODP_PAGE, dst, 0);
-    buf_check(t, dst, 0, data, 8 * ODP_PAGE, "WRITE through a small IOTLB");
+    write_and_wait(t, &p, 1, src, 0, 8 * ODP_HCA_PAGE_SIZE, dst, 0);
+    buf_check(t, dst, 0, data, 8 * ODP_HCA_PAGE_SIZE,
+              "WRITE through a small IOTLB");
     g_assert_cmpuint(odp_invalidate(t->h, 0, 0, 0, ODP_HCA_INV_F_ALL, &n),
                      ==, ODP_HCA_CMD_OK);
     g_assert_cmpuint(n, >=, 1);
@@ -206,8 +212,8 @@ static void test_invalidate_ranges(void)
 {
     T *t = t_new(NULL);
     OdpMr *imr = odp_mr_new_implicit(t->h, t->pd, ACC_ALL);
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     uint32_t n;
     uint8_t st;
     Pair p;

@@ -750,7 +750,8 @@ static void mon_check_latency(const OdpHcaLatency *l, const ExpFault *exp,
 /* Pages spanned by [iova, iova + len). */
 static uint64_t mon_pages(uint64_t iova, uint64_t len)
 {
-    return len ? (iova + len - 1) / ODP_PAGE - iova / ODP_PAGE + 1 : 0;
+    return len ? (iova + len - 1) / ODP_HCA_PAGE_SIZE -
+                 iova / ODP_HCA_PAGE_SIZE + 1 : 0;
 }
 
 /* A T on a machine started with @args, driving the odp-hca at @devfn. */
@@ -780,16 +781,17 @@ static void mon_some_faults(T *t)
 
     pair_new(t, &p);
     pair_new(t, &q);
-    src = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
-    dst = buf_odp(t, 2 * ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
-    pin = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    src = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE,
+                  ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    pin = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
 
     send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova + 10, 5000, src->key,
           pin->iova, pin->key);
     mon_fault(t, &e, p.a->qpn, src->key, src->iova + 10, 5000,
               ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(t->h));
     odp_clock_step(t->h, 2500);
-    buf_map(t, src, src->iova, 2 * ODP_PAGE, false);
+    buf_map(t, src, src->iova, 2 * ODP_HCA_PAGE_SIZE, false);
     mon_resume(t, &e, ODP_HCA_RESUME_OK);
     wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
@@ -800,13 +802,13 @@ static void mon_some_faults(T *t)
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER,
               odp_clock_now(t->h));
     mon_clock_run(t, p.cqa, 9 * step, step);
-    buf_map(t, dst, dst->iova, 2 * ODP_PAGE, true);
+    buf_map(t, dst, dst->iova, 2 * ODP_HCA_PAGE_SIZE, true);
     mon_resume(t, &e, ODP_HCA_RESUME_OK);
     wait_cqe_clock(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, step, RNR_STEPS);
 
-    odp_mr_unmap_range(t->h, src->mr, src->iova, 2 * ODP_PAGE);
-    inval(t, src, 0, 2 * ODP_PAGE);
+    odp_mr_unmap_range(t->h, src->mr, src->iova, 2 * ODP_HCA_PAGE_SIZE);
+    inval(t, src, 0, 2 * ODP_HCA_PAGE_SIZE);
     send1(t, q.a, 3, ODP_HCA_WQE_RDMA_WRITE, src->iova, 100, src->key,
           pin->iova, pin->key);
     mon_fault(t, &e, q.a->qpn, src->key, src->iova, 100, ODP_HCA_FAULT_READ,
@@ -1171,19 +1173,20 @@ static void test_mon_counters(void)
     aa.rnr_retry = 1;                       /* e: gives up after 1 retry */
     pair_new2(t, &e, &aa, &ab);
 
-    src1 = buf_odp(t, 3 * ODP_PAGE, ACC_LW);
-    src2 = buf_odp(t, ODP_PAGE, ACC_LW);
-    loc = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
-    rem = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    psrc = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, 4 * ODP_PAGE, ACC_ALL);
-    rdst = buf_odp(t, 3 * ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
-    rdst2 = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
-    aloc = buf_odp(t, ODP_PAGE, ACC_LW);
-    arem = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    fsrc = buf_odp(t, ODP_PAGE, ACC_LW);
-    gsrc = buf_odp(t, ODP_PAGE, ACC_LW);
-    edst = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    src1 = buf_odp(t, 3 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    src2 = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    loc = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    rem = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    psrc = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, 4 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rdst = buf_odp(t, 3 * ODP_HCA_PAGE_SIZE,
+                   ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    rdst2 = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    aloc = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    arem = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    fsrc = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    gsrc = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    edst = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
     d1 = buf_pattern(t, src1, 101);
     dr = buf_pattern(t, rem, 102);
     dp = buf_pattern(t, psrc, 103);
@@ -1207,20 +1210,20 @@ static void test_mon_counters(void)
 
     /* 2: requester read fault, 1 page, 1024 ns (a power of two) */
     send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src2->iova + 100, 200,
-          src2->key, dst->iova + 3 * ODP_PAGE, dst->key);
+          src2->key, dst->iova + 3 * ODP_HCA_PAGE_SIZE, dst->key);
     mon_fault(t, &ef[1], p.a->qpn, src2->key, src2->iova + 100, 200,
               ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
     odp_clock_step(h, 1024);
-    buf_map(t, src2, src2->iova, ODP_PAGE, false);
+    buf_map(t, src2, src2->iova, ODP_HCA_PAGE_SIZE, false);
     mon_resume(t, &ef[1], ODP_HCA_RESUME_OK);
     wait_cqe(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
 
     /* INVALIDATE: fault 1's two pages are cached, then nothing is */
-    odp_mr_unmap_range(h, src1->mr, src1->iova, 3 * ODP_PAGE);
-    n1 = inval(t, src1, 0, 3 * ODP_PAGE);
+    odp_mr_unmap_range(h, src1->mr, src1->iova, 3 * ODP_HCA_PAGE_SIZE);
+    n1 = inval(t, src1, 0, 3 * ODP_HCA_PAGE_SIZE);
     g_assert_cmpuint(n1, ==, 2);
-    n2 = inval(t, src1, 0, 3 * ODP_PAGE);
+    n2 = inval(t, src1, 0, 3 * ODP_HCA_PAGE_SIZE);
     g_assert_cmpuint(n2, ==, 0);
 
     /* 3: requester write fault (READ destination), 2 pages, 100 us */
@@ -1229,7 +1232,7 @@ static void test_mon_counters(void)
     mon_fault(t, &ef[2], p.a->qpn, loc->key, loc->iova + 100, 4096,
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
     odp_clock_step(h, 100000);
-    buf_map(t, loc, loc->iova, 2 * ODP_PAGE, true);
+    buf_map(t, loc, loc->iova, 2 * ODP_HCA_PAGE_SIZE, true);
     mon_resume(t, &ef[2], ODP_HCA_RESUME_OK);
     wait_cqe(t, p.cqa, &c, 3, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
              p.a->qpn);
@@ -1247,7 +1250,7 @@ static void test_mon_counters(void)
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
     ef[3].rnr = 1 + d4 / rnr;
     mon_clock_run(t, p.cqa, d4, step);
-    buf_map(t, rdst, rdst->iova, 3 * ODP_PAGE, true);
+    buf_map(t, rdst, rdst->iova, 3 * ODP_HCA_PAGE_SIZE, true);
     mon_resume(t, &ef[3], ODP_HCA_RESUME_OK);
     wait_cqe_clock(t, p.cqa, &c, 4, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, step, RNR_STEPS);
@@ -1260,7 +1263,7 @@ static void test_mon_counters(void)
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
     ef[4].rnr = 1 + d5 / rnr;
     mon_clock_run(t, p.cqa, d5, step);
-    buf_map(t, rdst2, rdst2->iova, ODP_PAGE, true);
+    buf_map(t, rdst2, rdst2->iova, ODP_HCA_PAGE_SIZE, true);
     mon_resume(t, &ef[4], ODP_HCA_RESUME_OK);
     wait_cqe_clock(t, p.cqa, &c, 5, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, step, RNR_STEPS);
@@ -1274,7 +1277,7 @@ static void test_mon_counters(void)
               ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC,
               ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
     odp_clock_step(h, 777);
-    buf_map(t, aloc, aloc->iova, ODP_PAGE, true);
+    buf_map(t, aloc, aloc->iova, ODP_HCA_PAGE_SIZE, true);
     mon_resume(t, &ef[5], ODP_HCA_RESUME_OK);
     wait_cqe(t, p.cqa, &c, 6, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_FETCH_ADD,
              p.a->qpn);
@@ -1402,10 +1405,10 @@ static void test_mon_ring(void)
     int i;
 
     pair_new(t, &p);
-    src = buf_odp(t, 6 * ODP_PAGE, ACC_LW);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_odp(t, 6 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     for (i = 0; i < 6; i++) {
-        uint64_t iova = src->iova + i * ODP_PAGE + 8 * i;
+        uint64_t iova = src->iova + i * ODP_HCA_PAGE_SIZE + 8 * i;
 
         send1(t, p.a, i, ODP_HCA_WQE_RDMA_WRITE, iova, 100 + i, src->key,
               dst->iova, dst->key);
@@ -1712,14 +1715,14 @@ static void test_mon_hmp(void)
     /* after odp-hca-reset-stats: the new records only */
     mon_reset_stats(t);
     pair_new(t, &p);
-    src = buf_odp(t, ODP_PAGE, ACC_LW);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
           dst->iova, dst->key);
     mon_fault(t, &e, p.a->qpn, src->key, src->iova, 64, ODP_HCA_FAULT_READ,
               ODP_HCA_FAULT_REQUESTER, odp_clock_now(t->h));
     odp_clock_step(t->h, 1234);
-    buf_map(t, src, src->iova, ODP_PAGE, false);
+    buf_map(t, src, src->iova, ODP_HCA_PAGE_SIZE, false);
     mon_resume(t, &e, ODP_HCA_RESUME_OK);
     wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
@@ -1811,18 +1814,18 @@ static void test_mon_inject_both_sides(void)
     int n;
 
     pair_new(t, &p);
-    src = buf_odp(t, NP * ODP_PAGE, ACC_LW);
-    dst = buf_odp(t, NP * ODP_PAGE, ACC_ALL);
-    buf_map(t, src, src->iova, NP * ODP_PAGE, false);
-    buf_map(t, dst, dst->iova, NP * ODP_PAGE, true);
+    src = buf_odp(t, NP * ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst = buf_odp(t, NP * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    buf_map(t, src, src->iova, NP * ODP_HCA_PAGE_SIZE, false);
+    buf_map(t, dst, dst->iova, NP * ODP_HCA_PAGE_SIZE, true);
     data = buf_pattern(t, src, 121);
     buf_fill(t, dst, 0xee);
 
     args = qdict_new();
     qdict_put_int(args, "every", 2);
     mon_inject(t, args);
-    send1(t, p.a, 0x31, ODP_HCA_WQE_RDMA_WRITE, src->iova, NP * ODP_PAGE,
-          src->key, dst->iova, dst->key);
+    send1(t, p.a, 0x31, ODP_HCA_WQE_RDMA_WRITE, src->iova,
+          NP * ODP_HCA_PAGE_SIZE, src->key, dst->iova, dst->key);
     /* responder faults are RNR NAKed: time has to move for the retries */
     for (n = 0; !odp_cq_poll(t->h, p.cqa, &c); ) {
         if (odp_eq_poll(t->h, t->h->eq0, &ev[n])) {
@@ -1833,7 +1836,7 @@ static void test_mon_inject_both_sides(void)
         odp_clock_step(t->h, odp_rnr_timer_ns(1));
     }
     check_cqe(&c, 0x31, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
-    buf_check(t, dst, 0, data, NP * ODP_PAGE, "WRITE under every=2");
+    buf_check(t, dst, 0, data, NP * ODP_HCA_PAGE_SIZE, "WRITE under every=2");
     /*
      * Every step took a fault, and the WRITE finished within the bound
      * of the loop (8 faults a page); without sparing it never does.
@@ -1861,19 +1864,19 @@ static void test_mon_inject(void)
     Pair p;
 
     pair_new(t, &p);
-    src = buf_odp(t, NP * ODP_PAGE, ACC_LW);
-    sa = buf_odp(t, 4 * ODP_PAGE, ACC_LW);
-    sb = buf_odp(t, 4 * ODP_PAGE, ACC_LW);
-    pin = buf_pinned(t, 4 * ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, NP * ODP_PAGE, ACC_ALL);
-    buf_map(t, src, src->iova, NP * ODP_PAGE, false);
-    buf_map(t, sa, sa->iova, 4 * ODP_PAGE, false);
-    buf_map(t, sb, sb->iova, 4 * ODP_PAGE, false);
+    src = buf_odp(t, NP * ODP_HCA_PAGE_SIZE, ACC_LW);
+    sa = buf_odp(t, 4 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    sb = buf_odp(t, 4 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    pin = buf_pinned(t, 4 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, NP * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    buf_map(t, src, src->iova, NP * ODP_HCA_PAGE_SIZE, false);
+    buf_map(t, sa, sa->iova, 4 * ODP_HCA_PAGE_SIZE, false);
+    buf_map(t, sb, sb->iova, 4 * ODP_HCA_PAGE_SIZE, false);
     data = buf_pattern(t, src, 111);
     da = buf_pattern(t, sa, 112);
 
     /* all present: no fault */
-    write_and_wait(t, &p, 1, src, 0, NP * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 1, src, 0, NP * ODP_HCA_PAGE_SIZE, dst, 0);
     eq_quiet(t);
     mon_reset_stats(t);
 
@@ -1887,16 +1890,17 @@ static void test_mon_inject(void)
     mon_inject(t, args);
     buf_fill(t, dst, 0xee);
     now = odp_clock_now(h);
-    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src->iova, NP * ODP_PAGE,
+    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src->iova, NP * ODP_HCA_PAGE_SIZE,
           src->key, dst->iova, dst->key);
     n = mon_resolve(t, p.cqa, &c, ev, ARRAY_SIZE(ev));
     check_cqe(&c, 2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
-    buf_check(t, dst, 0, data, NP * ODP_PAGE, "WRITE with injected faults");
+    buf_check(t, dst, 0, data, NP * ODP_HCA_PAGE_SIZE,
+              "WRITE with injected faults");
     nexp = mon_inject_model(EVERY, NP, fp);     /* pages 2, 4 and 6 */
     g_assert_cmpint(n, ==, nexp);
     for (i = 0; i < n; i++) {
-        uint64_t iova = src->iova + (uint64_t)fp[i] * ODP_PAGE;
-        uint32_t len = (NP - fp[i]) * ODP_PAGE;
+        uint64_t iova = src->iova + (uint64_t)fp[i] * ODP_HCA_PAGE_SIZE;
+        uint32_t len = (NP - fp[i]) * ODP_HCA_PAGE_SIZE;
 
         check_fault(&ev[i], p.a->qpn, src->key, iova, len, len,
                     ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
@@ -1922,13 +1926,13 @@ static void test_mon_inject(void)
     mon_check_latency(list->value->latency, ef, n);
 
     /* a region that is not on demand never gets one */
-    write_and_wait(t, &p, 3, pin, 0, 4 * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 3, pin, 0, 4 * ODP_HCA_PAGE_SIZE, dst, 0);
     eq_quiet(t);
 
     /* no arguments: off */
     mon_inject(t, qdict_new());
-    write_and_wait(t, &p, 4, src, 0, NP * ODP_PAGE, dst, 0);
-    buf_check(t, dst, 0, data, NP * ODP_PAGE, "WRITE, injection off");
+    write_and_wait(t, &p, 4, src, 0, NP * ODP_HCA_PAGE_SIZE, dst, 0);
+    buf_check(t, dst, 0, data, NP * ODP_HCA_PAGE_SIZE, "WRITE, injection off");
     eq_quiet(t);
     qapi_free_OdpHcaInfoList(list);
     list = mon_query1(t);
@@ -1938,40 +1942,41 @@ static void test_mon_inject(void)
     /* key sa, its second page, twice: the retry faults again */
     args = qdict_new();
     qdict_put_int(args, "key", sa->key);
-    qdict_put_int(args, "iova", sa->iova + ODP_PAGE);
-    qdict_put_int(args, "length", ODP_PAGE);
+    qdict_put_int(args, "iova", sa->iova + ODP_HCA_PAGE_SIZE);
+    qdict_put_int(args, "length", ODP_HCA_PAGE_SIZE);
     qdict_put_int(args, "count", 2);
     mon_inject(t, args);
-    write_and_wait(t, &p, 5, sb, 0, 4 * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 5, sb, 0, 4 * ODP_HCA_PAGE_SIZE, dst, 0);
     eq_quiet(t);
-    send1(t, p.a, 6, ODP_HCA_WQE_RDMA_WRITE, sa->iova, 4 * ODP_PAGE,
+    send1(t, p.a, 6, ODP_HCA_WQE_RDMA_WRITE, sa->iova, 4 * ODP_HCA_PAGE_SIZE,
           sa->key, dst->iova, dst->key);
     n = mon_resolve(t, p.cqa, &c, ev, ARRAY_SIZE(ev));
     check_cqe(&c, 6, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
-    buf_check(t, dst, 0, da, 4 * ODP_PAGE, "WRITE with key injection");
+    buf_check(t, dst, 0, da, 4 * ODP_HCA_PAGE_SIZE, "WRITE with key injection");
     g_assert_cmpint(n, ==, 2);
     for (i = 0; i < n; i++) {
-        check_fault(&ev[i], p.a->qpn, sa->key, sa->iova + ODP_PAGE,
-                    3 * ODP_PAGE, 3 * ODP_PAGE, ODP_HCA_FAULT_READ,
-                    ODP_HCA_FAULT_REQUESTER, -1);
+        check_fault(&ev[i], p.a->qpn, sa->key, sa->iova + ODP_HCA_PAGE_SIZE,
+                    3 * ODP_HCA_PAGE_SIZE, 3 * ODP_HCA_PAGE_SIZE,
+                    ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
     }
     /* spent */
-    write_and_wait(t, &p, 7, sa, 0, 4 * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 7, sa, 0, 4 * ODP_HCA_PAGE_SIZE, dst, 0);
     eq_quiet(t);
 
     /* key alone: one fault, at the first translation of that key */
     args = qdict_new();
     qdict_put_int(args, "key", sb->key);
     mon_inject(t, args);
-    write_and_wait(t, &p, 8, sa, 0, 4 * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 8, sa, 0, 4 * ODP_HCA_PAGE_SIZE, dst, 0);
     eq_quiet(t);
-    send1(t, p.a, 9, ODP_HCA_WQE_RDMA_WRITE, sb->iova + 100, 3 * ODP_PAGE,
-          sb->key, dst->iova, dst->key);
+    send1(t, p.a, 9, ODP_HCA_WQE_RDMA_WRITE, sb->iova + 100,
+          3 * ODP_HCA_PAGE_SIZE, sb->key, dst->iova, dst->key);
     n = mon_resolve(t, p.cqa, &c, ev, ARRAY_SIZE(ev));
     check_cqe(&c, 9, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
     g_assert_cmpint(n, ==, 1);
-    check_fault(&ev[0], p.a->qpn, sb->key, sb->iova + 100, 3 * ODP_PAGE,
-                3 * ODP_PAGE, ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
+    check_fault(&ev[0], p.a->qpn, sb->key, sb->iova + 100,
+                3 * ODP_HCA_PAGE_SIZE, 3 * ODP_HCA_PAGE_SIZE,
+                ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
 
     qapi_free_OdpHcaInfoList(list);
     list = mon_query1(t);
@@ -2032,21 +2037,21 @@ static void test_mon_flush(void)
                     l1 = mon_query1(t); } while (0)
 
     pair_new(t, &p);
-    src = buf_pinned(t, NP * ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, NP * ODP_PAGE, ACC_ALL);
-    osrc = buf_odp(t, ODP_PAGE, ACC_LW);
-    buf_map(t, osrc, osrc->iova, ODP_PAGE, false);
+    src = buf_pinned(t, NP * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, NP * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    osrc = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    buf_map(t, osrc, osrc->iova, ODP_HCA_PAGE_SIZE, false);
 
     g_assert_cmpuint(mon_flush(t), ==, 0);      /* nothing translated */
     l1 = mon_query1(t);
 
     /* NP pages each side: walked once, cached */
-    write_and_wait(t, &p, 1, src, 0, NP * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 1, src, 0, NP * ODP_HCA_PAGE_SIZE, dst, 0);
     STEP();
     g_assert_cmpuint(DELTA(table_walks), ==, 2 * NP);
     g_assert_cmpuint(DELTA(iotlb_misses), ==, 2 * NP);
     g_assert_cmpuint(DELTA(iotlb_hits), ==, 0);
-    write_and_wait(t, &p, 2, src, 0, NP * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 2, src, 0, NP * ODP_HCA_PAGE_SIZE, dst, 0);
     STEP();
     g_assert_cmpuint(DELTA(table_walks), ==, 0);
     g_assert_cmpuint(DELTA(iotlb_hits), ==, 2 * NP);
@@ -2057,7 +2062,7 @@ static void test_mon_flush(void)
     /* the flush is not an INVALIDATE command */
     g_assert_cmpuint(DELTA(invalidations), ==, 0);
     g_assert_cmpuint(DELTA(entries_invalidated), ==, 0);
-    write_and_wait(t, &p, 3, src, 0, NP * ODP_PAGE, dst, 0);
+    write_and_wait(t, &p, 3, src, 0, NP * ODP_HCA_PAGE_SIZE, dst, 0);
     STEP();
     g_assert_cmpuint(DELTA(table_walks), ==, 2 * NP);
     g_assert_cmpuint(DELTA(iotlb_misses), ==, 2 * NP);
@@ -2075,7 +2080,7 @@ static void test_mon_flush(void)
           dst->iova, dst->key);
     token = wait_fault(t, p.a->qpn, osrc->key, osrc->iova, 64, 64,
                        ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, -1);
-    buf_map(t, osrc, osrc->iova, ODP_PAGE, false);
+    buf_map(t, osrc, osrc->iova, ODP_HCA_PAGE_SIZE, false);
     resume_ok(t, token);
     wait_cqe(t, p.cqa, &c, 6, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
@@ -2092,7 +2097,7 @@ static void mon_fault_pairs(T *t, Pair *p, Buf **src, Buf *dst, int n)
 {
     for (int i = 0; i < n; i++) {
         pair_new(t, &p[i]);
-        src[i] = buf_odp(t, ODP_PAGE, ACC_LW);
+        src[i] = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
     }
     t->h->eq0->auto_ci = false;
     for (int i = 0; i < n; i++) {
@@ -2113,7 +2118,7 @@ static void test_mon_dropped(void)
     g_autoptr(OdpHcaInfoList) list = NULL;
     struct odp_hca_cqe c;
     struct odp_hca_eqe e[NF];
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Buf *src[NF];
     Pair p[NF];
     OdpEq *eqc;
@@ -2134,7 +2139,7 @@ static void test_mon_dropped(void)
     }
     odp_eq_db(h, h->eq0->eqn, h->eq0->ci, true);
     for (i = 0; i < NF; i++) {
-        buf_map(t, src[i], src[i]->iova, ODP_PAGE, false);
+        buf_map(t, src[i], src[i]->iova, ODP_HCA_PAGE_SIZE, false);
         resume_ok(t, e[i].fault.token);
     }
     for (i = 0; i < NF; i++) {
@@ -2188,7 +2193,7 @@ static void test_mon_latency_deferred(void)
     g_autoptr(OdpHcaInfoList) list = NULL;
     struct odp_hca_cqe c;
     struct odp_hca_eqe e[NF];
-    Buf *dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Buf *src[NF];
     Pair p[NF];
     ExpFault ef[NF];
@@ -2220,7 +2225,7 @@ static void test_mon_latency_deferred(void)
             .access = ODP_HCA_FAULT_ACCESS_READ,
             .side = ODP_HCA_FAULT_SIDE_REQUESTER, .time_ns = t0,
         };
-        buf_map(t, src[j], src[j]->iova, ODP_PAGE, false);
+        buf_map(t, src[j], src[j]->iova, ODP_HCA_PAGE_SIZE, false);
         mon_resume(t, &ef[i], ODP_HCA_RESUME_OK);
         odp_cq_wait(h, p[j].cqa, &c);
         g_assert_cmpuint(c.status, ==, ODP_HCA_WC_SUCCESS);

@@ -20,8 +20,8 @@ static void test_odp_req_write(void)
     Pair p;
 
     pair_new(t, &p);
-    src = buf_odp(t, 3 * ODP_PAGE, ACC_LW);
-    dst = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    src = buf_odp(t, 3 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 17);
     buf_fill(t, dst, 0xee);
     g_assert_false(odp_msix_pending(t->h, t->h->eq0->vector));
@@ -29,13 +29,13 @@ static void test_odp_req_write(void)
     send1(t, p.a, 0x11, ODP_HCA_WQE_RDMA_WRITE, src->iova + 1000, 6000,
           src->key, dst->iova + 8, dst->key);
     token = wait_fault(t, p.a->qpn, src->key, src->iova + 1000, 6000,
-                       3 * ODP_PAGE - 1000, ODP_HCA_FAULT_READ,
+                       3 * ODP_HCA_PAGE_SIZE - 1000, ODP_HCA_FAULT_READ,
                        ODP_HCA_FAULT_REQUESTER, 0);
     odp_settle(t->h, 8);
     g_assert_true(odp_msix_pending(t->h, t->h->eq0->vector));
     quiet(t, p.cqa);
     eq_quiet(t);
-    buf_check_fill(t, dst, 0, 0xee, 2 * ODP_PAGE, "stalled WRITE");
+    buf_check_fill(t, dst, 0, 0xee, 2 * ODP_HCA_PAGE_SIZE, "stalled WRITE");
 
     /* reads only need present entries */
     buf_map(t, src, src->iova + 1000, 6000, false);
@@ -43,7 +43,8 @@ static void test_odp_req_write(void)
     wait_cqe(t, p.cqa, &c, 0x11, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
     buf_check(t, dst, 8, data + 1000, 6000, "WRITE after the fault");
-    buf_check_fill(t, dst, 6008, 0xee, 2 * ODP_PAGE - 6008, "after WRITE");
+    buf_check_fill(t, dst, 6008, 0xee, 2 * ODP_HCA_PAGE_SIZE - 6008,
+                   "after WRITE");
     g_assert_cmpuint(odp_resume(t->h, token, ODP_HCA_RESUME_OK), ==,
                      ODP_HCA_CMD_BAD_TOKEN);
 
@@ -66,18 +67,18 @@ static void test_odp_req_read(void)
     Pair p;
 
     pair_new(t, &p);
-    loc = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
-    rem = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    loc = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    rem = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, rem, 18);
     buf_fill(t, loc, 0xee);
 
     send1(t, p.a, 0x21, ODP_HCA_WQE_RDMA_READ, loc->iova + 100, 4096,
           loc->key, rem->iova + 50, rem->key);
     token = wait_fault(t, p.a->qpn, loc->key, loc->iova + 100, 4096,
-                       2 * ODP_PAGE - 100, ODP_HCA_FAULT_WRITE,
+                       2 * ODP_HCA_PAGE_SIZE - 100, ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_REQUESTER, 0);
     quiet(t, p.cqa);
-    buf_map(t, loc, loc->iova, 2 * ODP_PAGE, true);
+    buf_map(t, loc, loc->iova, 2 * ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe(t, p.cqa, &c, 0x21, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
              p.a->qpn);
@@ -98,11 +99,11 @@ static void test_odp_req_readonly(void)
     Pair p;
 
     pair_new(t, &p);
-    loc = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
-    rem = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    loc = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    rem = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, rem, 19);
     buf_fill(t, loc, 0xee);
-    buf_map(t, loc, loc->iova, 2 * ODP_PAGE, false);
+    buf_map(t, loc, loc->iova, 2 * ODP_HCA_PAGE_SIZE, false);
 
     /* WRITE from the read-only pages works */
     send1(t, p.a, 0x30, ODP_HCA_WQE_RDMA_WRITE, loc->iova, 64, loc->key,
@@ -114,10 +115,10 @@ static void test_odp_req_readonly(void)
     send1(t, p.a, 0x31, ODP_HCA_WQE_RDMA_READ, loc->iova + 4000, 1000,
           loc->key, rem->iova, rem->key);
     token = wait_fault(t, p.a->qpn, loc->key, loc->iova + 4000, 1000,
-                       2 * ODP_PAGE - 4000, ODP_HCA_FAULT_WRITE,
+                       2 * ODP_HCA_PAGE_SIZE - 4000, ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_REQUESTER, 1);
     quiet(t, p.cqa);
-    buf_map(t, loc, loc->iova, 2 * ODP_PAGE, true);
+    buf_map(t, loc, loc->iova, 2 * ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe(t, p.cqa, &c, 0x31, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
              p.a->qpn);
@@ -136,8 +137,8 @@ static void test_odp_req_atomic(void)
     Pair p;
 
     pair_new(t, &p);
-    loc = buf_odp(t, ODP_PAGE, ACC_LW);
-    rem = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    loc = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    rem = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_write64(t, rem, 256, 100);
 
     wr1(&wr, 0x41, ODP_HCA_WQE_ATOMIC_FA, loc->iova + 64, 8, loc->key,
@@ -145,11 +146,11 @@ static void test_odp_req_atomic(void)
     wr.compare_add = 5;
     odp_send(t->h, p.a, &wr);
     token = wait_fault(t, p.a->qpn, loc->key, loc->iova + 64, 8,
-                       ODP_PAGE - 64,
+                       ODP_HCA_PAGE_SIZE - 64,
                        ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC,
                        ODP_HCA_FAULT_REQUESTER, 0);
     quiet(t, p.cqa);
-    buf_map(t, loc, loc->iova, ODP_PAGE, true);
+    buf_map(t, loc, loc->iova, ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe(t, p.cqa, &c, 0x41, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_FETCH_ADD,
              p.a->qpn);
@@ -174,39 +175,42 @@ static void test_odp_req_partial(void)
     Pair p;
 
     pair_new(t, &p);
-    src = buf_odp(t, 4 * ODP_PAGE, ACC_LW);
-    dst = buf_pinned(t, 5 * ODP_PAGE, ACC_ALL);
-    pin = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_odp(t, 4 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst = buf_pinned(t, 5 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    pin = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 20);
     pdata = buf_pattern(t, pin, 21);
     buf_fill(t, dst, 0xee);
-    buf_map(t, src, src->iova, 2 * ODP_PAGE, false);
+    buf_map(t, src, src->iova, 2 * ODP_HCA_PAGE_SIZE, false);
 
-    send1(t, p.a, 0x51, ODP_HCA_WQE_RDMA_WRITE, src->iova, 4 * ODP_PAGE,
-          src->key, dst->iova + 100, dst->key);
-    t1 = wait_fault(t, p.a->qpn, src->key, src->iova + 2 * ODP_PAGE,
-                    2 * ODP_PAGE, 2 * ODP_PAGE, ODP_HCA_FAULT_READ,
-                    ODP_HCA_FAULT_REQUESTER, 0);
-    buf_map(t, src, src->iova + 2 * ODP_PAGE, ODP_PAGE, false);
+    send1(t, p.a, 0x51, ODP_HCA_WQE_RDMA_WRITE, src->iova,
+          4 * ODP_HCA_PAGE_SIZE, src->key, dst->iova + 100, dst->key);
+    t1 = wait_fault(t, p.a->qpn, src->key, src->iova + 2 * ODP_HCA_PAGE_SIZE,
+                    2 * ODP_HCA_PAGE_SIZE, 2 * ODP_HCA_PAGE_SIZE,
+                    ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+    buf_map(t, src, src->iova + 2 * ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE,
+            false);
     resume_ok(t, t1);
-    t2 = wait_fault(t, p.a->qpn, src->key, src->iova + 3 * ODP_PAGE,
-                    ODP_PAGE, ODP_PAGE, ODP_HCA_FAULT_READ,
+    t2 = wait_fault(t, p.a->qpn, src->key, src->iova + 3 * ODP_HCA_PAGE_SIZE,
+                    ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
                     ODP_HCA_FAULT_REQUESTER, 0);
     g_assert_cmphex(t2, !=, t1);
     quiet(t, p.cqa);
-    buf_map(t, src, src->iova + 3 * ODP_PAGE, ODP_PAGE, false);
+    buf_map(t, src, src->iova + 3 * ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE,
+            false);
     resume_ok(t, t2);
     wait_cqe(t, p.cqa, &c, 0x51, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
-    buf_check(t, dst, 100, data, 4 * ODP_PAGE, "WRITE resolved in steps");
+    buf_check(t, dst, 100, data, 4 * ODP_HCA_PAGE_SIZE,
+              "WRITE resolved in steps");
     buf_check_fill(t, dst, 0, 0xee, 100, "before WRITE");
-    buf_check_fill(t, dst, 100 + 4 * ODP_PAGE, 0xee, ODP_PAGE - 100,
-                   "after WRITE");
+    buf_check_fill(t, dst, 100 + 4 * ODP_HCA_PAGE_SIZE, 0xee,
+                   ODP_HCA_PAGE_SIZE - 100, "after WRITE");
 
     /* SEND: pinned SGE then an ODP SGE with nothing present */
-    odp_mr_unmap_range(t->h, src->mr, src->iova, 4 * ODP_PAGE);
+    odp_mr_unmap_range(t->h, src->mr, src->iova, 4 * ODP_HCA_PAGE_SIZE);
     g_assert_cmpuint(odp_invalidate(t->h, src->key, src->iova,
-                                    4 * ODP_PAGE, 0, NULL), ==,
+                                    4 * ODP_HCA_PAGE_SIZE, 0, NULL), ==,
                      ODP_HCA_CMD_OK);
     buf_fill(t, dst, 0xee);
     post_recv1(t, p.b, 0xb2, dst->iova, 8000, dst->key);
@@ -215,7 +219,7 @@ static void test_odp_req_partial(void)
     odp_wr_sge(&wr, src->iova + 3000, 5000, src->key);
     odp_send(t->h, p.a, &wr);
     t3 = wait_fault(t, p.a->qpn, src->key, src->iova + 3000, 5000,
-                    4 * ODP_PAGE - 3000, ODP_HCA_FAULT_READ,
+                    4 * ODP_HCA_PAGE_SIZE - 3000, ODP_HCA_FAULT_READ,
                     ODP_HCA_FAULT_REQUESTER, 1);
     g_assert_cmphex(t3, !=, t1);
     g_assert_cmphex(t3, !=, t2);
@@ -239,16 +243,16 @@ static void test_odp_resume_fail(void)
     Pair p;
 
     pair_new(t, &p);
-    src = buf_odp(t, ODP_PAGE, ACC_LW);
-    pin = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    pin = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_fill(t, dst, 0xee);
 
     send1(t, p.a, 0x61, ODP_HCA_WQE_RDMA_WRITE, src->iova, 512, src->key,
           dst->iova, dst->key);
     send1(t, p.a, 0x62, ODP_HCA_WQE_RDMA_WRITE, pin->iova, 512, pin->key,
           dst->iova + 1024, dst->key);
-    token = wait_fault(t, p.a->qpn, src->key, src->iova, 512, ODP_PAGE,
+    token = wait_fault(t, p.a->qpn, src->key, src->iova, 512, ODP_HCA_PAGE_SIZE,
                        ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
     quiet(t, p.cqa);
     g_assert_cmpuint(odp_resume(t->h, token ^ 0x5a5a5a5a,
@@ -267,7 +271,7 @@ static void test_odp_resume_fail(void)
                      ODP_HCA_CMD_BAD_TOKEN);
     g_assert_cmpuint(odp_resume(t->h, token, ODP_HCA_RESUME_FAIL), ==,
                      ODP_HCA_CMD_BAD_TOKEN);
-    buf_check_fill(t, dst, 0, 0xee, ODP_PAGE, "failed WRITE");
+    buf_check_fill(t, dst, 0, 0xee, ODP_HCA_PAGE_SIZE, "failed WRITE");
     t_free(t);
 }
 
@@ -282,17 +286,18 @@ static void test_odp_token_lifetime(void)
 
     pair_new(t, &p);
     pair_new(t, &q);
-    src = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
 
     send1(t, p.a, 0x71, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
           dst->iova, dst->key);
-    tok[0] = wait_fault(t, p.a->qpn, src->key, src->iova, 64, 2 * ODP_PAGE,
-                        ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
-    send1(t, q.a, 0x72, ODP_HCA_WQE_RDMA_WRITE, src->iova + ODP_PAGE, 64,
-          src->key, dst->iova, dst->key);
-    tok[1] = wait_fault(t, q.a->qpn, src->key, src->iova + ODP_PAGE, 64,
-                        ODP_PAGE, ODP_HCA_FAULT_READ,
+    tok[0] = wait_fault(t, p.a->qpn, src->key, src->iova, 64,
+                        2 * ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
+                        ODP_HCA_FAULT_REQUESTER, 0);
+    send1(t, q.a, 0x72, ODP_HCA_WQE_RDMA_WRITE, src->iova + ODP_HCA_PAGE_SIZE,
+          64, src->key, dst->iova, dst->key);
+    tok[1] = wait_fault(t, q.a->qpn, src->key, src->iova + ODP_HCA_PAGE_SIZE,
+                        64, ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
                         ODP_HCA_FAULT_REQUESTER, 0);
     g_assert_cmphex(tok[0], !=, tok[1]);
 
@@ -311,11 +316,12 @@ static void test_odp_token_lifetime(void)
     odp_qp_rc_connect(t->h, p.a, p.b->qpn, NULL);
     send1(t, p.a, 0x73, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
           dst->iova, dst->key);
-    tok[2] = wait_fault(t, p.a->qpn, src->key, src->iova, 64, 2 * ODP_PAGE,
-                        ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+    tok[2] = wait_fault(t, p.a->qpn, src->key, src->iova, 64,
+                        2 * ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
+                        ODP_HCA_FAULT_REQUESTER, 0);
     g_assert_cmphex(tok[2], !=, tok[0]);
     g_assert_cmphex(tok[2], !=, tok[1]);
-    buf_map(t, src, src->iova, ODP_PAGE, false);
+    buf_map(t, src, src->iova, ODP_HCA_PAGE_SIZE, false);
     resume_ok(t, tok[2]);
     odp_cq_wait(t->h, p.cqa, &c);
     if (c.wr_id == 0x71) {
@@ -340,15 +346,16 @@ static void test_odp_resp_write(void)
     Pair p;
 
     pair_new(t, &p);            /* rnr_retry 7, min_rnr_timer 10 us */
-    src = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    dst = buf_odp(t, 3 * ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_odp(t, 3 * ODP_HCA_PAGE_SIZE,
+                  ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
     data = buf_pattern(t, src, 22);
     buf_fill(t, dst, 0xee);
 
     send1(t, p.a, 0x81, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8000, src->key,
           dst->iova + 500, dst->key);
     token = wait_fault(t, p.b->qpn, dst->key, dst->iova + 500, 8000,
-                       3 * ODP_PAGE - 500, ODP_HCA_FAULT_WRITE,
+                       3 * ODP_HCA_PAGE_SIZE - 500, ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_RESPONDER, -1);
     /* RNR NAKs while unresolved: no completion, no second event */
     for (i = 0; i < 10; i++) {
@@ -357,13 +364,14 @@ static void test_odp_resp_write(void)
     }
     eq_quiet(t);
     quiet(t, p.cqb);
-    buf_map(t, dst, dst->iova, 3 * ODP_PAGE, true);
+    buf_map(t, dst, dst->iova, 3 * ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe_clock(t, p.cqa, &c, 0x81, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, RNR_STEP, RNR_STEPS);
     buf_check(t, dst, 500, data, 8000, "WRITE after a responder fault");
     buf_check_fill(t, dst, 0, 0xee, 500, "before WRITE");
-    buf_check_fill(t, dst, 8500, 0xee, 3 * ODP_PAGE - 8500, "after WRITE");
+    buf_check_fill(t, dst, 8500, 0xee, 3 * ODP_HCA_PAGE_SIZE - 8500,
+                   "after WRITE");
     g_assert_cmpuint(qp_state(t, p.b), ==, ODP_HCA_QPS_RTS);
     quiet(t, p.cqb);
     eq_quiet(t);
@@ -384,20 +392,20 @@ static void test_odp_resp_rnr_exceeded(void)
     aa.rnr_retry = 2;
     ab.min_rnr_timer = 2;       /* 20 us */
     pair_new2(t, &p, &aa, &ab);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
     buf_fill(t, dst, 0xee);
 
     send1(t, p.a, 0x82, ODP_HCA_WQE_RDMA_WRITE, src->iova, 100, src->key,
           dst->iova, dst->key);
-    wait_fault(t, p.b->qpn, dst->key, dst->iova, 100, ODP_PAGE,
+    wait_fault(t, p.b->qpn, dst->key, dst->iova, 100, ODP_HCA_PAGE_SIZE,
                ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, -1);
     el = wait_cqe_clock(t, p.cqa, &c, 0x82, ODP_HCA_WC_RNR_RETRY_EXC_ERR, -1,
                         p.a->qpn, RNR_STEP, RNR_STEPS);
     g_assert_cmpint(el, >=, 2 * odp_rnr_timer_ns(2));
     g_assert_cmpuint(qp_state(t, p.a), ==, ODP_HCA_QPS_ERR);
     g_assert_cmpuint(qp_state(t, p.b), ==, ODP_HCA_QPS_RTS);
-    buf_check_fill(t, dst, 0, 0xee, ODP_PAGE, "never resolved");
+    buf_check_fill(t, dst, 0, 0xee, ODP_HCA_PAGE_SIZE, "never resolved");
     t_free(t);
 }
 
@@ -411,20 +419,20 @@ static void test_odp_resp_send(void)
     Pair p;
 
     pair_new(t, &p);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    rb = buf_odp(t, 2 * ODP_PAGE, ACC_LW);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rb = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE, ACC_LW);
     data = buf_pattern(t, src, 23);
     buf_fill(t, rb, 0xee);
 
     post_recv1(t, p.b, 0xb1, rb->iova + 3000, 4000, rb->key);
     send1(t, p.a, 0x91, ODP_HCA_WQE_SEND, src->iova, 3000, src->key, 0, 0);
     token = wait_fault(t, p.b->qpn, rb->key, rb->iova + 3000, 3000,
-                       2 * ODP_PAGE - 3000, ODP_HCA_FAULT_WRITE,
+                       2 * ODP_HCA_PAGE_SIZE - 3000, ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_RESPONDER, -1);
     odp_clock_step(t->h, 3 * RNR_STEP);
     quiet(t, p.cqa);
     quiet(t, p.cqb);
-    buf_map(t, rb, rb->iova, 2 * ODP_PAGE, true);
+    buf_map(t, rb, rb->iova, 2 * ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe_clock(t, p.cqa, &c, 0x91, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND,
                    p.a->qpn, RNR_STEP, RNR_STEPS);
@@ -445,19 +453,20 @@ static void test_odp_resp_read(void)
     Pair p;
 
     pair_new(t, &p);
-    loc = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    rem = buf_odp(t, 2 * ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_READ);
+    loc = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rem = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE,
+                  ACC_LW | ODP_HCA_ACCESS_REMOTE_READ);
     data = buf_pattern(t, rem, 24);
     buf_fill(t, loc, 0xee);
 
     send1(t, p.a, 0xa1, ODP_HCA_WQE_RDMA_READ, loc->iova, 6000, loc->key,
           rem->iova + 1000, rem->key);
     token = wait_fault(t, p.b->qpn, rem->key, rem->iova + 1000, 6000,
-                       2 * ODP_PAGE - 1000, ODP_HCA_FAULT_READ,
+                       2 * ODP_HCA_PAGE_SIZE - 1000, ODP_HCA_FAULT_READ,
                        ODP_HCA_FAULT_RESPONDER, -1);
     odp_clock_step(t->h, 3 * RNR_STEP);
     quiet(t, p.cqa);
-    buf_map(t, rem, rem->iova, 2 * ODP_PAGE, false);
+    buf_map(t, rem, rem->iova, 2 * ODP_HCA_PAGE_SIZE, false);
     resume_ok(t, token);
     wait_cqe_clock(t, p.cqa, &c, 0xa1, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_RDMA_READ, p.a->qpn, RNR_STEP, RNR_STEPS);
@@ -476,10 +485,10 @@ static void test_odp_resp_atomic(void)
     Pair p;
 
     pair_new(t, &p);
-    loc = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    rem = buf_odp(t, ODP_PAGE, ACC_ALL);
+    loc = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rem = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_write64(t, rem, 512, 0x1234);
-    buf_map(t, rem, rem->iova, ODP_PAGE, false);    /* read-only */
+    buf_map(t, rem, rem->iova, ODP_HCA_PAGE_SIZE, false);    /* read-only */
 
     wr1(&wr, 0xb1, ODP_HCA_WQE_ATOMIC_CS, loc->iova, 8, loc->key,
         rem->iova + 512, rem->key);
@@ -487,11 +496,11 @@ static void test_odp_resp_atomic(void)
     wr.swap = 0x4321;
     odp_send(t->h, p.a, &wr);
     token = wait_fault(t, p.b->qpn, rem->key, rem->iova + 512, 8,
-                       ODP_PAGE - 512,
+                       ODP_HCA_PAGE_SIZE - 512,
                        ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC,
                        ODP_HCA_FAULT_RESPONDER, -1);
     g_assert_cmphex(buf_read64(t, rem, 512), ==, 0x1234);
-    buf_map(t, rem, rem->iova, ODP_PAGE, true);
+    buf_map(t, rem, rem->iova, ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe_clock(t, p.cqa, &c, 0xb1, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_COMP_SWAP, p.a->qpn, RNR_STEP, RNR_STEPS);
@@ -510,28 +519,29 @@ static void test_odp_resp_fail(void)
 
     /* WRITE: RESUME FAIL -> the retried request is NAKed for access */
     pair_new(t, &p);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
     buf_fill(t, dst, 0xee);
     send1(t, p.a, 0xc1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
           dst->iova, dst->key);
-    token = wait_fault(t, p.b->qpn, dst->key, dst->iova, 64, ODP_PAGE,
+    token = wait_fault(t, p.b->qpn, dst->key, dst->iova, 64, ODP_HCA_PAGE_SIZE,
                        ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, -1);
     g_assert_cmpuint(odp_resume(t->h, token, ODP_HCA_RESUME_FAIL), ==,
                      ODP_HCA_CMD_OK);
     wait_cqe_clock(t, p.cqa, &c, 0xc1, ODP_HCA_WC_REM_ACCESS_ERR, -1,
                    p.a->qpn, RNR_STEP, RNR_STEPS);
-    buf_check_fill(t, dst, 0, 0xee, ODP_PAGE, "failed responder fault");
+    buf_check_fill(t, dst, 0, 0xee, ODP_HCA_PAGE_SIZE,
+                   "failed responder fault");
     g_assert_cmpuint(odp_resume(t->h, token, ODP_HCA_RESUME_OK), ==,
                      ODP_HCA_CMD_BAD_TOKEN);
 
     /* SEND: the receive completes LOC_PROT_ERR, the sender REM_OP_ERR */
     eq_drain(t);
     pair_new(t, &p);
-    rb = buf_odp(t, ODP_PAGE, ACC_LW);
+    rb = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
     post_recv1(t, p.b, 0xb2, rb->iova, 256, rb->key);
     send1(t, p.a, 0xc2, ODP_HCA_WQE_SEND, src->iova, 64, src->key, 0, 0);
-    token = wait_fault(t, p.b->qpn, rb->key, rb->iova, 64, ODP_PAGE,
+    token = wait_fault(t, p.b->qpn, rb->key, rb->iova, 64, ODP_HCA_PAGE_SIZE,
                        ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, -1);
     g_assert_cmpuint(odp_resume(t->h, token, ODP_HCA_RESUME_FAIL), ==,
                      ODP_HCA_CMD_OK);
@@ -550,8 +560,8 @@ static void test_odp_resp_ud(void)
     OdpCq *cqr = odp_cq_new(t->h, 6, NULL, 0);
     OdpQp *s = ud_qp(t, cqs, 7);
     OdpQp *r = ud_qp(t, cqr, 7);
-    Buf *sb = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *rb = buf_odp(t, ODP_PAGE, ACC_LW);
+    Buf *sb = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *rb = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
     g_autofree uint8_t *data = buf_pattern(t, sb, 25);
     uint32_t token;
     OdpWr wr;
@@ -560,10 +570,11 @@ static void test_odp_resp_ud(void)
     ud_wr(t, &wr, 0xe1, sb->iova, 256, sb->key, r->qpn, 7);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0xe1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
-    token = wait_fault(t, r->qpn, rb->key, rb->iova, 40 + 256, ODP_PAGE,
-                       ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, -1);
+    token = wait_fault(t, r->qpn, rb->key, rb->iova, 40 + 256,
+                       ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_WRITE,
+                       ODP_HCA_FAULT_RESPONDER, -1);
     quiet(t, cqr);
-    buf_map(t, rb, rb->iova, ODP_PAGE, true);
+    buf_map(t, rb, rb->iova, ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     quiet(t, cqr);              /* dropped, not replayed */
 
@@ -590,21 +601,21 @@ static void test_odp_implicit(void)
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
     const uint64_t x = 0x00007f1234560000ull, y = 0x0000555500000000ull;
-    OdpMem *mx = odp_mem_new(t->h, x, 2 * ODP_PAGE);
-    OdpMem *my = odp_mem_new(t->h, y, 2 * ODP_PAGE);
+    OdpMem *mx = odp_mem_new(t->h, x, 2 * ODP_HCA_PAGE_SIZE);
+    OdpMem *my = odp_mem_new(t->h, y, 2 * ODP_HCA_PAGE_SIZE);
     OdpMr *imr = odp_mr_new_implicit(t->h, t->pd,
                                      ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE |
                                      ODP_HCA_ACCESS_REMOTE_READ);
-    Buf *pin = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    g_autofree uint8_t *dx = g_malloc(2 * ODP_PAGE);
+    Buf *pin = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    g_autofree uint8_t *dx = g_malloc(2 * ODP_HCA_PAGE_SIZE);
     g_autofree uint8_t *dp = NULL;
     uint32_t token;
     Pair p;
 
     g_assert_cmpuint(imr->levels, ==, 4);
     pair_new(t, &p);
-    odp_pattern(dx, 2 * ODP_PAGE, 26);
-    odp_mem_write(t->h, mx, x, dx, 2 * ODP_PAGE);
+    odp_pattern(dx, 2 * ODP_HCA_PAGE_SIZE, 26);
+    odp_mem_write(t->h, mx, x, dx, 2 * ODP_HCA_PAGE_SIZE);
     odp_mem_fill(t->h, my, 0xee);
     dp = buf_pattern(t, pin, 27);
 
@@ -615,7 +626,7 @@ static void test_odp_implicit(void)
                        (1ull << 48) - (x + 100), ODP_HCA_FAULT_READ,
                        ODP_HCA_FAULT_REQUESTER, 0);
     quiet(t, p.cqa);
-    odp_mr_map_mem(t->h, imr, mx, x, 2 * ODP_PAGE, true);
+    odp_mr_map_mem(t->h, imr, mx, x, 2 * ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe(t, p.cqa, &c, 0xf1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              p.a->qpn);
@@ -624,13 +635,13 @@ static void test_odp_implicit(void)
     /* responder: inner tables present, leaves absent */
     dp = buf_pattern(t, pin, 28);
     odp_mr_pte_addr(t->h, imr, y, 0, true);
-    odp_mr_pte_addr(t->h, imr, y + ODP_PAGE, 0, true);
+    odp_mr_pte_addr(t->h, imr, y + ODP_HCA_PAGE_SIZE, 0, true);
     send1(t, p.b, 0xf2, ODP_HCA_WQE_RDMA_WRITE, pin->iova, 6000, pin->key,
           y + 10, imr->key);
     token = wait_fault(t, p.a->qpn, imr->key, y + 10, 6000,
                        (1ull << 48) - (y + 10), ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_RESPONDER, -1);
-    odp_mr_map_mem(t->h, imr, my, y, 2 * ODP_PAGE, true);
+    odp_mr_map_mem(t->h, imr, my, y, 2 * ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
     wait_cqe_clock(t, p.cqb, &c, 0xf2, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_RDMA_WRITE, p.b->qpn, RNR_STEP, RNR_STEPS);
@@ -650,10 +661,11 @@ static void test_odp_isolation(void)
 {
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
-    Buf *odp = buf_odp(t, ODP_PAGE, ACC_LW);
-    Buf *src = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    Buf *rdst = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    Buf *odp = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    Buf *src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *rdst = buf_odp(t, ODP_HCA_PAGE_SIZE,
+                        ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
     g_autofree uint8_t *data = buf_pattern(t, src, 35);
     g_autofree uint8_t *odata = buf_pattern(t, odp, 36);
     uint32_t token, rtoken;
@@ -670,12 +682,13 @@ static void test_odp_isolation(void)
           dst->iova + 6000, dst->key);
     send1(t, a.a, 0xa2, ODP_HCA_WQE_RDMA_WRITE, src->iova, 128, src->key,
           dst->iova + 7000, dst->key);
-    token = wait_fault(t, a.a->qpn, odp->key, odp->iova, 128, ODP_PAGE,
+    token = wait_fault(t, a.a->qpn, odp->key, odp->iova, 128, ODP_HCA_PAGE_SIZE,
                        ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
     send1(t, r.a, 0xc1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
           rdst->iova, rdst->key);
-    rtoken = wait_fault(t, r.b->qpn, rdst->key, rdst->iova, 64, ODP_PAGE,
-                        ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, -1);
+    rtoken = wait_fault(t, r.b->qpn, rdst->key, rdst->iova, 64,
+                        ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_WRITE,
+                        ODP_HCA_FAULT_RESPONDER, -1);
 
     /* b keeps going */
     for (i = 0; i < 5; i++) {
@@ -691,9 +704,10 @@ static void test_odp_isolation(void)
     buf_check(t, dst, 4096, data + 3000, 700, "independent QP SEND");
     quiet(t, a.cqa);
     quiet(t, r.cqa);
-    buf_check_fill(t, dst, 6000, 0xee, 2 * ODP_PAGE - 6000, "stalled QP");
+    buf_check_fill(t, dst, 6000, 0xee, 2 * ODP_HCA_PAGE_SIZE - 6000,
+                   "stalled QP");
 
-    buf_map(t, odp, odp->iova, ODP_PAGE, false);
+    buf_map(t, odp, odp->iova, ODP_HCA_PAGE_SIZE, false);
     resume_ok(t, token);
     wait_cqe(t, a.cqa, &c, 0xa1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
              a.a->qpn);
@@ -702,7 +716,7 @@ static void test_odp_isolation(void)
     buf_check(t, dst, 6000, odata, 128, "resumed WRITE");
     buf_check(t, dst, 7000, data, 128, "WRITE queued behind the fault");
 
-    buf_map(t, rdst, rdst->iova, ODP_PAGE, true);
+    buf_map(t, rdst, rdst->iova, ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, rtoken);
     wait_cqe_clock(t, r.cqa, &c, 0xc1, ODP_HCA_WC_SUCCESS,
                    ODP_HCA_CQE_RDMA_WRITE, r.a->qpn, RNR_STEP, RNR_STEPS);
@@ -715,9 +729,10 @@ static void test_odp_destroy_mr_faulting(void)
 {
     T *t = t_new(NULL);
     struct odp_hca_cqe c;
-    Buf *src = buf_odp(t, ODP_PAGE, ACC_LW);
-    Buf *dst = buf_odp(t, ODP_PAGE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
-    Buf *pin = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    Buf *dst = buf_odp(t, ODP_HCA_PAGE_SIZE,
+                       ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
+    Buf *pin = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     uint32_t token;
     uint8_t st, rs;
     Pair p, q;
@@ -726,11 +741,11 @@ static void test_odp_destroy_mr_faulting(void)
     pair_new(t, &p);
     send1(t, p.a, 0x1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 64, src->key,
           pin->iova, pin->key);
-    token = wait_fault(t, p.a->qpn, src->key, src->iova, 64, ODP_PAGE,
+    token = wait_fault(t, p.a->qpn, src->key, src->iova, 64, ODP_HCA_PAGE_SIZE,
                        ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
     st = odp_destroy(t->h, ODP_HCA_CMD_DESTROY_MR, src->key);
     g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_BUSY);
-    buf_map(t, src, src->iova, ODP_PAGE, false);
+    buf_map(t, src, src->iova, ODP_HCA_PAGE_SIZE, false);
     rs = odp_resume(t->h, token, ODP_HCA_RESUME_OK);
     if (st == ODP_HCA_CMD_OK) {
         /* the MR is gone: the WQE must not succeed through it */
@@ -746,11 +761,11 @@ static void test_odp_destroy_mr_faulting(void)
     pair_new(t, &q);
     send1(t, q.a, 0x2, ODP_HCA_WQE_RDMA_WRITE, pin->iova, 64, pin->key,
           dst->iova, dst->key);
-    token = wait_fault(t, q.b->qpn, dst->key, dst->iova, 64, ODP_PAGE,
+    token = wait_fault(t, q.b->qpn, dst->key, dst->iova, 64, ODP_HCA_PAGE_SIZE,
                        ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, -1);
     st = odp_destroy(t->h, ODP_HCA_CMD_DESTROY_MR, dst->key);
     g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_BUSY);
-    buf_map(t, dst, dst->iova, ODP_PAGE, true);
+    buf_map(t, dst, dst->iova, ODP_HCA_PAGE_SIZE, true);
     rs = odp_resume(t->h, token, ODP_HCA_RESUME_OK);
     g_assert_true(rs == ODP_HCA_CMD_OK ||
                   (st == ODP_HCA_CMD_OK && rs == ODP_HCA_CMD_BAD_TOKEN));

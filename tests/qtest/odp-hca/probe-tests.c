@@ -36,7 +36,7 @@ static void test_probe(void)
     g_assert_true(qpci_config_readl(&h->dev, pcie + PCI_EXP_DEVCAP) &
                   PCI_EXP_DEVCAP_FLR);
     g_assert_cmpuint(qpci_msix_table_size(&h->dev), ==, 4);
-    g_assert_cmpuint(h->bar2_size, ==, 8 * ODP_PAGE);
+    g_assert_cmpuint(h->bar2_size, ==, 8 * ODP_HCA_PAGE_SIZE);
 
     g_assert_cmphex(odp_reg_read(h, ODP_HCA_REG_MAGIC), ==, ODP_HCA_MAGIC);
     g_assert_cmpuint(odp_reg_read(h, ODP_HCA_REG_VERSION), ==,
@@ -63,7 +63,7 @@ static void test_probe(void)
     g_assert_cmpuint(caps->iotlb_entries, ==, 64);
     g_assert_cmpuint(caps->num_uars, ==, 8);
     g_assert_cmpuint(caps->num_vectors, ==, 4);
-    g_assert_cmpuint(caps->page_size, ==, 4096);
+    g_assert_cmpuint(caps->page_size, ==, ODP_HCA_PAGE_SIZE);
     g_assert_cmpmem(caps->mac, 6, mac, 6);
     g_assert_cmpuint(caps->max_mtu, ==, ODP_HCA_MTU_4096);
     g_assert_cmpuint(caps->pt_levels, ==, ODP_HCA_PT_MAX_LEVELS);
@@ -100,7 +100,7 @@ static void test_probe_defaults(void)
     g_assert_cmpuint(c->iotlb_entries, ==, 1024);
     g_assert_cmpuint(c->num_uars, ==, 64);
     g_assert_cmpuint(c->num_vectors, ==, 8);
-    g_assert_cmpuint(h->bar2_size, ==, 64 * ODP_PAGE);
+    g_assert_cmpuint(h->bar2_size, ==, 64 * ODP_HCA_PAGE_SIZE);
     g_assert_cmpuint(qpci_msix_table_size(&h->dev), ==, 8);
     g_assert_cmpuint(c->max_msg_size, ==, 1u << 31);
     odp_hca_stop(h);
@@ -157,7 +157,7 @@ static void test_limits(void)
     qp[2] = odp_qp_new(h, &c);
 
     /* MR key index: below max_mrs, not in use */
-    mr = odp_mr_prepare(h, pds[0], 0x100000, ODP_PAGE, 1, ACC_LW, 0);
+    mr = odp_mr_prepare(h, pds[0], 0x100000, ODP_HCA_PAGE_SIZE, 1, ACC_LW, 0);
     mr->key = (7 << 8) | 0x11;
     g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_OK);
     mr->key = (7 << 8) | 0x22;
@@ -206,8 +206,8 @@ static void test_interrupts(void)
     p.b = odp_qp_new(h, &cfg);
     odp_qp_rc_connect(h, p.a, p.b->qpn, NULL);
     odp_qp_rc_connect(h, p.b, p.a->qpn, NULL);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_assert_false(odp_msix_pending(h, vec));
 
     /* armed CQ, armed EQ (created armed): event + vector */
@@ -309,7 +309,7 @@ static void test_objects_busy(void)
     OdpSrq *srq = odp_srq_new(h, t->pd, 4, 2, 0, 0);
     OdpQpCfg c;
     OdpQp *qp, *qp2;
-    Buf *b = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *b = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
 
     odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd, cq, cq);
     qp = odp_qp_new(h, &c);

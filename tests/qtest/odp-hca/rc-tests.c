@@ -19,8 +19,8 @@ static void test_rc_send(void)
     g_autofree uint8_t *data = NULL;
 
     pair_new(t, &p);
-    src = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 1);
     buf_fill(t, dst, 0xee);
 
@@ -49,7 +49,8 @@ static void test_rc_send(void)
               4000);
     g_assert_cmpuint(c.wqe_index, ==, 1);
     buf_check(t, dst, 3000, data + 2500, 4000, "SEND across pages");
-    buf_check_fill(t, dst, 7000, 0xee, 2 * ODP_PAGE - 7000, "after SEND");
+    buf_check_fill(t, dst, 7000, 0xee, 2 * ODP_HCA_PAGE_SIZE - 7000,
+                   "after SEND");
     quiet(t, p.cqa);
     quiet(t, p.cqb);
     t_free(t);
@@ -65,8 +66,8 @@ static void test_rc_send_imm(void)
     g_autofree uint8_t *data = NULL;
 
     pair_new(t, &p);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 2);
     buf_fill(t, dst, 0xee);
 
@@ -106,8 +107,8 @@ static void test_rc_write(void)
     g_autofree uint8_t *data = NULL;
 
     pair_new(t, &p);
-    src = buf_pinned(t, 3 * ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, 3 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 3);
     buf_fill(t, dst, 0xee);
 
@@ -118,7 +119,8 @@ static void test_rc_write(void)
     g_assert_cmpuint(c.wqe_index, ==, 0);
     buf_check(t, dst, 100, data + 5000, 3000, "WRITE payload");
     buf_check_fill(t, dst, 0, 0xee, 100, "before WRITE");
-    buf_check_fill(t, dst, 3100, 0xee, 2 * ODP_PAGE - 3100, "after WRITE");
+    buf_check_fill(t, dst, 3100, 0xee, 2 * ODP_HCA_PAGE_SIZE - 3100,
+                   "after WRITE");
     quiet(t, p.cqb);            /* a WRITE consumes no receive */
 
     /* sq_sig_all = 0: only SIGNALED WQEs complete */
@@ -151,14 +153,14 @@ static void test_rc_write_imm(void)
     g_autofree uint8_t *data = NULL;
 
     pair_new(t, &p);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    rbuf = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rbuf = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 4);
     buf_fill(t, dst, 0xee);
     buf_fill(t, rbuf, 0xdd);
 
-    post_recv1(t, p.b, 0xb7, rbuf->iova, ODP_PAGE, rbuf->key);
+    post_recv1(t, p.b, 0xb7, rbuf->iova, ODP_HCA_PAGE_SIZE, rbuf->key);
     wr1(&wr, 0xa7, ODP_HCA_WQE_RDMA_WRITE_IMM, src->iova + 8, 2000, src->key,
         dst->iova + 1000, dst->key);
     wr.imm = 0x01020304;
@@ -170,7 +172,8 @@ static void test_rc_write_imm(void)
     g_assert_cmphex(c.flags & ODP_HCA_CQE_F_IMM, ==, ODP_HCA_CQE_F_IMM);
     g_assert_cmphex(c.imm_data, ==, 0x01020304);
     buf_check(t, dst, 1000, data + 8, 2000, "WRITE_IMM payload");
-    buf_check_fill(t, rbuf, 0, 0xdd, ODP_PAGE, "WRITE_IMM receive buffer");
+    buf_check_fill(t, rbuf, 0, 0xdd, ODP_HCA_PAGE_SIZE,
+                   "WRITE_IMM receive buffer");
     t_free(t);
 }
 
@@ -183,8 +186,8 @@ static void test_rc_read(void)
     g_autofree uint8_t *data = NULL;
 
     pair_new(t, &p);
-    loc = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    rem = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    loc = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rem = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, rem, 5);
     buf_fill(t, loc, 0xee);
 
@@ -195,7 +198,8 @@ static void test_rc_read(void)
     g_assert_cmpuint(c.byte_len, ==, 5000);
     buf_check(t, loc, 50, data + 300, 5000, "READ payload");
     buf_check_fill(t, loc, 0, 0xee, 50, "before READ");
-    buf_check_fill(t, loc, 5050, 0xee, 2 * ODP_PAGE - 5050, "after READ");
+    buf_check_fill(t, loc, 5050, 0xee, 2 * ODP_HCA_PAGE_SIZE - 5050,
+                   "after READ");
     quiet(t, p.cqb);
     t_free(t);
 }
@@ -210,8 +214,8 @@ static void test_rc_atomic(void)
     const uint64_t v0 = 0x1111222233334444ull, v1 = 0xaaaabbbbccccddddull;
 
     pair_new(t, &p);
-    loc = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    rem = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    loc = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rem = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_fill(t, loc, 0xee);
     buf_write64(t, rem, 64, v0);
 
@@ -285,10 +289,10 @@ static void test_rc_multi_sge(void)
     uint8_t exp[600];
 
     pair_new(t, &p);
-    s1 = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    s2 = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    d1 = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    d2 = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    s1 = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    s2 = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    d1 = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    d2 = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     p1 = buf_pattern(t, s1, 6);
     p2 = buf_pattern(t, s2, 7);
     buf_fill(t, d1, 0xee);
@@ -354,7 +358,7 @@ static void test_rc_inline(void)
     Buf *dst;
 
     pair_new(t, &p);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_fill(t, dst, 0xee);
     odp_pattern(data, sizeof(data), 8);
 
@@ -391,18 +395,21 @@ static void test_rc_large(void)
     const uint32_t len = 64 * 1024;
     OdpMem *ms, *md, *mr3;
     OdpMr *rs, *rd, *r3;
-    g_autofree uint8_t *data = g_malloc(17 * ODP_PAGE);
+    g_autofree uint8_t *data = g_malloc(17 * ODP_HCA_PAGE_SIZE);
     Pair p;
 
     pair_new(t, &p);
-    ms = odp_mem_new(t->h, t_iova(t, 17 * ODP_PAGE), 17 * ODP_PAGE);
-    md = odp_mem_new(t->h, t_iova(t, 17 * ODP_PAGE), 17 * ODP_PAGE);
-    mr3 = odp_mem_new(t->h, t_iova(t, 17 * ODP_PAGE), 17 * ODP_PAGE);
+    ms = odp_mem_new(t->h, t_iova(t, 17 * ODP_HCA_PAGE_SIZE),
+                     17 * ODP_HCA_PAGE_SIZE);
+    md = odp_mem_new(t->h, t_iova(t, 17 * ODP_HCA_PAGE_SIZE),
+                     17 * ODP_HCA_PAGE_SIZE);
+    mr3 = odp_mem_new(t->h, t_iova(t, 17 * ODP_HCA_PAGE_SIZE),
+                      17 * ODP_HCA_PAGE_SIZE);
     rs = odp_mr_new_pinned(t->h, t->pd, ms, ACC_ALL, 2);
     rd = odp_mr_new_pinned(t->h, t->pd, md, ACC_ALL, 3);
     r3 = odp_mr_new_pinned(t->h, t->pd, mr3, ACC_ALL, 4);
-    odp_pattern(data, 17 * ODP_PAGE, 9);
-    odp_mem_write(t->h, ms, ms->iova, data, 17 * ODP_PAGE);
+    odp_pattern(data, 17 * ODP_HCA_PAGE_SIZE, 9);
+    odp_mem_write(t->h, ms, ms->iova, data, 17 * ODP_HCA_PAGE_SIZE);
     odp_mem_fill(t->h, md, 0xee);
     odp_mem_fill(t->h, mr3, 0xee);
 
@@ -446,8 +453,8 @@ static void test_rc_sqd(void)
     g_autofree uint8_t *data = NULL;
 
     pair_new(t, &p);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 10);
     buf_fill(t, dst, 0xee);
 
@@ -479,8 +486,8 @@ static void test_rc_self(void)
     T *t = t_new(NULL);
     struct odp_hca_cqe c, cs[2];
     OdpCq *cq = odp_cq_new(t->h, 6, NULL, 0);
-    Buf *a = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    Buf *b = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    Buf *a = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *b = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, a, 60);
     const struct odp_hca_cqe *sc, *rc;
     OdpQpCfg cfg;
@@ -523,8 +530,8 @@ static void test_rc_ring_wrap(void)
     struct odp_hca_cqe c;
     OdpCq *cqa = odp_cq_new(h, 2, NULL, 0);     /* 4 CQEs */
     OdpCq *cqb = odp_cq_new(h, 2, NULL, 0);
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    Buf *dst = buf_pinned(t, 4 * ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, 4 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 61);
     OdpQpCfg cfg;
     OdpQp *a, *b;
@@ -543,7 +550,7 @@ static void test_rc_ring_wrap(void)
         for (i = 0; i < 4; i++) {
             uint32_t n = round * 4 + i;
 
-            post_recv1(t, b, 0xb000 + n, dst->iova + i * ODP_PAGE, 256,
+            post_recv1(t, b, 0xb000 + n, dst->iova + i * ODP_HCA_PAGE_SIZE, 256,
                        dst->key);
         }
         for (i = 0; i < 4; i++) {
@@ -565,7 +572,7 @@ static void test_rc_ring_wrap(void)
             wait_recv(t, cqb, &c, 0xb000 + n, ODP_HCA_CQE_RECV, b->qpn,
                       a->qpn, 64 + i);
             g_assert_cmpuint(c.wqe_index, ==, i);
-            buf_check(t, dst, i * ODP_PAGE, data + n * 16, 64 + i,
+            buf_check(t, dst, i * ODP_HCA_PAGE_SIZE, data + n * 16, 64 + i,
                       "SEND through wrapped rings");
         }
     }
@@ -574,15 +581,16 @@ static void test_rc_ring_wrap(void)
 
     /* a fault and flushes after the wrap report ring indexes too */
     {
-        Buf *odp = buf_odp(t, ODP_PAGE, ACC_LW);
+        Buf *odp = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
         uint32_t token;
 
         send1(t, a, 0xa100, ODP_HCA_WQE_RDMA_WRITE, odp->iova, 16, odp->key,
               dst->iova, dst->key);
         send1(t, a, 0xa101, ODP_HCA_WQE_RDMA_WRITE, src->iova, 16, src->key,
               dst->iova, dst->key);
-        token = wait_fault(t, a->qpn, odp->key, odp->iova, 16, ODP_PAGE,
-                           ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+        token = wait_fault(t, a->qpn, odp->key, odp->iova, 16,
+                           ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
+                           ODP_HCA_FAULT_REQUESTER, 0);
         g_assert_cmpuint(odp_resume(t->h, token, ODP_HCA_RESUME_FAIL), ==,
                          ODP_HCA_CMD_OK);
         wait_cqe(t, cqa, &c, 0xa100, ODP_HCA_WC_LOC_PROT_ERR, -1, a->qpn);

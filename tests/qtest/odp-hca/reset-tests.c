@@ -22,8 +22,8 @@ typedef struct Stalled {
 static void make_stalled(T *t, Stalled *s)
 {
     pair_new(t, &s->p);
-    s->src = buf_odp(t, ODP_PAGE, ACC_LW);
-    s->dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    s->src = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    s->dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_fill(t, s->dst, 0xee);
     post_recv1(t, s->p.b, 0xb1, s->dst->iova + 2048, 512, s->dst->key);
     send1(t, s->p.a, 0xa1, ODP_HCA_WQE_RDMA_WRITE, s->src->iova, 64,
@@ -31,7 +31,7 @@ static void make_stalled(T *t, Stalled *s)
     send1(t, s->p.a, 0xa2, ODP_HCA_WQE_SEND, s->src->iova, 64, s->src->key,
           0, 0);
     s->token = wait_fault(t, s->p.a->qpn, s->src->key, s->src->iova, 64,
-                          ODP_PAGE, ODP_HCA_FAULT_READ,
+                          ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
                           ODP_HCA_FAULT_REQUESTER, 0);
 }
 
@@ -69,13 +69,14 @@ static void check_after_reset(T *t, Stalled *s)
         g_assert_cmpuint(n, ==, 0);
     }
     /* the old objects are gone: nothing more lands in their memory */
-    buf_map(t, s->src, s->src->iova, ODP_PAGE, false);
+    buf_map(t, s->src, s->src->iova, ODP_HCA_PAGE_SIZE, false);
     odp_cq_assert_empty(h, s->p.cqa, ODP_QUIET_ROUNDS);
     odp_cq_assert_empty(h, s->p.cqb, ODP_QUIET_ROUNDS);
-    buf_check_fill(t, s->dst, 0, 0xee, ODP_PAGE, "after reset");
+    buf_check_fill(t, s->dst, 0, 0xee, ODP_HCA_PAGE_SIZE, "after reset");
     /* the same MR index is free again */
     {
-        OdpMr *mr = odp_mr_prepare(h, t->pd, 0x100000, ODP_PAGE, 1, ACC_LW, 0);
+        OdpMr *mr = odp_mr_prepare(h, t->pd, 0x100000, ODP_HCA_PAGE_SIZE, 1,
+                                   ACC_LW, 0);
 
         mr->key = s->src->key;
         g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_OK);
@@ -154,7 +155,7 @@ static void test_reset_timers(void)
     T *t = t_new(NULL);
     OdpHca *h = t->h;
     OdpRcAttr aa, ab;
-    Buf *src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     OdpQpCfg cfg;
     OdpQp *lone;
     Pair p;
@@ -190,7 +191,7 @@ static void test_reset_timers(void)
         odp_clock_step(h, 100 * 1000 * 1000ll);
         odp_hca_bringup(h, 6);
         t->pd = odp_pd_new(h);
-        src = buf_pinned(t, ODP_PAGE, ACC_ALL);
+        src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
         odp_clock_step(h, 100 * 1000 * 1000ll);
         check_fresh_pair_works(t, 64 + pass);
     }
@@ -260,8 +261,8 @@ static void self_target(T *t, int what, uint64_t *addr, uint32_t *val)
 /* An MR whose one page is the configuration page holding @addr. */
 static OdpMr *self_evil_mr(T *t, uint64_t addr)
 {
-    OdpMr *mr = odp_mr_prepare(t->h, t->pd, SELF_EVIL_IOVA, ODP_PAGE, 1,
-                               ACC_ALL, 0);
+    OdpMr *mr = odp_mr_prepare(t->h, t->pd, SELF_EVIL_IOVA, ODP_HCA_PAGE_SIZE,
+                               1, ACC_ALL, 0);
 
     odp_mr_map_page(t->h, mr, SELF_EVIL_IOVA, addr & ~(uint64_t)0xfff, true);
     g_assert_cmpuint(odp_mr_register(t->h, mr), ==, ODP_HCA_CMD_OK);
@@ -310,8 +311,8 @@ static void self_reset_one(const SelfReset *v)
              what[v->what], how[v->how], when[v->when]);
 
     pair_new(t, &p);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    dst = buf_pinned(t, ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_write(t, src, 0, &val, sizeof(val));
 
     if (v->when == SELF_IN_COMMAND) {
@@ -328,7 +329,7 @@ static void self_reset_one(const SelfReset *v)
         self_post_cmd(h, &cmd);
     } else if (v->when == SELF_IN_RESUME) {
         /* a's WQE stalls on a fault; the RESUME resets the device */
-        Buf *odp = buf_odp(t, ODP_PAGE, ACC_LW);
+        Buf *odp = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
         struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_RESUME };
         uint32_t token;
 
@@ -342,12 +343,13 @@ static void self_reset_one(const SelfReset *v)
             send1(t, p.a, 0xa1, ODP_HCA_WQE_RDMA_WRITE, odp->iova, 4,
                   odp->key, dst->iova, dst->key);
         }
-        token = wait_fault(t, p.a->qpn, odp->key, odp->iova, 4, ODP_PAGE,
-                           ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+        token = wait_fault(t, p.a->qpn, odp->key, odp->iova, 4,
+                           ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
+                           ODP_HCA_FAULT_REQUESTER, 0);
         cmd.resume.token = token;
         if (v->how == SELF_BY_DMA) {
             /* resumed, the WRITE lands in configuration space */
-            buf_map(t, odp, odp->iova, ODP_PAGE, false);
+            buf_map(t, odp, odp->iova, ODP_HCA_PAGE_SIZE, false);
             cmd.resume.status = ODP_HCA_RESUME_OK;
         } else {
             /* failed, the error completion's event is the message */

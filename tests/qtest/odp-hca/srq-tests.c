@@ -27,8 +27,8 @@ static void test_srq(void)
     cfg.srq = srq;
     pair_new_cfg(t, &p1, &cfg, NULL, NULL);
     pair_new_cfg(t, &p2, &cfg, NULL, NULL);
-    src = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    rb = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rb = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, src, 13);
     buf_fill(t, rb, 0xee);
 

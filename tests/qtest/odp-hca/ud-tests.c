@@ -32,14 +32,14 @@ static void test_ud_send(void)
     Pair rc;
     g_autofree uint8_t *data = NULL;
 
-    sb = buf_pinned(t, ODP_PAGE, ACC_ALL);
-    rb = buf_pinned(t, 4 * ODP_PAGE, ACC_ALL);
+    sb = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rb = buf_pinned(t, 4 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, sb, 11);
     buf_fill(t, rb, 0xee);
     pair_new(t, &rc);
 
     post_recv1(t, r, 0x71, rb->iova, 40 + 512, rb->key);
-    post_recv1(t, r, 0x72, rb->iova + ODP_PAGE, 40 + 512, rb->key);
+    post_recv1(t, r, 0x72, rb->iova + ODP_HCA_PAGE_SIZE, 40 + 512, rb->key);
 
     ud_wr(t, &wr, 0x61, sb->iova + 10, 200, sb->key, r->qpn, 0x1234);
     odp_send(t->h, s, &wr);
@@ -56,7 +56,7 @@ static void test_ud_send(void)
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0x62, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
     quiet(t, cqr);
-    buf_check_fill(t, rb, ODP_PAGE, 0xee, 600, "qkey mismatch");
+    buf_check_fill(t, rb, ODP_HCA_PAGE_SIZE, 0xee, 600, "qkey mismatch");
 
     /* bit 31: the sender QP's qkey (0x1234) matches */
     ud_wr(t, &wr, 0x63, sb->iova + 500, 300, sb->key, r->qpn, 0x80000000);
@@ -64,7 +64,7 @@ static void test_ud_send(void)
     wait_cqe(t, cqs, &c, 0x63, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
     wait_recv(t, cqr, &c, 0x72, ODP_HCA_CQE_RECV, r->qpn, s->qpn, 340);
     g_assert_cmpuint(c.wqe_index, ==, 1);
-    buf_check(t, rb, ODP_PAGE + 40, data + 500, 300, "UD payload 2");
+    buf_check(t, rb, ODP_HCA_PAGE_SIZE + 40, data + 500, 300, "UD payload 2");
 
     /* no receive posted / no such QP / an RC QP: dropped, success */
     ud_wr(t, &wr, 0x64, sb->iova, 100, sb->key, r->qpn, 0x1234);
@@ -81,13 +81,14 @@ static void test_ud_send(void)
     quiet(t, rc.cqb);
 
     /* the dropped datagrams consumed nothing */
-    post_recv1(t, r, 0x73, rb->iova + 2 * ODP_PAGE, 40 + 512, rb->key);
+    post_recv1(t, r, 0x73, rb->iova + 2 * ODP_HCA_PAGE_SIZE, 40 + 512, rb->key);
     ud_wr(t, &wr, 0x67, sb->iova + 1000, 512, sb->key, r->qpn, 0x1234);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0x67, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
     wait_recv(t, cqr, &c, 0x73, ODP_HCA_CQE_RECV, r->qpn, s->qpn, 552);
     g_assert_cmpuint(c.wqe_index, ==, 2);
-    buf_check(t, rb, 2 * ODP_PAGE + 40, data + 1000, 512, "UD payload 3");
+    buf_check(t, rb, 2 * ODP_HCA_PAGE_SIZE + 40, data + 1000, 512,
+              "UD payload 3");
     t_free(t);
 }
 
@@ -103,8 +104,8 @@ static void test_ud_errors(void)
     Buf *sb, *rb;
     g_autofree uint8_t *data = NULL;
 
-    sb = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
-    rb = buf_pinned(t, 2 * ODP_PAGE, ACC_ALL);
+    sb = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    rb = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
     data = buf_pattern(t, sb, 12);
 
     /* exactly 4096 bytes: fine */
