@@ -566,11 +566,11 @@ static void test_odp_resp_ud(void)
     uint32_t token;
     OdpWr wr;
 
-    post_recv1(t, r, 0xd1, rb->iova, 40 + 256, rb->key);
+    post_recv1(t, r, 0xd1, rb->iova, ODP_HCA_GRH_LEN + 256, rb->key);
     ud_wr(t, &wr, 0xe1, sb->iova, 256, sb->key, r->qpn, 7);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0xe1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
-    token = wait_fault(t, r->qpn, rb->key, rb->iova, 40 + 256,
+    token = wait_fault(t, r->qpn, rb->key, rb->iova, ODP_HCA_GRH_LEN + 256,
                        ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_RESPONDER, -1);
     quiet(t, cqr);
@@ -582,7 +582,7 @@ static void test_odp_resp_ud(void)
      * Whether the dropped datagram's receive WQE is kept is unspecified:
      * post a second one; the next datagram lands in one of them.
      */
-    post_recv1(t, r, 0xd2, rb->iova + 2048, 40 + 256, rb->key);
+    post_recv1(t, r, 0xd2, rb->iova + 2048, ODP_HCA_GRH_LEN + 256, rb->key);
     ud_wr(t, &wr, 0xe2, sb->iova + 256, 256, sb->key, r->qpn, 7);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0xe2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
@@ -590,9 +590,9 @@ static void test_odp_resp_ud(void)
     g_assert_true(c.wr_id == 0xd1 || c.wr_id == 0xd2);
     check_cqe(&c, c.wr_id, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RECV, r->qpn);
     g_assert_cmpuint(c.src_qp, ==, s->qpn);
-    g_assert_cmpuint(c.byte_len, ==, 296);
-    buf_check(t, rb, (c.wr_id == 0xd1 ? 0 : 2048) + 40, data + 256, 256,
-              "UD after a responder fault");
+    g_assert_cmpuint(c.byte_len, ==, ODP_HCA_GRH_LEN + 256);
+    buf_check(t, rb, (c.wr_id == 0xd1 ? 0 : 2048) + ODP_HCA_GRH_LEN, data + 256,
+              256, "UD after a responder fault");
     t_free(t);
 }
 

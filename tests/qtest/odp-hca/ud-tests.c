@@ -38,18 +38,20 @@ static void test_ud_send(void)
     buf_fill(t, rb, 0xee);
     pair_new(t, &rc);
 
-    post_recv1(t, r, 0x71, rb->iova, 40 + 512, rb->key);
-    post_recv1(t, r, 0x72, rb->iova + ODP_HCA_PAGE_SIZE, 40 + 512, rb->key);
+    post_recv1(t, r, 0x71, rb->iova, ODP_HCA_GRH_LEN + 512, rb->key);
+    post_recv1(t, r, 0x72, rb->iova + ODP_HCA_PAGE_SIZE, ODP_HCA_GRH_LEN + 512,
+               rb->key);
 
     ud_wr(t, &wr, 0x61, sb->iova + 10, 200, sb->key, r->qpn, 0x1234);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0x61, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
-    wait_recv(t, cqr, &c, 0x71, ODP_HCA_CQE_RECV, r->qpn, s->qpn, 240);
+    wait_recv(t, cqr, &c, 0x71, ODP_HCA_CQE_RECV, r->qpn, s->qpn,
+              ODP_HCA_GRH_LEN + 200);
     g_assert_cmphex(c.flags & ODP_HCA_CQE_F_GRH, ==, ODP_HCA_CQE_F_GRH);
     g_assert_cmpuint(c.wqe_index, ==, 0);
     check_grh(t, rb, 0, &wr);
-    buf_check(t, rb, 40, data + 10, 200, "UD payload");
-    buf_check_fill(t, rb, 240, 0xee, 100, "after UD payload");
+    buf_check(t, rb, ODP_HCA_GRH_LEN, data + 10, 200, "UD payload");
+    buf_check_fill(t, rb, ODP_HCA_GRH_LEN + 200, 0xee, 100, "after UD payload");
 
     /* qkey mismatch: dropped, the sender still succeeds */
     ud_wr(t, &wr, 0x62, sb->iova, 100, sb->key, r->qpn, 0x9999);
@@ -62,9 +64,11 @@ static void test_ud_send(void)
     ud_wr(t, &wr, 0x63, sb->iova + 500, 300, sb->key, r->qpn, 0x80000000);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0x63, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
-    wait_recv(t, cqr, &c, 0x72, ODP_HCA_CQE_RECV, r->qpn, s->qpn, 340);
+    wait_recv(t, cqr, &c, 0x72, ODP_HCA_CQE_RECV, r->qpn, s->qpn,
+              ODP_HCA_GRH_LEN + 300);
     g_assert_cmpuint(c.wqe_index, ==, 1);
-    buf_check(t, rb, ODP_HCA_PAGE_SIZE + 40, data + 500, 300, "UD payload 2");
+    buf_check(t, rb, ODP_HCA_PAGE_SIZE + ODP_HCA_GRH_LEN, data + 500, 300,
+              "UD payload 2");
 
     /* no receive posted / no such QP / an RC QP: dropped, success */
     ud_wr(t, &wr, 0x64, sb->iova, 100, sb->key, r->qpn, 0x1234);
@@ -81,13 +85,15 @@ static void test_ud_send(void)
     quiet(t, rc.cqb);
 
     /* the dropped datagrams consumed nothing */
-    post_recv1(t, r, 0x73, rb->iova + 2 * ODP_HCA_PAGE_SIZE, 40 + 512, rb->key);
+    post_recv1(t, r, 0x73, rb->iova + 2 * ODP_HCA_PAGE_SIZE,
+               ODP_HCA_GRH_LEN + 512, rb->key);
     ud_wr(t, &wr, 0x67, sb->iova + 1000, 512, sb->key, r->qpn, 0x1234);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0x67, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
-    wait_recv(t, cqr, &c, 0x73, ODP_HCA_CQE_RECV, r->qpn, s->qpn, 552);
+    wait_recv(t, cqr, &c, 0x73, ODP_HCA_CQE_RECV, r->qpn, s->qpn,
+              ODP_HCA_GRH_LEN + 512);
     g_assert_cmpuint(c.wqe_index, ==, 2);
-    buf_check(t, rb, 2 * ODP_HCA_PAGE_SIZE + 40, data + 1000, 512,
+    buf_check(t, rb, 2 * ODP_HCA_PAGE_SIZE + ODP_HCA_GRH_LEN, data + 1000, 512,
               "UD payload 3");
     t_free(t);
 }
@@ -109,12 +115,13 @@ static void test_ud_errors(void)
     data = buf_pattern(t, sb, 12);
 
     /* exactly 4096 bytes: fine */
-    post_recv1(t, r, 0x81, rb->iova, 40 + 4096, rb->key);
+    post_recv1(t, r, 0x81, rb->iova, ODP_HCA_GRH_LEN + 4096, rb->key);
     ud_wr(t, &wr, 0x91, sb->iova + 5, 4096, sb->key, r->qpn, 0x42);
     odp_send(t->h, s, &wr);
     wait_cqe(t, cqs, &c, 0x91, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, s->qpn);
-    wait_recv(t, cqr, &c, 0x81, ODP_HCA_CQE_RECV, r->qpn, s->qpn, 4136);
-    buf_check(t, rb, 40, data + 5, 4096, "4 KiB datagram");
+    wait_recv(t, cqr, &c, 0x81, ODP_HCA_CQE_RECV, r->qpn, s->qpn,
+              ODP_HCA_GRH_LEN + 4096);
+    buf_check(t, rb, ODP_HCA_GRH_LEN, data + 5, 4096, "4 KiB datagram");
 
     /* 4097 bytes: LOC_LEN_ERR */
     ud_wr(t, &wr, 0x92, sb->iova, 4097, sb->key, r->qpn, 0x42);
