@@ -926,7 +926,7 @@ uint32_t odp_mr_key_alloc(OdpHca *h)
 {
     uint32_t index = h->next_mr_index++;
 
-    return (index << 8) | ((index * 37 + 0x5a) & 0xff);
+    return odp_hca_key_make(index, index * 37 + 0x5a);
 }
 
 OdpMr *odp_mr_prepare(OdpHca *h, uint32_t pdn, uint64_t iova,

@@ -464,7 +464,7 @@ static void bad_mr_create(T *t, uint32_t used_key)
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "key-index-max-mrs", .pdn = pd, .iova = 0x200000,
           .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 1,
-          .key = (t->h->caps.max_mrs << 8) | 1,
+          .key = odp_hca_key_make(t->h->caps.max_mrs, 1),
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "pd-77", .pdn = 77, .iova = 0x200000,
           .length = 2 * ODP_HCA_PAGE_SIZE, .levels = 1,
@@ -1413,16 +1413,21 @@ static void garbage_cmd(OdpHca *h, GRand *r, uint64_t junk_pl,
             w[i] = g_rand_int_range(r, 0, 8);
         }
         break;
-    case 3:     /* MRs on junk tables, key indexes the harness never uses */
+    case 3: {   /* MRs on junk tables, key indexes the harness never uses */
+        uint32_t index;
+
         cmd.create_mr.table = junk +
                               g_rand_int_range(r, 0, 8) * ODP_HCA_PAGE_SIZE;
         cmd.create_mr.levels = g_rand_int_range(r, 0, 6);
         cmd.create_mr.pdn = g_rand_int_range(r, 0, 4);
-        cmd.create_mr.key = (g_rand_int_range(r, 512, 1024) << 8) |
-                            g_rand_int_range(r, 0, 256);
+        /* the index is drawn before the variant: arguments have no order */
+        index = g_rand_int_range(r, 512, 1024);
+        cmd.create_mr.key = odp_hca_key_make(index,
+                                             g_rand_int_range(r, 0, 256));
         cmd.create_mr.length = g_rand_int_range(r, 0, 1 << 22);
         cmd.create_mr.flags = g_rand_int_range(r, 0, 4);
         break;
+    }
     }
     /* keep the harness's async EQ */
     if (cmd.opcode == ODP_HCA_CMD_DESTROY_EQ && cmd.destroy.handle == 0) {

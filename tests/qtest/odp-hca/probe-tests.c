@@ -158,17 +158,18 @@ static void test_limits(void)
 
     /* MR key index: below max_mrs, not in use */
     mr = odp_mr_prepare(h, pds[0], 0x100000, ODP_HCA_PAGE_SIZE, 1, ACC_LW, 0);
-    mr->key = (7 << 8) | 0x11;
+    mr->key = odp_hca_key_make(7, 0x11);
     g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_OK);
-    mr->key = (7 << 8) | 0x22;
+    mr->key = odp_hca_key_make(7, 0x22);
     g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_BAD_PARAM);
-    mr->key = (8 << 8) | 0x11;
+    mr->key = odp_hca_key_make(8, 0x11);
     g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_BAD_PARAM);
-    mr->key = 0xffffff00;
+    mr->key = odp_hca_key_make(0xffffff, 0);
     g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_BAD_PARAM);
-    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_MR, (7 << 8) | 0x11),
-                     ==, ODP_HCA_CMD_OK);
-    mr->key = (7 << 8) | 0x22;
+    g_assert_cmpuint(odp_destroy(h, ODP_HCA_CMD_DESTROY_MR,
+                                 odp_hca_key_make(7, 0x11)), ==,
+                     ODP_HCA_CMD_OK);
+    mr->key = odp_hca_key_make(7, 0x22);
     g_assert_cmpuint(odp_mr_register(h, mr), ==, ODP_HCA_CMD_OK);
     odp_hca_stop(h);
 }
