@@ -210,7 +210,8 @@ static void bad_rings_cq(OdpHca *h)
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "stride-below-cqe", .ring_log = 4, .log_stride = 4,
           .expect = ODP_HCA_CMD_BAD_PARAM },
-        { .name = "log-entries-16", .ring_log = 4, .log_entries = 16,
+        { .name = "entries-above-max-log-ring", .ring_log = 4,
+          .log_entries = ODP_HCA_MAX_LOG_RING + 1,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         { .name = "no-pages", .ring_log = 4, .no_pages = true,
           .expect = ODP_HCA_CMD_BAD_PARAM },
@@ -346,9 +347,9 @@ static void bad_rings_qp(T *t, OdpCq *cq)
           .sq_log = 4, .sq_stride = 7, .rq_log = 4, .rq_stride = 7,
           .max_send_sge = 1, .max_recv_sge = 1, .max_inline = 0, .uar = 0,
           .expect = ODP_HCA_CMD_BAD_PARAM },
-        /* stride > a page */
         { .name = "sq-stride-above-page", .type = ODP_HCA_QPT_RC,
-          .sq_log = 2, .sq_stride = 13, .rq_log = 4, .rq_stride = 7,
+          .sq_log = 2, .sq_stride = ODP_HCA_MAX_LOG_STRIDE + 1,
+          .rq_log = 4, .rq_stride = 7,
           .max_send_sge = 4, .max_recv_sge = 4, .max_inline = 0, .uar = 0,
           .expect = ODP_HCA_CMD_BAD_PARAM },
         /* 512 > max-qp-wr */
