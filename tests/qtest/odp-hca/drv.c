@@ -652,16 +652,6 @@ OdpCq *odp_cq_new(OdpHca *h, uint8_t log_entries, OdpEq *eq, uint32_t uar)
     return cq;
 }
 
-static uint8_t odp_log2_up(uint32_t v)
-{
-    uint8_t l = 0;
-
-    while ((1u << l) < v) {
-        l++;
-    }
-    return l;
-}
-
 OdpSrq *odp_srq_new(OdpHca *h, uint32_t pdn, uint8_t log_entries,
                     uint16_t max_sge, uint32_t limit, uint32_t uar)
 {
@@ -669,8 +659,7 @@ OdpSrq *odp_srq_new(OdpHca *h, uint32_t pdn, uint8_t log_entries,
     OdpSrq *srq = g_new0(OdpSrq, 1);
 
     odp_ring_init(h, &srq->ring, log_entries,
-                  odp_log2_up(sizeof(struct odp_hca_recv_wqe) +
-                              max_sge * sizeof(struct odp_hca_sge)));
+                  odp_hca_log_stride(odp_hca_rq_wqe_size(max_sge)));
     odp_ring_desc(&srq->ring, &cmd.create_srq.ring);
     cmd.create_srq.pdn = pdn;
     cmd.create_srq.uar = uar;
@@ -708,15 +697,13 @@ uint8_t odp_qp_create(OdpHca *h, const OdpQpCfg *c, OdpQp **out)
     uint32_t sq_need, rq_need;
     uint8_t st;
 
-    sq_need = sizeof(struct odp_hca_wqe_ctrl) +
-              (c->type == ODP_HCA_QPT_UD ? sizeof(struct odp_hca_wqe_ud) : 0) +
-              MAX(c->max_send_sge * sizeof(struct odp_hca_sge), c->max_inline);
-    rq_need = sizeof(struct odp_hca_recv_wqe) +
-              c->max_recv_sge * sizeof(struct odp_hca_sge);
-    odp_ring_init(h, &qp->sq, c->sq_log, odp_log2_up(sq_need));
+    sq_need = odp_hca_sq_wqe_size(c->type == ODP_HCA_QPT_UD,
+                                  c->max_send_sge, c->max_inline);
+    rq_need = odp_hca_rq_wqe_size(c->max_recv_sge);
+    odp_ring_init(h, &qp->sq, c->sq_log, odp_hca_log_stride(sq_need));
     odp_ring_desc(&qp->sq, &cmd.create_qp.sq);
     if (!c->srq) {
-        odp_ring_init(h, &qp->rq, c->rq_log, odp_log2_up(rq_need));
+        odp_ring_init(h, &qp->rq, c->rq_log, odp_hca_log_stride(rq_need));
         odp_ring_desc(&qp->rq, &cmd.create_qp.rq);
     }
     cmd.create_qp.pdn = c->pdn;
