@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * odp-hca qtest driver library: see odp-hca-drv.h.
+ * odp-hca qtest driver library: see drv.h.
  */
 
 #include "qemu/osdep.h"
@@ -10,7 +10,7 @@
 #include "tests/qtest/libqos/libqos-malloc.h"
 #include "tests/qtest/libqos/malloc-pc.h"
 #include "standard-headers/linux/pci_regs.h"
-#include "odp-hca-drv.h"
+#include "drv.h"
 
 #if HOST_BIG_ENDIAN
 #error "odp-hca qtests write little-endian device structures natively"
@@ -94,8 +94,8 @@ static OdpHca *odp_hca_launch(const char *args, int devfn)
 
 static void odp_hca_attach(OdpHca *h)
 {
-    h->msix_mbox = odp_alloc(h, ODP_PAGE);
-    h->scratch = odp_alloc(h, ODP_PAGE);
+    h->msix_mbox = odp_alloc(h, ODP_HCA_PAGE_SIZE);
+    h->scratch = odp_alloc(h, ODP_HCA_PAGE_SIZE);
     h->next_mr_index = 1;
     odp_hca_pci_setup(h);
 }
@@ -172,7 +172,7 @@ uint64_t odp_ecam_enable(OdpHca *h)
 uint64_t odp_ecam_addr(OdpHca *h, uint8_t bus, uint8_t devfn, uint16_t off)
 {
     g_assert(h->ecam != 0);
-    g_assert_cmpuint(off, <, ODP_PAGE);
+    g_assert_cmpuint(off, <, ODP_HCA_PAGE_SIZE);
     return h->ecam + ((uint64_t)bus << 20) + ((uint64_t)devfn << 12) + off;
 }
 
@@ -203,7 +203,7 @@ void odp_hca_bringup(OdpHca *h, uint8_t eq0_log)
     g_assert_cmpuint(odp_reg_read(h, ODP_HCA_REG_CMDQ_CI), ==, 0);
 
     g_assert_cmpuint(odp_query_device(h, &h->caps), ==, ODP_HCA_CMD_OK);
-    g_assert_cmpuint(h->caps.page_size, ==, ODP_PAGE);
+    g_assert_cmpuint(h->caps.page_size, ==, ODP_HCA_PAGE_SIZE);
 
     /*
      * EQ 0 takes the asynchronous events; CQs go to a second EQ by
@@ -271,8 +271,9 @@ void odp_reg_write(OdpHca *h, uint32_t off, uint32_t val)
 
 void odp_db_write(OdpHca *h, uint32_t uar, uint32_t off, uint32_t val)
 {
-    g_assert((uint64_t)uar * ODP_PAGE + off + 4 <= h->bar2_size);
-    qpci_io_writel(&h->dev, h->bar2, (uint64_t)uar * ODP_PAGE + off, val);
+    g_assert((uint64_t)uar * ODP_HCA_PAGE_SIZE + off + 4 <= h->bar2_size);
+    qpci_io_writel(&h->dev, h->bar2, (uint64_t)uar * ODP_HCA_PAGE_SIZE + off,
+                   val);
 }
 
 void odp_eq_db(OdpHca *h, uint32_t eqn, uint32_t ci, bool arm)
@@ -339,7 +340,7 @@ uint64_t odp_alloc(OdpHca *h, size_t size)
     uint64_t addr = guest_alloc(&h->alloc, size);
 
     g_assert(addr != 0);
-    g_assert((addr & (ODP_PAGE - 1)) == 0);
+    g_assert((addr & (ODP_HCA_PAGE_SIZE - 1)) == 0);
     qtest_memset(h->qts, addr, 0, size);
     return addr;
 }
@@ -382,14 +383,14 @@ OdpMem *odp_mem_new(OdpHca *h, uint64_t iova, uint64_t size)
     uint64_t block;
     uint32_t i;
 
-    g_assert((iova & (ODP_PAGE - 1)) == 0);
+    g_assert((iova & (ODP_HCA_PAGE_SIZE - 1)) == 0);
     m->iova = iova;
-    m->npages = DIV_ROUND_UP(size, ODP_PAGE);
-    m->size = (uint64_t)m->npages * ODP_PAGE;
+    m->npages = DIV_ROUND_UP(size, ODP_HCA_PAGE_SIZE);
+    m->size = (uint64_t)m->npages * ODP_HCA_PAGE_SIZE;
     m->pages = g_new0(uint64_t, m->npages);
     block = odp_alloc(h, m->size);
     for (i = 0; i < m->npages; i++) {
-        m->pages[i] = block + (uint64_t)(m->npages - 1 - i) * ODP_PAGE;
+        m->pages[i] = block + (uint64_t)(m->npages - 1 - i) * ODP_HCA_PAGE_SIZE;
     }
     return m;
 }
@@ -399,7 +400,7 @@ uint64_t odp_mem_pa(const OdpMem *m, uint64_t iova)
     uint64_t off = iova - m->iova;
 
     g_assert(iova >= m->iova && off < m->size);
-    return m->pages[off / ODP_PAGE] + (off & (ODP_PAGE - 1));
+    return m->pages[off / ODP_HCA_PAGE_SIZE] + (off & (ODP_HCA_PAGE_SIZE - 1));
 }
 
 void odp_mem_write(OdpHca *h, const OdpMem *m, uint64_t iova,
@@ -408,7 +409,8 @@ void odp_mem_write(OdpHca *h, const OdpMem *m, uint64_t iova,
     const uint8_t *p = buf;
 
     while (len) {
-        size_t n = MIN(len, ODP_PAGE - (iova & (ODP_PAGE - 1)));
+        size_t n = MIN(len,
+                       ODP_HCA_PAGE_SIZE - (iova & (ODP_HCA_PAGE_SIZE - 1)));
 
         odp_write(h, odp_mem_pa(m, iova), p, n);
         iova += n;
@@ -423,7 +425,8 @@ void odp_mem_read(OdpHca *h, const OdpMem *m, uint64_t iova,
     uint8_t *p = buf;
 
     while (len) {
-        size_t n = MIN(len, ODP_PAGE - (iova & (ODP_PAGE - 1)));
+        size_t n = MIN(len,
+                       ODP_HCA_PAGE_SIZE - (iova & (ODP_HCA_PAGE_SIZE - 1)));
 
         odp_read(h, odp_mem_pa(m, iova), p, n);
         iova += n;
@@ -437,7 +440,7 @@ void odp_mem_fill(OdpHca *h, const OdpMem *m, uint8_t byte)
     uint32_t i;
 
     for (i = 0; i < m->npages; i++) {
-        qtest_memset(h->qts, m->pages[i], byte, ODP_PAGE);
+        qtest_memset(h->qts, m->pages[i], byte, ODP_HCA_PAGE_SIZE);
     }
 }
 
@@ -522,7 +525,7 @@ uint8_t odp_query_device(OdpHca *h, struct odp_hca_caps *caps)
     struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_QUERY_DEVICE };
     uint8_t st;
 
-    qtest_memset(h->qts, h->scratch, 0xa5, ODP_PAGE);
+    qtest_memset(h->qts, h->scratch, 0xa5, ODP_HCA_PAGE_SIZE);
     cmd.query_device.caps_addr = h->scratch;
     st = odp_cmd_exec(h, &cmd);
     odp_read(h, h->scratch, caps, sizeof(*caps));
@@ -573,13 +576,13 @@ void odp_ring_init(OdpHca *h, OdpRing *r, uint8_t log_entries,
 
     r->log_entries = log_entries;
     r->log_stride = log_stride;
-    r->npages = MAX(1, DIV_ROUND_UP(bytes, ODP_PAGE));
+    r->npages = MAX(1, DIV_ROUND_UP(bytes, ODP_HCA_PAGE_SIZE));
     r->pages = g_new0(uint64_t, r->npages);
-    block = odp_alloc(h, (uint64_t)r->npages * ODP_PAGE);
+    block = odp_alloc(h, (uint64_t)r->npages * ODP_HCA_PAGE_SIZE);
     r->page_list = odp_alloc(h, r->npages * sizeof(uint64_t));
     for (i = 0; i < r->npages; i++) {
         /* ring page i lives in block page npages - 1 - i */
-        r->pages[i] = block + (uint64_t)(r->npages - 1 - i) * ODP_PAGE;
+        r->pages[i] = block + (uint64_t)(r->npages - 1 - i) * ODP_HCA_PAGE_SIZE;
         odp_write64(h, r->page_list + i * 8, r->pages[i]);
     }
 }
@@ -598,7 +601,7 @@ uint64_t odp_ring_entry(const OdpRing *r, uint32_t counter)
     uint64_t off = (uint64_t)(counter & ((1u << r->log_entries) - 1))
                    << r->log_stride;
 
-    return r->pages[off / ODP_PAGE] + (off & (ODP_PAGE - 1));
+    return r->pages[off / ODP_HCA_PAGE_SIZE] + (off & (ODP_HCA_PAGE_SIZE - 1));
 }
 
 /* ------------------------------------------------------------------ */
@@ -649,16 +652,6 @@ OdpCq *odp_cq_new(OdpHca *h, uint8_t log_entries, OdpEq *eq, uint32_t uar)
     return cq;
 }
 
-static uint8_t odp_log2_up(uint32_t v)
-{
-    uint8_t l = 0;
-
-    while ((1u << l) < v) {
-        l++;
-    }
-    return l;
-}
-
 OdpSrq *odp_srq_new(OdpHca *h, uint32_t pdn, uint8_t log_entries,
                     uint16_t max_sge, uint32_t limit, uint32_t uar)
 {
@@ -666,8 +659,7 @@ OdpSrq *odp_srq_new(OdpHca *h, uint32_t pdn, uint8_t log_entries,
     OdpSrq *srq = g_new0(OdpSrq, 1);
 
     odp_ring_init(h, &srq->ring, log_entries,
-                  odp_log2_up(sizeof(struct odp_hca_recv_wqe) +
-                              max_sge * sizeof(struct odp_hca_sge)));
+                  odp_hca_log_stride(odp_hca_rq_wqe_size(max_sge)));
     odp_ring_desc(&srq->ring, &cmd.create_srq.ring);
     cmd.create_srq.pdn = pdn;
     cmd.create_srq.uar = uar;
@@ -705,15 +697,13 @@ uint8_t odp_qp_create(OdpHca *h, const OdpQpCfg *c, OdpQp **out)
     uint32_t sq_need, rq_need;
     uint8_t st;
 
-    sq_need = sizeof(struct odp_hca_wqe_ctrl) +
-              (c->type == ODP_HCA_QPT_UD ? sizeof(struct odp_hca_wqe_ud) : 0) +
-              MAX(c->max_send_sge * sizeof(struct odp_hca_sge), c->max_inline);
-    rq_need = sizeof(struct odp_hca_recv_wqe) +
-              c->max_recv_sge * sizeof(struct odp_hca_sge);
-    odp_ring_init(h, &qp->sq, c->sq_log, odp_log2_up(sq_need));
+    sq_need = odp_hca_sq_wqe_size(c->type == ODP_HCA_QPT_UD,
+                                  c->max_send_sge, c->max_inline);
+    rq_need = odp_hca_rq_wqe_size(c->max_recv_sge);
+    odp_ring_init(h, &qp->sq, c->sq_log, odp_hca_log_stride(sq_need));
     odp_ring_desc(&qp->sq, &cmd.create_qp.sq);
     if (!c->srq) {
-        odp_ring_init(h, &qp->rq, c->rq_log, odp_log2_up(rq_need));
+        odp_ring_init(h, &qp->rq, c->rq_log, odp_hca_log_stride(rq_need));
         odp_ring_desc(&qp->rq, &cmd.create_qp.rq);
     }
     cmd.create_qp.pdn = c->pdn;
@@ -923,7 +913,7 @@ uint32_t odp_mr_key_alloc(OdpHca *h)
 {
     uint32_t index = h->next_mr_index++;
 
-    return (index << 8) | ((index * 37 + 0x5a) & 0xff);
+    return odp_hca_key_make(index, index * 37 + 0x5a);
 }
 
 OdpMr *odp_mr_prepare(OdpHca *h, uint32_t pdn, uint64_t iova,
@@ -939,7 +929,7 @@ OdpMr *odp_mr_prepare(OdpHca *h, uint32_t pdn, uint64_t iova,
     mr->levels = levels;
     mr->access = access;
     mr->flags = flags;
-    mr->table = odp_alloc(h, ODP_PAGE);
+    mr->table = odp_alloc(h, ODP_HCA_PAGE_SIZE);
     return mr;
 }
 
@@ -981,7 +971,7 @@ uint64_t odp_mr_pte_addr(OdpHca *h, OdpMr *mr, uint64_t iova, int level,
             if (!create) {
                 return 0;
             }
-            e = odp_alloc(h, ODP_PAGE) | ODP_HCA_PTE_PRESENT;
+            e = odp_alloc(h, ODP_HCA_PAGE_SIZE) | ODP_HCA_PTE_PRESENT;
             odp_write64(h, table + idx * 8, e);
         }
         table = e & ODP_HCA_PTE_ADDR_MASK;
@@ -1005,7 +995,7 @@ uint64_t odp_mr_get_pte(OdpHca *h, OdpMr *mr, uint64_t iova)
 void odp_mr_map_page(OdpHca *h, OdpMr *mr, uint64_t iova, uint64_t pa,
                      bool writable)
 {
-    g_assert((pa & (ODP_PAGE - 1)) == 0);
+    g_assert((pa & (ODP_HCA_PAGE_SIZE - 1)) == 0);
     odp_mr_set_pte(h, mr, iova, pa | ODP_HCA_PTE_PRESENT |
                    (writable ? ODP_HCA_PTE_WRITABLE : 0));
 }
@@ -1023,19 +1013,20 @@ void odp_mr_unmap_page(OdpHca *h, OdpMr *mr, uint64_t iova)
 void odp_mr_map_mem(OdpHca *h, OdpMr *mr, const OdpMem *m, uint64_t iova,
                     uint64_t len, bool writable)
 {
-    uint64_t p = iova & ~(uint64_t)(ODP_PAGE - 1);
+    uint64_t p = iova & ~(uint64_t)(ODP_HCA_PAGE_SIZE - 1);
 
-    for (; p < iova + len; p += ODP_PAGE) {
-        odp_mr_map_page(h, mr, p, odp_mem_pa(m, p) & ~(uint64_t)(ODP_PAGE - 1),
+    for (; p < iova + len; p += ODP_HCA_PAGE_SIZE) {
+        odp_mr_map_page(h, mr, p,
+                        odp_mem_pa(m, p) & ~(uint64_t)(ODP_HCA_PAGE_SIZE - 1),
                         writable);
     }
 }
 
 void odp_mr_unmap_range(OdpHca *h, OdpMr *mr, uint64_t iova, uint64_t len)
 {
-    uint64_t p = iova & ~(uint64_t)(ODP_PAGE - 1);
+    uint64_t p = iova & ~(uint64_t)(ODP_HCA_PAGE_SIZE - 1);
 
-    for (; p < iova + len; p += ODP_PAGE) {
+    for (; p < iova + len; p += ODP_HCA_PAGE_SIZE) {
         odp_mr_unmap_page(h, mr, p);
     }
 }

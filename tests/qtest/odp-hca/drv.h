@@ -23,7 +23,6 @@
 #include "tests/qtest/libqos/libqos-malloc.h"
 #include "odp-hca-hw.h"
 
-#define ODP_PAGE                4096u
 #define ODP_POLL_MAX            20000   /* qtest round trips per wait */
 #define ODP_QUIET_ROUNDS        64      /* rounds to show "nothing happens" */
 #define ODP_RAM_MB              256
@@ -110,7 +109,7 @@ typedef struct OdpQp {
  */
 typedef struct OdpMem {
     uint64_t iova;          /* page aligned */
-    uint64_t size;          /* multiple of ODP_PAGE */
+    uint64_t size;          /* multiple of ODP_HCA_PAGE_SIZE */
     uint32_t npages;
     uint64_t *pages;        /* guest address backing each iova page */
 } OdpMem;
