@@ -20,7 +20,7 @@ import sys
 import time
 
 # Each class of hostile input, and the qtests (paths, globs allowed)
-# that drive it.  Keep in step with tests/qtest/odp-hca-test.c.
+# that drive it.  Keep in step with the tests in tests/qtest/odp-hca/*-tests.c.
 CLASSES = [
     ("Reset while the device is busy: FLR or secondary bus reset set by "
      "the device's own DMA or MSI-X through ECAM, during a SEND, an error "
