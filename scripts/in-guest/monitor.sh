@@ -29,7 +29,7 @@ for a in $(cat /proc/cmdline); do
 done
 dir="$out/monitor"
 if [ -z "$out" ] || [ ! -d "$dir" ]; then
-    echo "guest-monitor: no monitor request directory (not in the harness of scripts/vm.sh?)" >&2
+    echo "in-guest monitor: no monitor request directory (not in the harness of scripts/vm.sh?)" >&2
     exit 3
 fi
 
@@ -42,7 +42,7 @@ end=$((SECONDS + tmo))
 while [ ! -f "$base.rc" ]; do
     if [ "$SECONDS" -ge "$end" ]; then
         rm -f "$base.req"
-        echo "guest-monitor: the host did not answer within ${tmo}s (is scripts/monitor.py serve running?)" >&2
+        echo "in-guest monitor: the host did not answer within ${tmo}s (is scripts/monitor.py serve running?)" >&2
         exit 3
     fi
     sleep 0.05
