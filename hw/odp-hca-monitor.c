@@ -183,9 +183,9 @@ static OdpHcaFaultRecordList *odp_hca_records(OdpHcaState *s)
         r->access = odp_hca_access_kind(rec->access);
         r->side = rec->side == ODP_HCA_FAULT_REQUESTER ?
                   ODP_HCA_FAULT_SIDE_REQUESTER : ODP_HCA_FAULT_SIDE_RESPONDER;
-        r->outcome = (OdpHcaFaultOutcome)rec->outcome;
-        r->has_service_ns = rec->outcome == ODP_HCA_OUTCOME_RESUMED ||
-                            rec->outcome == ODP_HCA_OUTCOME_FAILED;
+        r->outcome = rec->outcome;
+        r->has_service_ns = rec->outcome == ODP_HCA_FAULT_OUTCOME_RESUMED ||
+                            rec->outcome == ODP_HCA_FAULT_OUTCOME_FAILED;
         r->service_ns = rec->service_ns;
         r->rnr_retries = rec->rnr_retries;
         r->injected = rec->injected;
