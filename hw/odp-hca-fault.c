@@ -63,7 +63,7 @@ static void odp_hca_fault_record_new(OdpHcaState *s, OdpHcaQp *qp,
         .length = le32_to_cpu(f->info.length),
         .access = f->info.access,
         .side = f->info.side,
-        .outcome = ODP_HCA_OUTCOME_PENDING,
+        .outcome = ODP_HCA_FAULT_OUTCOME_PENDING,
         .injected = s->inject.mark,
     };
     if (s->inject.mark) {
@@ -83,7 +83,7 @@ void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f)
     f->pending = false;
     rec = odp_hca_fault_record(s, f->seq);
     if (rec) {
-        rec->outcome = ODP_HCA_OUTCOME_FLUSHED;
+        rec->outcome = ODP_HCA_FAULT_OUTCOME_FLUSHED;
     }
 }
 
@@ -268,8 +268,9 @@ uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status)
     rec = odp_hca_fault_record(s, f->seq);
     if (rec) {
         rec->service_ns = service;
-        rec->outcome = status == ODP_HCA_RESUME_OK ? ODP_HCA_OUTCOME_RESUMED
-                                                   : ODP_HCA_OUTCOME_FAILED;
+        rec->outcome = status == ODP_HCA_RESUME_OK ?
+                       ODP_HCA_FAULT_OUTCOME_RESUMED :
+                       ODP_HCA_FAULT_OUTCOME_FAILED;
     }
     if (status == ODP_HCA_RESUME_OK) {
         uint64_t iova = le64_to_cpu(f->info.iova);

@@ -28,16 +28,14 @@ static int odp_hca_collect(Object *obj, void *opaque)
 }
 
 /* The devices @id names, or all of them; NULL with @errp set on error. */
-static GSList *odp_hca_find(const char *id, Error **errp, bool *none)
+static GSList *odp_hca_find(const char *id, Error **errp)
 {
     GSList *list = NULL;
     Object *obj;
 
-    *none = false;
     if (!id) {
         object_child_foreach_recursive(object_get_root(), odp_hca_collect,
                                        &list);
-        *none = !list;
         return list;
     }
     obj = object_resolve_path(id, NULL);
@@ -59,8 +57,7 @@ static GSList *odp_hca_find(const char *id, Error **errp, bool *none)
 
 static OdpHcaState *odp_hca_find_one(const char *id, Error **errp)
 {
-    bool none;
-    GSList *list = odp_hca_find(id, errp, &none);
+    GSList *list = odp_hca_find(id, errp);
     OdpHcaState *s = list ? ODP_HCA(list->data) : NULL;
 
     g_slist_free(list);
@@ -186,9 +183,9 @@ static OdpHcaFaultRecordList *odp_hca_records(OdpHcaState *s)
         r->access = odp_hca_access_kind(rec->access);
         r->side = rec->side == ODP_HCA_FAULT_REQUESTER ?
                   ODP_HCA_FAULT_SIDE_REQUESTER : ODP_HCA_FAULT_SIDE_RESPONDER;
-        r->outcome = (OdpHcaFaultOutcome)rec->outcome;
-        r->has_service_ns = rec->outcome == ODP_HCA_OUTCOME_RESUMED ||
-                            rec->outcome == ODP_HCA_OUTCOME_FAILED;
+        r->outcome = rec->outcome;
+        r->has_service_ns = rec->outcome == ODP_HCA_FAULT_OUTCOME_RESUMED ||
+                            rec->outcome == ODP_HCA_FAULT_OUTCOME_FAILED;
         r->service_ns = rec->service_ns;
         r->rnr_retries = rec->rnr_retries;
         r->injected = rec->injected;
@@ -214,8 +211,7 @@ static OdpHcaInfo *odp_hca_info(OdpHcaState *s)
 OdpHcaInfoList *qmp_query_odp_hca(const char *id, Error **errp)
 {
     OdpHcaInfoList *head = NULL, **tail = &head;
-    bool none;
-    GSList *list = odp_hca_find(id, errp, &none);
+    GSList *list = odp_hca_find(id, errp);
 
     for (GSList *l = list; l; l = l->next) {
         QAPI_LIST_APPEND(tail, odp_hca_info(ODP_HCA(l->data)));
@@ -226,8 +222,7 @@ OdpHcaInfoList *qmp_query_odp_hca(const char *id, Error **errp)
 
 void qmp_odp_hca_reset_stats(const char *id, Error **errp)
 {
-    bool none;
-    GSList *list = odp_hca_find(id, errp, &none);
+    GSList *list = odp_hca_find(id, errp);
 
     for (GSList *l = list; l; l = l->next) {
         OdpHcaState *s = ODP_HCA(l->data);
@@ -279,47 +274,42 @@ OdpHcaFlushResult *qmp_odp_hca_flush_iotlb(const char *id, Error **errp)
     return r;
 }
 
-static const char *const odp_hca_outcome_names[] = {
-    "pending", "resumed", "failed", "flushed",
-};
-
-static void odp_hca_hmp_one(Monitor *mon, OdpHcaState *s)
+/*
+ * HMP "info odp-hca": the query-odp-hca result, for people.  Everything
+ * printed comes from the QAPI structs, as in hw/net/rocker's HMP commands.
+ */
+static void odp_hca_hmp_counters(Monitor *mon, const OdpHcaCounters *c)
 {
-    const OdpHcaStats *st = &s->stats;
-    g_autofree char *path = object_get_canonical_path(OBJECT(s));
-    g_autoptr(OdpHcaLatency) lat = odp_hca_latency(st);
-    uint64_t peak = 1;
-    uint64_t n;
-
-    monitor_printf(mon, "odp-hca %s%s%s\n", DEVICE(s)->id ?: "",
-                   DEVICE(s)->id ? " " : "", path);
     monitor_printf(mon, "  commands:");
-    for (int i = 0; i < ODP_HCA_CMD_MAX; i++) {
-        if (st->cmds[i]) {
-            monitor_printf(mon, " %s %" PRIu64, odp_hca_cmd_name(i),
-                           st->cmds[i]);
-        }
+    for (OdpHcaCommandCountList *l = c->commands; l; l = l->next) {
+        monitor_printf(mon, " %s %" PRIu64, l->value->command,
+                       l->value->count);
     }
-    monitor_printf(mon, " (errors %" PRIu64 ")\n", st->cmd_errors);
+    monitor_printf(mon, " (errors %" PRIu64 ")\n", c->command_errors);
     monitor_printf(mon, "  faults: requester %" PRIu64 " responder %" PRIu64
                    " | read %" PRIu64 " write %" PRIu64 " atomic %" PRIu64
-                   " | injected %" PRIu64 "\n", st->faults_requester,
-                   st->faults_responder, st->faults_read, st->faults_write,
-                   st->faults_atomic, st->faults_injected);
+                   " | injected %" PRIu64 "\n", c->faults_requester,
+                   c->faults_responder, c->faults_read, c->faults_write,
+                   c->faults_atomic, c->faults_injected);
     monitor_printf(mon, "  resolved: pages %" PRIu64 " bytes %" PRIu64
                    " | resumes ok %" PRIu64 " failed %" PRIu64 "\n",
-                   st->pages_resolved, st->bytes_resolved, st->resumes_ok,
-                   st->resumes_failed);
+                   c->pages_resolved, c->bytes_resolved, c->resumes_ok,
+                   c->resumes_failed);
     monitor_printf(mon, "  translation: walks %" PRIu64 " iotlb hits %"
                    PRIu64 " misses %" PRIu64 " | invalidations %" PRIu64
-                   " entries %" PRIu64 "\n", st->table_walks, st->tlb_hits,
-                   st->tlb_misses, st->invalidations,
-                   st->entries_invalidated);
+                   " entries %" PRIu64 "\n", c->table_walks, c->iotlb_hits,
+                   c->iotlb_misses, c->invalidations,
+                   c->entries_invalidated);
     monitor_printf(mon, "  transport: rnr naks %" PRIu64 " retries %" PRIu64
                    " rnr exceeded %" PRIu64 " | events dropped %" PRIu64
-                   " | guest errors %" PRIu64 "\n", st->rnr_naks,
-                   st->req_retries, st->rnr_retry_exceeded,
-                   st->events_dropped, st->guest_errors);
+                   " | guest errors %" PRIu64 "\n", c->rnr_naks,
+                   c->requester_retries, c->rnr_retries_exceeded,
+                   c->events_dropped, c->guest_errors);
+}
+
+static void odp_hca_hmp_latency(Monitor *mon, const OdpHcaLatency *lat)
+{
+    uint64_t peak = 1;
 
     monitor_printf(mon, "  fault service latency: count %" PRIu64, lat->count);
     if (lat->count) {
@@ -328,24 +318,36 @@ static void odp_hca_hmp_one(Monitor *mon, OdpHcaState *s)
                        lat->median_ns, lat->p99_ns, lat->max_ns);
     }
     monitor_printf(mon, "\n");
-    for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
-        peak = MAX(peak, st->lat_buckets[b]);
+    for (OdpHcaLatencyBucketList *l = lat->buckets; l; l = l->next) {
+        peak = MAX(peak, l->value->count);
     }
-    for (int b = 0; b < ODP_HCA_LAT_BUCKETS; b++) {
-        g_autofree char *bar = NULL;
+    /* Only the non-empty buckets are listed, smallest first. */
+    for (OdpHcaLatencyBucketList *l = lat->buckets; l; l = l->next) {
+        const OdpHcaLatencyBucket *b = l->value;
+        g_autofree char *bar = g_strnfill(MAX(1, b->count * 40 / peak), '#');
 
-        if (!st->lat_buckets[b]) {
-            continue;
-        }
-        bar = g_strnfill(MAX(1, st->lat_buckets[b] * 40 / peak), '#');
         monitor_printf(mon, "    <= %12" PRIu64 " ns %8" PRIu64 " %s\n",
-                       odp_hca_lat_bucket_le(b), st->lat_buckets[b], bar);
+                       b->le_ns, b->count, bar);
     }
+}
 
-    n = odp_hca_records_kept(s);
+static void odp_hca_hmp_faults(Monitor *mon, const OdpHcaInfo *info)
+{
+    /*
+     * Each fault is counted on one side and recorded, and
+     * odp-hca-reset-stats clears both: the sum is the number of faults
+     * recorded since then, of which the list holds the last
+     * fault-ring-size.
+     */
+    uint64_t total = info->counters->faults_requester +
+                     info->counters->faults_responder;
+    uint64_t n = 0;
+
+    for (OdpHcaFaultRecordList *l = info->faults; l; l = l->next) {
+        n++;
+    }
     monitor_printf(mon, "  recent faults (%" PRIu64 " of %" PRIu64
-                   ", oldest first):\n", n,
-                   s->fault_records - s->fault_records_cleared);
+                   ", oldest first):\n", n, total);
     if (!n) {
         return;
     }
@@ -353,21 +355,16 @@ static void odp_hca_hmp_one(Monitor *mon, OdpHcaState *s)
                    "%4s %s\n", "seq", "time-us", "qp", "key", "iova",
                    "length", "access", "side", "outcome", "service-us",
                    "rnr", "inj");
-    for (uint64_t seq = s->fault_records - n + 1; n; seq++, n--) {
-        OdpHcaFaultEntry *r = odp_hca_fault_record(s, seq);
-        static const char *const access[] = { "read", "write", "atomic" };
+    for (OdpHcaFaultRecordList *l = info->faults; l; l = l->next) {
+        const OdpHcaFaultRecord *r = l->value;
 
-        if (!r) {
-            continue;
-        }
         monitor_printf(mon, "    %6" PRIu64 " %12.3f %5u 0x%08x 0x%016" PRIx64
                        " %8u %-6s %-9s %-8s ", r->seq, r->time_ns / 1e3,
                        r->qpn, r->key, r->iova, r->length,
-                       access[odp_hca_access_kind(r->access)],
-                       r->side ? "responder" : "requester",
-                       odp_hca_outcome_names[r->outcome]);
-        if (r->outcome == ODP_HCA_OUTCOME_RESUMED ||
-            r->outcome == ODP_HCA_OUTCOME_FAILED) {
+                       OdpHcaFaultAccess_str(r->access),
+                       OdpHcaFaultSide_str(r->side),
+                       OdpHcaFaultOutcome_str(r->outcome));
+        if (r->has_service_ns) {
             monitor_printf(mon, "%10.3f", r->service_ns / 1e3);
         } else {
             monitor_printf(mon, "%10s", "-");
@@ -381,20 +378,24 @@ static void hmp_info_odp_hca(Monitor *mon, const QDict *qdict)
 {
     const char *id = qdict_get_try_str(qdict, "id");
     Error *err = NULL;
-    bool none;
-    GSList *list = odp_hca_find(id, &err, &none);
+    OdpHcaInfoList *list = qmp_query_odp_hca(id, &err);
 
-    if (err) {
-        hmp_handle_error(mon, err);
+    if (hmp_handle_error(mon, err)) {
         return;
     }
-    if (none) {
+    if (!list) {
         monitor_printf(mon, "no odp-hca device\n");
     }
-    for (GSList *l = list; l; l = l->next) {
-        odp_hca_hmp_one(mon, ODP_HCA(l->data));
+    for (OdpHcaInfoList *l = list; l; l = l->next) {
+        const OdpHcaInfo *info = l->value;
+
+        monitor_printf(mon, "odp-hca %s%s%s\n", info->id ?: "",
+                       info->id ? " " : "", info->qom_path);
+        odp_hca_hmp_counters(mon, info->counters);
+        odp_hca_hmp_latency(mon, info->latency);
+        odp_hca_hmp_faults(mon, info);
     }
-    g_slist_free(list);
+    qapi_free_OdpHcaInfoList(list);
 }
 
 static void odp_hca_monitor_register(void)

@@ -24,6 +24,7 @@
 #include "qemu/timer.h"
 #include "net/net.h"
 #include "qom/object.h"
+#include "qapi/qapi-types-odp-hca.h"
 #include "odp-hca-hw.h"
 
 #define TYPE_ODP_HCA "odp-hca"
@@ -200,13 +201,6 @@ typedef struct OdpHcaQpTimer {
 } OdpHcaQpTimer;
 
 /* What the monitor shows of one fault. */
-enum {
-    ODP_HCA_OUTCOME_PENDING,
-    ODP_HCA_OUTCOME_RESUMED,
-    ODP_HCA_OUTCOME_FAILED,
-    ODP_HCA_OUTCOME_FLUSHED,
-};
-
 typedef struct OdpHcaFaultEntry {
     uint64_t seq;           /* 0: slot unused */
     int64_t time_ns;
@@ -218,7 +212,7 @@ typedef struct OdpHcaFaultEntry {
     uint32_t rnr_retries;
     uint8_t access;         /* ODP_HCA_FAULT_* */
     uint8_t side;
-    uint8_t outcome;
+    OdpHcaFaultOutcome outcome;
     bool injected;
 } OdpHcaFaultEntry;
 

@@ -16,9 +16,16 @@ Requests for "serve": <dir>/<name>.req holds one line, "qmp <command>
 <name>.out (the output) and <name>.rc (0, or 1 with the error in .out),
 .rc last, each through a rename, so a reader that sees .rc sees the rest.
 Each request opens its own connection, so the sockets stay free for
-people in between.  Only the Python standard library is used.
+people in between.
+
+QMP goes through QEMU's own client library, python/qemu/qmp of QEMU's
+source tree, which needs only the standard library: the one in
+$ODP_HCA_QEMU_PYTHON, else the one `make build` unpacks,
+<build>/qemu-src/python, <build> being $ODP_BUILD or build/ in this
+repository.  HMP is a plain socket.
 """
 
+import asyncio
 import json
 import os
 import re
@@ -27,9 +34,37 @@ import sys
 import time
 
 TIMEOUT = 60
+# QMPClient reads at most 10 MiB a message by default; query-odp-hca
+# returns about 16 MiB for a device whose 65536 fault records are all used.
+QMP_READ_LIMIT = 1 << 30
 
 
-def _connect(path):
+class QMPLibraryNotFound(Exception):
+    """QEMU's python/qemu/qmp is not where we look for it."""
+
+
+def _qemu_qmp():
+    """Import and return QEMU's qemu.qmp package."""
+    path = os.environ.get("ODP_HCA_QEMU_PYTHON")
+    if path:
+        where = "ODP_HCA_QEMU_PYTHON=" + path
+    else:
+        root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+        build = os.environ.get("ODP_BUILD") or os.path.join(root, "build")
+        path = where = os.path.join(build, "qemu-src", "python")
+    if not os.path.isfile(os.path.join(path, "qemu", "qmp", "__init__.py")):
+        raise QMPLibraryNotFound(
+            "QEMU's QMP library is not in %s (no qemu/qmp/__init__.py): "
+            "run `make build`, which unpacks QEMU into build/qemu-src, or "
+            "set ODP_HCA_QEMU_PYTHON to the python/ directory of a QEMU "
+            "source tree" % where)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import qemu.qmp
+    return qemu.qmp
+
+
+def _hmp_connect(path):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(TIMEOUT)
     deadline = time.monotonic() + 10
@@ -44,37 +79,53 @@ def _connect(path):
             time.sleep(0.1)
 
 
+async def _qmp_connect(lib, client, path):
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            await asyncio.wait_for(client.connect(path), TIMEOUT)
+            return
+        except asyncio.TimeoutError:
+            raise TimeoutError("timed out") from None
+        except lib.ConnectError as e:
+            cause = e.exc
+        # QEMU not listening yet, or another client holds the monitor.
+        if (isinstance(cause, (FileNotFoundError, ConnectionRefusedError))
+                and time.monotonic() <= deadline):
+            await asyncio.sleep(0.1)
+            continue
+        if isinstance(cause, OSError):
+            raise cause from None
+        if isinstance(cause, EOFError):
+            raise ConnectionError("QMP connection closed") from None
+        raise ConnectionError("no QMP greeting: %s"
+                              % " ".join(str(cause).split())) from None
+
+
+async def _qmp(lib, path, command, arguments):
+    client = lib.QMPClient()
+    client._limit = QMP_READ_LIMIT      # pylint: disable=protected-access
+    await _qmp_connect(lib, client, path)
+    try:
+        return await asyncio.wait_for(client.execute(command, arguments),
+                                      TIMEOUT)
+    except asyncio.TimeoutError:
+        raise TimeoutError("timed out") from None
+    except lib.ExecuteError as e:
+        raise RuntimeError("%s: %s" % (e.error_class,
+                                       e.error.error.desc)) from None
+    except lib.ExecInterruptedError:
+        raise ConnectionError("QMP connection closed") from None
+    finally:
+        try:
+            await client.disconnect()
+        except Exception:           # e.g. QEMU quit: we have the answer
+            pass
+
+
 def qmp(path, command, arguments=None):
     """Run one QMP command; return its "return" value, raise on "error"."""
-    with _connect(path) as s:
-        f = s.makefile("rwb")
-
-        def recv():
-            while True:
-                line = f.readline()
-                if not line:
-                    raise ConnectionError("QMP connection closed")
-                msg = json.loads(line)
-                if "event" not in msg:
-                    return msg
-
-        def send(cmd, args=None):
-            msg = {"execute": cmd}
-            if args:
-                msg["arguments"] = args
-            f.write(json.dumps(msg).encode() + b"\n")
-            f.flush()
-            return recv()
-
-        greeting = recv()
-        if "QMP" not in greeting:
-            raise ConnectionError("no QMP greeting: %r" % greeting)
-        send("qmp_capabilities")
-        r = send(command, arguments)
-        if "error" in r:
-            raise RuntimeError("%s: %s" % (r["error"].get("class"),
-                                           r["error"].get("desc")))
-        return r.get("return")
+    return asyncio.run(_qmp(_qemu_qmp(), path, command, arguments or None))
 
 
 _PROMPT = b"(qemu) "
@@ -83,7 +134,7 @@ _ESC = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]|\x1b[=>]?")
 
 def hmp(path, line):
     """Run one HMP command line; return its output as text."""
-    with _connect(path) as s:
+    with _hmp_connect(path) as s:
         buf = b""
 
         def until_prompt(buf):

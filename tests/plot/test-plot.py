@@ -12,7 +12,8 @@
 #    one marker per fault record (its summary line and the markers in the
 #    SVG both count them).
 # 2. The same through --qmp, against a QEMU started here with two odp-hca
-#    devices (one with an id, one without), and with --id.
+#    devices (one with an id, one without), and with --id; --qmp without
+#    QEMU's QMP library (a dump does not need it).
 # 3. Bad input: not JSON, wrong shapes, a QMP error, no such device, no
 #    such socket, nobody listening: exit status 1 and a clear message, no
 #    traceback.
@@ -60,9 +61,10 @@ def note(msg):
         print(f"# {line}", flush=True)
 
 
-def run_tool(*args, stdin=None):
+def run_tool(*args, stdin=None, env=None):
     return subprocess.run([TOOL, *args], capture_output=True, text=True,
-                          input=stdin, timeout=120)
+                          input=stdin, timeout=120,
+                          env=dict(os.environ, **env) if env else None)
 
 
 def summaries(stdout):
@@ -258,6 +260,14 @@ def plot_dump(dump, work):
         f"exit status {r.returncode}\n{r.stderr}")
     check_outputs(prefix, empty[0], r.stdout, "no faults")
 
+    # A dump needs no QEMU source tree: only --qmp uses its QMP library.
+    r = run_tool(dump, "-o", os.path.join(work, "no-qemu-python"),
+                 env={"ODP_HCA_QEMU_PYTHON":
+                      os.path.join(work, "no-qemu-python")})
+    tap(r.returncode == 0 and len(summaries(r.stdout)) == len(devices),
+        "a dump is drawn without QEMU's QMP library",
+        f"exit status {r.returncode}\n{r.stdout}{r.stderr}")
+
 
 def file_names(devices):
     """The device part of the file names, as the tool makes it."""
@@ -318,6 +328,13 @@ def live_qmp(qemu, work):
         r = run_tool("--qmp", sock, "--id", "nosuch", "-o",
                      os.path.join(work, "live-bad"))
         bad_input(r, "--qmp --id nosuch", "Device 'nosuch' not found")
+        # --qmp talks through QEMU's python/qemu/qmp: say where it was not.
+        nowhere = os.path.join(work, "no-qemu-python")
+        r = run_tool("--qmp", sock, "-o", os.path.join(work, "live-bad"),
+                     env={"ODP_HCA_QEMU_PYTHON": nowhere})
+        bad_input(r, "--qmp without QEMU's QMP library",
+                  f"QEMU's QMP library, which is not in "
+                  f"ODP_HCA_QEMU_PYTHON={nowhere}")
     finally:
         proc.terminate()
         try:
