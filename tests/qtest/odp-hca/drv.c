@@ -612,7 +612,7 @@ OdpEq *odp_eq_new(OdpHca *h, uint8_t log_entries, uint16_t vector)
     struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_CREATE_EQ };
     OdpEq *eq = g_new0(OdpEq, 1);
 
-    odp_ring_init(h, &eq->ring, log_entries, 5);
+    odp_ring_init(h, &eq->ring, log_entries, ODP_EQ_LOG_STRIDE);
     odp_ring_desc(&eq->ring, &cmd.create_eq.ring);
     cmd.create_eq.vector = vector;
     cmd.create_eq.eqn = 0xffffffff;
@@ -639,7 +639,7 @@ OdpCq *odp_cq_new(OdpHca *h, uint8_t log_entries, OdpEq *eq, uint32_t uar)
     struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_CREATE_CQ };
     OdpCq *cq = g_new0(OdpCq, 1);
 
-    odp_ring_init(h, &cq->ring, log_entries, 5);
+    odp_ring_init(h, &cq->ring, log_entries, ODP_CQ_LOG_STRIDE);
     odp_ring_desc(&cq->ring, &cmd.create_cq.ring);
     cmd.create_cq.eqn = (eq ? eq : h->ceq)->eqn;
     cmd.create_cq.uar = uar;

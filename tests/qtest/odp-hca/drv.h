@@ -236,6 +236,9 @@ uint8_t odp_invalidate(OdpHca *h, uint32_t key, uint64_t iova,
 uint8_t odp_resume(OdpHca *h, uint32_t token, uint32_t status);
 
 /* Rings */
+/* The log2 strides of CQ and EQ rings: their entries' sizes. */
+#define ODP_CQ_LOG_STRIDE   odp_hca_log_stride(sizeof(struct odp_hca_cqe))
+#define ODP_EQ_LOG_STRIDE   odp_hca_log_stride(sizeof(struct odp_hca_eqe))
 void odp_ring_init(OdpHca *h, OdpRing *r, uint8_t log_entries,
                    uint8_t log_stride);
 void odp_ring_desc(const OdpRing *r, struct odp_hca_ring_desc *d);

@@ -119,7 +119,7 @@ static void test_bad_handles(void)
                odp_resume(h, big, ODP_HCA_RESUME_FAIL), ODP_HCA_CMD_BAD_TOKEN);
 
     /* creating on top of objects that do not exist */
-    odp_ring_init(h, &r, 4, 5);
+    odp_ring_init(h, &r, 4, ODP_CQ_LOG_STRIDE);
     memset(&cmd, 0, sizeof(cmd));
     cmd.opcode = ODP_HCA_CMD_CREATE_CQ;
     odp_ring_desc(&r, &cmd.create_cq.ring);
@@ -129,7 +129,7 @@ static void test_bad_handles(void)
     cmd.create_cq.eqn = big;
     check_case("CREATE_CQ", "eq-~0", odp_cmd_exec(h, &cmd),
                ODP_HCA_CMD_BAD_HANDLE);
-    odp_ring_init(h, &r, 4, 5);
+    odp_ring_init(h, &r, 4, ODP_CQ_LOG_STRIDE);
     memset(&cmd, 0, sizeof(cmd));
     cmd.opcode = ODP_HCA_CMD_CREATE_SRQ;
     odp_ring_desc(&r, &cmd.create_srq.ring);
@@ -183,7 +183,7 @@ static uint8_t create_cq_case(OdpHca *h, const CqRingCase *c)
     struct odp_hca_ring_desc d;
     OdpRing r;
 
-    odp_ring_init(h, &r, c->ring_log, 5);
+    odp_ring_init(h, &r, c->ring_log, ODP_CQ_LOG_STRIDE);
     if (c->unaligned_page) {
         odp_write64(h, r.page_list, r.pages[0] + 0x800);
     }
@@ -239,7 +239,7 @@ static void bad_rings_cq(OdpHca *h)
     }
 
     /* a page outside RAM: refused, or the CQ fails cleanly later */
-    odp_ring_init(h, &r, 4, 5);
+    odp_ring_init(h, &r, 4, ODP_CQ_LOG_STRIDE);
     odp_write64(h, r.page_list, ODP_BAD_ADDR);
     odp_ring_desc(&r, &d);
     st = create_cq_ring(h, &d, 0);
@@ -278,7 +278,7 @@ static void bad_rings_eq(OdpHca *h)
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         const EqRingCase *c = &cases[i];
 
-        odp_ring_init(h, &r, c->ring_log, 5);
+        odp_ring_init(h, &r, c->ring_log, ODP_EQ_LOG_STRIDE);
         memset(&cmd, 0, sizeof(cmd));
         cmd.opcode = ODP_HCA_CMD_CREATE_EQ;
         odp_ring_desc(&r, &cmd.create_eq.ring);
@@ -397,7 +397,7 @@ static void test_bad_rings(void)
     bad_rings_qp(t, cq);
 
     /* SRQ stride */
-    odp_ring_init(h, &r, 4, 5);
+    odp_ring_init(h, &r, 4, 5);       /* 32-byte entries */
     memset(&cmd, 0, sizeof(cmd));
     cmd.opcode = ODP_HCA_CMD_CREATE_SRQ;
     odp_ring_desc(&r, &cmd.create_srq.ring);
@@ -1513,7 +1513,7 @@ static void test_dma_to_self(void)
         g_assert_true(st == ODP_HCA_CMD_OK || st == ODP_HCA_CMD_DMA_ERROR);
 
         /* a page list read from the BAR */
-        odp_ring_init(h, &r, 4, 5);
+        odp_ring_init(h, &r, 4, ODP_CQ_LOG_STRIDE);
         memset(&cmd, 0, sizeof(cmd));
         cmd.opcode = ODP_HCA_CMD_CREATE_CQ;
         odp_ring_desc(&r, &cmd.create_cq.ring);
@@ -1762,7 +1762,7 @@ static void test_bad_ring_pages(void)
     int i;
 
     /* an EQ whose page is not RAM, and an armed CQ on it */
-    odp_ring_init(h, &r, 4, 5);
+    odp_ring_init(h, &r, 4, ODP_EQ_LOG_STRIDE);
     odp_write64(h, r.page_list, ODP_BAD_ADDR);
     memset(&cmd, 0, sizeof(cmd));
     cmd.opcode = ODP_HCA_CMD_CREATE_EQ;
@@ -1795,7 +1795,7 @@ static void test_bad_ring_pages(void)
     }
 
     /* a CQ whose page is not RAM, used by a QP pair */
-    odp_ring_init(h, &r, 4, 5);
+    odp_ring_init(h, &r, 4, ODP_CQ_LOG_STRIDE);
     odp_write64(h, r.page_list, ODP_BAD_ADDR);
     memset(&cmd, 0, sizeof(cmd));
     cmd.opcode = ODP_HCA_CMD_CREATE_CQ;

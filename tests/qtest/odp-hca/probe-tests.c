@@ -138,7 +138,7 @@ static void test_limits(void)
     {
         OdpRing r;
 
-        odp_ring_init(h, &r, 3, 5);
+        odp_ring_init(h, &r, 3, ODP_CQ_LOG_STRIDE);
         memset(&cmd, 0, sizeof(cmd));
         cmd.opcode = ODP_HCA_CMD_CREATE_CQ;
         odp_ring_desc(&r, &cmd.create_cq.ring);
