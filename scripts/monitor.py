@@ -8,7 +8,7 @@
       run one HMP command, print what it printed
   monitor.py serve <dir> <qmp.sock> <hmp.sock>
       answer monitor requests a guest drops into <dir> (the harness's
-      writable 9p share, see scripts/vm.sh and scripts/guest-monitor.sh)
+      writable 9p share, see scripts/vm.sh and scripts/in-guest/monitor.sh)
       until killed
 
 Requests for "serve": <dir>/<name>.req holds one line, "qmp <command>
