@@ -55,6 +55,7 @@
 #define ODP_HCA_REG_EQ_DB          0x040   /* WO ODP_HCA_EQ_DB_* */
 #define ODP_HCA_REG_NUM_UARS       0x050   /* RO number of doorbell pages */
 #define ODP_HCA_REG_NUM_VECTORS    0x054   /* RO number of MSI-X vectors */
+#define ODP_HCA_REG_PORT_STATE     0x058   /* RO ODP_HCA_PORT_* */
 
 /*
  * CMDQ_LOG_SIZE range: 2 to 4096 entries of 128 bytes (256 bytes to
@@ -63,6 +64,15 @@
  */
 #define ODP_HCA_CMDQ_MIN_LOG_SIZE  1
 #define ODP_HCA_CMDQ_MAX_LOG_SIZE  12
+
+/*
+ * PORT_STATE.  The link is up while the netdev the port is attached to
+ * (-device odp-hca,netdev=ID) has its link up (the monitor's set_link);
+ * a port with no netdev is always up and carries only loopback.  Every
+ * change posts ODP_HCA_EV_PORT_ACTIVE or ODP_HCA_EV_PORT_DOWN.
+ */
+#define ODP_HCA_PORT_LINK_UP       (1u << 0)
+#define ODP_HCA_PORT_HAS_NETDEV    (1u << 1) /* frames leave the device */
 
 /* CTRL */
 #define ODP_HCA_CTRL_ENABLE        (1u << 0) /* command queue runs */
@@ -269,7 +279,25 @@ struct odp_hca_cmd_modify_srq {
 enum odp_hca_qp_type {
 	ODP_HCA_QPT_RC             = 2,   /* IB_QPT_RC */
 	ODP_HCA_QPT_UD             = 4,   /* IB_QPT_UD */
+	ODP_HCA_QPT_RAW_ETH        = 8,   /* IB_QPT_RAW_PACKET: see below */
 };
+
+/*
+ * A RAW_ETH QP carries whole Ethernet frames (destination MAC first, no
+ * FCS) between its rings and the port: the kernel driver's net_device
+ * uses one.  At most one exists per device (a second CREATE_QP answers
+ * BUSY).  No attributes besides the state and the port: RESET -> INIT ->
+ * RTR -> RTS as for UD.  A send WQE (SEND only; inline or SGEs) is one
+ * frame of ODP_HCA_ETH_MIN_FRAME to caps.max_frame bytes, sent as it is:
+ * no checksum or padding is added.  Frames from the port that are not
+ * RoCEv2 go to the next receive WQE, whole, with a RECV CQE whose
+ * byte_len is the frame's length; with no receive WQE, or one too small,
+ * the frame is dropped and counted.  A receive that meets an absent page
+ * drops the frame and raises a responder page fault, as for UD.
+ */
+#define ODP_HCA_ETH_HLEN           14
+#define ODP_HCA_ETH_MIN_FRAME      ODP_HCA_ETH_HLEN
+#define ODP_HCA_ETH_MAX_FRAME      (9000 + ODP_HCA_ETH_HLEN + 4) /* + VLAN */
 
 struct odp_hca_cmd_create_qp {
 	struct odp_hca_ring_desc sq;
@@ -476,7 +504,8 @@ struct odp_hca_caps {
 	uint8_t  mac[6];          /* the port's MAC: GIDs derive from it */
 	uint8_t  max_mtu;         /* ODP_HCA_MTU_* */
 	uint8_t  pt_levels;       /* ODP_HCA_PT_MAX_LEVELS */
-	uint32_t rsvd[10];
+	uint32_t max_frame;       /* largest RAW_ETH frame, <= ETH_MAX_FRAME */
+	uint32_t rsvd[9];
 };
 
 /* ---------------------------------------------------------------------
@@ -735,8 +764,9 @@ enum odp_hca_event_type {
 	ODP_HCA_EV_CQ_ERROR        = 0x04, /* obj: cqn overflowed */
 	ODP_HCA_EV_SRQ_LIMIT       = 0x05, /* obj: srqn below its limit */
 	ODP_HCA_EV_SQ_DRAINED      = 0x06, /* obj: qpn drained in SQD */
-	ODP_HCA_EV_PORT_ACTIVE     = 0x07,
+	ODP_HCA_EV_PORT_ACTIVE     = 0x07, /* obj: port (1); link came up */
 	ODP_HCA_EV_QP_ACCESS_ERR   = 0x08, /* obj: qpn, responder side */
+	ODP_HCA_EV_PORT_DOWN       = 0x09, /* obj: port (1); link went down */
 };
 
 #define ODP_HCA_FAULT_READ         (1u << 0) /* device reads the pages */
