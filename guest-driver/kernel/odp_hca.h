@@ -480,6 +480,9 @@ int odp_hca_advise_mr(struct ib_pd *ibpd,
 /* odp_hca_netdev.c */
 int odp_hca_netdev_init(struct odp_hca_dev *dev);
 void odp_hca_netdev_fini(struct odp_hca_dev *dev);
+void odp_hca_netdev_attach(struct odp_hca_dev *dev);
+void odp_hca_netdev_detach(struct odp_hca_dev *dev);
+void odp_hca_netdev_link_changed(struct odp_hca_dev *dev);
 bool odp_hca_netdev_active(struct odp_hca_dev *dev);
 int odp_hca_netdev_mtu(struct odp_hca_dev *dev);
 

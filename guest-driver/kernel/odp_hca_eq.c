@@ -160,7 +160,13 @@ static void odp_hca_async_event(struct odp_hca_dev *dev,
 		odp_hca_srq_event(dev, obj);
 		break;
 	case ODP_HCA_EV_PORT_ACTIVE:
-		/* The port state follows the net_device; nothing to do. */
+	case ODP_HCA_EV_PORT_DOWN:
+		/* PORT_STATE says where the link is now: the event may be stale. */
+		if (obj != 1) {
+			odp_hca_bad_event(dev, "no such port", e->type, obj);
+			break;
+		}
+		odp_hca_netdev_link_changed(dev);
 		break;
 	default:
 		odp_hca_bad_event(dev, "unknown type", e->type, obj);

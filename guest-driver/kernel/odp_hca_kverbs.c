@@ -97,6 +97,9 @@ static int odp_hca_wr_opcode(enum ib_qp_type type, enum ib_wr_opcode op,
 		*hw = ODP_HCA_WQE_SEND;
 		return 0;
 	case IB_WR_SEND_WITH_IMM:
+		/* A RAW_ETH QP sends frames: SEND only. */
+		if (type == IB_QPT_RAW_PACKET)
+			return -EINVAL;
 		*hw = ODP_HCA_WQE_SEND_IMM;
 		return 0;
 	default:

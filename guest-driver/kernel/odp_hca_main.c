@@ -6,7 +6,8 @@
  * The device is an out-of-tree driver's: it registers with
  * RDMA_DRIVER_UNKNOWN and uverbs_no_driver_id_binding, and the rdma-core
  * provider finds it by PCI id.  Its port is RoCE (v1 and v2) over a
- * net_device of our own (odp_hca_netdev.c) that carries no frames yet.
+ * net_device of our own (odp_hca_netdev.c), an Ethernet NIC on the
+ * device's RAW_ETH QP.
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -141,6 +142,7 @@ static int odp_hca_query_caps(struct odp_hca_dev *dev)
 	memcpy(c->mac, hw->mac, sizeof(c->mac));
 	c->max_mtu = hw->max_mtu;
 	c->pt_levels = hw->pt_levels;
+	c->max_frame = odp_cpu32(hw->max_frame);
 
 	/* What the driver relies on; a device outside it is refused. */
 	if (c->page_size != ODP_HCA_PAGE_SIZE ||
@@ -167,6 +169,14 @@ static int odp_hca_query_caps(struct odp_hca_dev *dev)
 		c->max_msg_size = 1U << 31;
 	if (c->max_mtu < ODP_HCA_MTU_256 || c->max_mtu > ODP_HCA_MTU_4096)
 		c->max_mtu = ODP_HCA_MTU_4096;
+	/* A port that cannot carry a minimal IPv4 frame carries none. */
+	if (c->max_frame > ODP_HCA_ETH_MAX_FRAME ||
+	    c->max_frame < ETH_HLEN + 68 + 4) {
+		if (c->max_frame)
+			dev_warn(dmadev, "max_frame %u unusable: the port carries no frames\n",
+				 c->max_frame);
+		c->max_frame = 0;
+	}
 out:
 	dma_free_coherent(dmadev, ODP_HCA_PAGE_SIZE, hw, dma);
 	return ret;
@@ -489,6 +499,8 @@ static int odp_hca_start(struct odp_hca_pci *pci)
 		dev_err(&pdev->dev, "ib_register_device failed: %d\n", ret);
 		goto err_netdev;
 	}
+	/* The net_device's RAW_ETH QP, from verbs of the registered device. */
+	odp_hca_netdev_attach(dev);
 	if (pci->netdev_up) {
 		/* As the net_device of the bring-up before was. */
 		rtnl_lock();
@@ -541,6 +553,8 @@ static void odp_hca_stop(struct odp_hca_pci *pci, bool kill)
 	if (kill || READ_ONCE(dev->cmd_dead))
 		odp_hca_kill(dev);
 
+	/* The net_device's QP goes first, as a kernel verbs user would. */
+	odp_hca_netdev_detach(dev);
 	/* Destroys every user and kernel object through our verbs. */
 	if (dev->ib_registered) {
 		ib_unregister_device(&dev->ibdev);

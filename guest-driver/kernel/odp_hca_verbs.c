@@ -532,6 +532,13 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (!(dev->caps.flags & ODP_HCA_CAP_UD))
 			return -EOPNOTSUPP;
 		break;
+	case IB_QPT_RAW_PACKET:
+		/* The one RAW_ETH QP is the net_device's (odp_hca_netdev.c). */
+		if (udata || init->srq) {
+			ibdev_dbg(&dev->ibdev, "RAW_PACKET QPs are the kernel's\n");
+			return -EOPNOTSUPP;
+		}
+		break;
 	default:
 		/* GSI included: see the top of this file. */
 		return -EOPNOTSUPP;
@@ -622,7 +629,8 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	c->recv_cqn = odp_le32(to_ocq(init->recv_cq)->cqn);
 	c->srqn = odp_le32(qp->srq ? qp->srq->srqn : ODP_HCA_NO_SRQ);
 	c->uar = odp_le32(uar);
-	c->type = qp->type == IB_QPT_RC ? ODP_HCA_QPT_RC : ODP_HCA_QPT_UD;
+	c->type = qp->type == IB_QPT_RC ? ODP_HCA_QPT_RC :
+		  qp->type == IB_QPT_UD ? ODP_HCA_QPT_UD : ODP_HCA_QPT_RAW_ETH;
 	c->sq_sig_all = qp->sq_sig_all;
 	c->max_send_sge = g.max_send_sge;
 	c->max_recv_sge = g.max_recv_sge;
