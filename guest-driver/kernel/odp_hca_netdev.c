@@ -24,8 +24,9 @@
  * checksum: the stack computes checksums, and short frames are padded
  * here to the Ethernet minimum.
  *
- * Without a RAW_ETH QP (a device whose caps.max_frame is 0, or a failed
- * attach) everything sent here is dropped and counted as before.
+ * Without a RAW_ETH QP (a device whose caps.max_frame is 0, a port that
+ * is attached to no QEMU netdev and so carries only RDMA loopback, or a
+ * failed attach) everything sent here is dropped and counted as before.
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -607,6 +608,12 @@ void odp_hca_netdev_attach(struct odp_hca_dev *dev)
 	if (!ndev || !dev->caps.max_frame)
 		return;
 	priv = netdev_priv(ndev);
+	/* Frames of a port attached to no netdev would go nowhere. */
+	if (!(readl(dev->regs + ODP_HCA_REG_PORT_STATE) &
+	      ODP_HCA_PORT_HAS_NETDEV)) {
+		netdev_dbg(ndev, "port without a netdev: no RAW_ETH QP\n");
+		return;
+	}
 	priv->buf_size = dev->caps.max_frame;
 	priv->tx_n = 1U << min_t(u32, ODP_HCA_NETDEV_TX_LOG, log_max);
 	priv->rx_n = 1U << min_t(u32, ODP_HCA_NETDEV_RX_LOG, log_max);
