@@ -11,6 +11,8 @@
 #   make vm GUEST_CMD='ibv_devinfo -v'
 #                        run the command in the guest, exit with its status
 #   make check-guest     the guest test suite (TAP, counted by make check)
+#   make check-wire      the wire suite: one guest, two odp-hca devices on a
+#                        QEMU hub, the ports as Ethernet NICs (TAP)
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
@@ -29,7 +31,7 @@ export GUEST_CMD VM_DIR
 # The kernel driver is built when its sources are there.
 GUEST_KMOD    ?= $(if $(wildcard guest-driver/kernel/Kbuild),kmod)
 
-.PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest
+.PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest check-wire
 
 rdma-core: need-rdma-core
 	@scripts/build-rdma-core.sh
@@ -82,3 +84,17 @@ vm: vm-deps
 check-guest: vm-deps
 	@QEMU=$(QEMU) scripts/run-tap.sh guest $(RESULTS) $(GUEST_TIMEOUT) -- \
 	    scripts/vm.sh -c guest-driver/tests/check-guest.sh
+
+# The wire suite: two odp-hca devices joined by a QEMU hub (hubports p0 and
+# p1; the traffic never leaves QEMU), the second port's interface in a
+# network namespace of the guest.  guest-driver/tests/check-wire.sh.
+WIRE_TIMEOUT  ?= 1200
+WIRE_MAC0     ?= 52:54:00:0d:00:01
+WIRE_MAC1     ?= 52:54:00:0d:00:02
+WIRE_DEVICE   := odp-hca,netdev=p0,mac=$(WIRE_MAC0)
+WIRE_EXTRA    := -netdev hubport,id=p0,hubid=0 -netdev hubport,id=p1,hubid=0 \
+                 -device odp-hca,netdev=p1,mac=$(WIRE_MAC1)
+check-wire: vm-deps
+	@QEMU=$(QEMU) VM_DEVICE='$(WIRE_DEVICE)' VM_EXTRA='$(WIRE_EXTRA) $(VM_EXTRA)' \
+	    scripts/run-tap.sh wire $(RESULTS) $(WIRE_TIMEOUT) -- \
+	    scripts/vm.sh -c 'WIRE_MAC0=$(WIRE_MAC0) WIRE_MAC1=$(WIRE_MAC1) guest-driver/tests/check-wire.sh'
