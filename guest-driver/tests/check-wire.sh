@@ -240,7 +240,7 @@ tcp_transfer() {
     head -c "$BYTES" /dev/urandom > "$blob"
     want="$(sha256sum < "$blob" | cut -d' ' -f1)"
     : > "$got"
-    nsx timeout 180 sh -c "socat -u TCP-LISTEN:5201,bind=$IP1,reuseaddr - | sha256sum > $got; wc -c" \
+    nsx timeout 180 sh -c "socat -u TCP-LISTEN:5201,bind=$IP1,reuseaddr - | sha256sum > $got" \
         > "$LOG/tcp.server" 2>&1 &
     pid=$!
     wait_for 10 nsx sh -c "ss -Hltn 'sport = :5201' | grep -q ." || { kill "$pid"; return 1; }
