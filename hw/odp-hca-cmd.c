@@ -92,7 +92,8 @@ static uint8_t odp_hca_exec_query_device(OdpHcaState *s,
         .pt_levels = ODP_HCA_PT_MAX_LEVELS,
     };
 
-    memcpy(caps.mac, s->mac.a, sizeof(caps.mac));
+    caps.max_frame = cpu_to_le32(ODP_HCA_ETH_MAX_FRAME);
+    memcpy(caps.mac, s->conf.macaddr.a, sizeof(caps.mac));
     if (pci_dma_write(PCI_DEVICE(s), le64_to_cpu(c->caps_addr), &caps,
                       sizeof(caps)) != MEMTX_OK) {
         trace_odp_hca_err_caps_dma(le64_to_cpu(c->caps_addr));
@@ -336,7 +337,8 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
                             pdn, scqn, rcqn, srqn);
         return ODP_HCA_CMD_BAD_HANDLE;
     }
-    if ((c->type != ODP_HCA_QPT_RC && c->type != ODP_HCA_QPT_UD) ||
+    if ((c->type != ODP_HCA_QPT_RC && c->type != ODP_HCA_QPT_UD &&
+         c->type != ODP_HCA_QPT_RAW_ETH) ||
         uar >= s->num_uars || c->max_send_sge > s->max_sge ||
         c->max_recv_sge > s->max_sge ||
         le16_to_cpu(c->max_inline) > s->max_inline) {
@@ -352,6 +354,13 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
         trace_odp_hca_err_qp_srq_pd(srqn, s->srqs[srqn].pdn, pdn);
         odp_hca_guest_error(s, "CREATE_QP: SRQ %u of another PD", srqn);
         return ODP_HCA_CMD_BAD_PARAM;
+    }
+    if (c->type == ODP_HCA_QPT_RAW_ETH && s->raw_qpn) {
+        /* The port has one RAW_ETH QP: frames have one place to go. */
+        trace_odp_hca_err_qp_raw_busy(s->raw_qpn);
+        odp_hca_guest_error(s, "CREATE_QP: RAW_ETH QP %u exists already",
+                            s->raw_qpn);
+        return ODP_HCA_CMD_BUSY;
     }
 
     qp = &s->qps[qpn];
@@ -393,6 +402,9 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
     if (srqn != ODP_HCA_NO_SRQ) {
         s->srqs[srqn].users++;
     }
+    if (c->type == ODP_HCA_QPT_RAW_ETH) {
+        s->raw_qpn = qpn;
+    }
     c->qpn = cpu_to_le32(qpn);
     return ODP_HCA_CMD_OK;
 }
@@ -400,6 +412,9 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
 static void odp_hca_qp_release(OdpHcaState *s, OdpHcaQp *qp)
 {
     odp_hca_qp_fini(s, qp);
+    if (s->raw_qpn == qp->qpn) {
+        s->raw_qpn = 0;
+    }
     s->pds[qp->pdn].users--;
     s->cqs[qp->send_cqn].users--;
     s->cqs[qp->recv_cqn].users--;

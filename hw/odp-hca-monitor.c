@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * odp-hca: the monitor's view: query-odp-hca, odp-hca-reset-stats,
+ * odp-hca: the monitor's view: query-odp-hca (with the port), odp-hca-reset-stats,
  * odp-hca-inject-faults, odp-hca-flush-iotlb and HMP "info odp-hca".
  *
  * Copyright (c) 2026 The odp-hca developers
@@ -145,6 +145,31 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
     return c;
 }
 
+static OdpHcaPort *odp_hca_port_info(OdpHcaState *s)
+{
+    const OdpHcaStats *st = &s->stats;
+    NetClientState *peer = s->nic ? qemu_get_queue(s->nic)->peer : NULL;
+    OdpHcaPort *p = g_new0(OdpHcaPort, 1);
+    OdpHcaPortDrops *d = g_new0(OdpHcaPortDrops, 1);
+
+    p->link = odp_hca_port_state_reg(s) & ODP_HCA_PORT_LINK_UP;
+    p->netdev = peer ? g_strdup(peer->name) : NULL;
+    p->tx_frames = st->port_tx_frames;
+    p->tx_bytes = st->port_tx_bytes;
+    p->rx_frames = st->port_rx_frames;
+    p->rx_bytes = st->port_rx_bytes;
+    d->tx_link_down = st->port_drops[ODP_HCA_PORT_DROP_TX_LINK_DOWN];
+    d->tx_no_netdev = st->port_drops[ODP_HCA_PORT_DROP_TX_NO_NETDEV];
+    d->rx_no_qp = st->port_drops[ODP_HCA_PORT_DROP_RX_NO_QP];
+    d->rx_no_buffer = st->port_drops[ODP_HCA_PORT_DROP_RX_NO_BUFFER];
+    d->rx_too_long = st->port_drops[ODP_HCA_PORT_DROP_RX_TOO_LONG];
+    d->rx_too_short = st->port_drops[ODP_HCA_PORT_DROP_RX_TOO_SHORT];
+    d->rx_fault = st->port_drops[ODP_HCA_PORT_DROP_RX_FAULT];
+    d->rx_wqe_error = st->port_drops[ODP_HCA_PORT_DROP_RX_WQE_ERROR];
+    p->drops = d;
+    return p;
+}
+
 static OdpHcaFaultAccess odp_hca_access_kind(uint8_t access)
 {
     if (access & ODP_HCA_FAULT_ATOMIC) {
@@ -203,6 +228,7 @@ static OdpHcaInfo *odp_hca_info(OdpHcaState *s)
     info->id = g_strdup(dev->id);
     info->counters = odp_hca_counters(&s->stats);
     info->latency = odp_hca_latency(&s->stats);
+    info->port = odp_hca_port_info(s);
     info->fault_ring_size = s->fault_ring_size;
     info->faults = odp_hca_records(s);
     return info;
@@ -307,6 +333,24 @@ static void odp_hca_hmp_counters(Monitor *mon, const OdpHcaCounters *c)
                    c->events_dropped, c->guest_errors);
 }
 
+static void odp_hca_hmp_port(Monitor *mon, const OdpHcaPort *p)
+{
+    const OdpHcaPortDrops *d = p->drops;
+
+    monitor_printf(mon, "  port: link %s netdev %s | tx frames %" PRIu64
+                   " bytes %" PRIu64 " | rx frames %" PRIu64 " bytes %"
+                   PRIu64 "\n", p->link ? "up" : "down",
+                   p->netdev ?: "-", p->tx_frames, p->tx_bytes, p->rx_frames,
+                   p->rx_bytes);
+    monitor_printf(mon, "  port drops: tx link-down %" PRIu64 " no-netdev %"
+                   PRIu64 " | rx no-qp %" PRIu64 " no-buffer %" PRIu64
+                   " too-long %" PRIu64 " too-short %" PRIu64 " fault %"
+                   PRIu64 " wqe-error %" PRIu64 "\n", d->tx_link_down,
+                   d->tx_no_netdev, d->rx_no_qp, d->rx_no_buffer,
+                   d->rx_too_long, d->rx_too_short, d->rx_fault,
+                   d->rx_wqe_error);
+}
+
 static void odp_hca_hmp_latency(Monitor *mon, const OdpHcaLatency *lat)
 {
     uint64_t peak = 1;
@@ -392,6 +436,7 @@ static void hmp_info_odp_hca(Monitor *mon, const QDict *qdict)
         monitor_printf(mon, "odp-hca %s%s%s\n", info->id ?: "",
                        info->id ? " " : "", info->qom_path);
         odp_hca_hmp_counters(mon, info->counters);
+        odp_hca_hmp_port(mon, info->port);
         odp_hca_hmp_latency(mon, info->latency);
         odp_hca_hmp_faults(mon, info);
     }

@@ -77,10 +77,15 @@ void odp_hca_enter(OdpHcaState *s)
 void odp_hca_leave(OdpHcaState *s)
 {
     assert(s->busy > 0);
-    if (--s->busy == 0 && s->reset_pending) {
+    if (--s->busy) {
+        return;
+    }
+    if (s->reset_pending) {
         s->reset_pending = false;
         odp_hca_reset_now(s);
     }
+    /* the write that returns here may have made the device ready */
+    odp_hca_port_unblock(s);
 }
 
 /*
@@ -142,6 +147,9 @@ static uint64_t odp_hca_reg_read(void *opaque, hwaddr addr, unsigned size)
         break;
     case ODP_HCA_REG_NUM_VECTORS:
         val = s->num_vectors;
+        break;
+    case ODP_HCA_REG_PORT_STATE:
+        val = odp_hca_port_state_reg(s);
         break;
     default:
         trace_odp_hca_err_reg_unknown(addr, false);
@@ -412,7 +420,7 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
         msix_vector_use(pdev, v);
     }
 
-    qemu_macaddr_default_if_unset(&s->mac);
+    odp_hca_port_realize(s);
 
     s->eqs = g_new0(OdpHcaEq, s->max_eqs);
     s->pds = g_new0(OdpHcaPd, s->max_pds);
@@ -440,6 +448,8 @@ static void odp_hca_exit(PCIDevice *pdev)
 {
     OdpHcaState *s = ODP_HCA(pdev);
 
+    /* no frame comes in while the objects go */
+    odp_hca_port_unrealize(s);
     odp_hca_objects_destroy_all(s);
     odp_hca_qp_timers_fini(s);
     qemu_bh_delete(s->cmd_bh);
@@ -493,7 +503,8 @@ static const Property odp_hca_props[] = {
     DEFINE_PROP_UINT32("uars", OdpHcaState, num_uars, 64),
     DEFINE_PROP_UINT32("vectors", OdpHcaState, num_vectors, 8),
     DEFINE_PROP_UINT32("fault-ring-size", OdpHcaState, fault_ring_size, 256),
-    DEFINE_PROP_MACADDR("mac", OdpHcaState, mac),
+    /* "mac" (the port's MAC, which GIDs derive from) and "netdev" */
+    DEFINE_NIC_PROPERTIES(OdpHcaState, conf),
 };
 
 /* Translation state lives in guest memory and in flight: not migratable. */

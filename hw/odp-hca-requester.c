@@ -114,7 +114,8 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
 
     if (c->opcode > ODP_HCA_WQE_ATOMIC_FA ||
         (qp->type == ODP_HCA_QPT_UD && c->opcode != ODP_HCA_WQE_SEND &&
-         c->opcode != ODP_HCA_WQE_SEND_IMM)) {
+         c->opcode != ODP_HCA_WQE_SEND_IMM) ||
+        (qp->type == ODP_HCA_QPT_RAW_ETH && c->opcode != ODP_HCA_WQE_SEND)) {
         trace_odp_hca_err_wqe_opcode(qp->qpn, r->index, c->opcode, qp->type);
         odp_hca_guest_error(s, "QP %u WQE %u: opcode %u", qp->qpn, r->index,
                             c->opcode);
@@ -194,6 +195,19 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
     if (qp->type == ODP_HCA_QPT_UD && r->length > ODP_HCA_PAGE_SIZE) {
         trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length,
                                   ODP_HCA_PAGE_SIZE);
+        status = ODP_HCA_WC_LOC_LEN_ERR;
+        verr = ODP_HCA_VERR_LEN;
+        goto bad;
+    }
+    if (qp->type == ODP_HCA_QPT_RAW_ETH &&
+        (r->length < ODP_HCA_ETH_MIN_FRAME ||
+         r->length > ODP_HCA_ETH_MAX_FRAME)) {
+        trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length,
+                                  r->length < ODP_HCA_ETH_MIN_FRAME ?
+                                  ODP_HCA_ETH_MIN_FRAME :
+                                  ODP_HCA_ETH_MAX_FRAME);
+        odp_hca_guest_error(s, "QP %u WQE %u: frame of %" PRIu64 " bytes",
+                            qp->qpn, r->index, r->length);
         status = ODP_HCA_WC_LOC_LEN_ERR;
         verr = ODP_HCA_VERR_LEN;
         goto bad;
@@ -569,6 +583,31 @@ static void odp_hca_req_ud_send(OdpHcaState *s, OdpHcaQp *qp)
     odp_hca_requester_complete(s, qp, ODP_HCA_WC_SUCCESS, 0);
 }
 
+/*
+ * RAW_ETH: one frame, gathered whole, then handed to the port.  A local
+ * fault stalls the QP before anything left; after RESUME the frame is
+ * gathered again from its first byte.
+ */
+static void odp_hca_req_raw_send(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaReq *r = &qp->req;
+    uint8_t buf[ODP_HCA_ETH_MAX_FRAME];
+    uint64_t off = 0;
+
+    while (off < r->length) {
+        int64_t len = odp_hca_req_local_io(s, qp, off, buf + off,
+                                           r->length - off, false,
+                                           ODP_HCA_FAULT_READ);
+        if (len <= 0) {
+            return;
+        }
+        off += len;
+    }
+    odp_hca_port_frame_out(s, buf, r->length);
+    r->done = r->length;
+    odp_hca_requester_complete(s, qp, ODP_HCA_WC_SUCCESS, 0);
+}
+
 static void odp_hca_req_flush(OdpHcaState *s, OdpHcaQp *qp, uint32_t *wqes)
 {
     while (qp->sq_ci != qp->sq_pi && *wqes) {
@@ -642,6 +681,11 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
 
         if (qp->type == ODP_HCA_QPT_UD) {
             odp_hca_req_ud_send(s, qp);
+            *bytes -= MIN(*bytes, MAX(r->length, 1));
+            continue;
+        }
+        if (qp->type == ODP_HCA_QPT_RAW_ETH) {
+            odp_hca_req_raw_send(s, qp);
             *bytes -= MIN(*bytes, MAX(r->length, 1));
             continue;
         }

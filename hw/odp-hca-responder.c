@@ -494,3 +494,50 @@ void odp_hca_responder_ud(OdpHcaState *s, OdpHcaQp *src, OdpHcaRequest *req)
                           (req->solicited ? ODP_HCA_CQE_F_SOLICITED : 0),
                           imm ? req->imm : 0, src->qpn);
 }
+
+/*
+ * A frame from the port for the RAW_ETH QP: the whole frame into its
+ * next receive WQE, as UD does with a datagram but with no GRH and no
+ * source QP.  A frame that cannot land leaves the WQE where it was, so
+ * the next (shorter) frame still finds it.
+ */
+OdpHcaRawRx odp_hca_responder_raw(OdpHcaState *s, OdpHcaQp *qp,
+                                  const uint8_t *frame, uint32_t len)
+{
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    int rc;
+
+    if (!odp_hca_resp_receiving(qp)) {
+        return ODP_HCA_RAW_RX_NO_QP;
+    }
+    if (qp->resp.fault.pending) {
+        return ODP_HCA_RAW_RX_FAULT;
+    }
+    if (!odp_hca_resp_claim(s, qp)) {
+        return ODP_HCA_RAW_RX_NO_BUFFER;
+    }
+    if (qp->resp.recv_cap == UINT32_MAX) {
+        odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_QP_OP_ERR,
+                              ODP_HCA_VERR_BAD_WQE, ODP_HCA_CQE_RECV, 0, 0, 0,
+                              0);
+        return ODP_HCA_RAW_RX_WQE_ERROR;
+    }
+    if (len > qp->resp.recv_cap) {
+        odp_hca_resp_unclaim(s, qp);
+        return ODP_HCA_RAW_RX_TOO_LONG;
+    }
+    rc = odp_hca_resp_scatter(s, qp, 0, frame, len, &verr);
+    if (rc > 0) {
+        /* as for UD: the frame is lost, the fault still served */
+        odp_hca_resp_unclaim(s, qp);
+        return ODP_HCA_RAW_RX_FAULT;
+    }
+    if (rc < 0) {
+        odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr,
+                              ODP_HCA_CQE_RECV, 0, 0, 0, 0);
+        return ODP_HCA_RAW_RX_WQE_ERROR;
+    }
+    odp_hca_resp_complete(s, qp, ODP_HCA_WC_SUCCESS, 0, ODP_HCA_CQE_RECV, len,
+                          0, 0, 0);
+    return ODP_HCA_RAW_RX_OK;
+}

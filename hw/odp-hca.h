@@ -14,7 +14,9 @@
  * invalidation), odp-hca-fault.c (fault events, RESUME, fault injection),
  * odp-hca-qp.c (QP state machine, doorbells, scheduling, timers),
  * odp-hca-requester.c (executing send WQEs), odp-hca-responder.c
- * (incoming requests, RNR NAKs) and odp-hca-monitor.c (QMP and HMP).
+ * (incoming requests, RNR NAKs), odp-hca-port.c (the Ethernet port: the
+ * netdev, frames in and out, link state) and odp-hca-monitor.c (QMP and
+ * HMP).
  */
 #ifndef HW_ODP_HCA_H
 #define HW_ODP_HCA_H
@@ -256,6 +258,19 @@ typedef struct OdpHcaTlbEntry {
     dma_addr_t pa;          /* page address */
 } OdpHcaTlbEntry;
 
+/* Why the port dropped a frame: a counter each, in the monitor. */
+typedef enum OdpHcaPortDrop {
+    ODP_HCA_PORT_DROP_TX_LINK_DOWN,     /* sent while the link was down */
+    ODP_HCA_PORT_DROP_TX_NO_NETDEV,     /* sent with no netdev attached */
+    ODP_HCA_PORT_DROP_RX_NO_QP,         /* no RAW_ETH QP able to receive */
+    ODP_HCA_PORT_DROP_RX_NO_BUFFER,     /* no receive WQE posted */
+    ODP_HCA_PORT_DROP_RX_TOO_LONG,      /* > max_frame or the receive WQE */
+    ODP_HCA_PORT_DROP_RX_TOO_SHORT,     /* < ODP_HCA_ETH_MIN_FRAME */
+    ODP_HCA_PORT_DROP_RX_FAULT,         /* the receive buffer faulted */
+    ODP_HCA_PORT_DROP_RX_WQE_ERROR,     /* the receive WQE completed in error */
+    ODP_HCA_PORT_DROP_MAX,
+} OdpHcaPortDrop;
+
 /* Counters, read by the monitor. */
 typedef struct OdpHcaStats {
     uint64_t cmds[ODP_HCA_CMD_MAX];
@@ -280,6 +295,12 @@ typedef struct OdpHcaStats {
     uint64_t rnr_retry_exceeded;
     uint64_t events_dropped;
     uint64_t guest_errors;
+    /* the port (odp-hca-port.c) */
+    uint64_t port_tx_frames;
+    uint64_t port_tx_bytes;
+    uint64_t port_rx_frames;
+    uint64_t port_rx_bytes;
+    uint64_t port_drops[ODP_HCA_PORT_DROP_MAX];
     /* fault service latency, log2 buckets of nanoseconds */
     uint64_t lat_buckets[ODP_HCA_LAT_BUCKETS];
     uint64_t lat_count;
@@ -309,7 +330,7 @@ struct OdpHcaState {
     uint32_t num_uars;
     uint32_t num_vectors;
     uint32_t fault_ring_size;
-    MACAddr mac;
+    NICConf conf;           /* "mac" and "netdev" */
 
     /* registers */
     uint32_t ctrl;
@@ -342,6 +363,13 @@ struct OdpHcaState {
     /* See odp_hca_enter(): device code on the stack, a reset held back. */
     uint32_t busy;
     bool reset_pending;
+
+    /* the port (odp-hca-port.c) */
+    NICState *nic;          /* NULL without netdev=: loopback only */
+    bool link_up;           /* as last posted in a port event */
+    bool rx_blocked;        /* frames wait in QEMU's queue for us */
+    uint32_t raw_qpn;       /* the RAW_ETH QP; 0: none (QP 0 is never one) */
+    QEMUBH *port_bh;        /* delivers the frames that waited */
 
     OdpHcaStats stats;
 };
@@ -383,6 +411,14 @@ static inline bool odp_hca_quiescing(const OdpHcaState *s)
 {
     return s->reset_pending;
 }
+
+/* odp-hca-port.c */
+void odp_hca_port_realize(OdpHcaState *s);
+void odp_hca_port_unrealize(OdpHcaState *s);
+uint32_t odp_hca_port_state_reg(OdpHcaState *s);
+void odp_hca_port_unblock(OdpHcaState *s);
+void odp_hca_port_frame_out(OdpHcaState *s, const uint8_t *frame,
+                            uint32_t len);
 
 /* odp-hca-ring.c */
 uint8_t odp_hca_ring_init(OdpHcaState *s, OdpHcaRing *r,
@@ -499,5 +535,18 @@ typedef struct OdpHcaRequest {
 OdpHcaAck odp_hca_responder_rc(OdpHcaState *s, OdpHcaQp *qp,
                                OdpHcaRequest *req, uint8_t *rnr_timer);
 void odp_hca_responder_ud(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRequest *req);
+
+/* What became of a frame handed to the RAW_ETH QP. */
+typedef enum OdpHcaRawRx {
+    ODP_HCA_RAW_RX_OK,          /* in the receive WQE, completed */
+    ODP_HCA_RAW_RX_NO_QP,       /* the QP is not receiving */
+    ODP_HCA_RAW_RX_NO_BUFFER,   /* no receive WQE */
+    ODP_HCA_RAW_RX_TOO_LONG,    /* the receive WQE is too small: kept */
+    ODP_HCA_RAW_RX_FAULT,       /* a responder fault is (now) pending */
+    ODP_HCA_RAW_RX_WQE_ERROR,   /* the receive WQE completed in error */
+} OdpHcaRawRx;
+
+OdpHcaRawRx odp_hca_responder_raw(OdpHcaState *s, OdpHcaQp *qp,
+                                  const uint8_t *frame, uint32_t len);
 
 #endif /* HW_ODP_HCA_H */
