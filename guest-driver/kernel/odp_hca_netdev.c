@@ -754,11 +754,11 @@ int odp_hca_netdev_init(struct odp_hca_dev *dev)
 		ndev->max_mtu = 9000;
 	ndev->mtu = min_t(u32, ETH_DATA_LEN, ndev->max_mtu);
 	eth_hw_addr_set(ndev, dev->caps.mac);
-	priv->link_up = odp_hca_read_link(dev);
-	if (priv->link_up)
-		netif_carrier_on(ndev);
-	else
-		netif_carrier_off(ndev);
+	/*
+	 * No carrier until registered: a carrier set before that fires no
+	 * link watch event, and the operstate would stay "unknown".
+	 */
+	netif_carrier_off(ndev);
 
 	ret = register_netdev(ndev);
 	if (ret) {
@@ -767,7 +767,7 @@ int odp_hca_netdev_init(struct odp_hca_dev *dev)
 		return ret;
 	}
 	dev->netdev = ndev;
-	/* From now on events set the link; read it once more for a race. */
+	/* From now on events set the link too. */
 	WRITE_ONCE(priv->events, true);
 	odp_hca_set_link(dev, odp_hca_read_link(dev));
 	return 0;
