@@ -107,13 +107,16 @@ ping_ok() {
     local log="$1" cnt="$2"
     shift 2
     "$@" -c "$cnt" > "$log" 2>&1
-    grep -q "$cnt packets transmitted, $cnt packets received, 0% packet loss" "$log"
+    grep -q "$cnt packets transmitted, $cnt packets received, 0% packet loss" "$log" && return 0
+    cat "$log"
+    return 1
 }
 
 # Set both ends up: if1 into the namespace, addresses, links up.
 setup_pair() {
     IF0="$(iface_by_mac "$MAC0")"
     IF1="$(iface_by_mac "$MAC1")"
+    echo "interfaces: '$IF0' '$IF1'"
     [ -n "$IF0" ] && [ -n "$IF1" ] || return 1
     ip netns add "$NS" 2>/dev/null
     ip link set "$IF1" netns "$NS" || return 1
@@ -125,8 +128,11 @@ setup_pair() {
     nsx ip addr add "$IP1/24" dev "$IF1"
     nsx ip -6 addr add "$IP6_1/64" dev "$IF1" nodad
     nsx ip link set "$IF1" up
-    wait_for 10 sh -c "[ \"\$(cat /sys/class/net/$IF0/operstate)\" = up ]" || return 1
-    wait_for 10 ip netns exec "$NS" sh -c "[ \"\$(cat /sys/class/net/$IF1/operstate)\" = up ]"
+    wait_for 10 sh -c "[ \"\$(cat /sys/class/net/$IF0/operstate)\" = up ]" &&
+        wait_for 10 ip netns exec "$NS" sh -c "[ \"\$(cat /sys/class/net/$IF1/operstate)\" = up ]" && return 0
+    ip -br link
+    nsx ip -br link
+    return 1
 }
 
 stat_of() { # <iface> <counter> [ns]
@@ -139,7 +145,7 @@ stat_of() { # <iface> <counter> [ns]
 
 # A kernel log with none of the marks of a driver or kernel bug.
 dmesg_clean() {
-    ! dmesg | grep -E -i "WARNING:|BUG:|Oops|general protection|leak|refcount_t|lockdep|UBSAN|objects left behind|list_(add|del) corruption|unregister_netdevice: waiting"
+    ! dmesg | grep -E "WARNING:|BUG:|Oops|general protection|kmemleak|refcount_t:|circular locking|possible recursive locking|INFO: task .* blocked|UBSAN|objects left behind|list_(add|del) corruption|unregister_netdevice: waiting"
 }
 
 echo "TAP version 13"
@@ -185,7 +191,9 @@ check "IPv6: ping6 -c 3 $IP6_1 over fd00::/64: 0% loss" \
 ll1="$(nsx ip -6 -br addr show dev "$IF1" scope link | awk '{print $3}' | cut -d/ -f1)"
 if [ -n "$ll1" ]; then
     check "IPv6 link-local: ping6 -c 3 $ll1%$IF0: 0% loss" \
-        ping_ok "$LOG/ping6ll" 3 ping6 -W 5 -I "$IF0" "$ll1"
+        ping_ok "$LOG/ping6ll" 3 ping6 -W 5 "$ll1%$IF0"
+    ip -6 addr show dev "$IF0" | sed 's/^/# /'
+    nsx ip -6 addr show dev "$IF1" | sed 's/^/# /'
 else
     not_ok "IPv6 link-local address on $IF1"
 fi
@@ -317,12 +325,12 @@ check "link up: ping -c 3 $IP1: 0% loss" ping_ok "$LOG/ping.up" 3 ping4 -W 5 "$I
 sleep 1
 kill "$awpid" 2>/dev/null
 wait "$awpid" 2>/dev/null
-if grep -q "IB_EVENT_PORT_ERR" "$aw" && grep -q "IB_EVENT_PORT_ACTIVE" "$aw" &&
-   [ "$(grep -n IB_EVENT_PORT_ERR "$aw" | head -n1 | cut -d: -f1)" -lt \
-     "$(grep -n IB_EVENT_PORT_ACTIVE "$aw" | tail -n1 | cut -d: -f1)" ]; then
-    ok "port events: IB_EVENT_PORT_ERR then IB_EVENT_PORT_ACTIVE (ibv_asyncwatch)"
+if grep -q "IBV_EVENT_PORT_ERR" "$aw" && grep -q "IBV_EVENT_PORT_ACTIVE" "$aw" &&
+   [ "$(grep -n IBV_EVENT_PORT_ERR "$aw" | head -n1 | cut -d: -f1)" -lt \
+     "$(grep -n IBV_EVENT_PORT_ACTIVE "$aw" | tail -n1 | cut -d: -f1)" ]; then
+    ok "port events: IBV_EVENT_PORT_ERR then IBV_EVENT_PORT_ACTIVE (ibv_asyncwatch)"
 else
-    not_ok "port events: IB_EVENT_PORT_ERR then IB_EVENT_PORT_ACTIVE (ibv_asyncwatch)"
+    not_ok "port events: IBV_EVENT_PORT_ERR then IBV_EVENT_PORT_ACTIVE (ibv_asyncwatch)"
     show "$aw"
 fi
 
@@ -330,7 +338,8 @@ fi
 bdf0="$(basename "$(readlink -f "/sys/class/net/$IF0/device")")"
 reset_and_ping() {
     echo 1 > "/sys/bus/pci/devices/$bdf0/reset" || return 1
-    wait_for 30 sh -c "for n in /sys/class/net/*; do [ \"\$(cat \$n/address)\" = $MAC0 ] && [ \"\$(cat \$n/operstate)\" = up ] && exit 0; done; exit 1" || return 1
+    wait_for 30 sh -c "for n in /sys/class/net/*; do [ \"\$(cat \$n/address)\" = $MAC0 ] && [ \"\$(cat \$n/operstate)\" = up ] && exit 0; done; exit 1" ||
+        { ip -br link; dmesg | tail -n 10; return 1; }
     IF0="$(iface_by_mac "$MAC0")"
     # A new net_device: its addresses went with the old one.
     ip addr add "$IP0/24" dev "$IF0"
