@@ -121,7 +121,7 @@ setup_pair() {
     ip netns add "$NS" 2>/dev/null
     ip link set "$IF1" netns "$NS" || return 1
     nsx ip link set lo up
-    ip addr flush dev "$IF0"
+    ip addr flush dev "$IF0" scope global
     ip addr add "$IP0/24" dev "$IF0"
     ip -6 addr add "$IP6_0/64" dev "$IF0" nodad
     ip link set "$IF0" up
