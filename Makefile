@@ -76,7 +76,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := interface qtest guest plot asan fuzz wire
+CHECK_SUITES := interface qtest guest plot asan fuzz wire wire2
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800

@@ -13,6 +13,8 @@
 #   make check-guest     the guest test suite (TAP, counted by make check)
 #   make check-wire      the wire suite: one guest, two odp-hca devices on a
 #                        QEMU hub, the ports as Ethernet NICs (TAP)
+#   make check-wire2     two guests at once, their ports joined by a stream
+#                        netdev on a unix socket (build/wire2/) (TAP)
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
@@ -31,7 +33,7 @@ export GUEST_CMD VM_DIR
 # The kernel driver is built when its sources are there.
 GUEST_KMOD    ?= $(if $(wildcard guest-driver/kernel/Kbuild),kmod)
 
-.PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest check-wire
+.PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest check-wire check-wire2
 
 rdma-core: need-rdma-core
 	@scripts/build-rdma-core.sh
@@ -98,3 +100,9 @@ check-wire: vm-deps
 	@QEMU=$(QEMU) VM_DEVICE='$(WIRE_DEVICE)' VM_EXTRA='$(WIRE_EXTRA) $(VM_EXTRA)' \
 	    scripts/run-tap.sh wire $(RESULTS) $(WIRE_TIMEOUT) -- \
 	    scripts/vm.sh -c 'WIRE_MAC0=$(WIRE_MAC0) WIRE_MAC1=$(WIRE_MAC1) guest-driver/tests/check-wire.sh'
+
+# Two guests, one device each, joined by -netdev stream over a unix socket:
+# guest-driver/tests/check-wire2.sh (the guests in build/wire2/a and b).
+check-wire2: vm-deps
+	@QEMU=$(QEMU) scripts/run-tap.sh wire2 $(RESULTS) $(WIRE_TIMEOUT) -- \
+	    guest-driver/tests/check-wire2.sh

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+# Two guests joined by a wire (make check-wire2): runs on the host, boots
+# two guests of scripts/vm.sh at once, each with its own directory
+# (build/wire2/a and build/wire2/b: "out" share, console log, QMP and HMP
+# sockets) and one odp-hca device, their ports joined by a QEMU stream
+# netdev over a unix-domain socket (build/wire2/link.sock: the traffic
+# stays on this machine).  Guest a listens on the socket, guest b connects.
+# Each runs guest-driver/tests/wire2-guest.sh; their lines become one TAP
+# stream here.
+# Environment: QEMU, WIRE2_BYTES (the TCP transfer, 4 MiB), WIRE2_TIMEOUT
+# (seconds a guest may run, 600).
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
+
+W=build/wire2
+BYTES="${WIRE2_BYTES:-4194304}"
+TMO="${WIRE2_TIMEOUT:-600}"
+MAC_A=52:54:00:0d:01:01
+MAC_B=52:54:00:0d:01:02
+sock="$W/link.sock"
+
+mkdir -p "$W/a" "$W/b"
+[ -f build/vm/initramfs.cpio.gz ] || { echo "Bail out! no build/vm/initramfs.cpio.gz (make vm-initramfs)"; exit 1; }
+for g in a b; do
+    ln -sf ../../vm/initramfs.cpio.gz "$W/$g/initramfs.cpio.gz"
+done
+rm -f "$sock"
+head -c "$BYTES" /dev/urandom > "$W/blob"
+
+guest() { # <a|b> <mac> <netdev options>
+    VM_DIR="$W/$1" VM_QUIET=1 VM_TIMEOUT="$TMO" \
+    VM_DEVICE="odp-hca,netdev=p0,mac=$2" VM_EXTRA="-netdev $3" \
+        scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob guest-driver/tests/wire2-guest.sh" \
+        > "$W/$1.log" 2>&1
+}
+
+echo "TAP version 13"
+guest a "$MAC_A" "stream,id=p0,server=on,addr.type=unix,addr.path=$sock" &
+pa=$!
+# Guest b connects once a's QEMU listens.
+for _ in $(seq 1 300); do
+    [ -S "$sock" ] && break
+    sleep 0.1
+done
+guest b "$MAC_B" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$sock" &
+pb=$!
+wait "$pa"; ra=$?
+wait "$pb"; rb=$?
+
+T=0
+FAILED=0
+for g in a b; do
+    while IFS= read -r line; do
+        line="${line%$'\r'}"
+        case "$line" in
+            "ok - "*) T=$((T + 1)); echo "ok $T - ${line#ok - }" ;;
+            "not ok - "*) T=$((T + 1)); FAILED=$((FAILED + 1)); echo "not ok $T - ${line#not ok - }" ;;
+            "# "*) echo "$line" ;;
+        esac
+    done < "$W/$g.log"
+done
+T=$((T + 1))
+if [ "$ra" = 0 ] && [ "$rb" = 0 ]; then
+    echo "ok $T - both guests ran to the end (exit 0)"
+else
+    FAILED=$((FAILED + 1))
+    echo "not ok $T - both guests ran to the end (a: exit $ra, b: exit $rb; consoles in $W/a.log, $W/b.log)"
+fi
+echo "1..$T"
+[ "$FAILED" = 0 ]
