@@ -141,5 +141,6 @@ void odp_hca_add_invalidate_tests(void);
 void odp_hca_add_reset_tests(void);
 void odp_hca_add_hostile_tests(void);
 void odp_hca_add_monitor_tests(void);
+void odp_hca_add_port_tests(void);
 
 #endif /* ODP_HCA_FRAMEWORK_H */
