@@ -330,6 +330,39 @@ static void test_port_tx(void)
     port_free(&p);
 }
 
+/* A send that faults halfway: nothing leaves until RESUME, then all. */
+static void test_port_tx_fault(void)
+{
+    Port p;
+    g_autofree uint8_t *f = NULL;
+    uint32_t len = 3000, token;
+    Buf *ob;
+
+    port_new(&p, true);
+    f = frame_new(p.t, len, 8);
+    ob = buf_odp(p.t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    buf_write(p.t, ob, 2000, f, len);
+    buf_map(p.t, ob, ob->iova, ODP_HCA_PAGE_SIZE, false);
+
+    send1(p.t, p.qp, 0x91, ODP_HCA_WQE_SEND, ob->iova + 2000, len, ob->key,
+          0, 0);
+    token = wait_fault(p.t, p.qp->qpn, ob->key, ob->iova + ODP_HCA_PAGE_SIZE,
+                       2000 + len - ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE,
+                       ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, 0);
+    quiet(p.t, p.cq);
+    sock_quiet(&p);
+
+    buf_map(p.t, ob, ob->iova + ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE, false);
+    resume_ok(p.t, token);
+    wait_cqe(p.t, p.cq, NULL, 0x91, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND,
+             p.qp->qpn);
+    sock_expect(&p, f, len);
+    sock_quiet(&p);
+    g_assert_cmpuint(port_count(p.t, "tx-frames"), ==, 1);
+    g_assert_cmpuint(port_count(p.t, "tx-bytes"), ==, len);
+    port_free(&p);
+}
+
 /* A new RAW_ETH QP in place of one that went to ERR. */
 static void port_replace_qp(Port *p)
 {
@@ -842,6 +875,7 @@ void odp_hca_add_port_tests(void)
 {
     add_test("/odp-hca/port/tx", test_port_tx);
     add_test("/odp-hca/port/tx-errors", test_port_tx_errors);
+    add_test("/odp-hca/port/tx-fault", test_port_tx_fault);
     add_test("/odp-hca/port/one-qp", test_port_one_qp);
     add_test("/odp-hca/port/rx", test_port_rx);
     add_test("/odp-hca/port/rx-drops", test_port_rx_drops);
