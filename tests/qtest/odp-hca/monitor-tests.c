@@ -755,18 +755,6 @@ static uint64_t mon_pages(uint64_t iova, uint64_t len)
                  iova / ODP_HCA_PAGE_SIZE + 1 : 0;
 }
 
-/* A T on a machine started with @args, driving the odp-hca at @devfn. */
-static T *t_new_args(const char *args, int devfn)
-{
-    T *t = g_new0(T, 1);
-
-    t->h = odp_hca_start_args(args, devfn);
-    odp_hca_bringup(t->h, 6);
-    t->pd = odp_pd_new(t->h);
-    t->next_iova = 0x10000000;
-    return t;
-}
-
 /*
  * A little of everything, so that every list in query-odp-hca has
  * entries: a requester fault resumed, a responder fault with RNR NAKs

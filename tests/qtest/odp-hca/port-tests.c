@@ -31,17 +31,6 @@ typedef struct Port {
     Buf *rx;                /* receive buffers */
 } Port;
 
-static T *port_t_new_args(const char *args)
-{
-    T *t = g_new0(T, 1);
-
-    t->h = odp_hca_start_args(args, -1);
-    odp_hca_bringup(t->h, 6);
-    t->pd = odp_pd_new(t->h);
-    t->next_iova = 0x10000000;
-    return t;
-}
-
 static OdpQp *raw_qp(T *t, OdpCq *cq)
 {
     OdpQpCfg cfg;
@@ -63,7 +52,7 @@ static void port_new(Port *p, bool with_qp)
     g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
     args = g_strdup_printf("-netdev socket,id=n0,fd=%d "
                            "-device odp-hca,id=hca0,netdev=n0", sv[1]);
-    p->t = port_t_new_args(args);
+    p->t = t_new_args(args, -1);
     close(sv[1]);
     p->fd = sv[0];
     p->cq = odp_cq_new(p->t->h, 7, NULL, 0);
