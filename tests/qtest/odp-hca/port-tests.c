@@ -788,7 +788,7 @@ static void test_port_hostile(void)
     g_autofree uint8_t *junk = g_malloc(ODP_HCA_ETH_MAX_FRAME + 64);
     g_autofree uint8_t *good = NULL;
     GRand *rnd = g_rand_new_with_seed(0x0d9ca);
-    uint64_t sent = 0, landed = 0, sum;
+    uint64_t sent = 0, rounds = 0, sum;
     const char *const all[] = {
         "rx-frames", "rx-no-buffer", "rx-too-long", "rx-too-short",
         "rx-wqe-error", "rx-fault", "rx-no-qp",
@@ -830,7 +830,7 @@ static void test_port_hostile(void)
         for (int i = 0; i < ARRAY_SIZE(all); i++) {
             sum += port_count(p.t, all[i]);
         }
-    } while (sum < sent && ++landed < 5000);
+    } while (sum < sent && ++rounds < 5000);
     g_assert_cmpuint(sum, ==, sent);
     g_assert_cmpuint(port_count(p.t, "rx-no-qp"), ==, 0);
     g_assert_cmpuint(port_count(p.t, "rx-too-short"), >=, 50);
