@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * odp-hca: the monitor's view: query-odp-hca (with the port), odp-hca-reset-stats,
- * odp-hca-inject-faults, odp-hca-flush-iotlb and HMP "info odp-hca".
+ * odp-hca: the monitor's view: query-odp-hca (the port included),
+ * odp-hca-reset-stats, odp-hca-inject-faults, odp-hca-flush-iotlb and
+ * HMP "info odp-hca".
  *
  * Copyright (c) 2026 The odp-hca developers
  */

@@ -103,7 +103,18 @@ static bool odp_hca_port_frame_is_roce(const uint8_t *frame, size_t len)
     return false;
 }
 
-/* One frame from the netdev; returns the bytes consumed. */
+/*
+ * What receive() returns for a frame it took (delivered or dropped).  0
+ * would tell QEMU to keep the frame and stop the sender until a flush:
+ * a 0-length frame must not read as that, or one such frame from a peer
+ * would stop the port for good.
+ */
+static ssize_t odp_hca_port_consumed(size_t size)
+{
+    return MAX(size, 1);
+}
+
+/* One frame from the netdev; returns the bytes consumed, 0 to wait. */
 static ssize_t odp_hca_port_rx_locked(OdpHcaState *s, const uint8_t *buf,
                                       size_t size)
 {
@@ -125,12 +136,12 @@ static ssize_t odp_hca_port_rx_locked(OdpHcaState *s, const uint8_t *buf,
     }
     if (size < ODP_HCA_ETH_MIN_FRAME) {
         odp_hca_port_drop(s, ODP_HCA_PORT_DROP_RX_TOO_SHORT, size);
-        return size;
+        return odp_hca_port_consumed(size);
     }
     if (size > ODP_HCA_ETH_MAX_FRAME) {
         odp_hca_port_drop(s, ODP_HCA_PORT_DROP_RX_TOO_LONG,
                           MIN(size, UINT32_MAX));
-        return size;
+        return odp_hca_port_consumed(size);
     }
     if (odp_hca_port_frame_is_roce(buf, size)) {
         /* the next slice: odp_hca_transport_rx() */
@@ -139,12 +150,12 @@ static ssize_t odp_hca_port_rx_locked(OdpHcaState *s, const uint8_t *buf,
     rx = qp ? odp_hca_responder_raw(s, qp, buf, size) : ODP_HCA_RAW_RX_NO_QP;
     if (rx != ODP_HCA_RAW_RX_OK) {
         odp_hca_port_drop(s, drops[rx], size);
-        return size;
+        return odp_hca_port_consumed(size);
     }
     s->stats.port_rx_frames++;
     s->stats.port_rx_bytes += size;
     trace_odp_hca_port_rx(qp->qpn, size);
-    return size;
+    return odp_hca_port_consumed(size);
 }
 
 static ssize_t odp_hca_port_nic_receive(NetClientState *nc,

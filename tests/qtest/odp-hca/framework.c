@@ -23,6 +23,18 @@ T *t_new(const char *opts)
     return t_new_eq(opts, 6);
 }
 
+/* A T on a machine started with @args, driving the odp-hca at @devfn. */
+T *t_new_args(const char *args, int devfn)
+{
+    T *t = g_new0(T, 1);
+
+    t->h = odp_hca_start_args(args, devfn);
+    odp_hca_bringup(t->h, 6);
+    t->pd = odp_pd_new(t->h);
+    t->next_iova = 0x10000000;
+    return t;
+}
+
 void t_free(T *t)
 {
     odp_hca_stop(t->h);

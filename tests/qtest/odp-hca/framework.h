@@ -52,6 +52,7 @@ typedef struct Pair {
 /* Test context */
 T *t_new_eq(const char *opts, uint8_t eq0_log);
 T *t_new(const char *opts);
+T *t_new_args(const char *args, int devfn);
 void t_free(T *t);
 uint64_t t_iova(T *t, uint64_t size);
 
@@ -141,5 +142,6 @@ void odp_hca_add_invalidate_tests(void);
 void odp_hca_add_reset_tests(void);
 void odp_hca_add_hostile_tests(void);
 void odp_hca_add_monitor_tests(void);
+void odp_hca_add_port_tests(void);
 
 #endif /* ODP_HCA_FRAMEWORK_H */

@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include <math.h>
+#include <sys/socket.h>
 #include "qapi/error.h"
 #include "qapi/qapi-visit-odp-hca.h"
 #include "qapi/qobject-input-visitor.h"
@@ -752,18 +753,6 @@ static uint64_t mon_pages(uint64_t iova, uint64_t len)
 {
     return len ? (iova + len - 1) / ODP_HCA_PAGE_SIZE -
                  iova / ODP_HCA_PAGE_SIZE + 1 : 0;
-}
-
-/* A T on a machine started with @args, driving the odp-hca at @devfn. */
-static T *t_new_args(const char *args, int devfn)
-{
-    T *t = g_new0(T, 1);
-
-    t->h = odp_hca_start_args(args, devfn);
-    odp_hca_bringup(t->h, 6);
-    t->pd = odp_pd_new(t->h);
-    t->next_iova = 0x10000000;
-    return t;
 }
 
 /*
@@ -1548,6 +1537,42 @@ static void hmp_check_table(char **lines, const OdpHcaInfo *info)
     g_assert_true(!*l || !**l || g_str_has_prefix(*l, "odp-hca "));
 }
 
+/* The port's two lines of `info odp-hca` against query-odp-hca. */
+static void hmp_check_port(char **lines, const OdpHcaPort *p)
+{
+    const OdpHcaPortDrops *d = p->drops;
+    uint64_t v[8];
+    char link[8], netdev[64];
+    const char *l = hmp_find(lines, "port:");
+
+    g_assert_cmpint(sscanf(l, "port: link %7s netdev %63s | tx frames %"
+                           SCNu64 " bytes %" SCNu64 " | rx frames %" SCNu64
+                           " bytes %" SCNu64, link, netdev, &v[0], &v[1],
+                           &v[2], &v[3]), ==, 6);
+    g_assert_cmpstr(link, ==, p->link ? "up" : "down");
+    g_assert_cmpstr(netdev, ==, p->netdev ? p->netdev : "-");
+    g_assert_cmpuint(v[0], ==, p->tx_frames);
+    g_assert_cmpuint(v[1], ==, p->tx_bytes);
+    g_assert_cmpuint(v[2], ==, p->rx_frames);
+    g_assert_cmpuint(v[3], ==, p->rx_bytes);
+
+    l = hmp_find(lines, "port drops:");
+    g_assert_cmpint(sscanf(l, "port drops: tx link-down %" SCNu64
+                           " no-netdev %" SCNu64 " | rx no-qp %" SCNu64
+                           " no-buffer %" SCNu64 " too-long %" SCNu64
+                           " too-short %" SCNu64 " fault %" SCNu64
+                           " wqe-error %" SCNu64, &v[0], &v[1], &v[2],
+                           &v[3], &v[4], &v[5], &v[6], &v[7]), ==, 8);
+    g_assert_cmpuint(v[0], ==, d->tx_link_down);
+    g_assert_cmpuint(v[1], ==, d->tx_no_netdev);
+    g_assert_cmpuint(v[2], ==, d->rx_no_qp);
+    g_assert_cmpuint(v[3], ==, d->rx_no_buffer);
+    g_assert_cmpuint(v[4], ==, d->rx_too_long);
+    g_assert_cmpuint(v[5], ==, d->rx_too_short);
+    g_assert_cmpuint(v[6], ==, d->rx_fault);
+    g_assert_cmpuint(v[7], ==, d->rx_wqe_error);
+}
+
 /* Every number of `info odp-hca` against query-odp-hca. */
 static void hmp_check(char **lines, const OdpHcaInfo *info)
 {
@@ -1634,6 +1659,8 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
     g_assert_cmpuint(v[2], ==, k->rnr_retries_exceeded);
     g_assert_cmpuint(v[3], ==, k->events_dropped);
     g_assert_cmpuint(v[4], ==, k->guest_errors);
+
+    hmp_check_port(lines, info->port);
 
     l = hmp_find(lines, "fault service latency:");
     if (lat->count) {
@@ -1733,6 +1760,114 @@ static void test_mon_hmp(void)
     g_strfreev(lines);
     lines = hmp_lines(qts, "info odp-hca");
     hmp_check(lines, list->value);
+    t_free(t);
+}
+
+/* A frame into the port's socket: 4 bytes of length, big-endian, first. */
+static void mon_port_inject(int fd, const uint8_t *frame, uint32_t len)
+{
+    uint32_t be = htonl(len);
+
+    g_assert_cmpint(write(fd, &be, 4), ==, 4);
+    g_assert_cmpint(write(fd, frame, len), ==, len);
+}
+
+/* The port's counters after frames each way and drops of three kinds. */
+static void mon_port_traffic(T *t, int fd)
+{
+    OdpCq *cq = odp_cq_new(t->h, 6, NULL, 0);
+    Buf *b = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    struct odp_hca_cqe c;
+    uint8_t frame[300] = { 0 };
+    OdpQpCfg cfg;
+    OdpQp *qp;
+    QDict *rsp;
+
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RAW_ETH, t->pd, cq, cq);
+    qp = odp_qp_new(t->h, &cfg);
+    odp_qp_ud_ready(t->h, qp, 0);
+    for (int i = 0; i < 3; i++) {
+        send1(t, qp, i, ODP_HCA_WQE_SEND, b->iova, 60 + 100 * i, b->key,
+              0, 0);
+        wait_cqe(t, cq, &c, i, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, qp->qpn);
+    }
+    mon_port_inject(fd, frame, 200);        /* no receive WQE */
+    mon_port_inject(fd, frame, 10);         /* a runt */
+    for (int i = 0; i < 2000; i++) {
+        g_autoptr(OdpHcaInfoList) l = mon_query1(t);
+
+        if (l->value->port->drops->rx_no_buffer &&
+            l->value->port->drops->rx_too_short) {
+            break;
+        }
+        g_usleep(1000);
+    }
+    post_recv1(t, qp, 9, b->iova, 2048, b->key);
+    mon_port_inject(fd, frame, 300);
+    wait_recv(t, cq, &c, 9, ODP_HCA_CQE_RECV, qp->qpn, 0, 300);
+
+    rsp = qtest_qmp(t->h->qts, "{ 'execute': 'set_link', "
+                    "'arguments': { 'name': 'n0', 'up': false } }");
+    mon_assert_ok(rsp);
+    send1(t, qp, 3, ODP_HCA_WQE_SEND, b->iova, 64, b->key, 0, 0);
+    wait_cqe(t, cq, &c, 3, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, qp->qpn);
+}
+
+/* query-odp-hca's port, valid, exact, and the same in info odp-hca. */
+static void test_mon_port(void)
+{
+    int sv[2];
+    g_autofree char *args = NULL;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_auto(GStrv) lines = NULL;
+    const OdpHcaPort *port;
+    QObject *ret;
+    T *t;
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    args = g_strdup_printf("-netdev socket,id=n0,fd=%d "
+                           "-device odp-hca,id=hca0,netdev=n0", sv[1]);
+    t = t_new_args(args, -1);
+    close(sv[1]);
+    mon_port_traffic(t, sv[0]);
+
+    ret = mon_query_raw(t->h->qts, NULL);
+    mon_validate(t->h->qts, ret);
+    list = mon_decode(ret);
+    qobject_unref(ret);
+    port = list->value->port;
+    g_assert_false(port->link);
+    g_assert_cmpstr(port->netdev, ==, "n0");
+    g_assert_cmpuint(port->tx_frames, ==, 3);
+    g_assert_cmpuint(port->tx_bytes, ==, 60 + 160 + 260);
+    g_assert_cmpuint(port->rx_frames, ==, 1);
+    g_assert_cmpuint(port->rx_bytes, ==, 300);
+    g_assert_cmpuint(port->drops->tx_link_down, ==, 1);
+    g_assert_cmpuint(port->drops->tx_no_netdev, ==, 0);
+    g_assert_cmpuint(port->drops->rx_no_qp, ==, 0);
+    g_assert_cmpuint(port->drops->rx_no_buffer, ==, 1);
+    g_assert_cmpuint(port->drops->rx_too_long, ==, 0);
+    g_assert_cmpuint(port->drops->rx_too_short, ==, 1);
+    g_assert_cmpuint(port->drops->rx_fault, ==, 0);
+    g_assert_cmpuint(port->drops->rx_wqe_error, ==, 0);
+    lines = hmp_lines(t->h->qts, "info odp-hca");
+    hmp_check(lines, list->value);
+
+    /* reset-stats clears the counters, not the link or the netdev */
+    mon_reset_stats(t);
+    qapi_free_OdpHcaInfoList(list);
+    list = mon_query1(t);
+    port = list->value->port;
+    g_assert_false(port->link);
+    g_assert_cmpstr(port->netdev, ==, "n0");
+    g_assert_cmpuint(port->tx_frames + port->tx_bytes + port->rx_frames +
+                     port->rx_bytes + port->drops->tx_link_down +
+                     port->drops->rx_no_buffer + port->drops->rx_too_short,
+                     ==, 0);
+    g_strfreev(lines);
+    lines = hmp_lines(t->h->qts, "info odp-hca");
+    hmp_check(lines, list->value);
+    close(sv[0]);
     t_free(t);
 }
 
@@ -2261,6 +2396,7 @@ void odp_hca_add_monitor_tests(void)
     add_test("/odp-hca/monitor/counters", test_mon_counters);
     add_test("/odp-hca/monitor/ring", test_mon_ring);
     add_test("/odp-hca/monitor/hmp", test_mon_hmp);
+    add_test("/odp-hca/monitor/port", test_mon_port);
     add_test("/odp-hca/monitor/inject", test_mon_inject);
     add_test("/odp-hca/monitor/inject-both-sides",
              test_mon_inject_both_sides);
