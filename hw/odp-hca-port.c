@@ -95,15 +95,6 @@ static bool odp_hca_port_nic_can_receive(NetClientState *nc)
 }
 
 /*
- * The classifier's hook: RoCEv2 frames (UDP to port 4791) will go to
- * the transport.  Until it exists every frame is plain Ethernet.
- */
-static bool odp_hca_port_frame_is_roce(const uint8_t *frame, size_t len)
-{
-    return false;
-}
-
-/*
  * What receive() returns for a frame it took (delivered or dropped).  0
  * would tell QEMU to keep the frame and stop the sender until a flush:
  * a 0-length frame must not read as that, or one such frame from a peer
@@ -143,9 +134,7 @@ static ssize_t odp_hca_port_rx_locked(OdpHcaState *s, const uint8_t *buf,
                           MIN(size, UINT32_MAX));
         return odp_hca_port_consumed(size);
     }
-    if (odp_hca_port_frame_is_roce(buf, size)) {
-        /* the next slice: odp_hca_transport_rx() */
-    }
+    /* Every frame is plain Ethernet until RoCEv2 comes to the port. */
     qp = s->raw_qpn ? odp_hca_qp_get(s, s->raw_qpn) : NULL;
     rx = qp ? odp_hca_responder_raw(s, qp, buf, size) : ODP_HCA_RAW_RX_NO_QP;
     if (rx != ODP_HCA_RAW_RX_OK) {
