@@ -7,14 +7,16 @@
  * annex (A17: IP/UDP encapsulation, the ICRC over the IP packet with the
  * variant fields masked).  See odp-hca-roce.h for the interface.
  *
- * The module is self-contained (QEMU's osdep.h, glib and zlib's crc32()),
- * so that the unit test links it alone.
+ * The module is self-contained (QEMU's osdep.h, glib, zlib's crc32() and
+ * the interface header's PSN width), so that the unit test links it
+ * alone.
  *
  * Copyright (c) 2026 The odp-hca developers
  */
 
 #include "qemu/osdep.h"
 #include <zlib.h>
+#include "odp-hca-hw.h"
 #include "odp-hca-roce.h"
 
 /*
@@ -373,9 +375,11 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
 
     if (!odp_hca_roce_layout(pkt, &op, &v4, &udp_len, &frame_len) ||
         v4 != odp_hca_roce_gid_is_ipv4(pkt->dgid) ||
-        pkt->dest_qpn > 0xffffff || pkt->psn > 0xffffff ||
+        pkt->dest_qpn > ODP_HCA_ROCE_FIELD24_MAX ||
+        pkt->psn > ODP_HCA_PSN_MASK ||
         pkt->tver > 15 || pkt->flow_label > 0xfffff ||
-        pkt->aeth.msn > 0xffffff || pkt->deth.src_qpn > 0xffffff ||
+        pkt->aeth.msn > ODP_HCA_ROCE_FIELD24_MAX ||
+        pkt->deth.src_qpn > ODP_HCA_ROCE_FIELD24_MAX ||
         (pkt->payload_len && !pkt->payload)) {
         return -EINVAL;
     }

@@ -39,6 +39,12 @@
 #define ODP_HCA_ROCE_IETH_LEN       4
 #define ODP_HCA_ROCE_ICRC_LEN       4
 
+/*
+ * The largest value of the 24-bit wire fields other than the PSN (whose
+ * width is the interface's, ODP_HCA_PSN_MASK): QPNs, the AETH's MSN.
+ */
+#define ODP_HCA_ROCE_FIELD24_MAX    ((1u << 24) - 1)
+
 #define ODP_HCA_ROCE_ETHERTYPE_IPV4 0x0800
 #define ODP_HCA_ROCE_ETHERTYPE_IPV6 0x86dd
 #define ODP_HCA_ROCE_ETHERTYPE_VLAN 0x8100
