@@ -13,6 +13,8 @@
 #   make check-qtest  build and run the odp-hca qtest
 #   make check-plot   tools/odp-hca-plot on a real qtest run (images in
 #                     build/plot/)
+#   make check-roce   the RoCEv2 frame module (hw/odp-hca-roce.c): its unit
+#                     test, again under ASan+UBSan, and tshark on its frames
 #   make check-asan   the odp-hca qtest against the ASan+UBSan build of QEMU
 #                     (build/qemu-fuzz, clang-14); any sanitizer report fails
 #   make fuzz         libFuzzer on generic-fuzz-odp-hca for FUZZ_SECONDS
@@ -76,7 +78,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := interface qtest guest plot asan fuzz wire wire2
+CHECK_SUITES := interface qtest roce guest plot asan fuzz wire wire2
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
@@ -92,7 +94,8 @@ FUZZ_TARGET  ?= odp-hca
 FUZZ_FLAGS   ?=
 
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
-        check check-interface check-qtest check-plot clean clean-kernel \
+        check check-interface check-qtest check-plot check-roce roce-test \
+        clean clean-kernel \
         configure-sanitizers firmware-sanitizers build-asan build-fuzz \
         check-asan check-fuzz fuzz fuzz-seeds
 
@@ -107,7 +110,7 @@ setup:
 # runs scripts/require.sh <group> (the groups are in scripts/packages.sh),
 # which installs nothing and stops with "missing ...; run 'make setup' as
 # root".
-NEEDS := qemu sanitizers plot initramfs kernel rdma-core kmod vm
+NEEDS := qemu sanitizers plot roce initramfs kernel rdma-core kmod vm
 .PHONY: $(addprefix need-,$(NEEDS))
 $(addprefix need-,$(NEEDS)):
 	@scripts/require.sh $(@:need-%=%)
@@ -154,6 +157,34 @@ check-plot: build need-plot
 	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
 	    /usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
 	    $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot)
+
+# The RoCEv2 frame module (hw/odp-hca-roce.c): its unit test
+# (tests/unit/odp-hca-roce-test.c, built by the QEMU build from our
+# meson.build), the same test compiled here with clang-14 under ASan and
+# UBSan (two files and glib: no sanitizer build of QEMU needed), and
+# tshark on a capture of the frames it builds, with an independent ICRC
+# (tests/roce/check-roce.py; a few seconds).
+ROCE_TEST     := $(QEMU_BUILD)/odp-hca/odp-hca-roce-test
+ROCE_SAN_TEST := $(BUILD)/roce/odp-hca-roce-test-asan
+ROCE_TIMEOUT  ?= 300
+
+roce-test: configure
+	$(NINJA) -C $(QEMU_BUILD) $(NINJA_FLAGS) odp-hca/odp-hca-roce-test
+
+$(ROCE_SAN_TEST): hw/odp-hca-roce.c hw/odp-hca-roce.h \
+                  tests/unit/odp-hca-roce-test.c | configure need-sanitizers
+	@mkdir -p $(@D)
+	clang-14 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer -Wall -Werror \
+	    -iquote $(QEMU_BUILD) -iquote $(BUILD)/qemu-src/include -Iinclude \
+	    $$(pkg-config --cflags glib-2.0) -o $@ \
+	    tests/unit/odp-hca-roce-test.c hw/odp-hca-roce.c \
+	    $$(pkg-config --libs glib-2.0) -lz
+
+check-roce: roce-test $(ROCE_SAN_TEST) need-roce
+	@scripts/run-tap.sh roce $(RESULTS) $(ROCE_TIMEOUT) -- \
+	    /usr/bin/python3 tests/roce/check-roce.py $(abspath $(ROCE_TEST)) \
+	    $(abspath $(ROCE_SAN_TEST)) $(abspath $(BUILD)/roce)
 
 # The sanitizer build: only the targets each step needs.
 configure-sanitizers: src need-sanitizers

@@ -28,6 +28,8 @@ ODP_NEED_qemu=(
 ODP_NEED_sanitizers=(clang-14:clang-14 libclang-rt-14-dev llvm-14:llvm-symbolizer-14)
 # tools/odp-hca-plot (check-plot).
 ODP_NEED_plot=(python3-matplotlib)
+# check-roce: tshark decodes the RoCEv2 frames the device builds.
+ODP_NEED_roce=(tshark:tshark)
 # The busybox initramfs of `make initramfs`.
 ODP_NEED_initramfs=(busybox-static:busybox cpio:cpio file:file pciutils:lspci)
 # Debian's 6.12 kernel image, downloaded from bookworm-backports.
@@ -52,7 +54,7 @@ ODP_NEED_vm=(
     perftest:ib_write_bw iproute2:ip socat:socat
 )
 
-ODP_HOST_GROUPS=(qemu sanitizers plot initramfs kernel)
+ODP_HOST_GROUPS=(qemu sanitizers plot roce initramfs kernel)
 ODP_GUEST_GROUPS=(rdma-core kmod vm)
 
 # odp_packages GROUP...: the packages of the groups, once each, in order.
