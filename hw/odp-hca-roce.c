@@ -336,6 +336,7 @@ static bool odp_hca_roce_layout(const OdpHcaRocePacket *pkt,
     pad = -pkt->payload_len & 3;
     udp_len = ODP_HCA_ROCE_UDP_HLEN + ODP_HCA_ROCE_BTH_LEN + op->ext_len +
               ODP_HCA_ROCE_ICRC_LEN;
+    /* The IPv4 total length (16 bits) bounds both families alike. */
     if (pkt->payload_len > UINT16_MAX - udp_len - pad -
                            ODP_HCA_ROCE_IPV4_HLEN) {
         return false;

@@ -236,7 +236,11 @@ bool odp_hca_roce_gid_is_ipv4(const uint8_t gid[16]);
 uint16_t odp_hca_roce_udp_sport(uint32_t flow_label, uint32_t lqpn,
                                 uint32_t rqpn);
 
-/* The frame length odp_hca_roce_build() will write for @pkt. */
+/*
+ * The frame length odp_hca_roce_build() will write for @pkt; 0 for an
+ * unknown opcode or a payload too long for the IPv4 total length (the
+ * limit for IPv6 too).
+ */
 size_t odp_hca_roce_frame_len(const OdpHcaRocePacket *pkt);
 
 /*
