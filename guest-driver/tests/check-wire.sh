@@ -283,6 +283,12 @@ qmp() { "$ODP_ROOT/scripts/in-guest/monitor.sh" qmp "$@"; }
 aw="$LOG/asyncwatch"
 ibv_asyncwatch -d "$IB0" > "$aw" 2>&1 &
 awpid=$!
+# Events dispatched before it holds a device context are not queued for
+# it, and its output is buffered until it exits: wait until it has the
+# uverbs device open (the context, with its async event queue, comes
+# with that), then a little more, before the link goes down.
+has_uverbs() { ls -l "/proc/$awpid/fd" 2>/dev/null | grep -q uverbs; }
+wait_for 30 has_uverbs || echo "# ibv_asyncwatch has no uverbs device open after 30 s"
 sleep 1
 if qmp set_link '{"name": "p0", "up": false}' > "$LOG/setlink0" 2>&1; then
     ok "QMP set_link p0 off"
