@@ -290,21 +290,29 @@ awpid=$!
 has_uverbs() { ls -l "/proc/$awpid/fd" 2>/dev/null | grep -q uverbs; }
 wait_for 30 has_uverbs || echo "# ibv_asyncwatch has no uverbs device open after 30 s"
 sleep 1
-if qmp set_link '{"name": "p0", "up": false}' > "$LOG/setlink0" 2>&1; then
-    ok "QMP set_link p0 off"
-else
-    not_ok "QMP set_link p0 off"
-    show "$LOG/setlink0"
-fi
-check "link down: $IF0 carrier 0" wait_for 10 sh -c "[ \"\$(cat /sys/class/net/$IF0/carrier)\" = 0 ]"
-check "link down: $IB0 port 1 state DOWN in sysfs" wait_for 10 grep -q DOWN "/sys/class/infiniband/$IB0/ports/1/state"
-ibv_devinfo -d "$IB0" > "$LOG/devinfo.down" 2>&1
-if grep -q "state:.*PORT_DOWN" "$LOG/devinfo.down"; then
-    ok "link down: ibv_devinfo -d $IB0 says PORT_DOWN"
-else
-    not_ok "link down: ibv_devinfo -d $IB0 says PORT_DOWN"
-    show "$LOG/devinfo.down"
-fi
+# link_to <on|off> <state> <carrier> <port state> <ibv_devinfo state>: set
+# p0's link from the monitor, then check what the guest sees of it.
+link_to() {
+    local up=false word="$1" state="$2" carrier="$3" port="$4" dev="$5"
+    [ "$word" = on ] && up=true
+    if qmp set_link "{\"name\": \"p0\", \"up\": $up}" > "$LOG/setlink.$word" 2>&1; then
+        ok "QMP set_link p0 $word"
+    else
+        not_ok "QMP set_link p0 $word"
+        show "$LOG/setlink.$word"
+    fi
+    check "link $state: $IF0 carrier $carrier" wait_for 10 sh -c "[ \"\$(cat /sys/class/net/$IF0/carrier)\" = $carrier ]"
+    check "link $state: $IB0 port 1 state $port in sysfs" wait_for 10 grep -q "$port" "/sys/class/infiniband/$IB0/ports/1/state"
+    ibv_devinfo -d "$IB0" > "$LOG/devinfo.$state" 2>&1
+    if grep -q "state:.*$dev" "$LOG/devinfo.$state"; then
+        ok "link $state: ibv_devinfo -d $IB0 says $dev"
+    else
+        not_ok "link $state: ibv_devinfo -d $IB0 says $dev"
+        show "$LOG/devinfo.$state"
+    fi
+}
+
+link_to off down 0 DOWN PORT_DOWN
 ping4 -c 3 -W 1 "$IP1" > "$LOG/ping.down" 2>&1
 if grep -q "3 packets transmitted, 0 packets received" "$LOG/ping.down"; then
     ok "link down: ping $IP1 gets no reply"
@@ -312,21 +320,7 @@ else
     not_ok "link down: ping $IP1 gets no reply"
     show "$LOG/ping.down"
 fi
-if qmp set_link '{"name": "p0", "up": true}' > "$LOG/setlink1" 2>&1; then
-    ok "QMP set_link p0 on"
-else
-    not_ok "QMP set_link p0 on"
-    show "$LOG/setlink1"
-fi
-check "link up: $IF0 carrier 1" wait_for 10 sh -c "[ \"\$(cat /sys/class/net/$IF0/carrier)\" = 1 ]"
-check "link up: $IB0 port 1 state ACTIVE in sysfs" wait_for 10 grep -q ACTIVE "/sys/class/infiniband/$IB0/ports/1/state"
-ibv_devinfo -d "$IB0" > "$LOG/devinfo.up" 2>&1
-if grep -q "state:.*PORT_ACTIVE" "$LOG/devinfo.up"; then
-    ok "link up: ibv_devinfo -d $IB0 says PORT_ACTIVE"
-else
-    not_ok "link up: ibv_devinfo -d $IB0 says PORT_ACTIVE"
-    show "$LOG/devinfo.up"
-fi
+link_to on up 1 ACTIVE PORT_ACTIVE
 check "link up: ping -c 3 $IP1: 0% loss" ping_ok "$LOG/ping.up" 3 ping4 -W 5 "$IP1"
 sleep 1
 kill "$awpid" 2>/dev/null
