@@ -291,17 +291,10 @@ uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status)
          * pages present, or the failure recorded here.
          */
         qp->resp.fault_failed = status != ODP_HCA_RESUME_OK;
+        odp_hca_qp_schedule(s, qp);     /* READs it stopped go on */
         return ODP_HCA_CMD_OK;
     }
 
-    if (qp->req.active && qp->req.wait == ODP_HCA_REQ_FAULT) {
-        if (status == ODP_HCA_RESUME_OK) {
-            qp->req.wait = ODP_HCA_REQ_RUN;
-        } else {
-            odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
-                                       ODP_HCA_VERR_FAULT_FAILED);
-        }
-        odp_hca_qp_schedule(s, qp);
-    }
+    odp_hca_requester_resumed(s, qp, status == ODP_HCA_RESUME_OK);
     return ODP_HCA_CMD_OK;
 }

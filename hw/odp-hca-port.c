@@ -3,9 +3,11 @@
  * odp-hca: the port: an Ethernet NIC on a QEMU netdev.
  *
  * With -device odp-hca,netdev=ID the port is a NIC in QEMU's network
- * layer, as e1000e or virtio-net are.  The RAW_ETH QP's send WQEs leave
- * as frames (odp_hca_port_frame_out() from the requester), and frames
- * from the netdev land in its receive WQEs through the responder.  The
+ * layer, as e1000e or virtio-net are.  RoCEv2 frames belong to the
+ * transport (odp-hca-link.c).  Every other frame is plain Ethernet: the
+ * RAW_ETH QP's send WQEs leave as frames (odp_hca_port_frame_out() from
+ * the requester), and frames from the netdev land in its receive WQEs
+ * through the responder.  The
  * link follows the netdev (the monitor's set_link).  Without netdev=
  * there is no NIC: the link is always up and frames sent are dropped.
  *
@@ -31,6 +33,7 @@ static const char *const odp_hca_port_drop_names[ODP_HCA_PORT_DROP_MAX] = {
     [ODP_HCA_PORT_DROP_RX_TOO_SHORT] = "rx-too-short",
     [ODP_HCA_PORT_DROP_RX_FAULT] = "rx-fault",
     [ODP_HCA_PORT_DROP_RX_WQE_ERROR] = "rx-wqe-error",
+    [ODP_HCA_PORT_DROP_RX_OTHER_HOST] = "rx-other-host",
 };
 
 static void odp_hca_port_drop(OdpHcaState *s, OdpHcaPortDrop why,
@@ -117,6 +120,8 @@ static ssize_t odp_hca_port_rx_locked(OdpHcaState *s, const uint8_t *buf,
         [ODP_HCA_RAW_RX_FAULT] = ODP_HCA_PORT_DROP_RX_FAULT,
         [ODP_HCA_RAW_RX_WQE_ERROR] = ODP_HCA_PORT_DROP_RX_WQE_ERROR,
     };
+    OdpHcaRocePacket pkt;
+    OdpHcaRoceDrop why;
     OdpHcaRawRx rx;
 
     if (!odp_hca_port_ready(s)) {
@@ -134,7 +139,15 @@ static ssize_t odp_hca_port_rx_locked(OdpHcaState *s, const uint8_t *buf,
                           MIN(size, UINT32_MAX));
         return odp_hca_port_consumed(size);
     }
-    /* Every frame is plain Ethernet until RoCEv2 comes to the port. */
+    /* RoCEv2 (UDP to 4791, good or bad) is the transport's. */
+    why = odp_hca_roce_parse(buf, size, ODP_HCA_PAGE_SIZE, &pkt);
+    if (why != ODP_HCA_ROCE_NOT_IP && why != ODP_HCA_ROCE_NOT_UDP &&
+        why != ODP_HCA_ROCE_NOT_ROCE) {
+        ssize_t ret = odp_hca_link_rx_roce(s, buf, size, why, &pkt);
+
+        return ret ? odp_hca_port_consumed(size) : 0;
+    }
+    /* Everything else is plain Ethernet, for the RAW_ETH QP. */
     qp = s->raw_qpn ? odp_hca_qp_get(s, s->raw_qpn) : NULL;
     rx = qp ? odp_hca_responder_raw(s, qp, buf, size) : ODP_HCA_RAW_RX_NO_QP;
     if (rx != ODP_HCA_RAW_RX_OK) {

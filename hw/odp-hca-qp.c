@@ -264,6 +264,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
     }
     if (mask & ODP_HCA_QP_ATTR_SQ_PSN) {
         qp->sq_psn = le32_to_cpu(m->sq_psn) & ODP_HCA_PSN_MASK;
+        qp->req.una = qp->sq_psn;   /* nothing is in flight before RTS */
     }
     if (mask & ODP_HCA_QP_ATTR_MAX_DEST_RD_ATOMIC) {
         qp->max_dest_rd_atomic = m->max_dest_rd_atomic;
@@ -285,6 +286,11 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
         odp_hca_fault_flush(s, &qp->resp.fault);
         odp_hca_qp_schedule(s, qp);     /* flushes both queues */
     } else {
+        if (qp->state < ODP_HCA_QPS_RTS && next == ODP_HCA_QPS_RTS) {
+            qp->req.retry_left = qp->retry_cnt;
+            qp->req.rnr_left = qp->rnr_retry;
+            qp->req.una = qp->sq_psn;
+        }
         odp_hca_qp_set_state(qp, next);
         qp->sq_drain_posted = false;
         if (next == ODP_HCA_QPS_RTS || next == ODP_HCA_QPS_SQD) {
@@ -410,7 +416,8 @@ static void odp_hca_qp_run(OdpHcaState *s)
 
         QTAILQ_REMOVE(&s->run_list, qp, run_next);
         qp->queued = false;
-        more = odp_hca_requester_run(s, qp, &qp_bytes, &qp_wqes);
+        more = odp_hca_responder_run(s, qp, &qp_bytes);
+        more |= odp_hca_requester_run(s, qp, &qp_bytes, &qp_wqes);
         bytes -= MIN(bytes, b0 - qp_bytes);
         wqes -= MIN(wqes, w0 - qp_wqes);
         if (more && qp->valid && !qp->queued) {

@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * odp-hca: the requester: executing send WQEs one at a time, in
- * page-sized chunks, stalling on local faults and waiting out RNR NAKs
- * and ACK timeouts.
+ * odp-hca: the requester: turning send WQEs into RoCEv2 packets, and the
+ * ACKs, NAKs and responses that come back into completions.
  *
- * Every chunk translates its local pages at the moment it moves bytes,
- * and nothing is acknowledged until the responder accepted the chunk, so
- * a WQE restarted after RESUME or a retry carries on exactly where it
- * stopped.
+ * RC is go-back-N, as the IB specification states it.  Packets carry
+ * consecutive PSNs; up to ODP_HCA_REQ_WINDOW WQEs and
+ * ODP_HCA_REQ_MAX_PKTS packets are in flight; every
+ * ODP_HCA_REQ_ACK_EVERY-th packet and the last of each message ask for
+ * an ACK.  An ACK retires the SEND and WRITE WQEs it covers; READs retire
+ * when their last response lands, atomics when their answer is written
+ * back.  A NAK sequence error, an RNR NAK (after the responder's
+ * min_rnr_timer) and the local ACK timeout all go back to the first PSN
+ * the responder has not accepted and send from there again; the timeout
+ * and sequence errors count against retry_cnt, RNR NAKs against
+ * rnr_retry.
+ *
+ * Local pages are translated when a packet is built (SEND, WRITE) or a
+ * response lands (READ, ATOMIC).  A missing one stalls only this QP: for
+ * a send the packet waits, for a READ response the packet is dropped and
+ * re-requested after RESUME.  While the QP waits for RESUME its ACK
+ * timer does not count.
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -23,6 +35,16 @@ static const uint32_t rnr_timer_10us[32] = {
     256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288,
     16384, 24576, 32768, 49152,
 };
+
+/* AETH syndromes (IBTA 9.7.5.2.8): the top three bits say which kind. */
+#define AETH_KIND(syn)      ((syn) >> 5)
+#define AETH_KIND_ACK       0
+#define AETH_KIND_RNR       1
+#define AETH_KIND_NAK       3
+#define AETH_NAK_SEQ        0x60
+#define AETH_NAK_INVALID    0x61
+#define AETH_NAK_ACCESS     0x62
+#define AETH_NAK_OPERATION  0x63
 
 static uint8_t odp_hca_cqe_opcode(uint8_t op)
 {
@@ -41,68 +63,105 @@ static uint8_t odp_hca_cqe_opcode(uint8_t op)
     }
 }
 
-void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
-                                uint8_t status, uint8_t verr)
+static OdpHcaFlight *odp_hca_req_flight(OdpHcaQp *qp, uint16_t index)
+{
+    return &qp->req.flight[index % ODP_HCA_REQ_WINDOW];
+}
+
+/* WQEs begun and not complete: [sq_ci, limit). */
+static uint16_t odp_hca_req_limit(OdpHcaQp *qp)
+{
+    return qp->req.send_next + (qp->req.send.valid ? 1 : 0);
+}
+
+static bool odp_hca_req_is_rc(OdpHcaQp *qp)
+{
+    return qp->type == ODP_HCA_QPT_RC;
+}
+
+/* (Re)arm the local ACK timer while packets are unacknowledged. */
+static void odp_hca_req_ack_timer(OdpHcaState *s, OdpHcaQp *qp, bool restart)
 {
     OdpHcaReq *r = &qp->req;
+    QEMUTimer *t = odp_hca_qp_timer(s, qp);
+
+    if (r->wait == ODP_HCA_REQ_RNR) {
+        return;
+    }
+    if (r->una == qp->sq_psn || !qp->timeout) {
+        /* Timeout 0 means wait forever, as the IB spec says. */
+        timer_del(t);
+        return;
+    }
+    if (restart || !timer_pending(t)) {
+        timer_mod(t, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                     (4096ll << qp->timeout));
+    }
+}
+
+/* Retire the oldest WQE (sq_ci): its completion, and an error's QP state. */
+static void odp_hca_req_retire(OdpHcaState *s, OdpHcaQp *qp, uint8_t status,
+                               uint8_t verr)
+{
+    OdpHcaReq *r = &qp->req;
+    OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);
     bool signaled = status != ODP_HCA_WC_SUCCESS || qp->sq_sig_all ||
-                    (r->ctrl.flags & ODP_HCA_WQE_F_SIGNALED);
+                    (f->flags & ODP_HCA_WQE_F_SIGNALED);
     bool cq_ok = true;
 
     if (signaled) {
         struct odp_hca_cqe cqe = {
-            .wr_id = cpu_to_le64(r->ctrl.wr_id),
-            .byte_len = cpu_to_le32(status ? 0 : r->length),
+            .wr_id = cpu_to_le64(f->wr_id),
+            .byte_len = cpu_to_le32(status ? 0 : f->length),
             .qpn = cpu_to_le32(qp->qpn),
-            .opcode = odp_hca_cqe_opcode(r->ctrl.opcode),
+            .opcode = odp_hca_cqe_opcode(f->opcode),
             .status = status,
             .vendor_err = verr,
-            .wqe_index = cpu_to_le16(r->index & (qp->sq.entries - 1)),
+            .wqe_index = cpu_to_le16(qp->sq_ci & (qp->sq.entries - 1)),
         };
 
         cq_ok = odp_hca_cq_post(s, qp->send_cqn, &cqe);
     }
-    trace_odp_hca_wqe_done(qp->qpn, r->index, r->ctrl.opcode, status);
-    qp->sq_psn = (qp->sq_psn + odp_hca_packets(r->length, qp->path_mtu)) &
-                 ODP_HCA_PSN_MASK;
+    trace_odp_hca_wqe_done(qp->qpn, qp->sq_ci, f->opcode, status);
+    if (r->comp.valid && r->comp.index == qp->sq_ci) {
+        r->comp.valid = false;
+    }
+    if (r->send.valid && r->send.index == qp->sq_ci) {
+        r->send.valid = false;
+        r->send_next++;
+    }
     qp->sq_ci++;
-    r->active = false;
-    r->wait = ODP_HCA_REQ_RUN;
-    r->timer_fired = false;
-    r->fault.pending = false;
-    timer_del(odp_hca_qp_timer(s, qp));
 
     if (status != ODP_HCA_WC_SUCCESS) {
+        r->wait = ODP_HCA_REQ_RUN;
         odp_hca_qp_error(s, qp, verr);
     } else if (!cq_ok) {
         odp_hca_qp_error(s, qp, ODP_HCA_VERR_CQ_OVERFLOW);
     }
 }
 
-/* Copy the WQE at sq_ci in; false when it is malformed (completed). */
-static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
+/*
+ * Copy in the WQE at SQ counter @index.  Returns true, or false with
+ * *status and *verr saying what is wrong with it.
+ */
+static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp, uint16_t index,
+                             OdpHcaWqe *w, uint8_t *status, uint8_t *verr)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
-    OdpHcaReq *r = &qp->req;
-    dma_addr_t addr = odp_hca_ring_addr(&qp->sq, qp->sq_ci);
+    dma_addr_t addr = odp_hca_ring_addr(&qp->sq, index);
     uint32_t off = sizeof(struct odp_hca_wqe_ctrl);
-    struct odp_hca_wqe_ctrl *c = &r->ctrl;
-    uint8_t status = ODP_HCA_WC_LOC_QP_OP_ERR, verr = ODP_HCA_VERR_BAD_WQE;
+    struct odp_hca_wqe_ctrl *c = &w->ctrl;
 
+    *status = ODP_HCA_WC_LOC_QP_OP_ERR;
+    *verr = ODP_HCA_VERR_BAD_WQE;
     memset(c, 0, sizeof(*c));
-    r->active = true;
-    r->wait = ODP_HCA_REQ_RUN;
-    r->index = qp->sq_ci;
-    r->done = 0;
-    r->length = 0;
-    r->rnr_left = qp->rnr_retry;
-    r->retry_left = qp->retry_cnt;
-    r->atomic_done = false;
-    r->timer_fired = false;
+    w->valid = false;
+    w->index = index;
+    w->length = 0;
 
     if (pci_dma_read(pdev, addr, c, sizeof(*c)) != MEMTX_OK) {
-        verr = ODP_HCA_VERR_DMA;
-        goto bad;
+        *verr = ODP_HCA_VERR_DMA;
+        goto dma;
     }
     c->wr_id = le64_to_cpu(c->wr_id);
     c->remote_addr = le64_to_cpu(c->remote_addr);
@@ -110,26 +169,26 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
     c->inline_len = le32_to_cpu(c->inline_len);
     c->compare_add = le64_to_cpu(c->compare_add);
     c->swap = le64_to_cpu(c->swap);
-    trace_odp_hca_wqe(qp->qpn, r->index, c->opcode, c->wr_id);
+    trace_odp_hca_wqe(qp->qpn, index, c->opcode, c->wr_id);
 
     if (c->opcode > ODP_HCA_WQE_ATOMIC_FA ||
         (qp->type == ODP_HCA_QPT_UD && c->opcode != ODP_HCA_WQE_SEND &&
          c->opcode != ODP_HCA_WQE_SEND_IMM) ||
         (qp->type == ODP_HCA_QPT_RAW_ETH && c->opcode != ODP_HCA_WQE_SEND)) {
-        trace_odp_hca_err_wqe_opcode(qp->qpn, r->index, c->opcode, qp->type);
-        odp_hca_guest_error(s, "QP %u WQE %u: opcode %u", qp->qpn, r->index,
+        trace_odp_hca_err_wqe_opcode(qp->qpn, index, c->opcode, qp->type);
+        odp_hca_guest_error(s, "QP %u WQE %u: opcode %u", qp->qpn, index,
                             c->opcode);
-        goto bad;
+        return false;
     }
     if (qp->type == ODP_HCA_QPT_UD) {
-        if (pci_dma_read(pdev, addr + off, &r->ud, sizeof(r->ud))) {
-            verr = ODP_HCA_VERR_DMA;
-            goto bad;
+        if (pci_dma_read(pdev, addr + off, &w->ud, sizeof(w->ud))) {
+            *verr = ODP_HCA_VERR_DMA;
+            goto dma;
         }
-        r->ud.dest_qpn = le32_to_cpu(r->ud.dest_qpn);
-        r->ud.qkey = le32_to_cpu(r->ud.qkey);
-        r->ud.flow_label = le32_to_cpu(r->ud.flow_label);
-        off += sizeof(r->ud);
+        w->ud.dest_qpn = le32_to_cpu(w->ud.dest_qpn);
+        w->ud.qkey = le32_to_cpu(w->ud.qkey);
+        w->ud.flow_label = le32_to_cpu(w->ud.flow_label);
+        off += sizeof(w->ud);
     }
 
     if (c->flags & ODP_HCA_WQE_F_INLINE) {
@@ -137,88 +196,86 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp)
             c->opcode != ODP_HCA_WQE_SEND_IMM &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE_IMM) {
-            trace_odp_hca_err_wqe_inline(qp->qpn, r->index, c->opcode);
+            trace_odp_hca_err_wqe_inline(qp->qpn, index, c->opcode);
             odp_hca_guest_error(s, "QP %u WQE %u: inline %u", qp->qpn,
-                                r->index, c->opcode);
-            goto bad;
+                                index, c->opcode);
+            return false;
         }
         if (c->inline_len > qp->max_inline ||
             off + c->inline_len > qp->sq.stride) {
-            trace_odp_hca_err_wqe_len(qp->qpn, r->index, c->inline_len,
+            trace_odp_hca_err_wqe_len(qp->qpn, index, c->inline_len,
                                       MIN(qp->max_inline, qp->sq.stride - off));
             odp_hca_guest_error(s, "QP %u WQE %u: inline length %u",
-                                qp->qpn, r->index, c->inline_len);
-            status = ODP_HCA_WC_LOC_LEN_ERR;
-            verr = ODP_HCA_VERR_LEN;
-            goto bad;
+                                qp->qpn, index, c->inline_len);
+            *status = ODP_HCA_WC_LOC_LEN_ERR;
+            *verr = ODP_HCA_VERR_LEN;
+            return false;
         }
-        if (pci_dma_read(pdev, addr + off, r->inline_data, c->inline_len)) {
-            verr = ODP_HCA_VERR_DMA;
-            goto bad;
+        if (pci_dma_read(pdev, addr + off, w->inline_data, c->inline_len)) {
+            *verr = ODP_HCA_VERR_DMA;
+            goto dma;
         }
-        r->length = c->inline_len;
+        w->length = c->inline_len;
     } else {
         if (c->num_sge > qp->max_send_sge ||
             off + c->num_sge * sizeof(struct odp_hca_sge) > qp->sq.stride) {
-            trace_odp_hca_err_wqe_sge(qp->qpn, r->index, c->num_sge,
+            trace_odp_hca_err_wqe_sge(qp->qpn, index, c->num_sge,
                                       qp->max_send_sge);
             odp_hca_guest_error(s, "QP %u WQE %u: %u SGEs", qp->qpn,
-                                r->index, c->num_sge);
-            goto bad;
+                                index, c->num_sge);
+            return false;
         }
-        if (pci_dma_read(pdev, addr + off, r->sge,
+        if (pci_dma_read(pdev, addr + off, w->sge,
                          c->num_sge * sizeof(struct odp_hca_sge))) {
-            verr = ODP_HCA_VERR_DMA;
-            goto bad;
+            *verr = ODP_HCA_VERR_DMA;
+            goto dma;
         }
         for (int i = 0; i < c->num_sge; i++) {
-            r->sge[i].addr = le64_to_cpu(r->sge[i].addr);
-            r->sge[i].length = le32_to_cpu(r->sge[i].length);
-            r->sge[i].lkey = le32_to_cpu(r->sge[i].lkey);
-            r->length += r->sge[i].length;
+            w->sge[i].addr = le64_to_cpu(w->sge[i].addr);
+            w->sge[i].length = le32_to_cpu(w->sge[i].length);
+            w->sge[i].lkey = le32_to_cpu(w->sge[i].lkey);
+            w->length += w->sge[i].length;
         }
-        if (r->length > 1ull << 31) {
-            trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length, 1ull << 31);
-            status = ODP_HCA_WC_LOC_LEN_ERR;
-            verr = ODP_HCA_VERR_LEN;
-            goto bad;
+        if (w->length > 1ull << 31) {
+            trace_odp_hca_err_wqe_len(qp->qpn, index, w->length, 1ull << 31);
+            *status = ODP_HCA_WC_LOC_LEN_ERR;
+            *verr = ODP_HCA_VERR_LEN;
+            return false;
         }
     }
 
     if ((c->opcode == ODP_HCA_WQE_ATOMIC_CS ||
-         c->opcode == ODP_HCA_WQE_ATOMIC_FA) && r->length != 8) {
-        trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length, 8);
-        status = ODP_HCA_WC_LOC_LEN_ERR;
-        verr = ODP_HCA_VERR_LEN;
-        goto bad;
+         c->opcode == ODP_HCA_WQE_ATOMIC_FA) && w->length != 8) {
+        trace_odp_hca_err_wqe_len(qp->qpn, index, w->length, 8);
+        *status = ODP_HCA_WC_LOC_LEN_ERR;
+        *verr = ODP_HCA_VERR_LEN;
+        return false;
     }
-    if (qp->type == ODP_HCA_QPT_UD && r->length > ODP_HCA_PAGE_SIZE) {
-        trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length,
+    if (qp->type == ODP_HCA_QPT_UD && w->length > ODP_HCA_PAGE_SIZE) {
+        trace_odp_hca_err_wqe_len(qp->qpn, index, w->length,
                                   ODP_HCA_PAGE_SIZE);
-        status = ODP_HCA_WC_LOC_LEN_ERR;
-        verr = ODP_HCA_VERR_LEN;
-        goto bad;
+        *status = ODP_HCA_WC_LOC_LEN_ERR;
+        *verr = ODP_HCA_VERR_LEN;
+        return false;
     }
     if (qp->type == ODP_HCA_QPT_RAW_ETH &&
-        (r->length < ODP_HCA_ETH_MIN_FRAME ||
-         r->length > ODP_HCA_ETH_MAX_FRAME)) {
-        trace_odp_hca_err_wqe_len(qp->qpn, r->index, r->length,
-                                  r->length < ODP_HCA_ETH_MIN_FRAME ?
+        (w->length < ODP_HCA_ETH_MIN_FRAME ||
+         w->length > ODP_HCA_ETH_MAX_FRAME)) {
+        trace_odp_hca_err_wqe_len(qp->qpn, index, w->length,
+                                  w->length < ODP_HCA_ETH_MIN_FRAME ?
                                   ODP_HCA_ETH_MIN_FRAME :
                                   ODP_HCA_ETH_MAX_FRAME);
         odp_hca_guest_error(s, "QP %u WQE %u: frame of %" PRIu64 " bytes",
-                            qp->qpn, r->index, r->length);
-        status = ODP_HCA_WC_LOC_LEN_ERR;
-        verr = ODP_HCA_VERR_LEN;
-        goto bad;
+                            qp->qpn, index, w->length);
+        *status = ODP_HCA_WC_LOC_LEN_ERR;
+        *verr = ODP_HCA_VERR_LEN;
+        return false;
     }
+    w->valid = true;
     return true;
 
-bad:
-    if (verr == ODP_HCA_VERR_DMA) {
-        trace_odp_hca_err_wqe_dma(qp->qpn, r->index);
-    }
-    odp_hca_requester_complete(s, qp, status, verr);
+dma:
+    trace_odp_hca_err_wqe_dma(qp->qpn, index);
     return false;
 }
 
@@ -228,15 +285,15 @@ bad:
  * *iova and *len set.
  */
 static uint8_t odp_hca_req_local(OdpHcaState *s, OdpHcaQp *qp,
-                                 uint64_t offset, uint32_t max, bool write,
-                                 OdpHcaMr **mr, struct odp_hca_sge **sgep,
+                                 const OdpHcaWqe *w, uint64_t offset,
+                                 uint32_t max, bool write, OdpHcaMr **mr,
+                                 const struct odp_hca_sge **sgep,
                                  uint64_t *iova, uint32_t *len)
 {
-    OdpHcaReq *r = &qp->req;
     uint64_t start = 0;
 
-    for (int i = 0; i < r->ctrl.num_sge; i++) {
-        struct odp_hca_sge *sge = &r->sge[i];
+    for (int i = 0; i < w->ctrl.num_sge; i++) {
+        const struct odp_hca_sge *sge = &w->sge[i];
         uint64_t within, page_left;
         uint8_t verr;
 
@@ -264,323 +321,655 @@ static uint8_t odp_hca_req_local(OdpHcaState *s, OdpHcaQp *qp,
 }
 
 static void odp_hca_req_fault(OdpHcaState *s, OdpHcaQp *qp,
-                              struct odp_hca_sge *sge, uint64_t iova,
-                              uint8_t access)
+                              const struct odp_hca_sge *sge, uint64_t iova,
+                              uint8_t access, uint16_t index)
 {
     OdpHcaReq *r = &qp->req;
 
     r->wait = ODP_HCA_REQ_FAULT;
     odp_hca_fault_raise(s, qp, &r->fault, ODP_HCA_FAULT_REQUESTER, sge->lkey,
                         iova, sge->addr + sge->length - iova, access,
-                        r->index & (qp->sq.entries - 1));
+                        index & (qp->sq.entries - 1));
 }
 
 /*
- * Move up to @max bytes of the message from/to local memory.  Returns
- * the bytes moved (0 for a stall or an error, which are handled here),
- * or -1 for nothing to do.
+ * Move @len bytes of WQE @w at @offset between local memory and @buf.
+ * 0 done; 1 a fault was raised (the QP waits); -1 an error (*verr).
  */
-static int64_t odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
-                                    uint64_t offset, uint8_t *buf,
-                                    uint32_t max, bool write, uint8_t access)
+static int odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
+                                const OdpHcaWqe *w, uint64_t offset,
+                                uint8_t *buf, uint32_t len, bool write,
+                                uint8_t access, uint8_t *verr)
 {
-    OdpHcaReq *r = &qp->req;
-    struct odp_hca_sge *sge;
-    OdpHcaMr *mr;
-    uint64_t iova, fault_iova;
-    uint32_t len;
-    uint8_t verr;
-    int rc;
+    if (w->ctrl.flags & ODP_HCA_WQE_F_INLINE) {
+        memcpy(buf, w->inline_data + offset, len);
+        return 0;
+    }
+    while (len) {
+        const struct odp_hca_sge *sge;
+        uint64_t iova, fault_iova;
+        uint32_t n;
+        OdpHcaMr *mr;
+        int rc;
 
-    if (r->ctrl.flags & ODP_HCA_WQE_F_INLINE) {
-        len = MIN(max, r->length - offset);
-        memcpy(buf, r->inline_data + offset, len);
-        return len;
+        *verr = odp_hca_req_local(s, qp, w, offset, len, write, &mr, &sge,
+                                  &iova, &n);
+        if (*verr) {
+            trace_odp_hca_err_wqe_lkey(qp->qpn, w->index, *verr);
+            odp_hca_guest_error(s, "QP %u WQE %u: local access denied (%u)",
+                                qp->qpn, w->index, *verr);
+            return -1;
+        }
+        rc = odp_hca_mr_dma(s, mr, iova, buf, n, write, &fault_iova, verr);
+        if (rc > 0) {
+            odp_hca_req_fault(s, qp, sge, fault_iova, access, w->index);
+            return 1;
+        }
+        if (rc < 0) {
+            return -1;
+        }
+        buf += n;
+        offset += n;
+        len -= n;
     }
-    verr = odp_hca_req_local(s, qp, offset, max, write, &mr, &sge, &iova,
-                             &len);
-    if (verr) {
-        trace_odp_hca_err_wqe_lkey(qp->qpn, r->index, verr);
-        odp_hca_guest_error(s, "QP %u WQE %u: local access denied (%u)",
-                            qp->qpn, r->index, verr);
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
-        return 0;
-    }
-    rc = odp_hca_mr_dma(s, mr, iova, buf, len, write, &fault_iova, &verr);
-    if (rc > 0) {
-        odp_hca_req_fault(s, qp, sge, fault_iova, access);
-        return 0;
-    }
-    if (rc < 0) {
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
-        return 0;
-    }
-    return len;
+    return 0;
 }
 
-/* React to the responder's answer; true when the chunk was accepted. */
-static bool odp_hca_req_answer(OdpHcaState *s, OdpHcaQp *qp, OdpHcaAck ack,
-                               uint8_t rnr_timer)
+/* The oldest WQE's copy for its responses to land in. */
+static bool odp_hca_req_comp(OdpHcaState *s, OdpHcaQp *qp)
 {
     OdpHcaReq *r = &qp->req;
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    uint8_t status, verr;
 
-    switch (ack) {
-    case ODP_HCA_ACK:
-        r->rnr_left = qp->rnr_retry;
-        r->retry_left = qp->retry_cnt;
+    if (r->comp.valid && r->comp.index == qp->sq_ci) {
         return true;
-    case ODP_HCA_RNR_NAK:
-        if (qp->rnr_retry != 7) {
-            if (r->rnr_left == 0) {
-                s->stats.rnr_retry_exceeded++;
-                odp_hca_requester_complete(s, qp, ODP_HCA_WC_RNR_RETRY_EXC_ERR,
-                                           ODP_HCA_VERR_NONE);
-                return false;
-            }
-            r->rnr_left--;
-        }
-        r->wait = ODP_HCA_REQ_RNR;
-        timer_mod(odp_hca_qp_timer(s, qp), now + rnr_timer_10us[rnr_timer & 31] * 10000ll);
-        return false;
-    case ODP_HCA_DROPPED:
-        /* Silence is noticed only when the ACK timer runs out. */
-        r->wait = ODP_HCA_REQ_ACK;
-        /* Timeout 0 means wait forever, as the IB spec says. */
-        if (qp->timeout) {
-            timer_mod(odp_hca_qp_timer(s, qp), now + (4096ll << qp->timeout));
-        }
-        return false;
-    case ODP_HCA_NAK_ACCESS:
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_REM_ACCESS_ERR,
-                                   ODP_HCA_VERR_NONE);
-        return false;
-    case ODP_HCA_NAK_INVALID:
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_REM_INV_REQ_ERR,
-                                   ODP_HCA_VERR_NONE);
-        return false;
-    case ODP_HCA_NAK_OPERATION:
-    default:
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_REM_OP_ERR,
-                                   ODP_HCA_VERR_NONE);
+    }
+    if (!odp_hca_req_load(s, qp, qp->sq_ci, &r->comp, &status, &verr)) {
+        odp_hca_req_retire(s, qp, status, verr);
         return false;
     }
+    return true;
 }
 
-/* The RNR or ACK timer ran out: try again, or give up. */
-static void odp_hca_req_retry(OdpHcaState *s, OdpHcaQp *qp)
+/*
+ * Go back to PSN @psn and send from there again (go-back-N).  Nothing
+ * before it is resent: the responder accepted all of that.
+ */
+static void odp_hca_req_rewind(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
+                               const char *why)
 {
     OdpHcaReq *r = &qp->req;
+    uint16_t limit = odp_hca_req_limit(qp);
+    uint8_t status, verr;
 
-    if (r->wait != ODP_HCA_REQ_RNR && r->wait != ODP_HCA_REQ_ACK) {
+    for (uint16_t i = qp->sq_ci; i != limit; i++) {
+        OdpHcaFlight *f = odp_hca_req_flight(qp, i);
+        int32_t at = odp_hca_psn_diff(psn, f->first_psn);
+        uint32_t pmtu = odp_hca_link_pmtu(qp);
+
+        if (at < 0 || at >= (int32_t)f->npkts) {
+            continue;
+        }
+        trace_odp_hca_rewind(qp->qpn, qp->sq_psn, psn, why);
+        s->stats.req_retries++;
+        s->stats.roce_retransmits +=
+            MAX(0, odp_hca_psn_diff(qp->sq_psn, psn));
+        if (!odp_hca_req_load(s, qp, i, &r->send, &status, &verr)) {
+            /* The guest rewrote its WQE under us: it fails in its turn. */
+            r->send.valid = false;
+            r->send_next = i;
+            qp->sq_psn = psn;
+            return;
+        }
+        r->send_next = i;
+        if (f->opcode == ODP_HCA_WQE_RDMA_READ) {
+            /* Ask again for what has not landed. */
+            r->done = f->read_done;
+            qp->sq_psn = (f->first_psn + f->read_done / pmtu) &
+                         ODP_HCA_PSN_MASK;
+        } else {
+            r->done = MIN((uint64_t)at * pmtu, f->length);
+            qp->sq_psn = psn;
+        }
+        r->since_ack_req = 0;
+        if (odp_hca_psn_diff(r->una, qp->sq_psn) > 0) {
+            r->una = qp->sq_psn;
+        }
         return;
     }
-    if (r->wait == ODP_HCA_REQ_ACK) {
+}
+
+/* Everything up to and including PSN @psn was accepted. */
+static void odp_hca_req_acked(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
+{
+    OdpHcaReq *r = &qp->req;
+
+    while (qp->sq_ci != odp_hca_req_limit(qp) &&
+           qp->state != ODP_HCA_QPS_ERR) {
+        OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);
+        uint32_t last = f->first_psn + f->npkts - 1;
+
+        if (f->opcode == ODP_HCA_WQE_RDMA_READ ||
+            f->opcode == ODP_HCA_WQE_ATOMIC_CS ||
+            f->opcode == ODP_HCA_WQE_ATOMIC_FA ||
+            odp_hca_psn_diff(psn, last) < 0 ||
+            (r->send.valid && r->send.index == qp->sq_ci)) {
+            break;
+        }
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_SUCCESS, 0);
+    }
+    if (odp_hca_psn_diff(psn + 1, r->una) > 0 &&
+        odp_hca_psn_diff(psn + 1, qp->sq_psn) <= 0) {
+        r->una = (psn + 1) & ODP_HCA_PSN_MASK;
+        r->retry_left = qp->retry_cnt;
+        r->rnr_left = qp->rnr_retry;
+        r->seq_rewound = false;
+        odp_hca_req_ack_timer(s, qp, true);
+    }
+}
+
+/* Write an atomic's answer back and retire it; false while it waits. */
+static bool odp_hca_req_atomic_writeback(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);
+    uint64_t val = cpu_to_le64(f->atomic_orig);
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    int rc;
+
+    if (!odp_hca_req_comp(s, qp)) {
+        return false;
+    }
+    rc = odp_hca_req_local_io(s, qp, &qp->req.comp, 0, (uint8_t *)&val, 8,
+                              true, ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC,
+                              &verr);
+    if (rc > 0) {
+        return false;
+    }
+    odp_hca_req_retire(s, qp, rc < 0 ? ODP_HCA_WC_LOC_PROT_ERR :
+                                       ODP_HCA_WC_SUCCESS, rc < 0 ? verr : 0);
+    return true;
+}
+
+static void odp_hca_req_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
+                            uint8_t syndrome)
+{
+    OdpHcaReq *r = &qp->req;
+
+    s->stats.naks_received[ODP_HCA_NAK_KIND_RNR]++;
+    if (qp->rnr_retry != 7) {
+        if (r->rnr_left == 0) {
+            s->stats.rnr_retry_exceeded++;
+            odp_hca_req_retire(s, qp, ODP_HCA_WC_RNR_RETRY_EXC_ERR,
+                               ODP_HCA_VERR_NONE);
+            return;
+        }
+        r->rnr_left--;
+    }
+    r->rnr_psn = psn;
+    if (r->wait == ODP_HCA_REQ_RUN) {
+        r->wait = ODP_HCA_REQ_RNR;
+    }
+    /* Nothing more goes out until the timer: go back now, send later. */
+    odp_hca_req_rewind(s, qp, psn, "rnr");
+    timer_mod(odp_hca_qp_timer(s, qp),
+              qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              rnr_timer_10us[syndrome & 31] * 10000ll);
+}
+
+static void odp_hca_req_nak(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
+                            uint8_t syndrome)
+{
+    OdpHcaReq *r = &qp->req;
+
+    switch (syndrome) {
+    case AETH_NAK_SEQ:
+        s->stats.naks_received[ODP_HCA_NAK_KIND_SEQ]++;
+        if (r->seq_rewound) {
+            return;
+        }
         if (r->retry_left == 0) {
-            odp_hca_requester_complete(s, qp, ODP_HCA_WC_RETRY_EXC_ERR,
-                                       ODP_HCA_VERR_NONE);
+            odp_hca_req_retire(s, qp, ODP_HCA_WC_RETRY_EXC_ERR,
+                               ODP_HCA_VERR_NONE);
             return;
         }
         r->retry_left--;
-    }
-    trace_odp_hca_retry(qp->qpn, r->wait == ODP_HCA_REQ_RNR);
-    s->stats.req_retries++;
-    r->wait = ODP_HCA_REQ_RUN;
-}
-
-static void odp_hca_req_init_request(OdpHcaQp *qp, OdpHcaRequest *rq,
-                                     uint8_t *buf, uint32_t len)
-{
-    OdpHcaReq *r = &qp->req;
-
-    *rq = (OdpHcaRequest) {
-        .src = qp,
-        .opcode = r->ctrl.opcode,
-        .first = r->done == 0,
-        .last = r->done + len == r->length,
-        .solicited = r->ctrl.flags & ODP_HCA_WQE_F_SOLICITED,
-        .imm = r->ctrl.imm_data,
-        .rkey = r->ctrl.rkey,
-        .raddr = r->ctrl.remote_addr + r->done,
-        .offset = r->done,
-        .msg_len = r->length,
-        .data = buf,
-        .len = len,
-        .compare_add = r->ctrl.compare_add,
-        .swap = r->ctrl.swap,
-        .ud = &r->ud,
-    };
-}
-
-/* SEND and RDMA WRITE: gather a chunk, hand it to the responder. */
-static void odp_hca_req_push(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
-{
-    OdpHcaReq *r = &qp->req;
-    uint8_t buf[ODP_HCA_PAGE_SIZE];
-
-    do {
-        OdpHcaRequest rq;
-        uint8_t rnr_timer = 0;
-        int64_t len = 0;
-        OdpHcaAck ack;
-
-        if (r->length) {
-            len = odp_hca_req_local_io(s, qp, r->done, buf,
-                                       MIN(sizeof(buf), r->length - r->done),
-                                       false, ODP_HCA_FAULT_READ);
-            if (len <= 0) {
-                return;
-            }
-        }
-        odp_hca_req_init_request(qp, &rq, buf, len);
-        ack = odp_hca_responder_rc(s, qp, &rq, &rnr_timer);
-        if (!odp_hca_req_answer(s, qp, ack, rnr_timer)) {
-            return;
-        }
-        r->done += len;
-        *bytes -= MIN(*bytes, MAX(len, 1));
-    } while (r->done < r->length && *bytes);
-
-    if (r->done == r->length) {
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_SUCCESS, 0);
-    }
-}
-
-/* RDMA READ: fetch a chunk from the responder, scatter it locally. */
-static void odp_hca_req_read(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
-{
-    OdpHcaReq *r = &qp->req;
-    uint8_t buf[ODP_HCA_PAGE_SIZE];
-
-    do {
-        OdpHcaRequest rq;
-        struct odp_hca_sge *sge = NULL;
-        OdpHcaMr *mr = NULL;
-        uint64_t iova = 0, fault_iova;
-        uint32_t len = 0;
-        uint8_t verr, rnr_timer = 0;
-        OdpHcaAck ack;
-        int rc;
-
-        if (r->length) {
-            verr = odp_hca_req_local(s, qp, r->done, sizeof(buf), true, &mr,
-                                     &sge, &iova, &len);
-            if (verr) {
-                trace_odp_hca_err_wqe_lkey(qp->qpn, r->index, verr);
-                odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
-                                           verr);
-                return;
-            }
-        }
-        odp_hca_req_init_request(qp, &rq, buf, len);
-        ack = odp_hca_responder_rc(s, qp, &rq, &rnr_timer);
-        if (!odp_hca_req_answer(s, qp, ack, rnr_timer)) {
-            return;
-        }
-        if (len) {
-            /* READ has no remote side effect: a fault just refetches. */
-            rc = odp_hca_mr_dma(s, mr, iova, buf, len, true, &fault_iova,
-                                &verr);
-            if (rc > 0) {
-                odp_hca_req_fault(s, qp, sge, fault_iova, ODP_HCA_FAULT_WRITE);
-                return;
-            }
-            if (rc < 0) {
-                odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
-                                           verr);
-                return;
-            }
-        }
-        r->done += len;
-        *bytes -= MIN(*bytes, MAX(len, 1));
-    } while (r->done < r->length && *bytes);
-
-    if (r->done == r->length) {
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_SUCCESS, 0);
-    }
-}
-
-/*
- * Atomics: the result page must be writable before the responder acts,
- * and the returned value is kept, so a local fault never repeats the
- * remote operation.
- */
-static void odp_hca_req_atomic(OdpHcaState *s, OdpHcaQp *qp)
-{
-    OdpHcaReq *r = &qp->req;
-    struct odp_hca_sge *sge;
-    OdpHcaMr *mr;
-    uint64_t iova, fault_iova, val;
-    uint32_t len;
-    uint8_t verr, rnr_timer = 0;
-    uint8_t access = ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC;
-    dma_addr_t pa;
-    int rc;
-
-    verr = odp_hca_req_local(s, qp, 0, 8, true, &mr, &sge, &iova, &len);
-    if (verr || len != 8) {
-        verr = verr ? verr : ODP_HCA_VERR_BOUNDS;
-        trace_odp_hca_err_wqe_lkey(qp->qpn, r->index, verr);
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
+        r->seq_rewound = true;
+        odp_hca_req_rewind(s, qp, psn, "nak-seq");
+        return;
+    case AETH_NAK_INVALID:
+        s->stats.naks_received[ODP_HCA_NAK_KIND_INVALID]++;
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_REM_INV_REQ_ERR,
+                           ODP_HCA_VERR_NONE);
+        return;
+    case AETH_NAK_ACCESS:
+        s->stats.naks_received[ODP_HCA_NAK_KIND_ACCESS]++;
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_REM_ACCESS_ERR,
+                           ODP_HCA_VERR_NONE);
+        return;
+    default:
+        s->stats.naks_received[ODP_HCA_NAK_KIND_OPERATION]++;
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_REM_OP_ERR, ODP_HCA_VERR_NONE);
         return;
     }
-    if (!r->atomic_done) {
-        OdpHcaRequest rq;
-        OdpHcaAck ack;
+}
 
-        switch (odp_hca_translate(s, mr, iova, true, &pa, &verr)) {
-        case ODP_HCA_XLATE_FAULT:
-            odp_hca_req_fault(s, qp, sge, iova, access);
-            return;
-        case ODP_HCA_XLATE_ERROR:
-            odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
-            return;
-        case ODP_HCA_XLATE_OK:
-            break;
-        }
-        odp_hca_req_init_request(qp, &rq, NULL, 8);
-        ack = odp_hca_responder_rc(s, qp, &rq, &rnr_timer);
-        if (!odp_hca_req_answer(s, qp, ack, rnr_timer)) {
-            return;
-        }
-        r->atomic_done = true;
-        r->atomic_orig = rq.atomic_orig;
+/* A READ response for the oldest WQE: land it, or ask again. */
+static void odp_hca_req_read_response(OdpHcaState *s, OdpHcaQp *qp,
+                                      const OdpHcaRocePacket *pkt)
+{
+    OdpHcaReq *r = &qp->req;
+    OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);
+    uint32_t pmtu = odp_hca_link_pmtu(qp);
+    uint32_t expect = (f->first_psn + f->read_done / pmtu) & ODP_HCA_PSN_MASK;
+    uint32_t want = MIN(pmtu, f->length - f->read_done);
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    int rc;
+
+    if (qp->sq_ci == odp_hca_req_limit(qp) ||
+        f->opcode != ODP_HCA_WQE_RDMA_READ) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
+        return;
     }
-    val = cpu_to_le64(r->atomic_orig);
-    rc = odp_hca_mr_dma(s, mr, iova, &val, 8, true, &fault_iova, &verr);
+    if (pkt->psn != expect) {
+        if (odp_hca_psn_diff(pkt->psn, expect) > 0 && !r->seq_rewound &&
+            r->wait == ODP_HCA_REQ_RUN) {
+            /* A response went missing: ask for the rest again. */
+            r->seq_rewound = true;
+            odp_hca_req_rewind(s, qp, expect, "read-gap");
+        }
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_PSN, pkt);
+        return;
+    }
+    if (r->wait == ODP_HCA_REQ_FAULT || pkt->payload_len != want) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
+        return;
+    }
+    if (!odp_hca_req_comp(s, qp)) {
+        return;
+    }
+    rc = odp_hca_req_local_io(s, qp, &r->comp, f->read_done,
+                              (uint8_t *)pkt->payload, want, true,
+                              ODP_HCA_FAULT_WRITE, &verr);
     if (rc > 0) {
-        odp_hca_req_fault(s, qp, sge, fault_iova, access);
+        /* READ has no remote side effect: after RESUME, ask again. */
+        r->rewind_on_resume = true;
+        r->resume_psn = expect;
         return;
     }
     if (rc < 0) {
-        odp_hca_requester_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
         return;
     }
-    r->done = 8;
-    odp_hca_requester_complete(s, qp, ODP_HCA_WC_SUCCESS, 0);
+    f->read_done += want;
+    odp_hca_req_acked(s, qp, pkt->psn);
+    if (f->read_done == f->length) {
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_SUCCESS, 0);
+    }
 }
 
-/* UD: one datagram, gathered whole, then delivered or dropped. */
+void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
+                          const OdpHcaRocePacket *pkt)
+{
+    OdpHcaReq *r = &qp->req;
+    uint8_t syn = pkt->aeth.syndrome;
+    uint16_t ci = qp->sq_ci;
+
+    if (qp->type != ODP_HCA_QPT_RC) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QP_TYPE, pkt);
+        return;
+    }
+    if (qp->state != ODP_HCA_QPS_RTS && qp->state != ODP_HCA_QPS_SQD) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QP_STATE, pkt);
+        return;
+    }
+    if (odp_hca_psn_diff(pkt->psn, qp->sq_psn) >= 0 ||
+        odp_hca_psn_diff(pkt->psn, r->una) < -(int32_t)ODP_HCA_REQ_MAX_PKTS *
+                                              64) {
+        /* An answer to nothing this QP sent. */
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
+        return;
+    }
+
+    switch (pkt->opcode) {
+    case ODP_HCA_ROCE_RC_ACKNOWLEDGE:
+        s->stats.roce_acks_received++;
+        switch (AETH_KIND(syn)) {
+        case AETH_KIND_ACK:
+            odp_hca_req_acked(s, qp, pkt->psn);
+            if (qp->sq_ci != odp_hca_req_limit(qp) &&
+                qp->state != ODP_HCA_QPS_ERR) {
+                OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);
+
+                /*
+                 * An ACK beyond a READ or atomic whose answer never came:
+                 * the answer was lost; ask again.
+                 */
+                if (f->opcode != ODP_HCA_WQE_RDMA_WRITE &&
+                    f->opcode != ODP_HCA_WQE_RDMA_WRITE_IMM &&
+                    f->opcode != ODP_HCA_WQE_SEND &&
+                    f->opcode != ODP_HCA_WQE_SEND_IMM &&
+                    !f->atomic_done && !r->seq_rewound &&
+                    r->wait == ODP_HCA_REQ_RUN &&
+                    odp_hca_psn_diff(pkt->psn, f->first_psn + f->npkts - 1)
+                    >= 0) {
+                    r->seq_rewound = true;
+                    odp_hca_req_rewind(s, qp, r->una, "implied-nak");
+                }
+            }
+            break;
+        case AETH_KIND_RNR:
+            odp_hca_req_acked(s, qp, pkt->psn - 1);
+            if (qp->state != ODP_HCA_QPS_ERR) {
+                odp_hca_req_rnr(s, qp, pkt->psn, syn);
+            }
+            break;
+        case AETH_KIND_NAK:
+            odp_hca_req_acked(s, qp, pkt->psn - 1);
+            if (qp->state != ODP_HCA_QPS_ERR) {
+                odp_hca_req_nak(s, qp, pkt->psn, syn);
+            }
+            break;
+        default:
+            odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
+            break;
+        }
+        break;
+    case ODP_HCA_ROCE_RC_ATOMIC_ACKNOWLEDGE: {
+        OdpHcaFlight *f;
+
+        odp_hca_req_acked(s, qp, pkt->psn - 1);
+        f = odp_hca_req_flight(qp, qp->sq_ci);
+        if (qp->sq_ci == odp_hca_req_limit(qp) || f->atomic_done ||
+            pkt->psn != f->first_psn ||
+            (f->opcode != ODP_HCA_WQE_ATOMIC_CS &&
+             f->opcode != ODP_HCA_WQE_ATOMIC_FA)) {
+            odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
+            break;
+        }
+        f->atomic_done = true;
+        f->atomic_orig = pkt->atomic_ack;
+        odp_hca_req_acked(s, qp, pkt->psn);
+        if (r->wait != ODP_HCA_REQ_FAULT) {
+            odp_hca_req_atomic_writeback(s, qp);
+        }
+        break;
+    }
+    default:
+        /* READ_RESPONSE_*: it answers all that came before it, too. */
+        odp_hca_req_acked(s, qp, pkt->psn - 1);
+        if (qp->state != ODP_HCA_QPS_ERR) {
+            odp_hca_req_read_response(s, qp, pkt);
+        }
+        break;
+    }
+    if (qp->sq_ci != ci || r->wait == ODP_HCA_REQ_RUN) {
+        odp_hca_qp_schedule(s, qp);
+    }
+}
+
+/* RESUME of this QP's requester fault. */
+void odp_hca_requester_resumed(OdpHcaState *s, OdpHcaQp *qp, bool ok)
+{
+    OdpHcaReq *r = &qp->req;
+
+    if (r->wait != ODP_HCA_REQ_FAULT) {
+        return;
+    }
+    r->wait = ODP_HCA_REQ_RUN;
+    if (!ok) {
+        /* The WQE whose pages could not be mapped fails, and the QP. */
+        r->rewind_on_resume = false;
+        if (qp->sq_ci != odp_hca_req_limit(qp)) {
+            odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
+                               ODP_HCA_VERR_FAULT_FAILED);
+        }
+    } else if (r->rewind_on_resume) {
+        r->rewind_on_resume = false;
+        odp_hca_req_rewind(s, qp, r->resume_psn, "resume");
+    }
+    odp_hca_req_ack_timer(s, qp, true);
+    odp_hca_qp_schedule(s, qp);
+}
+
+/* The local ACK timer or the RNR timer ran out. */
+static void odp_hca_req_timeout(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaReq *r = &qp->req;
+
+    if (r->wait == ODP_HCA_REQ_RNR) {
+        trace_odp_hca_retry(qp->qpn, true);
+        r->wait = ODP_HCA_REQ_RUN;
+        odp_hca_req_ack_timer(s, qp, true);
+        return;
+    }
+    if (r->wait == ODP_HCA_REQ_FAULT || r->una == qp->sq_psn) {
+        return;     /* a local fault does not count against the peer */
+    }
+    trace_odp_hca_retry(qp->qpn, false);
+    s->stats.roce_ack_timeouts++;
+    if (r->retry_left == 0) {
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_RETRY_EXC_ERR, ODP_HCA_VERR_NONE);
+        return;
+    }
+    r->retry_left--;
+    r->seq_rewound = false;
+    odp_hca_req_rewind(s, qp, r->una, "ack-timeout");
+    odp_hca_req_ack_timer(s, qp, true);
+}
+
+/* Start the WQE at send_next; false when it is bad (retired in turn). */
+static bool odp_hca_req_begin(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaReq *r = &qp->req;
+    OdpHcaFlight *f = odp_hca_req_flight(qp, r->send_next);
+    uint8_t status, verr;
+    bool ok;
+
+    ok = odp_hca_req_load(s, qp, r->send_next, &r->send, &status, &verr);
+    *f = (OdpHcaFlight) {
+        .index = r->send_next,
+        .opcode = r->send.ctrl.opcode,
+        .flags = r->send.ctrl.flags,
+        .wr_id = r->send.ctrl.wr_id,
+        .length = r->send.length,
+        .first_psn = qp->sq_psn,
+        .npkts = odp_hca_req_is_rc(qp) ?
+                 odp_hca_packets(r->send.length, qp->path_mtu) : 1,
+    };
+    r->done = 0;
+    if (!ok) {
+        /* In order: the WQEs before it complete first. */
+        if (qp->sq_ci == r->send_next) {
+            r->send.valid = true;   /* retire() moves past it */
+            f->opcode = r->send.ctrl.opcode;
+            odp_hca_req_retire(s, qp, status, verr);
+        }
+        return false;
+    }
+    if (r->send.ctrl.opcode == ODP_HCA_WQE_ATOMIC_CS ||
+        r->send.ctrl.opcode == ODP_HCA_WQE_ATOMIC_FA ||
+        r->send.ctrl.opcode == ODP_HCA_WQE_RDMA_READ) {
+        f->npkts = r->send.ctrl.opcode == ODP_HCA_WQE_RDMA_READ ?
+                   odp_hca_packets(r->send.length, qp->path_mtu) : 1;
+    }
+    return true;
+}
+
+static uint8_t odp_hca_req_opcode(uint8_t wqe_op, bool first, bool last)
+{
+    bool imm = wqe_op == ODP_HCA_WQE_SEND_IMM ||
+               wqe_op == ODP_HCA_WQE_RDMA_WRITE_IMM;
+
+    if (wqe_op == ODP_HCA_WQE_SEND || wqe_op == ODP_HCA_WQE_SEND_IMM) {
+        if (first && last) {
+            return imm ? ODP_HCA_ROCE_RC_SEND_ONLY_IMM :
+                         ODP_HCA_ROCE_RC_SEND_ONLY;
+        }
+        if (first) {
+            return ODP_HCA_ROCE_RC_SEND_FIRST;
+        }
+        if (last) {
+            return imm ? ODP_HCA_ROCE_RC_SEND_LAST_IMM :
+                         ODP_HCA_ROCE_RC_SEND_LAST;
+        }
+        return ODP_HCA_ROCE_RC_SEND_MIDDLE;
+    }
+    if (first && last) {
+        return imm ? ODP_HCA_ROCE_RC_RDMA_WRITE_ONLY_IMM :
+                     ODP_HCA_ROCE_RC_RDMA_WRITE_ONLY;
+    }
+    if (first) {
+        return ODP_HCA_ROCE_RC_RDMA_WRITE_FIRST;
+    }
+    if (last) {
+        return imm ? ODP_HCA_ROCE_RC_RDMA_WRITE_LAST_IMM :
+                     ODP_HCA_ROCE_RC_RDMA_WRITE_LAST;
+    }
+    return ODP_HCA_ROCE_RC_RDMA_WRITE_MIDDLE;
+}
+
+/*
+ * The next packet of the WQE being sent.  Returns the payload bytes it
+ * carried (at least 1 for budgeting), 0 when it could not go (a fault,
+ * an error: handled here).
+ */
+static uint32_t odp_hca_req_packet(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaReq *r = &qp->req;
+    OdpHcaWqe *w = &r->send;
+    const struct odp_hca_wqe_ctrl *c = &w->ctrl;
+    uint32_t pmtu = odp_hca_link_pmtu(qp);
+    uint32_t len = 0, npkts = 1;
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    OdpHcaRocePacket pkt;
+    OdpHcaFrame *frame;
+    bool last = true;
+    int rc;
+
+    switch (c->opcode) {
+    case ODP_HCA_WQE_RDMA_READ:
+        odp_hca_link_fill(s, qp, &pkt, ODP_HCA_ROCE_RC_RDMA_READ_REQUEST,
+                          qp->sq_psn);
+        pkt.reth.va = c->remote_addr + r->done;
+        pkt.reth.rkey = c->rkey;
+        pkt.reth.dma_len = w->length - r->done;
+        npkts = odp_hca_packets(w->length - r->done, qp->path_mtu);
+        break;
+    case ODP_HCA_WQE_ATOMIC_CS:
+    case ODP_HCA_WQE_ATOMIC_FA:
+        odp_hca_link_fill(s, qp, &pkt, c->opcode == ODP_HCA_WQE_ATOMIC_CS ?
+                          ODP_HCA_ROCE_RC_COMPARE_SWAP :
+                          ODP_HCA_ROCE_RC_FETCH_ADD, qp->sq_psn);
+        pkt.atomic.va = c->remote_addr;
+        pkt.atomic.rkey = c->rkey;
+        if (c->opcode == ODP_HCA_WQE_ATOMIC_CS) {
+            pkt.atomic.compare = c->compare_add;
+            pkt.atomic.swap_add = c->swap;
+        } else {
+            pkt.atomic.swap_add = c->compare_add;
+        }
+        break;
+    default:
+        len = MIN(pmtu, w->length - r->done);
+        last = r->done + len == w->length;
+        odp_hca_link_fill(s, qp, &pkt,
+                          odp_hca_req_opcode(c->opcode, r->done == 0, last),
+                          qp->sq_psn);
+        pkt.reth.va = c->remote_addr;
+        pkt.reth.rkey = c->rkey;
+        pkt.reth.dma_len = w->length;
+        pkt.imm = be32_to_cpu(c->imm_data);
+        pkt.se = last && (c->flags & ODP_HCA_WQE_F_SOLICITED);
+        pkt.payload_len = len;
+        break;
+    }
+    pkt.ack_req = last || ++r->since_ack_req >= ODP_HCA_REQ_ACK_EVERY;
+    if (pkt.ack_req) {
+        r->since_ack_req = 0;
+    }
+    frame = odp_hca_link_frame_new(s, &pkt);
+    if (!frame) {
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_QP_OP_ERR,
+                           ODP_HCA_VERR_BAD_WQE);
+        return 0;
+    }
+    if (len) {
+        rc = odp_hca_req_local_io(s, qp, w, r->done, (uint8_t *)pkt.payload,
+                                  len, false, ODP_HCA_FAULT_READ, &verr);
+        if (rc) {
+            g_free(frame);
+            if (rc < 0) {
+                /* In order: fail when the WQEs before it are done. */
+                r->wait = ODP_HCA_REQ_FAULT;
+                r->fault.pending = false;
+                odp_hca_requester_resumed(s, qp, false);
+            }
+            return 0;
+        }
+    }
+    odp_hca_link_send(s, &pkt, frame);
+    qp->sq_psn = (qp->sq_psn + npkts) & ODP_HCA_PSN_MASK;
+    if (c->opcode == ODP_HCA_WQE_RDMA_READ) {
+        r->done = w->length;
+    } else {
+        r->done += len;
+    }
+    if (r->done == w->length) {
+        w->valid = false;
+        r->send_next++;
+    }
+    odp_hca_req_ack_timer(s, qp, false);
+    return MAX(len, 1);
+}
+
+/* UD: one datagram, gathered whole, sent, complete. */
 static void odp_hca_req_ud_send(OdpHcaState *s, OdpHcaQp *qp)
 {
     OdpHcaReq *r = &qp->req;
-    uint8_t buf[ODP_HCA_PAGE_SIZE];
-    uint64_t off = 0;
-    OdpHcaRequest rq;
+    OdpHcaWqe *w = &r->send;
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    OdpHcaRocePacket pkt = { 0 };
+    OdpHcaFrame *frame;
+    int rc;
 
-    while (off < r->length) {
-        int64_t len = odp_hca_req_local_io(s, qp, off, buf + off,
-                                           r->length - off, false,
-                                           ODP_HCA_FAULT_READ);
-        if (len <= 0) {
-            return;
-        }
-        off += len;
+    memcpy(pkt.dst_mac, w->ud.dmac, 6);
+    memcpy(pkt.src_mac, s->conf.macaddr.a, 6);
+    memcpy(pkt.sgid, w->ud.sgid, 16);
+    memcpy(pkt.dgid, w->ud.dgid, 16);
+    pkt.tclass = w->ud.traffic_class;
+    pkt.hop_limit = w->ud.hop_limit ? w->ud.hop_limit : 64;
+    pkt.flow_label = w->ud.flow_label & 0xfffff;
+    pkt.udp_sport = odp_hca_roce_udp_sport(pkt.flow_label, qp->qpn,
+                                           w->ud.dest_qpn);
+    pkt.opcode = w->ctrl.opcode == ODP_HCA_WQE_SEND_IMM ?
+                 ODP_HCA_ROCE_UD_SEND_ONLY_IMM : ODP_HCA_ROCE_UD_SEND_ONLY;
+    pkt.se = w->ctrl.flags & ODP_HCA_WQE_F_SOLICITED;
+    pkt.pkey = ODP_HCA_DEFAULT_PKEY;
+    pkt.dest_qpn = w->ud.dest_qpn & ODP_HCA_ROCE_FIELD24_MAX;
+    pkt.psn = qp->sq_psn;
+    pkt.deth.qkey = w->ud.qkey & 0x80000000u ? qp->qkey : w->ud.qkey;
+    pkt.deth.src_qpn = qp->qpn;
+    pkt.imm = be32_to_cpu(w->ctrl.imm_data);
+    pkt.payload_len = w->length;
+
+    frame = odp_hca_link_frame_new(s, &pkt);
+    if (!frame) {
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_QP_OP_ERR,
+                           ODP_HCA_VERR_BAD_WQE);
+        return;
     }
-    odp_hca_req_init_request(qp, &rq, buf, r->length);
-    odp_hca_responder_ud(s, qp, &rq);
-    r->done = r->length;
-    odp_hca_requester_complete(s, qp, ODP_HCA_WC_SUCCESS, 0);
+    rc = odp_hca_req_local_io(s, qp, w, 0, (uint8_t *)pkt.payload, w->length,
+                              false, ODP_HCA_FAULT_READ, &verr);
+    if (rc) {
+        g_free(frame);
+        if (rc < 0) {
+            odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
+        }
+        return;
+    }
+    odp_hca_link_send(s, &pkt, frame);
+    qp->sq_psn = (qp->sq_psn + 1) & ODP_HCA_PSN_MASK;
+    odp_hca_req_retire(s, qp, ODP_HCA_WC_SUCCESS, 0);
 }
 
 /*
@@ -590,22 +979,22 @@ static void odp_hca_req_ud_send(OdpHcaState *s, OdpHcaQp *qp)
  */
 static void odp_hca_req_raw_send(OdpHcaState *s, OdpHcaQp *qp)
 {
-    OdpHcaReq *r = &qp->req;
+    OdpHcaWqe *w = &qp->req.send;
     uint8_t buf[ODP_HCA_ETH_MAX_FRAME];
-    uint64_t off = 0;
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    int rc;
 
-    while (off < r->length) {
-        int64_t len = odp_hca_req_local_io(s, qp, off, buf + off,
-                                           r->length - off, false,
-                                           ODP_HCA_FAULT_READ);
-        if (len <= 0) {
-            return;
-        }
-        off += len;
+    rc = odp_hca_req_local_io(s, qp, w, 0, buf, w->length, false,
+                              ODP_HCA_FAULT_READ, &verr);
+    if (rc > 0) {
+        return;
     }
-    odp_hca_port_frame_out(s, buf, r->length);
-    r->done = r->length;
-    odp_hca_requester_complete(s, qp, ODP_HCA_WC_SUCCESS, 0);
+    if (rc < 0) {
+        odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
+        return;
+    }
+    odp_hca_port_frame_out(s, buf, w->length);
+    odp_hca_req_retire(s, qp, ODP_HCA_WC_SUCCESS, 0);
 }
 
 static void odp_hca_req_flush(OdpHcaState *s, OdpHcaQp *qp, uint32_t *wqes)
@@ -618,13 +1007,8 @@ static void odp_hca_req_flush(OdpHcaState *s, OdpHcaQp *qp, uint32_t *wqes)
             .wqe_index = cpu_to_le16(qp->sq_ci & (qp->sq.entries - 1)),
         };
 
-        if (qp->req.active) {
-            cqe.wr_id = cpu_to_le64(qp->req.ctrl.wr_id);
-            cqe.opcode = odp_hca_cqe_opcode(qp->req.ctrl.opcode);
-            qp->req.active = false;
-        } else if (pci_dma_read(PCI_DEVICE(s),
-                                odp_hca_ring_addr(&qp->sq, qp->sq_ci),
-                                &c, sizeof(c)) == MEMTX_OK) {
+        if (pci_dma_read(PCI_DEVICE(s), odp_hca_ring_addr(&qp->sq, qp->sq_ci),
+                         &c, sizeof(c)) == MEMTX_OK) {
             cqe.wr_id = c.wr_id;
             cqe.opcode = odp_hca_cqe_opcode(c.opcode);
         }
@@ -632,7 +1016,21 @@ static void odp_hca_req_flush(OdpHcaState *s, OdpHcaQp *qp, uint32_t *wqes)
         (*wqes)--;
         odp_hca_cq_post(s, qp->send_cqn, &cqe);
     }
-    qp->req.active = false;
+    qp->req.send.valid = false;
+    qp->req.comp.valid = false;
+    qp->req.send_next = qp->sq_ci;
+}
+
+/* Room in the window for another packet of this QP. */
+static bool odp_hca_req_window_open(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaReq *r = &qp->req;
+
+    if (odp_hca_psn_diff(qp->sq_psn, r->una) >= ODP_HCA_REQ_MAX_PKTS) {
+        return false;
+    }
+    /* Loopback: leave room in the receive queue for the answers too. */
+    return odp_hca_link_room(s, ODP_HCA_RX_QUEUE_MAX / 4);
 }
 
 bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
@@ -651,56 +1049,72 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
             odp_hca_req_flush(s, qp, wqes);
             return rq_left || qp->sq_ci != qp->sq_pi;
         }
-        if (!r->active) {
-            if (qp->state == ODP_HCA_QPS_SQD && !qp->sq_drain_posted) {
-                qp->sq_drain_posted = true;
-                odp_hca_event(s, ODP_HCA_EV_SQ_DRAINED, 0, qp->qpn);
-            }
-            if (qp->state != ODP_HCA_QPS_RTS || qp->sq_ci == qp->sq_pi) {
-                return false;
-            }
-            if (*wqes == 0 || *bytes == 0) {
-                return true;
-            }
-            (*wqes)--;
-            if (!odp_hca_req_load(s, qp)) {
-                continue;
-            }
-        }
         if (r->timer_fired) {
             r->timer_fired = false;
-            odp_hca_req_retry(s, qp);
+            odp_hca_req_timeout(s, qp);
             continue;
         }
         if (r->wait != ODP_HCA_REQ_RUN) {
             return false;
         }
+        if (qp->sq_ci != odp_hca_req_limit(qp)) {
+            OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);
+
+            if (f->atomic_done) {
+                if (!odp_hca_req_atomic_writeback(s, qp)) {
+                    continue;   /* a fault (waits) or a retire (ERR) */
+                }
+                continue;
+            }
+        }
+        if (!r->send.valid) {
+            if (qp->state == ODP_HCA_QPS_SQD && !qp->sq_drain_posted &&
+                qp->sq_ci == r->send_next) {
+                qp->sq_drain_posted = true;
+                odp_hca_event(s, ODP_HCA_EV_SQ_DRAINED, 0, qp->qpn);
+            }
+            if (qp->state != ODP_HCA_QPS_RTS || r->send_next == qp->sq_pi) {
+                return false;
+            }
+            if ((uint16_t)(r->send_next - qp->sq_ci) >= ODP_HCA_REQ_WINDOW) {
+                return false;   /* an ACK reschedules */
+            }
+            if (*wqes == 0 || *bytes == 0) {
+                return true;
+            }
+            (*wqes)--;
+            if (!odp_hca_req_begin(s, qp)) {
+                if (qp->sq_ci != r->send_next &&
+                    qp->state != ODP_HCA_QPS_ERR) {
+                    return false;   /* retired when the ones before are */
+                }
+                continue;
+            }
+        }
         if (*bytes == 0) {
             return true;
         }
-
         if (qp->type == ODP_HCA_QPT_UD) {
             odp_hca_req_ud_send(s, qp);
-            *bytes -= MIN(*bytes, MAX(r->length, 1));
+            *bytes -= MIN(*bytes, MAX(r->send.length, 1));
+            r->send.valid = qp->req.send.valid && qp->sq_ci == r->send_next ?
+                            r->send.valid : false;
             continue;
         }
         if (qp->type == ODP_HCA_QPT_RAW_ETH) {
             odp_hca_req_raw_send(s, qp);
-            *bytes -= MIN(*bytes, MAX(r->length, 1));
+            *bytes -= MIN(*bytes, MAX(r->send.length, 1));
             continue;
         }
-        switch (r->ctrl.opcode) {
-        case ODP_HCA_WQE_RDMA_READ:
-            odp_hca_req_read(s, qp, bytes);
-            break;
-        case ODP_HCA_WQE_ATOMIC_CS:
-        case ODP_HCA_WQE_ATOMIC_FA:
-            odp_hca_req_atomic(s, qp);
-            *bytes -= MIN(*bytes, 8);
-            break;
-        default:
-            odp_hca_req_push(s, qp, bytes);
-            break;
+        if (!odp_hca_req_window_open(s, qp)) {
+            return false;       /* an ACK reschedules */
         }
+        if (!odp_hca_req_packet(s, qp)) {
+            if (r->wait == ODP_HCA_REQ_RUN && qp->state != ODP_HCA_QPS_ERR) {
+                continue;
+            }
+            return qp->state == ODP_HCA_QPS_ERR;
+        }
+        *bytes -= MIN(*bytes, odp_hca_link_pmtu(qp));
     }
 }

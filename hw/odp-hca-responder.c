@@ -182,56 +182,110 @@ static int odp_hca_resp_scatter(OdpHcaState *s, OdpHcaQp *qp,
     return 0;
 }
 
-static OdpHcaAck odp_hca_resp_rnr(OdpHcaState *s, OdpHcaQp *qp,
-                                  OdpHcaRequest *req)
+/* What the responder answers a request (IBTA 9.7.5.2.8 syndromes). */
+typedef enum OdpHcaAnswer {
+    ODP_HCA_ANS_ACK,            /* accepted */
+    ODP_HCA_ANS_RNR,            /* receiver not ready: retry later */
+    ODP_HCA_ANS_NAK_INVALID,    /* invalid request */
+    ODP_HCA_ANS_NAK_ACCESS,     /* remote access error */
+    ODP_HCA_ANS_NAK_OPERATION,  /* remote operational error */
+    ODP_HCA_ANS_NONE,           /* dropped: no answer (requester times out) */
+} OdpHcaAnswer;
+
+#define AETH_ACK_UNLIMITED  0x1f    /* ACK, no credit flow control */
+#define AETH_RNR            0x20    /* | min_rnr_timer */
+#define AETH_NAK_SEQ        0x60
+#define AETH_NAK_INVALID    0x61
+#define AETH_NAK_ACCESS     0x62
+#define AETH_NAK_OPERATION  0x63
+
+/* Send an ACK or NAK (AETH @syndrome) for PSN @psn to the QP's peer. */
+static void odp_hca_resp_send_aeth(OdpHcaState *s, OdpHcaQp *qp,
+                                   uint8_t syndrome, uint32_t psn)
+{
+    OdpHcaRocePacket pkt;
+    static const OdpHcaNak kinds[] = {
+        [AETH_NAK_SEQ & 0x1f] = ODP_HCA_NAK_KIND_SEQ,
+        [AETH_NAK_INVALID & 0x1f] = ODP_HCA_NAK_KIND_INVALID,
+        [AETH_NAK_ACCESS & 0x1f] = ODP_HCA_NAK_KIND_ACCESS,
+        [AETH_NAK_OPERATION & 0x1f] = ODP_HCA_NAK_KIND_OPERATION,
+    };
+
+    odp_hca_link_fill(s, qp, &pkt, ODP_HCA_ROCE_RC_ACKNOWLEDGE, psn);
+    pkt.aeth.syndrome = syndrome;
+    pkt.aeth.msn = qp->resp.msn & ODP_HCA_ROCE_FIELD24_MAX;
+    if (syndrome == AETH_ACK_UNLIMITED) {
+        s->stats.roce_acks_sent++;
+    } else if ((syndrome & 0xe0) == AETH_RNR) {
+        s->stats.naks_sent[ODP_HCA_NAK_KIND_RNR]++;
+    } else {
+        s->stats.naks_sent[kinds[syndrome & 3]]++;
+    }
+    odp_hca_link_send(s, &pkt, NULL);
+}
+
+static void odp_hca_resp_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
 {
     s->stats.rnr_naks++;
     odp_hca_fault_rnr(s, &qp->resp.fault);
-    trace_odp_hca_rnr_nak(qp->qpn, req->src->qpn, req->offset);
-    return ODP_HCA_RNR_NAK;
+    trace_odp_hca_rnr_nak(qp->qpn, qp->dest_qpn, psn);
+    qp->resp.nak_out = true;
+    odp_hca_resp_send_aeth(s, qp, AETH_RNR | (qp->min_rnr_timer & 31), psn);
 }
 
-static OdpHcaAck odp_hca_resp_send(OdpHcaState *s, OdpHcaQp *qp,
-                                   OdpHcaRequest *req)
+static uint32_t odp_hca_resp_src(OdpHcaQp *qp)
+{
+    return qp->dest_qpn;
+}
+
+static OdpHcaAnswer odp_hca_resp_send(OdpHcaState *s, OdpHcaQp *qp,
+                                      const OdpHcaRocePacket *pkt,
+                                      uint32_t flags)
 {
     OdpHcaResp *rs = &qp->resp;
     uint8_t verr = ODP_HCA_VERR_NONE;
+    uint64_t off = flags & ODP_HCA_ROCE_F_FIRST ? 0 : rs->send_off;
     int rc;
 
     if (!rs->recv_active && !odp_hca_resp_claim(s, qp)) {
-        return odp_hca_resp_rnr(s, qp, req);
+        return ODP_HCA_ANS_RNR;
     }
     if (rs->recv_cap == UINT32_MAX) {
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_QP_OP_ERR,
                               ODP_HCA_VERR_BAD_WQE, ODP_HCA_CQE_RECV, 0, 0, 0,
-                              req->src->qpn);
-        return ODP_HCA_NAK_OPERATION;
+                              odp_hca_resp_src(qp));
+        return ODP_HCA_ANS_NAK_OPERATION;
     }
-    if (req->msg_len > rs->recv_cap) {
-        trace_odp_hca_err_recv_len(qp->qpn, req->msg_len, rs->recv_cap);
+    if (off + pkt->payload_len > rs->recv_cap) {
+        trace_odp_hca_err_recv_len(qp->qpn, off + pkt->payload_len,
+                                   rs->recv_cap);
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_LEN_ERR, ODP_HCA_VERR_LEN,
-                              ODP_HCA_CQE_RECV, 0, 0, 0, req->src->qpn);
-        return ODP_HCA_NAK_INVALID;
+                              ODP_HCA_CQE_RECV, 0, 0, 0, odp_hca_resp_src(qp));
+        return ODP_HCA_ANS_NAK_INVALID;
     }
-    rc = odp_hca_resp_scatter(s, qp, req->offset, req->data, req->len, &verr);
+    rc = odp_hca_resp_scatter(s, qp, off, pkt->payload, pkt->payload_len,
+                              &verr);
     if (rc > 0) {
-        return odp_hca_resp_rnr(s, qp, req);
+        return ODP_HCA_ANS_RNR;
     }
     if (rc < 0) {
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr,
-                              ODP_HCA_CQE_RECV, 0, 0, 0, req->src->qpn);
-        return ODP_HCA_NAK_OPERATION;
+                              ODP_HCA_CQE_RECV, 0, 0, 0, odp_hca_resp_src(qp));
+        return ODP_HCA_ANS_NAK_OPERATION;
     }
-    if (req->last) {
-        bool imm = req->opcode == ODP_HCA_WQE_SEND_IMM;
+    rs->send_off = off + pkt->payload_len;
+    if (flags & ODP_HCA_ROCE_F_LAST) {
+        bool imm = flags & ODP_HCA_ROCE_F_IMMDT;
 
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_SUCCESS, 0, ODP_HCA_CQE_RECV,
-                              req->msg_len,
+                              rs->send_off,
                               (imm ? ODP_HCA_CQE_F_IMM : 0) |
-                              (req->solicited ? ODP_HCA_CQE_F_SOLICITED : 0),
-                              imm ? req->imm : 0, req->src->qpn);
+                              (pkt->se ? ODP_HCA_CQE_F_SOLICITED : 0),
+                              imm ? cpu_to_be32(pkt->imm) : 0,
+                              odp_hca_resp_src(qp));
+        rs->send_off = 0;
     }
-    return ODP_HCA_ACK;
+    return ODP_HCA_ANS_ACK;
 }
 
 /*
@@ -252,247 +306,494 @@ static OdpHcaMr *odp_hca_resp_mr(OdpHcaState *s, OdpHcaQp *qp, uint32_t rkey,
     return mr;
 }
 
-static OdpHcaAck odp_hca_resp_write(OdpHcaState *s, OdpHcaQp *qp,
-                                    OdpHcaRequest *req)
+/*
+ * An RDMA WRITE packet.  The write's place (va, bytes left) moves only
+ * when the whole packet landed: a packet that faulted is sent again, and
+ * lands again, where it was meant to.
+ */
+static OdpHcaAnswer odp_hca_resp_write(OdpHcaState *s, OdpHcaQp *qp,
+                                       const OdpHcaRocePacket *pkt,
+                                       uint32_t flags)
 {
-    uint64_t start = req->raddr - req->offset, fault_iova;
+    OdpHcaResp *rs = &qp->resp;
+    uint64_t va = rs->write_va, left = rs->write_left, start = rs->write_start;
+    uint64_t total = rs->write_len, fault_iova;
+    uint32_t rkey = rs->write_rkey;
     uint8_t verr = ODP_HCA_VERR_NONE;
-    OdpHcaMr *mr;
+    OdpHcaMr *mr = NULL;
     int rc;
 
-    if (req->msg_len) {
-        mr = odp_hca_resp_mr(s, qp, req->rkey, start, req->msg_len,
+    if (flags & ODP_HCA_ROCE_F_FIRST) {
+        va = start = pkt->reth.va;
+        rkey = pkt->reth.rkey;
+        left = total = pkt->reth.dma_len;
+    }
+    if (pkt->payload_len > left ||
+        ((flags & ODP_HCA_ROCE_F_LAST) && pkt->payload_len != left)) {
+        trace_odp_hca_err_recv_len(qp->qpn, pkt->payload_len, left);
+        return ODP_HCA_ANS_NAK_INVALID;
+    }
+    if (total) {
+        mr = odp_hca_resp_mr(s, qp, rkey, start, total,
                              ODP_HCA_ACCESS_REMOTE_WRITE);
         if (!mr) {
-            return ODP_HCA_NAK_ACCESS;
-        }
-        rc = odp_hca_mr_dma(s, mr, req->raddr, req->data, req->len, true,
-                            &fault_iova, &verr);
-        if (rc > 0) {
-            odp_hca_resp_fault(s, qp, req->rkey, fault_iova,
-                               start + req->msg_len - fault_iova,
-                               ODP_HCA_FAULT_WRITE);
-            return odp_hca_resp_rnr(s, qp, req);
-        }
-        if (rc < 0) {
-            return ODP_HCA_NAK_ACCESS;
+            return ODP_HCA_ANS_NAK_ACCESS;
         }
     }
-    if (req->last && req->opcode == ODP_HCA_WQE_RDMA_WRITE_IMM) {
-        if (!qp->resp.recv_active && !odp_hca_resp_claim(s, qp)) {
-            return odp_hca_resp_rnr(s, qp, req);
+    if (pkt->payload_len) {
+        rc = odp_hca_mr_dma(s, mr, va, (void *)pkt->payload, pkt->payload_len,
+                            true, &fault_iova, &verr);
+        if (rc > 0) {
+            odp_hca_resp_fault(s, qp, rkey, fault_iova,
+                               start + total - fault_iova,
+                               ODP_HCA_FAULT_WRITE);
+            return ODP_HCA_ANS_RNR;
         }
-        if (qp->resp.recv_cap == UINT32_MAX) {
+        if (rc < 0) {
+            return ODP_HCA_ANS_NAK_ACCESS;
+        }
+    }
+    if ((flags & ODP_HCA_ROCE_F_LAST) && (flags & ODP_HCA_ROCE_F_IMMDT)) {
+        if (!rs->recv_active && !odp_hca_resp_claim(s, qp)) {
+            return ODP_HCA_ANS_RNR;
+        }
+        if (rs->recv_cap == UINT32_MAX) {
             odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_QP_OP_ERR,
                                   ODP_HCA_VERR_BAD_WQE,
                                   ODP_HCA_CQE_RECV_RDMA_IMM, 0, 0, 0,
-                                  req->src->qpn);
-            return ODP_HCA_NAK_OPERATION;
+                                  odp_hca_resp_src(qp));
+            return ODP_HCA_ANS_NAK_OPERATION;
         }
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_SUCCESS, 0,
-                              ODP_HCA_CQE_RECV_RDMA_IMM, req->msg_len,
+                              ODP_HCA_CQE_RECV_RDMA_IMM, total,
                               ODP_HCA_CQE_F_IMM |
-                              (req->solicited ? ODP_HCA_CQE_F_SOLICITED : 0),
-                              req->imm, req->src->qpn);
+                              (pkt->se ? ODP_HCA_CQE_F_SOLICITED : 0),
+                              cpu_to_be32(pkt->imm), odp_hca_resp_src(qp));
     }
-    return ODP_HCA_ACK;
+    rs->write_va = va + pkt->payload_len;
+    rs->write_left = left - pkt->payload_len;
+    rs->write_start = start;
+    rs->write_len = total;
+    rs->write_rkey = rkey;
+    return ODP_HCA_ANS_ACK;
 }
 
-static OdpHcaAck odp_hca_resp_read(OdpHcaState *s, OdpHcaQp *qp,
-                                   OdpHcaRequest *req)
+/* Queue a READ request (new, or a duplicate to answer again). */
+static OdpHcaAnswer odp_hca_resp_read_request(OdpHcaState *s, OdpHcaQp *qp,
+                                              const OdpHcaRocePacket *pkt)
 {
-    uint64_t start = req->raddr - req->offset, fault_iova;
-    uint8_t verr = ODP_HCA_VERR_NONE;
-    OdpHcaMr *mr;
-    int rc;
+    OdpHcaResp *rs = &qp->resp;
+    OdpHcaRespRead *rd;
 
-    if (!req->msg_len) {
-        return ODP_HCA_ACK;
+    if (pkt->reth.dma_len &&
+        !odp_hca_resp_mr(s, qp, pkt->reth.rkey, pkt->reth.va,
+                         pkt->reth.dma_len, ODP_HCA_ACCESS_REMOTE_READ)) {
+        return ODP_HCA_ANS_NAK_ACCESS;
     }
-    mr = odp_hca_resp_mr(s, qp, req->rkey, start, req->msg_len,
-                         ODP_HCA_ACCESS_REMOTE_READ);
-    if (!mr) {
-        return ODP_HCA_NAK_ACCESS;
+    if (rs->read_count == ODP_HCA_RESP_READS) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_READS_FULL, pkt);
+        return ODP_HCA_ANS_NONE;
     }
-    rc = odp_hca_mr_dma(s, mr, req->raddr, req->data, req->len, false,
-                        &fault_iova, &verr);
-    if (rc > 0) {
-        odp_hca_resp_fault(s, qp, req->rkey, fault_iova,
-                           start + req->msg_len - fault_iova,
-                           ODP_HCA_FAULT_READ);
-        return odp_hca_resp_rnr(s, qp, req);
-    }
-    return rc < 0 ? ODP_HCA_NAK_ACCESS : ODP_HCA_ACK;
+    rd = &rs->reads[(rs->read_head + rs->read_count) % ODP_HCA_RESP_READS];
+    *rd = (OdpHcaRespRead) {
+        .va = pkt->reth.va,
+        .rkey = pkt->reth.rkey,
+        .psn = pkt->psn,
+        .len = pkt->reth.dma_len,
+    };
+    rs->read_count++;
+    odp_hca_qp_schedule(s, qp);
+    return ODP_HCA_ANS_ACK;
 }
 
-static OdpHcaAck odp_hca_resp_atomic(OdpHcaState *s, OdpHcaQp *qp,
-                                     OdpHcaRequest *req)
+static OdpHcaAnswer odp_hca_resp_atomic(OdpHcaState *s, OdpHcaQp *qp,
+                                        const OdpHcaRocePacket *pkt)
 {
     uint8_t verr = ODP_HCA_VERR_NONE;
-    uint64_t old, new;
+    uint64_t old, new, va = pkt->atomic.va;
+    uint32_t rkey = pkt->atomic.rkey;
+    OdpHcaRocePacket ack;
     dma_addr_t pa;
     OdpHcaMr *mr;
 
-    if (req->raddr & 7) {
-        trace_odp_hca_err_atomic_align(qp->qpn, req->raddr);
-        return ODP_HCA_NAK_INVALID;
+    if (va & 7) {
+        trace_odp_hca_err_atomic_align(qp->qpn, va);
+        return ODP_HCA_ANS_NAK_INVALID;
     }
-    mr = odp_hca_resp_mr(s, qp, req->rkey, req->raddr, 8,
-                         ODP_HCA_ACCESS_REMOTE_ATOMIC);
+    mr = odp_hca_resp_mr(s, qp, rkey, va, 8, ODP_HCA_ACCESS_REMOTE_ATOMIC);
     if (!mr) {
-        return ODP_HCA_NAK_ACCESS;
+        return ODP_HCA_ANS_NAK_ACCESS;
     }
-    switch (odp_hca_translate(s, mr, req->raddr, true, &pa, &verr)) {
+    switch (odp_hca_translate(s, mr, va, true, &pa, &verr)) {
     case ODP_HCA_XLATE_FAULT:
-        odp_hca_resp_fault(s, qp, req->rkey, req->raddr, 8,
+        odp_hca_resp_fault(s, qp, rkey, va, 8,
                            ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC);
-        return odp_hca_resp_rnr(s, qp, req);
+        return ODP_HCA_ANS_RNR;
     case ODP_HCA_XLATE_ERROR:
-        return ODP_HCA_NAK_ACCESS;
+        return ODP_HCA_ANS_NAK_ACCESS;
     case ODP_HCA_XLATE_OK:
         break;
     }
     if (ldq_le_pci_dma(PCI_DEVICE(s), pa, &old, MEMTXATTRS_UNSPECIFIED)) {
         trace_odp_hca_err_page_dma(mr->key, pa);
-        return ODP_HCA_NAK_ACCESS;
+        return ODP_HCA_ANS_NAK_ACCESS;
     }
-    if (req->opcode == ODP_HCA_WQE_ATOMIC_CS) {
-        new = old == req->compare_add ? req->swap : old;
+    if (pkt->opcode == ODP_HCA_ROCE_RC_COMPARE_SWAP) {
+        new = old == pkt->atomic.compare ? pkt->atomic.swap_add : old;
     } else {
-        new = old + req->compare_add;
+        new = old + pkt->atomic.swap_add;
     }
     if (new != old &&
         stq_le_pci_dma(PCI_DEVICE(s), pa, new, MEMTXATTRS_UNSPECIFIED)) {
         trace_odp_hca_err_page_dma(mr->key, pa);
-        return ODP_HCA_NAK_ACCESS;
+        return ODP_HCA_ANS_NAK_ACCESS;
     }
-    req->atomic_orig = old;
-    return ODP_HCA_ACK;
+    qp->resp.atomic_valid = true;
+    qp->resp.atomic_psn = pkt->psn;
+    qp->resp.atomic_orig = old;
+    qp->resp.msn++;
+    odp_hca_link_fill(s, qp, &ack, ODP_HCA_ROCE_RC_ATOMIC_ACKNOWLEDGE,
+                      pkt->psn);
+    ack.aeth.syndrome = AETH_ACK_UNLIMITED;
+    ack.aeth.msn = qp->resp.msn & ODP_HCA_ROCE_FIELD24_MAX;
+    ack.atomic_ack = old;
+    s->stats.roce_acks_sent++;
+    odp_hca_link_send(s, &ack, NULL);
+    return ODP_HCA_ANS_NONE;    /* answered */
 }
 
-OdpHcaAck odp_hca_responder_rc(OdpHcaState *s, OdpHcaQp *src,
-                               OdpHcaRequest *req, uint8_t *rnr_timer)
+/*
+ * A request with a PSN before the expected one: the requester went back
+ * and sends again what was accepted.  SEND and WRITE are not executed
+ * twice, only ACKed; a READ is executed again; an atomic gets the answer
+ * it had.
+ */
+static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
+                                   const OdpHcaRocePacket *pkt,
+                                   uint32_t flags)
 {
-    OdpHcaQp *qp = odp_hca_qp_get(s, src->dest_qpn);
-    OdpHcaAck ack;
+    OdpHcaResp *rs = &qp->resp;
 
-    if (!qp || qp->type != ODP_HCA_QPT_RC || !odp_hca_resp_receiving(qp) ||
-        qp->dest_qpn != src->qpn) {
-        trace_odp_hca_dropped(src->qpn, src->dest_qpn);
-        return ODP_HCA_DROPPED;
+    s->stats.roce_duplicates++;
+    if (flags & ODP_HCA_ROCE_F_READ) {
+        /* What followed it is sent again too: forget it. */
+        rs->read_count = 0;
+        if (odp_hca_resp_read_request(s, qp, pkt) == ODP_HCA_ANS_NAK_ACCESS) {
+            odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, pkt->psn);
+        }
+        return;
     }
-    *rnr_timer = qp->min_rnr_timer;
+    if (flags & ODP_HCA_ROCE_F_ATOMIC) {
+        OdpHcaRocePacket ack;
 
-    if (qp->resp.fault.pending) {
-        return odp_hca_resp_rnr(s, qp, req);
+        if (!rs->atomic_valid || rs->atomic_psn != pkt->psn) {
+            odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_PSN, pkt);
+            return;
+        }
+        odp_hca_link_fill(s, qp, &ack, ODP_HCA_ROCE_RC_ATOMIC_ACKNOWLEDGE,
+                          pkt->psn);
+        ack.aeth.syndrome = AETH_ACK_UNLIMITED;
+        ack.aeth.msn = rs->msn & ODP_HCA_ROCE_FIELD24_MAX;
+        ack.atomic_ack = rs->atomic_orig;
+        s->stats.roce_acks_sent++;
+        odp_hca_link_send(s, &ack, NULL);
+        return;
     }
-    if (qp->resp.fault_failed) {
+    odp_hca_resp_send_aeth(s, qp, AETH_ACK_UNLIMITED,
+                           (qp->rq_psn - 1) & ODP_HCA_PSN_MASK);
+}
+
+/* Packets a READ of @len bytes is answered with. */
+static uint32_t odp_hca_resp_read_pkts(OdpHcaQp *qp, uint64_t len)
+{
+    return odp_hca_packets(len, qp->path_mtu);
+}
+
+/* An RC request packet at the expected PSN. */
+static void odp_hca_resp_in_order(OdpHcaState *s, OdpHcaQp *qp,
+                                  const OdpHcaRocePacket *pkt, uint32_t flags)
+{
+    OdpHcaResp *rs = &qp->resp;
+    uint32_t op = flags & (ODP_HCA_ROCE_F_SEND | ODP_HCA_ROCE_F_WRITE);
+    uint32_t advance = 1;
+    OdpHcaAnswer ans;
+
+    if (rs->fault.pending) {
+        odp_hca_resp_rnr(s, qp, pkt->psn);
+        return;
+    }
+    if (rs->fault_failed) {
         /* The driver could not map the pages: this request fails. */
-        qp->resp.fault_failed = false;
-        if (req->opcode == ODP_HCA_WQE_SEND ||
-            req->opcode == ODP_HCA_WQE_SEND_IMM) {
-            if (qp->resp.recv_active) {
+        rs->fault_failed = false;
+        rs->in_msg = 0;
+        if (flags & ODP_HCA_ROCE_F_SEND) {
+            if (rs->recv_active) {
                 odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
                                       ODP_HCA_VERR_FAULT_FAILED,
-                                      ODP_HCA_CQE_RECV, 0, 0, 0, src->qpn);
+                                      ODP_HCA_CQE_RECV, 0, 0, 0,
+                                      odp_hca_resp_src(qp));
             }
-            return ODP_HCA_NAK_OPERATION;
+            odp_hca_resp_send_aeth(s, qp, AETH_NAK_OPERATION, pkt->psn);
+        } else {
+            odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, pkt->psn);
         }
-        return ODP_HCA_NAK_ACCESS;
+        rs->nak_out = true;
+        return;
+    }
+    /* FIRST and ONLY begin a message; MIDDLE and LAST continue one. */
+    if (op && ((flags & ODP_HCA_ROCE_F_FIRST) ? rs->in_msg != 0
+                                              : rs->in_msg != op)) {
+        trace_odp_hca_err_opcode_sequence(qp->qpn, pkt->opcode, rs->in_msg);
+        odp_hca_resp_send_aeth(s, qp, AETH_NAK_INVALID, pkt->psn);
+        rs->nak_out = true;
+        return;
+    }
+    if (!op && rs->in_msg) {
+        trace_odp_hca_err_opcode_sequence(qp->qpn, pkt->opcode, rs->in_msg);
+        odp_hca_resp_send_aeth(s, qp, AETH_NAK_INVALID, pkt->psn);
+        rs->nak_out = true;
+        return;
     }
 
-    switch (req->opcode) {
-    case ODP_HCA_WQE_SEND:
-    case ODP_HCA_WQE_SEND_IMM:
-        ack = odp_hca_resp_send(s, qp, req);
-        break;
-    case ODP_HCA_WQE_RDMA_WRITE:
-    case ODP_HCA_WQE_RDMA_WRITE_IMM:
-        ack = odp_hca_resp_write(s, qp, req);
-        break;
-    case ODP_HCA_WQE_RDMA_READ:
-        ack = odp_hca_resp_read(s, qp, req);
-        break;
-    case ODP_HCA_WQE_ATOMIC_CS:
-    case ODP_HCA_WQE_ATOMIC_FA:
-        ack = odp_hca_resp_atomic(s, qp, req);
-        break;
-    default:
-        ack = ODP_HCA_NAK_INVALID;
-        break;
+    if (flags & ODP_HCA_ROCE_F_SEND) {
+        ans = odp_hca_resp_send(s, qp, pkt, flags);
+    } else if (flags & ODP_HCA_ROCE_F_WRITE) {
+        ans = odp_hca_resp_write(s, qp, pkt, flags);
+    } else if (flags & ODP_HCA_ROCE_F_READ) {
+        ans = odp_hca_resp_read_request(s, qp, pkt);
+        advance = odp_hca_resp_read_pkts(qp, pkt->reth.dma_len);
+    } else {
+        ans = odp_hca_resp_atomic(s, qp, pkt);
+        if (ans == ODP_HCA_ANS_NONE) {
+            qp->rq_psn = (qp->rq_psn + 1) & ODP_HCA_PSN_MASK;
+            rs->nak_out = false;
+            return;
+        }
     }
-    if (ack == ODP_HCA_ACK && req->last) {
-        qp->rq_psn = (qp->rq_psn + odp_hca_packets(req->msg_len,
-                                                   qp->path_mtu)) &
-                     ODP_HCA_PSN_MASK;
+
+    switch (ans) {
+    case ODP_HCA_ANS_ACK:
+        qp->rq_psn = (qp->rq_psn + advance) & ODP_HCA_PSN_MASK;
+        rs->nak_out = false;
+        if (op) {
+            rs->in_msg = (flags & ODP_HCA_ROCE_F_LAST) ? 0 : op;
+        }
+        if ((flags & ODP_HCA_ROCE_F_LAST) && op) {
+            rs->msn++;
+        }
+        if (flags & ODP_HCA_ROCE_F_READ) {
+            rs->msn++;
+        } else if (pkt->ack_req) {
+            odp_hca_resp_send_aeth(s, qp, AETH_ACK_UNLIMITED, pkt->psn);
+        }
+        return;
+    case ODP_HCA_ANS_RNR:
+        odp_hca_resp_rnr(s, qp, pkt->psn);
+        return;
+    case ODP_HCA_ANS_NAK_INVALID:
+        odp_hca_resp_send_aeth(s, qp, AETH_NAK_INVALID, pkt->psn);
+        break;
+    case ODP_HCA_ANS_NAK_ACCESS:
+        odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, pkt->psn);
+        break;
+    case ODP_HCA_ANS_NAK_OPERATION:
+        odp_hca_resp_send_aeth(s, qp, AETH_NAK_OPERATION, pkt->psn);
+        break;
+    case ODP_HCA_ANS_NONE:
+        return;
     }
-    return ack;
+    /* A NAKed message is over: the requester's QP goes to error. */
+    rs->in_msg = 0;
+    rs->nak_out = true;
 }
 
-static void odp_hca_grh_build(uint8_t *grh, const struct odp_hca_wqe_ud *ud,
-                              uint32_t len)
+static void odp_hca_resp_rc(OdpHcaState *s, OdpHcaQp *qp,
+                            const OdpHcaRocePacket *pkt, uint32_t flags)
 {
-    memset(grh, 0, ODP_HCA_GRH_LEN);
-    grh[0] = 0x60 | (ud->traffic_class >> 4);
-    grh[1] = (ud->traffic_class << 4) | ((ud->flow_label >> 16) & 0xf);
-    grh[2] = ud->flow_label >> 8;
-    grh[3] = ud->flow_label;
-    grh[4] = len >> 8;
-    grh[5] = len;
-    grh[6] = 0x1b;          /* next header: IB BTH */
-    grh[7] = ud->hop_limit;
-    memcpy(grh + 8, ud->sgid, 16);
-    memcpy(grh + 24, ud->dgid, 16);
+    int32_t diff = odp_hca_psn_diff(pkt->psn, qp->rq_psn);
+
+    if (diff > 0) {
+        /* A gap: one NAK says where to go back to; then silence. */
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_PSN, pkt);
+        if (!qp->resp.nak_out) {
+            qp->resp.nak_out = true;
+            odp_hca_resp_send_aeth(s, qp, AETH_NAK_SEQ, qp->rq_psn);
+        }
+        return;
+    }
+    if (diff < 0) {
+        odp_hca_resp_duplicate(s, qp, pkt, flags);
+        return;
+    }
+    odp_hca_resp_in_order(s, qp, pkt, flags);
 }
 
-void odp_hca_responder_ud(OdpHcaState *s, OdpHcaQp *src, OdpHcaRequest *req)
+/*
+ * Answer the oldest queued READ, a packet at a time, within the bottom
+ * half's budget.  True while there is more to send.
+ */
+bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
 {
-    OdpHcaQp *qp = odp_hca_qp_get(s, req->ud->dest_qpn);
-    uint32_t qkey = req->ud->qkey & 0x80000000u ? src->qkey : req->ud->qkey;
+    OdpHcaResp *rs = &qp->resp;
+    uint32_t pmtu = odp_hca_link_pmtu(qp);
+
+    while (rs->read_count && *bytes && qp->type == ODP_HCA_QPT_RC &&
+           odp_hca_resp_receiving(qp)) {
+        OdpHcaRespRead *rd = &rs->reads[rs->read_head];
+        uint32_t len = MIN(pmtu, rd->len - rd->done);
+        bool first = rd->done == 0, last = rd->done + len == rd->len;
+        uint8_t verr = ODP_HCA_VERR_NONE, opcode;
+        uint64_t fault_iova;
+        OdpHcaRocePacket pkt;
+        OdpHcaFrame *frame;
+        OdpHcaMr *mr = NULL;
+        int rc;
+
+        if (!odp_hca_link_room(s, ODP_HCA_RX_QUEUE_MAX / 8)) {
+            return true;
+        }
+        if (rs->fault.pending) {
+            rs->read_count = 0;
+            return false;
+        }
+        opcode = first && last ? ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_ONLY :
+                 first ? ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_FIRST :
+                 last ? ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_LAST :
+                 ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_MIDDLE;
+        odp_hca_link_fill(s, qp, &pkt, opcode, rd->psn);
+        pkt.aeth.syndrome = AETH_ACK_UNLIMITED;
+        pkt.aeth.msn = rs->msn & ODP_HCA_ROCE_FIELD24_MAX;
+        pkt.payload_len = len;
+        frame = odp_hca_link_frame_new(s, &pkt);
+        if (!frame) {
+            rs->read_count = 0;
+            return false;
+        }
+        if (len) {
+            mr = odp_hca_resp_mr(s, qp, rd->rkey, rd->va, rd->len,
+                                 ODP_HCA_ACCESS_REMOTE_READ);
+            rc = mr ? odp_hca_mr_dma(s, mr, rd->va + rd->done,
+                                     (uint8_t *)pkt.payload, len, false,
+                                     &fault_iova, &verr) : -1;
+            if (rc) {
+                g_free(frame);
+                if (rc > 0) {
+                    odp_hca_resp_fault(s, qp, rd->rkey, fault_iova,
+                                       rd->va + rd->len - fault_iova,
+                                       ODP_HCA_FAULT_READ);
+                    odp_hca_resp_rnr(s, qp, rd->psn);
+                } else {
+                    odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, rd->psn);
+                }
+                /* the requester asks again for what is missing */
+                rs->read_count = 0;
+                return false;
+            }
+        }
+        odp_hca_link_send(s, &pkt, frame);
+        rd->done += len;
+        rd->psn = (rd->psn + 1) & ODP_HCA_PSN_MASK;
+        *bytes -= MIN(*bytes, MAX(len, 1));
+        if (last) {
+            rs->read_head = (rs->read_head + 1) % ODP_HCA_RESP_READS;
+            rs->read_count--;
+        }
+    }
+    return rs->read_count != 0 && odp_hca_resp_receiving(qp);
+}
+
+/* A UD datagram: into the next receive WQE behind its GRH, or dropped. */
+static void odp_hca_resp_ud(OdpHcaState *s, OdpHcaQp *qp,
+                            const OdpHcaRocePacket *pkt)
+{
     uint8_t buf[ODP_HCA_GRH_LEN + ODP_HCA_PAGE_SIZE];
     uint8_t verr = ODP_HCA_VERR_NONE;
-    bool imm = req->opcode == ODP_HCA_WQE_SEND_IMM;
+    bool imm = pkt->opcode == ODP_HCA_ROCE_UD_SEND_ONLY_IMM;
+    uint32_t src = pkt->deth.src_qpn;
+    uint8_t *grh = buf;
     int rc;
 
-    if (!qp || qp->type != ODP_HCA_QPT_UD || !odp_hca_resp_receiving(qp) ||
-        qp->qkey != qkey || qp->resp.fault.pending) {
-        trace_odp_hca_dropped(src->qpn, req->ud->dest_qpn);
+    if (qp->resp.fault.pending) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_UD_FAULT, pkt);
+        return;
+    }
+    if (pkt->deth.qkey != qp->qkey) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QKEY, pkt);
         return;
     }
     if (!odp_hca_resp_claim(s, qp)) {
-        trace_odp_hca_dropped(src->qpn, req->ud->dest_qpn);
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_UD_NO_BUFFER, pkt);
         return;
     }
     if (qp->resp.recv_cap == UINT32_MAX) {
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_QP_OP_ERR,
                               ODP_HCA_VERR_BAD_WQE, ODP_HCA_CQE_RECV, 0, 0, 0,
-                              src->qpn);
+                              src);
         return;
     }
-    if (ODP_HCA_GRH_LEN + req->len > qp->resp.recv_cap) {
+    if (ODP_HCA_GRH_LEN + pkt->payload_len > qp->resp.recv_cap) {
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_LEN_ERR, ODP_HCA_VERR_LEN,
-                              ODP_HCA_CQE_RECV, 0, 0, 0, src->qpn);
+                              ODP_HCA_CQE_RECV, 0, 0, 0, src);
         return;
     }
-    odp_hca_grh_build(buf, req->ud, req->len);
-    memcpy(buf + ODP_HCA_GRH_LEN, req->data, req->len);
-    rc = odp_hca_resp_scatter(s, qp, 0, buf, ODP_HCA_GRH_LEN + req->len,
-                              &verr);
+    /* The GRH as IB carries it, from the packet's IP header. */
+    memset(grh, 0, ODP_HCA_GRH_LEN);
+    grh[0] = 0x60 | (pkt->tclass >> 4);
+    grh[1] = (pkt->tclass << 4) | ((pkt->flow_label >> 16) & 0xf);
+    grh[2] = pkt->flow_label >> 8;
+    grh[3] = pkt->flow_label;
+    grh[4] = pkt->payload_len >> 8;
+    grh[5] = pkt->payload_len;
+    grh[6] = 0x1b;          /* next header: IB BTH */
+    grh[7] = pkt->hop_limit;
+    memcpy(grh + 8, pkt->sgid, 16);
+    memcpy(grh + 24, pkt->dgid, 16);
+    memcpy(buf + ODP_HCA_GRH_LEN, pkt->payload, pkt->payload_len);
+    rc = odp_hca_resp_scatter(s, qp, 0, buf,
+                              ODP_HCA_GRH_LEN + pkt->payload_len, &verr);
     if (rc > 0) {
         /* UD has no RNR: the datagram is lost, the fault still served. */
         odp_hca_resp_unclaim(s, qp);
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_UD_FAULT, pkt);
         return;
     }
     if (rc < 0) {
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr,
-                              ODP_HCA_CQE_RECV, 0, 0, 0, src->qpn);
+                              ODP_HCA_CQE_RECV, 0, 0, 0, src);
         return;
     }
     odp_hca_resp_complete(s, qp, ODP_HCA_WC_SUCCESS, 0, ODP_HCA_CQE_RECV,
-                          ODP_HCA_GRH_LEN + req->len,
+                          ODP_HCA_GRH_LEN + pkt->payload_len,
                           ODP_HCA_CQE_F_GRH | (imm ? ODP_HCA_CQE_F_IMM : 0) |
-                          (req->solicited ? ODP_HCA_CQE_F_SOLICITED : 0),
-                          imm ? req->imm : 0, src->qpn);
+                          (pkt->se ? ODP_HCA_CQE_F_SOLICITED : 0),
+                          imm ? cpu_to_be32(pkt->imm) : 0, src);
+}
+
+/* A request packet from the link (loopback or the wire). */
+void odp_hca_responder_rx(OdpHcaState *s, const OdpHcaRocePacket *pkt)
+{
+    const OdpHcaRoceOpInfo *op = odp_hca_roce_opcode_info(pkt->opcode);
+    OdpHcaQp *qp = odp_hca_qp_get(s, pkt->dest_qpn);
+    bool ud = op->flags & ODP_HCA_ROCE_F_UD;
+
+    if (!qp) {
+        trace_odp_hca_dropped(0, pkt->dest_qpn);
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_NO_QP, pkt);
+        return;
+    }
+    if (qp->type != (ud ? ODP_HCA_QPT_UD : ODP_HCA_QPT_RC)) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QP_TYPE, pkt);
+        return;
+    }
+    if (!odp_hca_resp_receiving(qp)) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QP_STATE, pkt);
+        return;
+    }
+    if (ud) {
+        odp_hca_resp_ud(s, qp, pkt);
+    } else {
+        odp_hca_resp_rc(s, qp, pkt, op->flags);
+    }
 }
 
 /*

@@ -492,12 +492,17 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
 
     /* Payload, pad, then the checksums over it and the ICRC. */
     if (pkt->payload_len) {
-        memcpy(p, pkt->payload, pkt->payload_len);
+        if (pkt->payload != p) {
+            memcpy(p, pkt->payload, pkt->payload_len);
+        }
         p += pkt->payload_len;
     }
     memset(p, 0, pad);
     p += pad;
-    if (!v4) {
+    if (pkt->hairpin) {
+        /* Never on a wire: no ICRC, and the IPv6 UDP checksum stays 0. */
+        wr32le(p, 0);
+    } else if (!v4) {
         /*
          * IPv6 forbids a zero UDP checksum outside tunnels (RFC 8200);
          * the ICRC masks the field, so it can be computed before or
@@ -519,8 +524,10 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
 
 /* The parser. */
 
-OdpHcaRoceDrop odp_hca_roce_parse(const uint8_t *frame, size_t len,
-                                  uint32_t pmtu, OdpHcaRocePacket *pkt)
+static OdpHcaRoceDrop odp_hca_roce_parse_frame(const uint8_t *frame,
+                                               size_t len, uint32_t pmtu,
+                                               bool hairpin,
+                                               OdpHcaRocePacket *pkt)
 {
     const OdpHcaRoceOpInfo *op;
     const uint8_t *ip, *udp, *bth, *p;
@@ -722,9 +729,34 @@ OdpHcaRoceDrop odp_hca_roce_parse(const uint8_t *frame, size_t len,
 
     /* ICRC, last: it covers everything from the IP header on. */
     pkt->icrc = rd32le(bth + rest - ODP_HCA_ROCE_ICRC_LEN);
-    if (odp_hca_roce_icrc(ip, ip_hlen + ODP_HCA_ROCE_UDP_HLEN + rest -
+    pkt->hairpin = hairpin;
+    if (!hairpin && odp_hca_roce_icrc(ip, ip_hlen + ODP_HCA_ROCE_UDP_HLEN + rest -
                               ODP_HCA_ROCE_ICRC_LEN, pkt->ipv6) != pkt->icrc) {
         return ODP_HCA_ROCE_DROP_ICRC;
     }
     return ODP_HCA_ROCE_OK;
+}
+
+OdpHcaRoceDrop odp_hca_roce_parse(const uint8_t *frame, size_t len,
+                                  uint32_t pmtu, OdpHcaRocePacket *pkt)
+{
+    return odp_hca_roce_parse_frame(frame, len, pmtu, false, pkt);
+}
+
+OdpHcaRoceDrop odp_hca_roce_parse_hairpin(const uint8_t *frame, size_t len,
+                                          uint32_t pmtu,
+                                          OdpHcaRocePacket *pkt)
+{
+    return odp_hca_roce_parse_frame(frame, len, pmtu, true, pkt);
+}
+
+size_t odp_hca_roce_payload_offset(const OdpHcaRocePacket *pkt)
+{
+    size_t frame_len = odp_hca_roce_frame_len(pkt);
+
+    if (!frame_len) {
+        return 0;
+    }
+    return frame_len - ODP_HCA_ROCE_ICRC_LEN - (-pkt->payload_len & 3) -
+           pkt->payload_len;
 }

@@ -185,6 +185,15 @@ typedef struct OdpHcaRocePacket {
     uint32_t payload_len;
 
     uint32_t icrc;          /* parser: the frame's ICRC */
+
+    /*
+     * The frame is built by this adapter for itself (loopback) and never
+     * reaches a wire: the builder leaves the ICRC (and an IPv6 UDP
+     * checksum) 0, odp_hca_roce_parse_hairpin() does not check it.  A
+     * CRC over every byte twice would cost loopback most of its speed
+     * and protect nothing that leaves the device's memory.
+     */
+    bool hairpin;
 } OdpHcaRocePacket;
 
 /*
@@ -255,6 +264,14 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
                            size_t buf_len);
 
 /*
+ * Where odp_hca_roce_build() puts the payload of @pkt in the frame: a
+ * sender may place the payload there itself (pkt->payload pointing at
+ * it) and the builder then leaves it in place.  0 for a packet that
+ * cannot be a frame.
+ */
+size_t odp_hca_roce_payload_offset(const OdpHcaRocePacket *pkt);
+
+/*
  * Parse the @len bytes of @frame into @pkt (payload pointing into
  * @frame).  @pmtu is the path MTU in bytes: a longer payload is refused.
  * Returns ODP_HCA_ROCE_OK or the reason the frame is no good RoCEv2
@@ -262,6 +279,11 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
  */
 OdpHcaRoceDrop odp_hca_roce_parse(const uint8_t *frame, size_t len,
                                   uint32_t pmtu, OdpHcaRocePacket *pkt);
+
+/* As odp_hca_roce_parse(), for a hairpin frame: its ICRC is not checked. */
+OdpHcaRoceDrop odp_hca_roce_parse_hairpin(const uint8_t *frame, size_t len,
+                                          uint32_t pmtu,
+                                          OdpHcaRocePacket *pkt);
 
 /*
  * The ICRC of a packet: @ip points at its IP header, @len bytes up to

@@ -28,6 +28,7 @@
 #include "qom/object.h"
 #include "qapi/qapi-types-odp-hca.h"
 #include "odp-hca-hw.h"
+#include "odp-hca-roce.h"
 
 #define TYPE_ODP_HCA "odp-hca"
 OBJECT_DECLARE_SIMPLE_TYPE(OdpHcaState, ODP_HCA)
@@ -117,26 +118,71 @@ typedef struct OdpHcaFault {
     int64_t posted_ns;      /* when the event reached the EQ */
 } OdpHcaFault;
 
-/* The send WQE in execution, copied in from the ring. */
-typedef struct OdpHcaReq {
-    bool active;
-    OdpHcaReqWait wait;
-    uint16_t index;
-    uint8_t rnr_left;
-    uint8_t retry_left;
+/* A send WQE copied in from the ring, host order. */
+typedef struct OdpHcaWqe {
+    bool valid;
+    uint16_t index;         /* its SQ counter */
     uint64_t length;        /* message bytes */
-    uint64_t done;          /* bytes acknowledged so far */
-    bool timer_fired;       /* the RNR or ACK wait is over */
-    bool atomic_done;       /* the responder answered: only write back */
-    uint64_t atomic_orig;
     struct odp_hca_wqe_ctrl ctrl;
     struct odp_hca_wqe_ud ud;
     struct odp_hca_sge sge[ODP_HCA_MAX_SGE];
     uint8_t inline_data[ODP_HCA_MAX_INLINE];
+} OdpHcaWqe;
+
+/*
+ * An RC send WQE that has begun to go out and is not complete: the PSNs
+ * it takes, and what has come back for it.  Slot (index % WINDOW).
+ */
+typedef struct OdpHcaFlight {
+    uint16_t index;         /* SQ counter */
+    uint8_t opcode;         /* enum odp_hca_wqe_opcode */
+    uint8_t flags;          /* ODP_HCA_WQE_F_* */
+    uint64_t wr_id;
+    uint64_t length;
+    uint32_t first_psn;
+    uint32_t npkts;         /* PSNs it takes */
+    uint64_t read_done;     /* READ: response bytes landed, in PSN order */
+    bool atomic_done;       /* ATOMIC: the answer came: only write back */
+    uint64_t atomic_orig;
+} OdpHcaFlight;
+
+/* WQEs, packets in flight per RC QP; how often the requester asks an ACK. */
+#define ODP_HCA_REQ_WINDOW         32
+#define ODP_HCA_REQ_MAX_PKTS       128
+#define ODP_HCA_REQ_ACK_EVERY      16
+
+/* The requester: the WQE it is sending, and the ones in flight. */
+typedef struct OdpHcaReq {
+    OdpHcaReqWait wait;
+    OdpHcaWqe send;         /* the WQE being turned into packets */
+    uint64_t done;          /* ... bytes of it sent */
+    uint16_t send_next;     /* SQ counter of the next WQE to send */
+    uint32_t una;           /* oldest PSN not acknowledged */
+    uint32_t since_ack_req; /* packets sent since one asked for an ACK */
+    uint32_t rnr_psn;       /* where to go back to when the RNR wait ends */
+    bool rewind_on_resume;  /* a READ response faulted: re-request it */
+    uint32_t resume_psn;
+    bool seq_rewound;       /* went back for a gap; once until progress */
+    uint8_t rnr_left;
+    uint8_t retry_left;
+    bool timer_fired;       /* the RNR or ACK wait is over */
+    OdpHcaWqe comp;         /* the WQE whose responses land (READ, ATOMIC) */
+    OdpHcaFlight flight[ODP_HCA_REQ_WINDOW];
     OdpHcaFault fault;
 } OdpHcaReq;
 
-/* The receive WQE a responder is filling. */
+/* READ requests a responder holds (max_dest_rd_atomic). */
+#define ODP_HCA_RESP_READS         16
+
+typedef struct OdpHcaRespRead {
+    uint64_t va;
+    uint32_t rkey;
+    uint32_t psn;           /* of the next response */
+    uint64_t len;           /* whole request */
+    uint64_t done;          /* bytes answered */
+} OdpHcaRespRead;
+
+/* The responder: the message being received, and its answers. */
 typedef struct OdpHcaResp {
     bool recv_active;
     bool recv_from_srq;
@@ -146,6 +192,24 @@ typedef struct OdpHcaResp {
     struct odp_hca_recv_wqe recv;
     struct odp_hca_sge sge[ODP_HCA_MAX_SGE];
     OdpHcaFault fault;
+    /* RC: the message in progress (FIRST seen, LAST not yet) */
+    uint8_t in_msg;         /* 0, or ODP_HCA_ROCE_F_SEND / _WRITE */
+    uint64_t send_off;      /* SEND: bytes landed */
+    uint64_t write_va;      /* WRITE: where the next packet lands */
+    uint32_t write_rkey;
+    uint64_t write_start;
+    uint64_t write_len;
+    uint64_t write_left;
+    uint32_t msn;
+    bool nak_out;           /* a NAK is out: drop until the expected PSN */
+    /* the last atomic, replayed to a duplicate */
+    bool atomic_valid;
+    uint32_t atomic_psn;
+    uint64_t atomic_orig;
+    /* READ requests being answered, oldest first */
+    OdpHcaRespRead reads[ODP_HCA_RESP_READS];
+    uint32_t read_head;
+    uint32_t read_count;
 } OdpHcaResp;
 
 typedef struct OdpHcaQp {
@@ -186,6 +250,11 @@ typedef struct OdpHcaQp {
     uint32_t sq_psn;
     uint32_t rq_psn;
     uint8_t dmac[6];
+    uint8_t sgid[16];
+    uint8_t dgid[16];
+    uint32_t flow_label;
+    uint8_t hop_limit;
+    uint8_t traffic_class;
     OdpHcaReq req;
     OdpHcaResp resp;
     QTAILQ_ENTRY(OdpHcaQp) run_next;
@@ -258,6 +327,24 @@ typedef struct OdpHcaTlbEntry {
     dma_addr_t pa;          /* page address */
 } OdpHcaTlbEntry;
 
+/*
+ * A RoCEv2 frame waiting for the transport: from the netdev, or
+ * looped back by this port (hairpin: built here, no ICRC).
+ */
+typedef struct OdpHcaFrame {
+    QSIMPLEQ_ENTRY(OdpHcaFrame) next;
+    uint32_t len;
+    bool hairpin;
+    uint8_t data[];
+} OdpHcaFrame;
+
+/* The one P_Key of the port (the default, full membership). */
+#define ODP_HCA_DEFAULT_PKEY       0xffff
+
+/* Frames the receive queue holds; frames one bottom-half run handles. */
+#define ODP_HCA_RX_QUEUE_MAX       1024
+#define ODP_HCA_RX_BUDGET          256
+
 /* Why the port dropped a frame: a counter each, in the monitor. */
 typedef enum OdpHcaPortDrop {
     ODP_HCA_PORT_DROP_TX_LINK_DOWN,     /* sent while the link was down */
@@ -268,8 +355,38 @@ typedef enum OdpHcaPortDrop {
     ODP_HCA_PORT_DROP_RX_TOO_SHORT,     /* < ODP_HCA_ETH_MIN_FRAME */
     ODP_HCA_PORT_DROP_RX_FAULT,         /* the receive buffer faulted */
     ODP_HCA_PORT_DROP_RX_WQE_ERROR,     /* the receive WQE completed in error */
+    ODP_HCA_PORT_DROP_RX_OTHER_HOST,    /* RoCEv2 to another MAC (a hub) */
     ODP_HCA_PORT_DROP_MAX,
 } OdpHcaPortDrop;
+
+/* NAKs by kind, sent and received: a counter each. */
+typedef enum OdpHcaNak {
+    ODP_HCA_NAK_KIND_RNR,
+    ODP_HCA_NAK_KIND_SEQ,           /* PSN sequence error */
+    ODP_HCA_NAK_KIND_INVALID,       /* invalid request */
+    ODP_HCA_NAK_KIND_ACCESS,        /* remote access error */
+    ODP_HCA_NAK_KIND_OPERATION,     /* remote operational error */
+    ODP_HCA_NAK_KIND_MAX,
+} OdpHcaNak;
+
+/*
+ * Why the transport dropped a RoCEv2 packet that parsed: a counter each
+ * (the frame parser's reasons are OdpHcaRoceDrop).
+ */
+typedef enum OdpHcaXportDrop {
+    ODP_HCA_XPORT_DROP_QUEUE_FULL,  /* the hairpin queue was full */
+    ODP_HCA_XPORT_DROP_NO_QP,       /* the BTH's QPN names no QP */
+    ODP_HCA_XPORT_DROP_QP_TYPE,     /* RC opcode to a UD QP or back */
+    ODP_HCA_XPORT_DROP_QP_STATE,    /* the QP does not receive now */
+    ODP_HCA_XPORT_DROP_PKEY,        /* P_Key not the default */
+    ODP_HCA_XPORT_DROP_QKEY,        /* UD: Q_Key not the QP's */
+    ODP_HCA_XPORT_DROP_PSN,         /* ahead of the expected PSN */
+    ODP_HCA_XPORT_DROP_UD_NO_BUFFER,/* UD: no receive WQE */
+    ODP_HCA_XPORT_DROP_UD_FAULT,    /* UD: the receive buffer faulted */
+    ODP_HCA_XPORT_DROP_RESPONSE,    /* an answer nothing waits for */
+    ODP_HCA_XPORT_DROP_READS_FULL,  /* more READs than max_dest_rd_atomic */
+    ODP_HCA_XPORT_DROP_MAX,
+} OdpHcaXportDrop;
 
 /* Counters, read by the monitor. */
 typedef struct OdpHcaStats {
@@ -301,6 +418,19 @@ typedef struct OdpHcaStats {
     uint64_t port_rx_frames;
     uint64_t port_rx_bytes;
     uint64_t port_drops[ODP_HCA_PORT_DROP_MAX];
+    /* the transport's packets (odp-hca-link.c, requester, responder) */
+    uint64_t roce_tx_packets;
+    uint64_t roce_rx_packets;
+    uint64_t roce_hairpin_packets;  /* of tx: looped back inside */
+    uint64_t roce_retransmits;      /* packets sent again */
+    uint64_t roce_ack_timeouts;
+    uint64_t roce_duplicates;       /* duplicate requests answered */
+    uint64_t roce_acks_sent;
+    uint64_t roce_acks_received;
+    uint64_t naks_sent[ODP_HCA_NAK_KIND_MAX];
+    uint64_t naks_received[ODP_HCA_NAK_KIND_MAX];
+    uint64_t roce_parse_drops[ODP_HCA_ROCE_DROP_MAX];
+    uint64_t xport_drops[ODP_HCA_XPORT_DROP_MAX];
     /* fault service latency, log2 buckets of nanoseconds */
     uint64_t lat_buckets[ODP_HCA_LAT_BUCKETS];
     uint64_t lat_count;
@@ -370,6 +500,11 @@ struct OdpHcaState {
     bool rx_blocked;        /* frames wait in QEMU's queue for us */
     uint32_t raw_qpn;       /* the RAW_ETH QP; 0: none (QP 0 is never one) */
     QEMUBH *port_bh;        /* delivers the frames that waited */
+
+    /* the transport's receive queue (odp-hca-link.c) */
+    QSIMPLEQ_HEAD(, OdpHcaFrame) rx_frames;
+    uint32_t rx_queued;
+    QEMUBH *rx_bh;
 
     OdpHcaStats stats;
 };
@@ -497,44 +632,39 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                          uint32_t val);
 void odp_hca_qp_bh(void *opaque);
 
+/* odp-hca-link.c: RoCEv2 packets between the transport and the port */
+bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
+                       OdpHcaFrame *frame);
+OdpHcaFrame *odp_hca_link_frame_new(OdpHcaState *s, OdpHcaRocePacket *pkt);
+bool odp_hca_link_room(OdpHcaState *s, uint32_t frames);
+ssize_t odp_hca_link_rx_roce(OdpHcaState *s, const uint8_t *buf, size_t size,
+                             OdpHcaRoceDrop why, const OdpHcaRocePacket *pkt);
+const char *odp_hca_xport_drop_name(OdpHcaXportDrop why);
+void odp_hca_link_init(OdpHcaState *s);
+void odp_hca_link_fini(OdpHcaState *s);
+void odp_hca_link_flush(OdpHcaState *s);
+void odp_hca_link_xport_drop(OdpHcaState *s, OdpHcaXportDrop why,
+                             const OdpHcaRocePacket *pkt);
+void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,
+                       uint8_t opcode, uint32_t psn);
+uint32_t odp_hca_link_pmtu(const OdpHcaQp *qp);
+
+/* 24-bit PSN arithmetic: @a - @b as a signed distance. */
+static inline int32_t odp_hca_psn_diff(uint32_t a, uint32_t b)
+{
+    return (int32_t)((a - b) << 8) >> 8;
+}
+
 /* odp-hca-requester.c */
 bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                            uint32_t *wqes);
-void odp_hca_requester_complete(OdpHcaState *s, OdpHcaQp *qp,
-                                uint8_t status, uint8_t verr);
+void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
+                          const OdpHcaRocePacket *pkt);
+void odp_hca_requester_resumed(OdpHcaState *s, OdpHcaQp *qp, bool ok);
 
-/* odp-hca-responder.c: the answer a request gets, as on the wire */
-typedef enum OdpHcaAck {
-    ODP_HCA_ACK,            /* done */
-    ODP_HCA_RNR_NAK,        /* receiver not ready: retry later */
-    ODP_HCA_NAK_ACCESS,     /* remote access error */
-    ODP_HCA_NAK_INVALID,    /* invalid request */
-    ODP_HCA_NAK_OPERATION,  /* remote operational error */
-    ODP_HCA_DROPPED,        /* no answer: the requester times out */
-} OdpHcaAck;
-
-typedef struct OdpHcaRequest {
-    OdpHcaQp *src;
-    uint8_t opcode;         /* enum odp_hca_wqe_opcode */
-    bool first;
-    bool last;
-    bool solicited;
-    uint32_t imm;
-    uint32_t rkey;
-    uint64_t raddr;         /* this chunk's remote address */
-    uint64_t offset;        /* this chunk's offset in the message */
-    uint64_t msg_len;       /* whole message */
-    uint8_t *data;          /* payload in (SEND/WRITE) or out (READ) */
-    uint32_t len;
-    uint64_t compare_add;
-    uint64_t swap;
-    uint64_t atomic_orig;   /* out */
-    const struct odp_hca_wqe_ud *ud;
-} OdpHcaRequest;
-
-OdpHcaAck odp_hca_responder_rc(OdpHcaState *s, OdpHcaQp *qp,
-                               OdpHcaRequest *req, uint8_t *rnr_timer);
-void odp_hca_responder_ud(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRequest *req);
+/* odp-hca-responder.c */
+void odp_hca_responder_rx(OdpHcaState *s, const OdpHcaRocePacket *pkt);
+bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes);
 
 /* What became of a frame handed to the RAW_ETH QP. */
 typedef enum OdpHcaRawRx {

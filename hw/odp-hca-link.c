@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * odp-hca: the transport's link: RoCEv2 packets between the requester and
+ * responder of every QP and the port.
+ *
+ * There is one transport.  A packet the requester or the responder sends
+ * is built as a whole RoCEv2 frame; it leaves on the netdev, or, when its
+ * destination MAC is the port's own (or the device has no netdev), it
+ * loops back inside the adapter as a NIC's hairpin does.  Either way the
+ * frame arrives in one receive queue, and a bottom half parses it and
+ * hands it to the responder (requests) or the requester (ACKs and
+ * responses) of the QP it names.  The qtests and the guest suite, which
+ * mostly use loopback, therefore test the path the wire uses.
+ *
+ * A hairpin frame carries no ICRC: it never leaves the device's memory,
+ * and a CRC over every byte twice would cost loopback most of its speed.
+ * Frames from the netdev are checked, ICRC included, on arrival.
+ *
+ * Copyright (c) 2026 The odp-hca developers
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/main-loop.h"
+#include "net/net.h"
+#include "odp-hca.h"
+#include "trace.h"
+
+static const char *const odp_hca_xport_drop_names[ODP_HCA_XPORT_DROP_MAX] = {
+    [ODP_HCA_XPORT_DROP_QUEUE_FULL] = "queue-full",
+    [ODP_HCA_XPORT_DROP_NO_QP] = "no-qp",
+    [ODP_HCA_XPORT_DROP_QP_TYPE] = "qp-type",
+    [ODP_HCA_XPORT_DROP_QP_STATE] = "qp-state",
+    [ODP_HCA_XPORT_DROP_PKEY] = "pkey",
+    [ODP_HCA_XPORT_DROP_QKEY] = "qkey",
+    [ODP_HCA_XPORT_DROP_PSN] = "psn",
+    [ODP_HCA_XPORT_DROP_UD_NO_BUFFER] = "ud-no-buffer",
+    [ODP_HCA_XPORT_DROP_UD_FAULT] = "ud-fault",
+    [ODP_HCA_XPORT_DROP_RESPONSE] = "unexpected-response",
+    [ODP_HCA_XPORT_DROP_READS_FULL] = "reads-full",
+};
+
+const char *odp_hca_xport_drop_name(OdpHcaXportDrop why)
+{
+    return why < ODP_HCA_XPORT_DROP_MAX ? odp_hca_xport_drop_names[why] : "?";
+}
+
+void odp_hca_link_xport_drop(OdpHcaState *s, OdpHcaXportDrop why,
+                             const OdpHcaRocePacket *pkt)
+{
+    s->stats.xport_drops[why]++;
+    trace_odp_hca_xport_drop(odp_hca_xport_drop_names[why], pkt->dest_qpn,
+                             pkt->opcode, pkt->psn);
+}
+
+/* The path MTU of an RC QP in bytes; an unset one counts as 4096. */
+uint32_t odp_hca_link_pmtu(const OdpHcaQp *qp)
+{
+    return qp->path_mtu >= ODP_HCA_MTU_256 && qp->path_mtu <= ODP_HCA_MTU_4096 ?
+           128u << qp->path_mtu : ODP_HCA_PAGE_SIZE;
+}
+
+/* The headers of a packet @qp sends to its RC peer. */
+void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,
+                       uint8_t opcode, uint32_t psn)
+{
+    memset(pkt, 0, sizeof(*pkt));
+    memcpy(pkt->dst_mac, qp->dmac, 6);
+    memcpy(pkt->src_mac, s->conf.macaddr.a, 6);
+    memcpy(pkt->sgid, qp->sgid, 16);
+    memcpy(pkt->dgid, qp->dgid, 16);
+    pkt->tclass = qp->traffic_class;
+    pkt->hop_limit = qp->hop_limit ? qp->hop_limit : 64;
+    pkt->flow_label = qp->flow_label & 0xfffff;
+    pkt->udp_sport = odp_hca_roce_udp_sport(pkt->flow_label, qp->qpn,
+                                            qp->dest_qpn);
+    pkt->opcode = opcode;
+    pkt->pkey = ODP_HCA_DEFAULT_PKEY;
+    pkt->dest_qpn = qp->dest_qpn & ODP_HCA_ROCE_FIELD24_MAX;
+    pkt->psn = psn & ODP_HCA_PSN_MASK;
+}
+
+/*
+ * A frame buffer for @pkt, with pkt->payload pointing at the place of the
+ * payload in it: the sender moves its bytes there once.  NULL when @pkt
+ * cannot be a frame.
+ */
+OdpHcaFrame *odp_hca_link_frame_new(OdpHcaState *s, OdpHcaRocePacket *pkt)
+{
+    size_t len = odp_hca_roce_frame_len(pkt);
+    OdpHcaFrame *f;
+
+    if (!len) {
+        return NULL;
+    }
+    f = g_malloc(sizeof(*f) + len);
+    f->len = len;
+    f->hairpin = false;
+    pkt->payload = pkt->payload_len ?
+                   f->data + odp_hca_roce_payload_offset(pkt) : NULL;
+    return f;
+}
+
+static bool odp_hca_link_hairpin(OdpHcaState *s, const uint8_t *dst_mac)
+{
+    return !s->nic || !memcmp(dst_mac, s->conf.macaddr.a, 6);
+}
+
+/* Room for @frames more looped-back frames: the requester's back-pressure. */
+bool odp_hca_link_room(OdpHcaState *s, uint32_t frames)
+{
+    return s->rx_queued + frames <= ODP_HCA_RX_QUEUE_MAX;
+}
+
+static void odp_hca_link_enqueue(OdpHcaState *s, OdpHcaFrame *f)
+{
+    QSIMPLEQ_INSERT_TAIL(&s->rx_frames, f, next);
+    s->rx_queued++;
+    qemu_bh_schedule(s->rx_bh);
+}
+
+/*
+ * Build @pkt into @frame (from odp_hca_link_frame_new(), or NULL to have
+ * one made here) and send it.  The frame is consumed.  False when it was
+ * dropped on the way out (the counters say why).
+ */
+bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
+                       OdpHcaFrame *frame)
+{
+    bool hairpin = odp_hca_link_hairpin(s, pkt->dst_mac);
+    ssize_t len;
+
+    if (!frame) {
+        const uint8_t *payload = pkt->payload;
+
+        frame = odp_hca_link_frame_new(s, pkt);
+        if (!frame) {
+            return false;
+        }
+        if (pkt->payload_len) {
+            memcpy((uint8_t *)pkt->payload, payload, pkt->payload_len);
+        }
+    }
+    pkt->hairpin = hairpin;
+    len = odp_hca_roce_build(pkt, frame->data, frame->len);
+    if (len < 0) {
+        /* A bug of ours, not the guest's: the packet is lost, retried. */
+        trace_odp_hca_roce_build_failed(pkt->opcode, pkt->dest_qpn, (int)len);
+        g_free(frame);
+        return false;
+    }
+    frame->len = len;
+    s->stats.roce_tx_packets++;
+    trace_odp_hca_roce_tx(pkt->dest_qpn, pkt->opcode, pkt->psn,
+                          pkt->payload_len, hairpin);
+    if (hairpin) {
+        s->stats.roce_hairpin_packets++;
+        if (s->rx_queued >= ODP_HCA_RX_QUEUE_MAX) {
+            odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QUEUE_FULL, pkt);
+            g_free(frame);
+            return false;
+        }
+        frame->hairpin = true;
+        odp_hca_link_enqueue(s, frame);
+        return true;
+    }
+    odp_hca_port_frame_out(s, frame->data, frame->len);
+    g_free(frame);
+    return true;
+}
+
+/*
+ * A frame from the netdev that odp_hca_roce_parse() took for RoCEv2 (@why
+ * is its verdict, @pkt its packet): queued for the transport, or dropped
+ * and counted.  Returns what the NIC's receive() returns: 0 to have QEMU
+ * hold the frame while the queue is full.
+ */
+ssize_t odp_hca_link_rx_roce(OdpHcaState *s, const uint8_t *buf, size_t size,
+                             OdpHcaRoceDrop why, const OdpHcaRocePacket *pkt)
+{
+    OdpHcaFrame *f;
+
+    if (why != ODP_HCA_ROCE_OK) {
+        s->stats.roce_parse_drops[why]++;
+        trace_odp_hca_roce_bad_frame(odp_hca_roce_drop_name(why), size);
+        return size;
+    }
+    if (memcmp(pkt->dst_mac, s->conf.macaddr.a, 6)) {
+        /* A hub shows every port every frame: not for us. */
+        s->stats.port_drops[ODP_HCA_PORT_DROP_RX_OTHER_HOST]++;
+        return size;
+    }
+    if (s->rx_queued >= ODP_HCA_RX_QUEUE_MAX) {
+        s->rx_blocked = true;
+        return 0;
+    }
+    f = g_malloc(sizeof(*f) + size);
+    f->len = size;
+    f->hairpin = true;      /* checked: the second parse skips the ICRC */
+    memcpy(f->data, buf, size);
+    odp_hca_link_enqueue(s, f);
+    return size;
+}
+
+/* Hand a parsed packet to the QP it names. */
+static void odp_hca_link_deliver(OdpHcaState *s, const OdpHcaRocePacket *pkt)
+{
+    const OdpHcaRoceOpInfo *op = odp_hca_roce_opcode_info(pkt->opcode);
+    OdpHcaQp *qp;
+
+    s->stats.roce_rx_packets++;
+    trace_odp_hca_roce_rx(pkt->dest_qpn, pkt->opcode, pkt->psn,
+                          pkt->payload_len);
+    if ((pkt->pkey & 0x7fff) != (ODP_HCA_DEFAULT_PKEY & 0x7fff)) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_PKEY, pkt);
+        return;
+    }
+    if (op->flags & ODP_HCA_ROCE_F_RESPONSE) {
+        qp = odp_hca_qp_get(s, pkt->dest_qpn);
+        if (!qp) {
+            odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_NO_QP, pkt);
+            return;
+        }
+        odp_hca_requester_rx(s, qp, pkt);
+        return;
+    }
+    odp_hca_responder_rx(s, pkt);
+}
+
+static void odp_hca_link_rx_bh(void *opaque)
+{
+    OdpHcaState *s = opaque;
+    uint32_t budget = ODP_HCA_RX_BUDGET;
+
+    odp_hca_enter(s);
+    while (budget-- && !odp_hca_quiescing(s) &&
+           !QSIMPLEQ_EMPTY(&s->rx_frames)) {
+        OdpHcaFrame *f = QSIMPLEQ_FIRST(&s->rx_frames);
+        OdpHcaRocePacket pkt;
+        OdpHcaRoceDrop why;
+
+        QSIMPLEQ_REMOVE_HEAD(&s->rx_frames, next);
+        s->rx_queued--;
+        why = odp_hca_roce_parse_hairpin(f->data, f->len, ODP_HCA_PAGE_SIZE,
+                                         &pkt);
+        if (why == ODP_HCA_ROCE_OK) {
+            odp_hca_link_deliver(s, &pkt);
+        } else {
+            s->stats.roce_parse_drops[why]++;
+            trace_odp_hca_roce_bad_frame(odp_hca_roce_drop_name(why), f->len);
+        }
+        g_free(f);
+    }
+    if (!QSIMPLEQ_EMPTY(&s->rx_frames)) {
+        qemu_bh_schedule(s->rx_bh);
+    }
+    odp_hca_leave(s);
+}
+
+/* Drop every queued frame: a reset, or the device going away. */
+void odp_hca_link_flush(OdpHcaState *s)
+{
+    while (!QSIMPLEQ_EMPTY(&s->rx_frames)) {
+        OdpHcaFrame *f = QSIMPLEQ_FIRST(&s->rx_frames);
+
+        QSIMPLEQ_REMOVE_HEAD(&s->rx_frames, next);
+        g_free(f);
+    }
+    s->rx_queued = 0;
+}
+
+void odp_hca_link_init(OdpHcaState *s)
+{
+    QSIMPLEQ_INIT(&s->rx_frames);
+    s->rx_queued = 0;
+    s->rx_bh = qemu_bh_new_guarded(odp_hca_link_rx_bh, s,
+                                   &DEVICE(s)->mem_reentrancy_guard);
+}
+
+void odp_hca_link_fini(OdpHcaState *s)
+{
+    odp_hca_link_flush(s);
+    qemu_bh_delete(s->rx_bh);
+    s->rx_bh = NULL;
+}
