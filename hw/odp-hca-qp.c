@@ -225,6 +225,13 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
                             qp->qpn, mask);
         return ODP_HCA_CMD_BAD_PARAM;
     }
+    if (mask & ODP_HCA_QP_ATTR_AV &&
+        le32_to_cpu(m->flow_label) & ~ODP_HCA_FLOW_LABEL_MASK) {
+        trace_odp_hca_err_qp_flow_label(qp->qpn, le32_to_cpu(m->flow_label));
+        odp_hca_guest_error(s, "QP %u: flow label 0x%x wider than 20 bits",
+                            qp->qpn, le32_to_cpu(m->flow_label));
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
 
     if (mask & ODP_HCA_QP_ATTR_ACCESS_FLAGS) {
         qp->access_flags = le32_to_cpu(m->access_flags);
@@ -240,6 +247,11 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
     }
     if (mask & ODP_HCA_QP_ATTR_AV) {
         memcpy(qp->dmac, m->dmac, sizeof(qp->dmac));
+        memcpy(qp->sgid, m->sgid, sizeof(qp->sgid));
+        memcpy(qp->dgid, m->dgid, sizeof(qp->dgid));
+        qp->flow_label = le32_to_cpu(m->flow_label);
+        qp->hop_limit = m->hop_limit;
+        qp->traffic_class = m->traffic_class;
     }
     if (mask & ODP_HCA_QP_ATTR_PATH_MTU) {
         qp->path_mtu = m->path_mtu;
@@ -319,6 +331,11 @@ void odp_hca_qp_query(OdpHcaQp *qp, struct odp_hca_cmd_modify_qp *m)
     m->sq_psn = cpu_to_le32(qp->sq_psn);
     m->rq_psn = cpu_to_le32(qp->rq_psn);
     memcpy(m->dmac, qp->dmac, sizeof(m->dmac));
+    memcpy(m->sgid, qp->sgid, sizeof(m->sgid));
+    memcpy(m->dgid, qp->dgid, sizeof(m->dgid));
+    m->flow_label = cpu_to_le32(qp->flow_label);
+    m->hop_limit = qp->hop_limit;
+    m->traffic_class = qp->traffic_class;
 }
 
 void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,

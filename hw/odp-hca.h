@@ -250,11 +250,9 @@ typedef struct OdpHcaQp {
     uint32_t sq_psn;
     uint32_t rq_psn;
     uint8_t dmac[6];
-    uint8_t sgid[16];
-    uint8_t dgid[16];
+    uint8_t sgid[16], dgid[16];
     uint32_t flow_label;
-    uint8_t hop_limit;
-    uint8_t traffic_class;
+    uint8_t hop_limit, traffic_class;
     OdpHcaReq req;
     OdpHcaResp resp;
     QTAILQ_ENTRY(OdpHcaQp) run_next;

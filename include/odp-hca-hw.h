@@ -377,9 +377,22 @@ struct odp_hca_cmd_modify_qp {
 	uint32_t dest_qpn;
 	uint32_t sq_psn;      /* ODP_HCA_PSN_MASK bits */
 	uint32_t rq_psn;      /* ODP_HCA_PSN_MASK bits */
+	/*
+	 * The RoCE path (the address vector), all selected by
+	 * ODP_HCA_QP_ATTR_AV together with dmac.
+	 */
 	uint8_t  dmac[6];     /* destination MAC of the RoCE path */
 	uint8_t  rsvd[2];
+	uint8_t  sgid[16];    /* source GID: the port's address the QP sends from */
+	uint8_t  dgid[16];    /* destination GID */
+	uint32_t flow_label;  /* ODP_HCA_FLOW_LABEL_MASK bits, else BAD_PARAM */
+	uint8_t  hop_limit;
+	uint8_t  traffic_class;
+	uint8_t  rsvd1[2];
 };
+
+/* The IPv6 flow label is 20 bits: MODIFY_QP rejects wider values. */
+#define ODP_HCA_FLOW_LABEL_MASK    0xfffffu
 
 /*
  * PSNs are 24 bits: MODIFY_QP drops bits 31..24 of sq_psn and rq_psn,
@@ -811,6 +824,8 @@ struct odp_hca_eqe {
 #endif
 
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_cmd) == 128, "cmd size");
+ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_cmd_modify_qp) == 88,
+		      "modify_qp size");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_caps) <= 256, "caps size");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_wqe_ctrl) == 64, "ctrl size");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_wqe_ud) == 64, "ud size");

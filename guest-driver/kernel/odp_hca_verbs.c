@@ -715,13 +715,19 @@ static int odp_hca_qp_set_av(struct odp_hca_qp *qp,
 	if (rdma_ah_get_port_num(ah) != 1)
 		return -EINVAL;
 	grh = rdma_ah_read_grh(ah);
+	if (!grh->sgid_attr) {
+		ibdev_dbg(qp->ibqp.device, "QP %u: AV without a source GID\n",
+			  qp->qpn);
+		return -EINVAL;
+	}
 	memcpy(m->dmac, ah->roce.dmac, ETH_ALEN);
-	memcpy(qp->dmac, ah->roce.dmac, ETH_ALEN);
-	qp->dgid = grh->dgid;
+	memcpy(m->sgid, grh->sgid_attr->gid.raw, sizeof(m->sgid));
+	memcpy(m->dgid, grh->dgid.raw, sizeof(m->dgid));
+	m->flow_label = odp_le32(grh->flow_label);
+	m->hop_limit = grh->hop_limit;
+	m->traffic_class = grh->traffic_class;
+	/* the device keeps the path; these two it has no field for */
 	qp->sgid_index = grh->sgid_index;
-	qp->hop_limit = grh->hop_limit;
-	qp->traffic_class = grh->traffic_class;
-	qp->flow_label = grh->flow_label;
 	qp->sl = rdma_ah_get_sl(ah);
 	return 0;
 }
@@ -842,12 +848,15 @@ int odp_hca_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	attr->retry_cnt = m->retry_cnt;
 	attr->rnr_retry = m->rnr_retry;
 	if (qp->type == IB_QPT_RC) {
+		union ib_gid dgid;
+
+		memcpy(dgid.raw, m->dgid, sizeof(dgid.raw));
 		attr->ah_attr.type = RDMA_AH_ATTR_TYPE_ROCE;
 		rdma_ah_set_port_num(&attr->ah_attr, 1);
 		rdma_ah_set_sl(&attr->ah_attr, qp->sl);
-		rdma_ah_set_grh(&attr->ah_attr, &qp->dgid, qp->flow_label,
-				qp->sgid_index, qp->hop_limit,
-				qp->traffic_class);
+		rdma_ah_set_grh(&attr->ah_attr, &dgid, odp_cpu32(m->flow_label),
+				qp->sgid_index, m->hop_limit,
+				m->traffic_class);
 		memcpy(attr->ah_attr.roce.dmac, m->dmac, ETH_ALEN);
 	}
 

@@ -804,6 +804,10 @@ uint8_t odp_qp_to_state(OdpHca *h, OdpQp *qp, uint8_t state)
     return st;
 }
 
+const uint8_t odp_loopback_gid[16] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1,
+};
+
 void odp_qp_rc_init(OdpHca *h, OdpQp *qp, const OdpRcAttr *a)
 {
     struct odp_hca_cmd_modify_qp m = {
@@ -834,7 +838,10 @@ void odp_qp_rc_rtr(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
         .min_rnr_timer = a->min_rnr_timer,
     };
 
+    /* loopback: the destination MAC is the port's own */
     memcpy(m.dmac, h->caps.mac, sizeof(m.dmac));
+    memcpy(m.sgid, odp_loopback_gid, sizeof(m.sgid));
+    memcpy(m.dgid, odp_loopback_gid, sizeof(m.dgid));
     g_assert_cmpuint(odp_qp_modify(h, qp->qpn, &m), ==, ODP_HCA_CMD_OK);
 }
 

@@ -263,6 +263,12 @@ uint8_t odp_qp_query(OdpHca *h, uint32_t qpn,
                      struct odp_hca_cmd_modify_qp *out);
 uint8_t odp_qp_state(OdpHca *h, uint32_t qpn);
 uint8_t odp_qp_to_state(OdpHca *h, OdpQp *qp, uint8_t state);
+/*
+ * The GID odp_qp_rc_rtr() gives an RC QP as both sgid and dgid, with
+ * dmac the device's own MAC (caps.mac): the path of loopback traffic.
+ * IPv4-mapped ::ffff:10.0.0.1.
+ */
+extern const uint8_t odp_loopback_gid[16];
 void odp_qp_rc_init(OdpHca *h, OdpQp *qp, const OdpRcAttr *a);
 void odp_qp_rc_rtr(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
                    const OdpRcAttr *a);

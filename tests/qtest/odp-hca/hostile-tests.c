@@ -691,6 +691,9 @@ static void test_bad_qp_attr(void)
     peer = odp_qp_new(t->h, &c);
     odp_qp_rc_init(t->h, qp, &a);
     rtr.dest_qpn = peer->qpn;
+    memcpy(rtr.dmac, t->h->caps.mac, sizeof(rtr.dmac));
+    memcpy(rtr.sgid, odp_loopback_gid, sizeof(rtr.sgid));
+    memcpy(rtr.dgid, odp_loopback_gid, sizeof(rtr.dgid));
 
     m = rtr; m.path_mtu = 0;
     expect_attr(t, qp, &m, "path_mtu 0");
@@ -728,6 +731,99 @@ static void test_bad_qp_attr(void)
         g_assert_cmpuint(q.min_rnr_timer, ==, 1);
         g_assert_cmphex(q.access_flags, ==, a.access);
     }
+    t_free(t);
+}
+
+/*
+ * The RoCE address vector: odp_qp_rc_rtr()'s loopback path, then a path
+ * of its own, are reported back by QUERY_QP; a flow label wider than 20
+ * bits is BAD_PARAM and changes nothing.
+ */
+static void test_qp_av(void)
+{
+    static const uint8_t sgid[16] = {
+        0xfe, 0x80, 0, 0, 0, 0, 0, 0,
+        0x50, 0x54, 0, 0xff, 0xfe, 0x12, 0x34, 0x56,
+    };
+    static const uint8_t dgid[16] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 7, 9,
+    };
+    static const uint8_t dmac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    static const uint8_t zero[16];
+    T *t = t_new(NULL);
+    OdpCq *cq = odp_cq_new(t->h, 4, NULL, 0);
+    struct odp_hca_cmd_modify_qp m = {
+        .attr_mask = ODP_HCA_QP_ATTR_AV,
+        .flow_label = ODP_HCA_FLOW_LABEL_MASK,
+        .hop_limit = 64,
+        .traffic_class = 0x68,
+    };
+    struct odp_hca_cmd_modify_qp q;
+    OdpRcAttr a;
+    OdpQpCfg c;
+    OdpQp *qp, *peer;
+
+    odp_rc_attr_init(&a);
+    odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd, cq, cq);
+    qp = odp_qp_new(t->h, &c);
+    peer = odp_qp_new(t->h, &c);
+
+    /* a new QP's path is all zero */
+    g_assert_cmpuint(odp_qp_query(t->h, qp->qpn, &q), ==, ODP_HCA_CMD_OK);
+    g_assert_cmpmem(q.dmac, 6, zero, 6);
+    g_assert_cmpmem(q.sgid, 16, zero, 16);
+    g_assert_cmpmem(q.dgid, 16, zero, 16);
+    g_assert_cmpuint(q.flow_label, ==, 0);
+    g_assert_cmpuint(q.hop_limit, ==, 0);
+    g_assert_cmpuint(q.traffic_class, ==, 0);
+
+    /* the framework's loopback path */
+    odp_qp_rc_init(t->h, qp, &a);
+    odp_qp_rc_rtr(t->h, qp, peer->qpn, &a);
+    g_assert_cmpuint(odp_qp_query(t->h, qp->qpn, &q), ==, ODP_HCA_CMD_OK);
+    g_assert_cmpuint(q.state, ==, ODP_HCA_QPS_RTR);
+    g_assert_cmpmem(q.dmac, 6, t->h->caps.mac, 6);
+    g_assert_cmpmem(q.sgid, 16, odp_loopback_gid, 16);
+    g_assert_cmpmem(q.dgid, 16, odp_loopback_gid, 16);
+    g_assert_cmpuint(q.flow_label, ==, 0);
+
+    /* a path of its own, set without a transition */
+    memcpy(m.dmac, dmac, sizeof(m.dmac));
+    memcpy(m.sgid, sgid, sizeof(m.sgid));
+    memcpy(m.dgid, dgid, sizeof(m.dgid));
+    g_assert_cmpuint(odp_qp_modify(t->h, qp->qpn, &m), ==, ODP_HCA_CMD_OK);
+    g_assert_cmpuint(odp_qp_query(t->h, qp->qpn, &q), ==, ODP_HCA_CMD_OK);
+    g_assert_cmpuint(q.state, ==, ODP_HCA_QPS_RTR);
+    g_assert_cmpmem(q.dmac, 6, dmac, 6);
+    g_assert_cmpmem(q.sgid, 16, sgid, 16);
+    g_assert_cmpmem(q.dgid, 16, dgid, 16);
+    g_assert_cmphex(q.flow_label, ==, ODP_HCA_FLOW_LABEL_MASK);
+    g_assert_cmpuint(q.hop_limit, ==, 64);
+    g_assert_cmphex(q.traffic_class, ==, 0x68);
+
+    /* 21 bits: BAD_PARAM, and the stored path stays */
+    m = (struct odp_hca_cmd_modify_qp) {
+        .attr_mask = ODP_HCA_QP_ATTR_AV,
+        .flow_label = ODP_HCA_FLOW_LABEL_MASK + 1,
+        .hop_limit = 1,
+    };
+    expect_attr(t, qp, &m, "flow_label 1 << 20");
+    m.flow_label = 0xffffffff;
+    expect_attr(t, qp, &m, "flow_label ~0");
+    g_assert_cmpuint(odp_qp_query(t->h, qp->qpn, &q), ==, ODP_HCA_CMD_OK);
+    g_assert_cmpmem(q.dmac, 6, dmac, 6);
+    g_assert_cmpmem(q.sgid, 16, sgid, 16);
+    g_assert_cmpmem(q.dgid, 16, dgid, 16);
+    g_assert_cmphex(q.flow_label, ==, ODP_HCA_FLOW_LABEL_MASK);
+    g_assert_cmpuint(q.hop_limit, ==, 64);
+
+    /* without ATTR_AV the field is not looked at */
+    m.attr_mask = ODP_HCA_QP_ATTR_MIN_RNR_TIMER;
+    m.min_rnr_timer = 2;
+    g_assert_cmpuint(odp_qp_modify(t->h, qp->qpn, &m), ==, ODP_HCA_CMD_OK);
+    g_assert_cmpuint(odp_qp_query(t->h, qp->qpn, &q), ==, ODP_HCA_CMD_OK);
+    g_assert_cmphex(q.flow_label, ==, ODP_HCA_FLOW_LABEL_MASK);
+    g_assert_cmpuint(q.min_rnr_timer, ==, 2);
     t_free(t);
 }
 
@@ -1889,6 +1985,7 @@ void odp_hca_add_hostile_tests(void)
     add_test("/odp-hca/hostile/qp-create", test_bad_qp_create);
     add_test("/odp-hca/hostile/qp-state", test_bad_qp_state);
     add_test("/odp-hca/hostile/qp-attr", test_bad_qp_attr);
+    add_test("/odp-hca/hostile/qp-av", test_qp_av);
     add_test("/odp-hca/hostile/doorbell-uar", test_bad_doorbell_uar);
     add_test("/odp-hca/hostile/doorbell-counter",
                    test_bad_doorbell_counter);
