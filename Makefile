@@ -22,6 +22,9 @@
 #                     reproducers (build/fuzz/)
 #   make fuzz-seeds   regenerate tests/fuzz/seeds/ (tests/fuzz/make-seeds.py)
 #   make check        everything above that is needed + every test suite
+#   make bench-loopback  perftest ib_write_bw loopback bandwidth in one TCG
+#                     guest, 3 runs each of 64 KiB and 1 MiB, medians in
+#                     build/results/bench-loopback.txt (not part of check)
 #   make clean        remove build/ (downloads stay cached in
 #                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
 #
@@ -141,6 +144,17 @@ run: vm-deps
 	@QEMU=$(QEMU) VM_DEVICE='$(RUN_DEVICE)' VM_MEM='$(RUN_MEM)' \
 	    VM_APPEND='$(RUN_APPEND)' VM_EXTRA='$(RUN_EXTRA)' VM_ACCEL='$(RUN_ACCEL)' \
 	    VM_TIMEOUT='$(RUN_TIMEOUT)' scripts/vm.sh -c scripts/in-guest/run-demo.sh
+
+# A benchmark, not a test: the loopback bandwidth one device moves, the
+# figure a change of the guest <-> device transport is measured against
+# (scripts/bench-loopback.sh).  Under TCG unless BENCH_ACCEL says otherwise,
+# so that figures from different machines and days compare.
+BENCH_ACCEL   ?= tcg
+BENCH_TIMEOUT ?= 900
+.PHONY: bench-loopback
+bench-loopback: vm-deps
+	@QEMU=$(QEMU) VM_ACCEL='$(BENCH_ACCEL)' \
+	    scripts/bench-loopback.sh $(RESULTS) $(BENCH_TIMEOUT)
 
 check-qtest: build
 	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
