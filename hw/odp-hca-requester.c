@@ -141,6 +141,24 @@ static void odp_hca_req_retire(OdpHcaState *s, OdpHcaQp *qp, uint8_t status,
 }
 
 /*
+ * The WQE being sent failed locally.  Completions keep their order: it
+ * fails when the WQEs before it are done, and nothing more is sent.
+ */
+static void odp_hca_req_fail_send(OdpHcaState *s, OdpHcaQp *qp,
+                                  uint8_t status, uint8_t verr)
+{
+    OdpHcaReq *r = &qp->req;
+
+    if (qp->sq_ci == r->send.index) {
+        odp_hca_req_retire(s, qp, status, verr);
+        return;
+    }
+    r->fail_pending = true;
+    r->fail_status = status;
+    r->fail_verr = verr;
+}
+
+/*
  * Copy in the WQE at SQ counter @index.  Returns true, or false with
  * *status and *verr saying what is wrong with it.
  */
@@ -411,7 +429,10 @@ static void odp_hca_req_rewind(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
             continue;
         }
         trace_odp_hca_rewind(qp->qpn, qp->sq_psn, psn, why);
-        s->stats.req_retries++;
+        if (strcmp(why, "resume")) {
+            /* the peer's doing; a local fault's re-request is not */
+            s->stats.req_retries++;
+        }
         s->stats.roce_retransmits +=
             MAX(0, odp_hca_psn_diff(qp->sq_psn, psn));
         if (!odp_hca_req_load(s, qp, i, &r->send, &status, &verr)) {
@@ -483,6 +504,7 @@ static bool odp_hca_req_atomic_writeback(OdpHcaState *s, OdpHcaQp *qp)
                               true, ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC,
                               &verr);
     if (rc > 0) {
+        qp->req.head_fault = true;
         return false;
     }
     odp_hca_req_retire(s, qp, rc < 0 ? ODP_HCA_WC_LOC_PROT_ERR :
@@ -593,6 +615,7 @@ static void odp_hca_req_read_response(OdpHcaState *s, OdpHcaQp *qp,
     if (rc > 0) {
         /* READ has no remote side effect: after RESUME, ask again. */
         r->rewind_on_resume = true;
+        r->head_fault = true;
         r->resume_psn = expect;
         return;
     }
@@ -711,17 +734,26 @@ void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
 void odp_hca_requester_resumed(OdpHcaState *s, OdpHcaQp *qp, bool ok)
 {
     OdpHcaReq *r = &qp->req;
+    bool head;
 
     if (r->wait != ODP_HCA_REQ_FAULT) {
         return;
     }
     r->wait = ODP_HCA_REQ_RUN;
+    head = r->head_fault;
+    r->head_fault = false;
     if (!ok) {
         /* The WQE whose pages could not be mapped fails, and the QP. */
-        r->rewind_on_resume = false;
-        if (qp->sq_ci != odp_hca_req_limit(qp)) {
-            odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
-                               ODP_HCA_VERR_FAULT_FAILED);
+        if (head) {
+            /* a READ response or an atomic write-back: the oldest */
+            r->rewind_on_resume = false;
+            if (qp->sq_ci != odp_hca_req_limit(qp)) {
+                odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
+                                   ODP_HCA_VERR_FAULT_FAILED);
+            }
+        } else {
+            odp_hca_req_fail_send(s, qp, ODP_HCA_WC_LOC_PROT_ERR,
+                                  ODP_HCA_VERR_FAULT_FAILED);
         }
     } else if (r->rewind_on_resume) {
         r->rewind_on_resume = false;
@@ -899,18 +931,17 @@ static uint32_t odp_hca_req_packet(OdpHcaState *s, OdpHcaQp *qp)
         if (rc) {
             g_free(frame);
             if (rc < 0) {
-                /* In order: fail when the WQEs before it are done. */
-                r->wait = ODP_HCA_REQ_FAULT;
-                r->fault.pending = false;
-                odp_hca_requester_resumed(s, qp, false);
+                odp_hca_req_fail_send(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
             }
             return 0;
         }
     }
     odp_hca_link_send(s, &pkt, frame);
     qp->sq_psn = (qp->sq_psn + npkts) & ODP_HCA_PSN_MASK;
-    if (c->opcode == ODP_HCA_WQE_RDMA_READ) {
-        r->done = w->length;
+    if (c->opcode == ODP_HCA_WQE_RDMA_READ ||
+        c->opcode == ODP_HCA_WQE_ATOMIC_CS ||
+        c->opcode == ODP_HCA_WQE_ATOMIC_FA) {
+        r->done = w->length;    /* one request asks for it all */
     } else {
         r->done += len;
     }
@@ -1056,6 +1087,14 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
         }
         if (r->wait != ODP_HCA_REQ_RUN) {
             return false;
+        }
+        if (r->fail_pending) {
+            if (qp->sq_ci != r->send.index) {
+                return false;   /* an ACK reschedules */
+            }
+            r->fail_pending = false;
+            odp_hca_req_retire(s, qp, r->fail_status, r->fail_verr);
+            continue;
         }
         if (qp->sq_ci != odp_hca_req_limit(qp)) {
             OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);

@@ -161,8 +161,12 @@ typedef struct OdpHcaReq {
     uint32_t since_ack_req; /* packets sent since one asked for an ACK */
     uint32_t rnr_psn;       /* where to go back to when the RNR wait ends */
     bool rewind_on_resume;  /* a READ response faulted: re-request it */
+    bool head_fault;        /* the fault is the oldest WQE's (READ, ATOMIC) */
     uint32_t resume_psn;
     bool seq_rewound;       /* went back for a gap; once until progress */
+    bool fail_pending;      /* the WQE being sent failed: retire in turn */
+    uint8_t fail_status;
+    uint8_t fail_verr;
     uint8_t rnr_left;
     uint8_t retry_left;
     bool timer_fired;       /* the RNR or ACK wait is over */
@@ -193,7 +197,7 @@ typedef struct OdpHcaResp {
     struct odp_hca_sge sge[ODP_HCA_MAX_SGE];
     OdpHcaFault fault;
     /* RC: the message in progress (FIRST seen, LAST not yet) */
-    uint8_t in_msg;         /* 0, or ODP_HCA_ROCE_F_SEND / _WRITE */
+    uint32_t in_msg;        /* 0, or ODP_HCA_ROCE_F_SEND / _WRITE */
     uint64_t send_off;      /* SEND: bytes landed */
     uint64_t write_va;      /* WRITE: where the next packet lands */
     uint32_t write_rkey;

@@ -747,7 +747,7 @@ OdpQp *odp_qp_new(OdpHca *h, const OdpQpCfg *c)
 
 void odp_rc_attr_init(OdpRcAttr *a)
 {
-    a->path_mtu = 3;            /* 1024 */
+    a->path_mtu = ODP_HCA_MTU_4096;     /* a packet per page, as perftest */
     a->timeout = 10;            /* 4.19 ms */
     a->retry_cnt = 3;
     a->rnr_retry = 7;           /* forever */
