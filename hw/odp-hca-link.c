@@ -226,12 +226,15 @@ static void odp_hca_link_deliver(OdpHcaState *s, const OdpHcaRocePacket *pkt)
     odp_hca_responder_rx(s, pkt);
 }
 
-static void odp_hca_link_rx_bh(void *opaque)
+/*
+ * Hand up to a budget of queued frames to the transport.  True when it
+ * handled some (answers may have opened a requester's window).
+ */
+bool odp_hca_link_rx_run(OdpHcaState *s)
 {
-    OdpHcaState *s = opaque;
     uint32_t budget = ODP_HCA_RX_BUDGET;
+    bool any = false;
 
-    odp_hca_enter(s);
     while (budget-- && !odp_hca_quiescing(s) &&
            !QSIMPLEQ_EMPTY(&s->rx_frames)) {
         OdpHcaFrame *f = QSIMPLEQ_FIRST(&s->rx_frames);
@@ -240,6 +243,7 @@ static void odp_hca_link_rx_bh(void *opaque)
 
         QSIMPLEQ_REMOVE_HEAD(&s->rx_frames, next);
         s->rx_queued--;
+        any = true;
         why = odp_hca_roce_parse_hairpin(f->data, f->len, ODP_HCA_PAGE_SIZE,
                                          &pkt);
         if (why == ODP_HCA_ROCE_OK) {
@@ -252,6 +256,25 @@ static void odp_hca_link_rx_bh(void *opaque)
     }
     if (!QSIMPLEQ_EMPTY(&s->rx_frames)) {
         qemu_bh_schedule(s->rx_bh);
+    }
+    return any;
+}
+
+/*
+ * Frames in, then the QPs they woke, a few rounds: loopback is a ping-pong
+ * between the two, and a main-loop turn for each exchange would cost more
+ * than the exchange.
+ */
+static void odp_hca_link_rx_bh(void *opaque)
+{
+    OdpHcaState *s = opaque;
+
+    odp_hca_enter(s);
+    for (int round = 0; round < ODP_HCA_PUMP_ROUNDS; round++) {
+        if (!odp_hca_link_rx_run(s)) {
+            break;
+        }
+        odp_hca_qp_run(s);
     }
     odp_hca_leave(s);
 }

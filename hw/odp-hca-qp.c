@@ -416,7 +416,7 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
     }
 }
 
-static void odp_hca_qp_run(OdpHcaState *s)
+void odp_hca_qp_run(OdpHcaState *s)
 {
     uint64_t bytes = ODP_HCA_QP_BYTE_BUDGET;
     uint32_t wqes = ODP_HCA_QP_WQE_BUDGET * 8;
@@ -452,6 +452,11 @@ void odp_hca_qp_bh(void *opaque)
     OdpHcaState *s = opaque;
 
     odp_hca_enter(s);
-    odp_hca_qp_run(s);
+    for (int round = 0; round < ODP_HCA_PUMP_ROUNDS; round++) {
+        odp_hca_qp_run(s);
+        if (!odp_hca_link_rx_run(s)) {
+            break;
+        }
+    }
     odp_hca_leave(s);
 }

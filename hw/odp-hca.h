@@ -633,6 +633,13 @@ bool odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp, uint32_t *budget);
 void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                          uint32_t val);
 void odp_hca_qp_bh(void *opaque);
+void odp_hca_qp_run(OdpHcaState *s);
+
+/*
+ * Rounds of "QPs send, then the frames they sent are received" one bottom
+ * half runs; each round is bounded by the QP and receive budgets.
+ */
+#define ODP_HCA_PUMP_ROUNDS        4
 
 /* odp-hca-link.c: RoCEv2 packets between the transport and the port */
 bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
@@ -645,6 +652,7 @@ const char *odp_hca_xport_drop_name(OdpHcaXportDrop why);
 void odp_hca_link_init(OdpHcaState *s);
 void odp_hca_link_fini(OdpHcaState *s);
 void odp_hca_link_flush(OdpHcaState *s);
+bool odp_hca_link_rx_run(OdpHcaState *s);
 void odp_hca_link_xport_drop(OdpHcaState *s, OdpHcaXportDrop why,
                              const OdpHcaRocePacket *pkt);
 void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,

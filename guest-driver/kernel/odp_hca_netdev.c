@@ -752,7 +752,16 @@ int odp_hca_netdev_init(struct odp_hca_dev *dev)
 		ndev->max_mtu = dev->caps.max_frame - ETH_HLEN - VLAN_HLEN;
 	else
 		ndev->max_mtu = 9000;
-	ndev->mtu = min_t(u32, ETH_DATA_LEN, ndev->max_mtu);
+	/*
+	 * A port with a wire starts at Ethernet's 1500, as its peers do.  A
+	 * port without one (no netdev= on the device) only loops back, like
+	 * lo: it starts at its largest MTU, so that RoCE's active MTU (and
+	 * every QP's path MTU) is 4096 and a page goes in one packet.
+	 */
+	if (readl(dev->regs + ODP_HCA_REG_PORT_STATE) & ODP_HCA_PORT_HAS_NETDEV)
+		ndev->mtu = min_t(u32, ETH_DATA_LEN, ndev->max_mtu);
+	else
+		ndev->mtu = ndev->max_mtu;
 	eth_hw_addr_set(ndev, dev->caps.mac);
 	/*
 	 * No carrier until registered: a carrier set before that fires no
