@@ -37,6 +37,7 @@ static const char *const odp_hca_xport_drop_names[ODP_HCA_XPORT_DROP_MAX] = {
     [ODP_HCA_XPORT_DROP_UD_FAULT] = "ud-fault",
     [ODP_HCA_XPORT_DROP_RESPONSE] = "unexpected-response",
     [ODP_HCA_XPORT_DROP_READS_FULL] = "reads-full",
+    [ODP_HCA_XPORT_DROP_READS_BUSY] = "reads-busy",
 };
 
 const char *odp_hca_xport_drop_name(OdpHcaXportDrop why)

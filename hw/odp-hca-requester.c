@@ -460,7 +460,11 @@ static void odp_hca_req_rewind(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
     }
 }
 
-/* Everything up to and including PSN @psn was accepted. */
+/*
+ * Everything up to and including PSN @psn was accepted: retire what that
+ * completes, and move the oldest unacknowledged PSN on (never past a
+ * READ or atomic whose answer has not come).
+ */
 static void odp_hca_req_acked(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
 {
     OdpHcaReq *r = &qp->req;
@@ -479,9 +483,25 @@ static void odp_hca_req_acked(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
         }
         odp_hca_req_retire(s, qp, ODP_HCA_WC_SUCCESS, 0);
     }
-    if (odp_hca_psn_diff(psn + 1, r->una) > 0 &&
-        odp_hca_psn_diff(psn + 1, qp->sq_psn) <= 0) {
-        r->una = (psn + 1) & ODP_HCA_PSN_MASK;
+    psn = (psn + 1) & ODP_HCA_PSN_MASK;
+    if (qp->sq_ci != odp_hca_req_limit(qp)) {
+        /* Not past a READ or atomic whose answer is still missing. */
+        OdpHcaFlight *f = odp_hca_req_flight(qp, qp->sq_ci);
+        uint32_t missing = psn;
+
+        if (f->opcode == ODP_HCA_WQE_RDMA_READ) {
+            missing = f->first_psn + f->read_done / odp_hca_link_pmtu(qp);
+        } else if ((f->opcode == ODP_HCA_WQE_ATOMIC_CS ||
+                    f->opcode == ODP_HCA_WQE_ATOMIC_FA) && !f->atomic_done) {
+            missing = f->first_psn;
+        }
+        if (odp_hca_psn_diff(psn, missing) > 0) {
+            psn = missing & ODP_HCA_PSN_MASK;
+        }
+    }
+    if (odp_hca_psn_diff(psn, r->una) > 0 &&
+        odp_hca_psn_diff(psn, qp->sq_psn) <= 0) {
+        r->una = psn;
         r->retry_left = qp->retry_cnt;
         r->rnr_left = qp->rnr_retry;
         r->seq_rewound = false;
@@ -531,8 +551,12 @@ static void odp_hca_req_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
     if (r->wait == ODP_HCA_REQ_RUN) {
         r->wait = ODP_HCA_REQ_RNR;
     }
-    /* Nothing more goes out until the timer: go back now, send later. */
-    odp_hca_req_rewind(s, qp, psn, "rnr");
+    /*
+     * Nothing more goes out until the timer: go back now, send later.
+     * Back to the oldest PSN not acknowledged, which is @psn unless a
+     * READ before it still misses responses.
+     */
+    odp_hca_req_rewind(s, qp, r->una, "rnr");
     timer_mod(odp_hca_qp_timer(s, qp),
               qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
               rnr_timer_10us[syndrome & 31] * 10000ll);
@@ -556,7 +580,7 @@ static void odp_hca_req_nak(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
         }
         r->retry_left--;
         r->seq_rewound = true;
-        odp_hca_req_rewind(s, qp, psn, "nak-seq");
+        odp_hca_req_rewind(s, qp, r->una, "nak-seq");
         return;
     case AETH_NAK_INVALID:
         s->stats.naks_received[ODP_HCA_NAK_KIND_INVALID]++;

@@ -399,6 +399,7 @@ static OdpHcaAnswer odp_hca_resp_read_request(OdpHcaState *s, OdpHcaQp *qp,
         .va = pkt->reth.va,
         .rkey = pkt->reth.rkey,
         .psn = pkt->psn,
+        .start_psn = pkt->psn,
         .len = pkt->reth.dma_len,
     };
     rs->read_count++;
@@ -476,8 +477,20 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
 
     s->stats.roce_duplicates++;
     if (flags & ODP_HCA_ROCE_F_READ) {
-        /* What followed it is sent again too: forget it. */
-        rs->read_count = 0;
+        if (rs->fault.pending) {
+            odp_hca_resp_rnr(s, qp, pkt->psn);
+            return;
+        }
+        /* Queued READs from this PSN on are being sent again: drop them. */
+        for (uint32_t i = 0; i < rs->read_count; i++) {
+            OdpHcaRespRead *q = &rs->reads[(rs->read_head + i) %
+                                           ODP_HCA_RESP_READS];
+
+            if (odp_hca_psn_diff(q->start_psn, pkt->psn) >= 0) {
+                rs->read_count = i;
+                break;
+            }
+        }
         if (odp_hca_resp_read_request(s, qp, pkt) == ODP_HCA_ANS_NAK_ACCESS) {
             odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, pkt->psn);
         }
@@ -509,6 +522,9 @@ static uint32_t odp_hca_resp_read_pkts(OdpHcaQp *qp, uint64_t len)
     return odp_hca_packets(len, qp->path_mtu);
 }
 
+static bool odp_hca_resp_reads_first(OdpHcaState *s, OdpHcaQp *qp,
+                                     const OdpHcaRocePacket *pkt);
+
 /* An RC request packet at the expected PSN. */
 static void odp_hca_resp_in_order(OdpHcaState *s, OdpHcaQp *qp,
                                   const OdpHcaRocePacket *pkt, uint32_t flags)
@@ -518,6 +534,10 @@ static void odp_hca_resp_in_order(OdpHcaState *s, OdpHcaQp *qp,
     uint32_t advance = 1;
     OdpHcaAnswer ans;
 
+    if (!(flags & ODP_HCA_ROCE_F_READ) &&
+        !odp_hca_resp_reads_first(s, qp, pkt)) {
+        return;
+    }
     if (rs->fault.pending) {
         odp_hca_resp_rnr(s, qp, pkt->psn);
         return;
@@ -632,7 +652,8 @@ static void odp_hca_resp_rc(OdpHcaState *s, OdpHcaQp *qp,
  * Answer the oldest queued READ, a packet at a time, within the bottom
  * half's budget.  True while there is more to send.
  */
-bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
+static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
+                              bool wait_room)
 {
     OdpHcaResp *rs = &qp->resp;
     uint32_t pmtu = odp_hca_link_pmtu(qp);
@@ -649,11 +670,14 @@ bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
         OdpHcaMr *mr = NULL;
         int rc;
 
-        if (!odp_hca_link_room(s, ODP_HCA_RX_QUEUE_MAX / 8)) {
+        if (wait_room && !odp_hca_link_room(s, ODP_HCA_RX_QUEUE_MAX / 8)) {
             return true;
         }
         if (rs->fault.pending) {
+            /* as a fault of its own: asked again after RESUME */
+            qp->rq_psn = rd->psn;
             rs->read_count = 0;
+            odp_hca_resp_rnr(s, qp, rd->psn);
             return false;
         }
         opcode = first && last ? ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_ONLY :
@@ -677,6 +701,14 @@ bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
                                      &fault_iova, &verr) : -1;
             if (rc) {
                 g_free(frame);
+                /*
+                 * This response and what follows were not given: the
+                 * requester asks again from here.  Nothing after the
+                 * READ was executed (see odp_hca_resp_reads_first()), so
+                 * the expected PSN can go back to it.
+                 */
+                qp->rq_psn = rd->psn;
+                rs->read_count = 0;
                 if (rc > 0) {
                     odp_hca_resp_fault(s, qp, rd->rkey, fault_iova,
                                        rd->va + rd->len - fault_iova,
@@ -684,9 +716,8 @@ bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
                     odp_hca_resp_rnr(s, qp, rd->psn);
                 } else {
                     odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, rd->psn);
+                    rs->nak_out = true;
                 }
-                /* the requester asks again for what is missing */
-                rs->read_count = 0;
                 return false;
             }
         }
@@ -700,6 +731,33 @@ bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
         }
     }
     return rs->read_count != 0 && odp_hca_resp_receiving(qp);
+}
+
+bool odp_hca_responder_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes)
+{
+    return odp_hca_resp_reads(s, qp, bytes, true);
+}
+
+/*
+ * A request after queued READs is executed only when they are answered:
+ * a responder executes in PSN order, and a READ that faults must be able
+ * to take its PSN back.  Up to ODP_HCA_RESP_DRAIN bytes of answers go
+ * now; beyond that (or on a fault) the request is dropped and sent again.
+ */
+static bool odp_hca_resp_reads_first(OdpHcaState *s, OdpHcaQp *qp,
+                                     const OdpHcaRocePacket *pkt)
+{
+    uint64_t bytes = ODP_HCA_RESP_DRAIN;
+
+    if (!qp->resp.read_count) {
+        return true;
+    }
+    odp_hca_resp_reads(s, qp, &bytes, false);
+    if (qp->resp.read_count || pkt->psn != qp->rq_psn) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_READS_BUSY, pkt);
+        return false;
+    }
+    return true;
 }
 
 /* A UD datagram: into the next receive WQE behind its GRH, or dropped. */

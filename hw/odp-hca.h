@@ -177,11 +177,14 @@ typedef struct OdpHcaReq {
 
 /* READ requests a responder holds (max_dest_rd_atomic). */
 #define ODP_HCA_RESP_READS         16
+/* READ answers a request behind them may wait for, in bytes. */
+#define ODP_HCA_RESP_DRAIN         (1024 * 1024)
 
 typedef struct OdpHcaRespRead {
     uint64_t va;
     uint32_t rkey;
     uint32_t psn;           /* of the next response */
+    uint32_t start_psn;     /* of the request */
     uint64_t len;           /* whole request */
     uint64_t done;          /* bytes answered */
 } OdpHcaRespRead;
@@ -387,6 +390,7 @@ typedef enum OdpHcaXportDrop {
     ODP_HCA_XPORT_DROP_UD_FAULT,    /* UD: the receive buffer faulted */
     ODP_HCA_XPORT_DROP_RESPONSE,    /* an answer nothing waits for */
     ODP_HCA_XPORT_DROP_READS_FULL,  /* more READs than max_dest_rd_atomic */
+    ODP_HCA_XPORT_DROP_READS_BUSY,  /* a request behind READs not answered */
     ODP_HCA_XPORT_DROP_MAX,
 } OdpHcaXportDrop;
 
