@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
+#include "qemu/bswap.h"
 #include "framework.h"
 #include "../../../hw/odp-hca-roce.h"
 
@@ -708,6 +709,34 @@ static void wire_still_good(Wire *w, uint32_t *psn, uint64_t off,
     *psn = psn_add(*psn, 1);
 }
 
+/*
+ * Cut the IPv4 frame in @f (no VLAN tag) to @len bytes, keeping it
+ * consistent: IP total length, header checksum, UDP length and ICRC
+ * describe the shorter frame, so the parser gets as far as the RoCE
+ * headers before it refuses it.
+ */
+static uint32_t frame_cut(uint8_t *f, uint32_t len)
+{
+    const uint32_t ip = ODP_HCA_ROCE_ETH_HLEN;
+    const uint32_t udp = ip + ODP_HCA_ROCE_IPV4_HLEN;
+    uint32_t sum = 0, icrc;
+
+    g_assert_cmpuint(len, >=, udp + ODP_HCA_ROCE_UDP_HLEN + 4);
+    stw_be_p(f + ip + 2, len - ip);
+    stw_be_p(f + ip + 10, 0);
+    for (int i = 0; i < ODP_HCA_ROCE_IPV4_HLEN; i += 2) {
+        sum += lduw_be_p(f + ip + i);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    stw_be_p(f + ip + 10, ~sum & 0xffff);
+    stw_be_p(f + udp + 4, len - udp);
+    icrc = odp_hca_roce_icrc(f + ip, len - ip - ODP_HCA_ROCE_ICRC_LEN, false);
+    stl_le_p(f + len - ODP_HCA_ROCE_ICRC_LEN, icrc);
+    return len;
+}
+
 /* 6: hostile frames from the wire: dropped; QEMU and the QP live on. */
 static void test_wire_hostile(void)
 {
@@ -745,6 +774,31 @@ static void test_wire_hostile(void)
         for (int i = 0; i < ARRAY_SIZE(lens); i++) {
             wire_send_raw(&w, frame, lens[i]);
         }
+    }
+    /*
+     * Cut short with consistent lengths and a right ICRC: no room for
+     * the BTH, for the RETH; a cut into the payload is a frame fine as
+     * such, whose WRITE ONLY carries less than its RETH says (NAK
+     * invalid request).
+     */
+    {
+        static const uint32_t keep[] = {
+            ODP_HCA_ROCE_BTH_LEN - 1, ODP_HCA_ROCE_BTH_LEN,
+            ODP_HCA_ROCE_BTH_LEN + 4, ODP_HCA_ROCE_BTH_LEN + 15,
+        };
+        const uint32_t hdrs = ODP_HCA_ROCE_ETH_HLEN + ODP_HCA_ROCE_IPV4_HLEN +
+                              ODP_HCA_ROCE_UDP_HLEN;
+        uint8_t cut[sizeof(frame)];
+
+        for (int i = 0; i < ARRAY_SIZE(keep); i++) {
+            memcpy(cut, frame, len);
+            wire_send_raw(&w, cut, frame_cut(cut, hdrs + keep[i] +
+                                                  ODP_HCA_ROCE_ICRC_LEN));
+        }
+        wire_quiet(&w);
+        memcpy(cut, frame, len);
+        wire_send_raw(&w, cut, frame_cut(cut, len - 32));
+        wire_expect_aeth(&w, SYN_NAK_INVALID, psn);
     }
     wire_quiet(&w);
     buf_check_fill(w.t, w.buf, 0, 0xee, 64, "truncated frames");
