@@ -395,6 +395,112 @@ static void test_wire_requester(void)
     wire_free(&w);
 }
 
+/* The peer's READ response @op at @psn with @len bytes of @data. */
+static void wire_send_read_resp(Wire *w, uint8_t op, uint32_t psn,
+                                const uint8_t *data, uint32_t len)
+{
+    OdpHcaRocePacket p;
+
+    pkt_init(w, &p, op, psn);
+    p.aeth.syndrome = SYN_ACK;
+    p.payload = data;
+    p.payload_len = len;
+    wire_send(w, &p);
+}
+
+/*
+ * 1b: the device's READ and FETCH_ADD answered from the wire; a READ
+ * response lost on the way asks again for what did not land.
+ */
+static void test_wire_requester_read(void)
+{
+    Wire w;
+    Frame f;
+    OdpWr wr;
+    struct odp_hca_cqe c;
+    uint8_t rem[2500];
+    const uint64_t raddr = 0x40000;
+    const uint32_t rkey = 0x66;
+    uint32_t psn;
+
+    wire_new(&w, NULL);
+    psn = w.sq_psn;
+    buf_fill(w.t, w.buf, 0xee);
+    odp_pattern(rem, sizeof(rem), 71);
+
+    send1(w.t, w.qp, 0x81, ODP_HCA_WQE_RDMA_READ, w.buf->iova + 8, 2500,
+          w.buf->key, raddr, rkey);
+    wire_expect(&w, &f, ODP_HCA_ROCE_RC_RDMA_READ_REQUEST, psn);
+    g_assert_cmphex(f.pkt.reth.va, ==, raddr);
+    g_assert_cmphex(f.pkt.reth.rkey, ==, rkey);
+    g_assert_cmpuint(f.pkt.reth.dma_len, ==, 2500);
+    wire_quiet(&w);
+    wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_FIRST, psn,
+                        rem, 1024);
+    wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_MIDDLE,
+                        psn_add(psn, 1), rem + 1024, 1024);
+    wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_LAST,
+                        psn_add(psn, 2), rem + 2048, 452);
+    wait_cqe(w.t, w.cq, &c, 0x81, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
+             w.qp->qpn);
+    buf_check(w.t, w.buf, 8, rem, 2500, "READ from the wire");
+    buf_check_fill(w.t, w.buf, 2508, 0xee, 64, "after the READ");
+    wire_quiet(&w);
+    psn = psn_add(psn, 3);
+
+    /* the MIDDLE response lost: the READ asks again from there */
+    buf_fill(w.t, w.buf, 0xee);
+    send1(w.t, w.qp, 0x82, ODP_HCA_WQE_RDMA_READ, w.buf->iova, 2500,
+          w.buf->key, raddr, rkey);
+    wire_expect(&w, &f, ODP_HCA_ROCE_RC_RDMA_READ_REQUEST, psn);
+    wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_FIRST, psn,
+                        rem, 1024);
+    wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_LAST,
+                        psn_add(psn, 2), rem + 2048, 452);
+    wire_expect(&w, &f, ODP_HCA_ROCE_RC_RDMA_READ_REQUEST, psn_add(psn, 1));
+    g_assert_cmphex(f.pkt.reth.va, ==, raddr + 1024);
+    g_assert_cmphex(f.pkt.reth.rkey, ==, rkey);
+    g_assert_cmpuint(f.pkt.reth.dma_len, ==, 2500 - 1024);
+    wire_quiet(&w);
+    quiet(w.t, w.cq);
+    wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_FIRST,
+                        psn_add(psn, 1), rem + 1024, 1024);
+    wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_LAST,
+                        psn_add(psn, 2), rem + 2048, 452);
+    wait_cqe(w.t, w.cq, &c, 0x82, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
+             w.qp->qpn);
+    buf_check(w.t, w.buf, 0, rem, 2500, "READ asked again");
+    psn = psn_add(psn, 3);
+
+    /* FETCH_ADD: the original value comes back into the local buffer */
+    wr1(&wr, 0x83, ODP_HCA_WQE_ATOMIC_FA, w.buf->iova + 0x1000, 8,
+        w.buf->key, raddr + 0x100, rkey);
+    wr.compare_add = 5;
+    odp_send(w.t->h, w.qp, &wr);
+    wire_expect(&w, &f, ODP_HCA_ROCE_RC_FETCH_ADD, psn);
+    g_assert_cmphex(f.pkt.atomic.va, ==, raddr + 0x100);
+    g_assert_cmphex(f.pkt.atomic.rkey, ==, rkey);
+    g_assert_cmphex(f.pkt.atomic.swap_add, ==, 5);
+    {
+        OdpHcaRocePacket p;
+
+        pkt_init(&w, &p, ODP_HCA_ROCE_RC_ATOMIC_ACKNOWLEDGE, psn);
+        p.aeth.syndrome = SYN_ACK;
+        p.atomic_ack = 0x1122334455667788ull;
+        wire_send(&w, &p);
+        /* the same answer again: a duplicate, dropped */
+        wire_send(&w, &p);
+    }
+    wait_cqe(w.t, w.cq, &c, 0x83, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_FETCH_ADD,
+             w.qp->qpn);
+    g_assert_cmphex(buf_read64(w.t, w.buf, 0x1000), ==,
+                    0x1122334455667788ull);
+    quiet(w.t, w.cq);
+    wire_quiet(&w);
+    g_assert_cmpuint(qp_state(w.t, w.qp), ==, ODP_HCA_QPS_RTS);
+    wire_free(&w);
+}
+
 /* 2: the middle packet "lost": NAK sequence error; go back to it. */
 static void test_wire_go_back_n(void)
 {
@@ -987,6 +1093,7 @@ static void test_wire_send_over_mtu(void)
 void odp_hca_add_wire_tests(void)
 {
     add_test("/odp-hca/wire/requester", test_wire_requester);
+    add_test("/odp-hca/wire/requester-read", test_wire_requester_read);
     add_test("/odp-hca/wire/go-back-n", test_wire_go_back_n);
     add_test("/odp-hca/wire/ack-timeout", test_wire_ack_timeout);
     add_test("/odp-hca/wire/rnr", test_wire_rnr);
