@@ -847,6 +847,18 @@ void odp_hca_responder_rx(OdpHcaState *s, const OdpHcaRocePacket *pkt)
         odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QP_STATE, pkt);
         return;
     }
+    if (!ud && pkt->payload_len > odp_hca_link_pmtu(qp)) {
+        /*
+         * More payload than the QP's path MTU: a malformed packet, as the
+         * frame parser drops one over the largest MTU.  Only the QP knows
+         * its path MTU, so the check is here.
+         */
+        s->stats.roce_parse_drops[ODP_HCA_ROCE_DROP_TOO_LONG]++;
+        trace_odp_hca_xport_drop(
+            odp_hca_roce_drop_name(ODP_HCA_ROCE_DROP_TOO_LONG),
+            pkt->dest_qpn, pkt->opcode, pkt->psn);
+        return;
+    }
     if (ud) {
         odp_hca_resp_ud(s, qp, pkt);
     } else {

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
     odp_hca_add_hostile_tests();
     odp_hca_add_monitor_tests();
     odp_hca_add_port_tests();
+    odp_hca_add_wire_tests();
 
     return g_test_run();
 }

@@ -824,6 +824,15 @@ void odp_qp_rc_init(OdpHca *h, OdpQp *qp, const OdpRcAttr *a)
 void odp_qp_rc_rtr(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
                    const OdpRcAttr *a)
 {
+    /* loopback: the destination MAC is the port's own */
+    odp_qp_rc_rtr_av(h, qp, dest_qpn, a, h->caps.mac, odp_loopback_gid,
+                     odp_loopback_gid);
+}
+
+void odp_qp_rc_rtr_av(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
+                      const OdpRcAttr *a, const uint8_t dmac[6],
+                      const uint8_t sgid[16], const uint8_t dgid[16])
+{
     struct odp_hca_cmd_modify_qp m = {
         .attr_mask = ODP_HCA_QP_ATTR_STATE | ODP_HCA_QP_ATTR_AV |
                      ODP_HCA_QP_ATTR_PATH_MTU | ODP_HCA_QP_ATTR_DEST_QPN |
@@ -838,10 +847,9 @@ void odp_qp_rc_rtr(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
         .min_rnr_timer = a->min_rnr_timer,
     };
 
-    /* loopback: the destination MAC is the port's own */
-    memcpy(m.dmac, h->caps.mac, sizeof(m.dmac));
-    memcpy(m.sgid, odp_loopback_gid, sizeof(m.sgid));
-    memcpy(m.dgid, odp_loopback_gid, sizeof(m.dgid));
+    memcpy(m.dmac, dmac, sizeof(m.dmac));
+    memcpy(m.sgid, sgid, sizeof(m.sgid));
+    memcpy(m.dgid, dgid, sizeof(m.dgid));
     g_assert_cmpuint(odp_qp_modify(h, qp->qpn, &m), ==, ODP_HCA_CMD_OK);
 }
 

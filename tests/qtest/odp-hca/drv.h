@@ -272,6 +272,14 @@ extern const uint8_t odp_loopback_gid[16];
 void odp_qp_rc_init(OdpHca *h, OdpQp *qp, const OdpRcAttr *a);
 void odp_qp_rc_rtr(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
                    const OdpRcAttr *a);
+/*
+ * As odp_qp_rc_rtr(), with the path (MODIFY_QP ATTR_AV) to a peer
+ * elsewhere: @dmac the next hop, @sgid the device's address, @dgid the
+ * peer's.
+ */
+void odp_qp_rc_rtr_av(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
+                      const OdpRcAttr *a, const uint8_t dmac[6],
+                      const uint8_t sgid[16], const uint8_t dgid[16]);
 void odp_qp_rc_rts(OdpHca *h, OdpQp *qp, const OdpRcAttr *a);
 void odp_qp_rc_connect(OdpHca *h, OdpQp *qp, uint32_t dest_qpn,
                        const OdpRcAttr *a);

@@ -143,5 +143,6 @@ void odp_hca_add_reset_tests(void);
 void odp_hca_add_hostile_tests(void);
 void odp_hca_add_monitor_tests(void);
 void odp_hca_add_port_tests(void);
+void odp_hca_add_wire_tests(void);
 
 #endif /* ODP_HCA_FRAMEWORK_H */
