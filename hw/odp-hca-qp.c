@@ -216,7 +216,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
         (mask & ODP_HCA_QP_ATTR_MIN_RNR_TIMER && m->min_rnr_timer > 31) ||
         (mask & ODP_HCA_QP_ATTR_TIMEOUT && m->timeout > 31) ||
         (mask & ODP_HCA_QP_ATTR_DEST_QPN &&
-         le32_to_cpu(m->dest_qpn) >= s->max_qps) ||
+         le32_to_cpu(m->dest_qpn) > ODP_HCA_QPN_MAX) ||
         (mask & ODP_HCA_QP_ATTR_PORT && m->port > 1) ||
         (mask & ODP_HCA_QP_ATTR_ACCESS_FLAGS &&
          le32_to_cpu(m->access_flags) & ~0xfu)) {

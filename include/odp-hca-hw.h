@@ -395,6 +395,12 @@ struct odp_hca_cmd_modify_qp {
 #define ODP_HCA_FLOW_LABEL_MASK    0xfffffu
 
 /*
+ * QP numbers on the wire are 24 bits: a dest_qpn (RC) or ud.dest_qpn may
+ * name any QP of a remote adapter up to this.
+ */
+#define ODP_HCA_QPN_MAX            0xffffffu
+
+/*
  * PSNs are 24 bits: MODIFY_QP drops bits 31..24 of sq_psn and rq_psn,
  * and the device's advances wrap at 2^24.
  */
@@ -582,8 +588,8 @@ struct odp_hca_wqe_ctrl {
 };
 
 /*
- * UD datagram segment.  Loopback carries no frames: the device delivers
- * to dest_qpn on itself and copies the GIDs into the receiver's GRH.
+ * UD datagram segment: the destination (a QP of this device or of the
+ * adapter at dgid/dmac) and the packet's addresses.
  */
 struct odp_hca_wqe_ud {
 	uint32_t dest_qpn;

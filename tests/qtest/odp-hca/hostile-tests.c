@@ -699,8 +699,8 @@ static void test_bad_qp_attr(void)
     expect_attr(t, qp, &m, "path_mtu 0");
     m = rtr; m.path_mtu = 6;
     expect_attr(t, qp, &m, "path_mtu 6");
-    m = rtr; m.dest_qpn = t->h->caps.max_qps;
-    expect_attr(t, qp, &m, "dest_qpn max_qps");
+    m = rtr; m.dest_qpn = ODP_HCA_QPN_MAX + 1;
+    expect_attr(t, qp, &m, "dest_qpn beyond 24 bits");
     m = rtr; m.dest_qpn = 0xffffffff;
     expect_attr(t, qp, &m, "dest_qpn ~0");
     m = rtr; m.min_rnr_timer = 32;
