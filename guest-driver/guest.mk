@@ -14,7 +14,9 @@
 #   make check-wire      the wire suite: one guest, two odp-hca devices on a
 #                        QEMU hub, the ports as Ethernet NICs (TAP)
 #   make check-wire2     two guests at once, their ports joined by a stream
-#                        netdev on a unix socket (build/wire2/) (TAP)
+#                        netdev on a unix socket (build/wire2/): ping, TCP,
+#                        RDMA both ways (pingpongs, perftest) (TAP)
+#   make check-wire2-rxe the same with a Soft-RoCE guest as the peer
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
@@ -33,7 +35,8 @@ export GUEST_CMD VM_DIR
 # The kernel driver is built when its sources are there.
 GUEST_KMOD    ?= $(if $(wildcard guest-driver/kernel/Kbuild),kmod)
 
-.PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest check-wire check-wire2
+.PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest check-wire check-wire2 \
+        check-wire2-rxe
 
 rdma-core: need-rdma-core
 	@scripts/build-rdma-core.sh
@@ -105,4 +108,10 @@ check-wire: vm-deps
 # guest-driver/tests/check-wire2.sh (the guests in build/wire2/a and b).
 check-wire2: vm-deps
 	@QEMU=$(QEMU) scripts/run-tap.sh wire2 $(RESULTS) $(WIRE_TIMEOUT) -- \
+	    guest-driver/tests/check-wire2.sh
+
+# The same two guests, the second a Soft-RoCE peer (rdma_rxe on virtio-net).
+check-wire2-rxe: vm-deps
+	@QEMU=$(QEMU) WIRE2_PEER=rxe WIRE2_DIR=$(BUILD)/wire2-rxe \
+	    scripts/run-tap.sh wire2-rxe $(RESULTS) $(WIRE_TIMEOUT) -- \
 	    guest-driver/tests/check-wire2.sh

@@ -8,14 +8,19 @@
 # stays on this machine).  Guest a listens on the socket, guest b connects.
 # Each runs guest-driver/tests/wire2-guest.sh; their lines become one TAP
 # stream here.
+# With WIRE2_PEER=rxe guest b has no odp-hca: its port is a virtio-net
+# NIC on the same link with Soft-RoCE (rdma_rxe) on it, and the RDMA runs
+# are odp-hca against Soft-RoCE, both directions.
 # Environment: QEMU, WIRE2_BYTES (the TCP transfer, 4 MiB), WIRE2_TIMEOUT
-# (seconds a guest may run, 600).
+# (seconds a guest may run, 900), WIRE2_PEER (odp or rxe), WIRE2_DIR
+# (build/wire2).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 
-W=build/wire2
+PEER_KIND="${WIRE2_PEER:-odp}"
+W="${WIRE2_DIR:-build/wire2}"
 BYTES="${WIRE2_BYTES:-4194304}"
-TMO="${WIRE2_TIMEOUT:-600}"
+TMO="${WIRE2_TIMEOUT:-900}"
 MAC_A=52:54:00:0d:01:01
 MAC_B=52:54:00:0d:01:02
 sock="$W/link.sock"
@@ -28,22 +33,25 @@ done
 rm -f "$sock"
 head -c "$BYTES" /dev/urandom > "$W/blob"
 
-guest() { # <a|b> <mac> <netdev options>
+guest() { # <a|b> <mac> <netdev options> <odp|rxe> <peer: odp|rxe>
+    local dev="odp-hca,netdev=p0,mac=$2"
+
+    [ "$4" = rxe ] && dev="virtio-net-pci,netdev=p0,mac=$2"
     VM_DIR="$W/$1" VM_QUIET=1 VM_TIMEOUT="$TMO" \
-    VM_DEVICE="odp-hca,netdev=p0,mac=$2" VM_EXTRA="-netdev $3" \
-        scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob guest-driver/tests/wire2-guest.sh" \
+    VM_DEVICE="$dev" VM_EXTRA="-netdev $3" \
+        scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob WIRE2_KIND=$4 WIRE2_PEER_KIND=$5 guest-driver/tests/wire2-guest.sh" \
         > "$W/$1.log" 2>&1
 }
 
 echo "TAP version 13"
-guest a "$MAC_A" "stream,id=p0,server=on,addr.type=unix,addr.path=$sock" &
+guest a "$MAC_A" "stream,id=p0,server=on,addr.type=unix,addr.path=$sock" odp "$PEER_KIND" &
 pa=$!
 # Guest b connects once a's QEMU listens.
 for _ in $(seq 1 300); do
     [ -S "$sock" ] && break
     sleep 0.1
 done
-guest b "$MAC_B" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$sock" &
+guest b "$MAC_B" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$sock" "$PEER_KIND" odp &
 pb=$!
 wait "$pa"; ra=$?
 wait "$pb"; rb=$?

@@ -34,6 +34,8 @@ wait_for() {
     return 1
 }
 
+# A Soft-RoCE guest's port is virtio-net: nothing loads its driver for us.
+[ "${WIRE2_KIND:-odp}" = rxe ] && modprobe virtio_net 2>/dev/null && sleep 1
 IF=
 for n in /sys/class/net/*; do
     [ "$(cat "$n/address" 2>/dev/null)" = "$MAC" ] && IF="${n##*/}"
@@ -44,6 +46,7 @@ if [ -z "$IF" ]; then
     exit 1
 fi
 IB="$(ls "/sys/class/net/$IF/device/infiniband/" 2>/dev/null | head -n1)"
+[ "${WIRE2_KIND:-odp}" = rxe ] && IB=rxe0
 ip addr add "$ME/24" dev "$IF"
 ip link set "$IF" up
 if wait_for 10 sh -c "[ \"\$(cat /sys/class/net/$IF/operstate)\" = up ]"; then
@@ -67,7 +70,9 @@ else
     show "$LOG/ping"
 fi
 g="0000:0000:0000:0000:0000:ffff:$GID4"
-if [ -n "$IB" ] && wait_for 10 sh -c "grep -lx '$g' /sys/class/infiniband/$IB/ports/1/gids/*"; then
+if [ "${WIRE2_KIND:-odp}" = rxe ]; then
+    :   # rxe0 is made below, once the link is up
+elif [ -n "$IB" ] && wait_for 10 sh -c "grep -lx '$g' /sys/class/infiniband/$IB/ports/1/gids/*"; then
     ok "$IB GID table holds ::ffff:$ME"
 else
     not_ok "$IB GID table holds ::ffff:$ME"
@@ -98,6 +103,24 @@ else
         show "$LOG/socat"
     fi
 fi
+# RDMA over the wire: the same runs in both guests (wire2-rdma.sh).
+KIND="${WIRE2_KIND:-odp}"
+PEER_KIND="${WIRE2_PEER_KIND:-odp}"
+if [ "$KIND" = rxe ]; then
+    modprobe rdma_rxe 2> "$LOG/rxe" &&
+        rdma link add rxe0 type rxe netdev "$IF" 2>> "$LOG/rxe"
+    IB=rxe0
+    if [ -d /sys/class/infiniband/rxe0 ]; then
+        ok "Soft-RoCE rxe0 on $IF"
+    else
+        not_ok "Soft-RoCE rxe0 on $IF"
+        show "$LOG/rxe"
+    fi
+fi
+WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$PEER" WIRE2_ME_KIND="$KIND" \
+    WIRE2_PEER_KIND="$PEER_KIND" \
+    "$(dirname "${BASH_SOURCE[0]}")/wire2-rdma.sh" || FAILED=$((FAILED + 1))
+
 echo "# $IF: $(cat /sys/class/net/"$IF"/statistics/tx_packets) tx / $(cat /sys/class/net/"$IF"/statistics/rx_packets) rx packets, $(cat /sys/class/net/"$IF"/statistics/rx_errors) rx errors"
 
 if dmesg | grep -E "WARNING:|BUG:|Oops|general protection|circular locking|possible recursive locking|INFO: task .* blocked|UBSAN" > "$LOG/dmesg"; then

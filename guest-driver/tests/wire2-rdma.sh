@@ -1,0 +1,139 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+# RDMA between the two guests of check-wire2.sh, over the wire: runs in
+# each guest after wire2-guest.sh brought the link up, prints "ok - ..." /
+# "not ok - ..." lines for the host to number.
+#
+# Both guests walk the same list of runs in the same order.  In each run
+# one guest is the server (it listens on the run's own TCP port, on the
+# wire's addresses) and the other the client, which retries until the
+# server listens; both check their own side: exit status, and for
+# perftest the result line, for the pingpongs the bytes (--chk).  Runs
+# marked "both" go in both directions (each guest once the requester).
+# Environment: WIRE2_ROLE (a|b), WIRE2_IB (this guest's RDMA device),
+# WIRE2_ME, WIRE2_PEER (IPv4 addresses), WIRE2_PEER_KIND (odp|rxe: what
+# the other guest's device is), WIRE2_ME_KIND (odp|rxe).
+set -u
+
+ROLE="${WIRE2_ROLE:?}"
+IB="${WIRE2_IB:?}"
+ME="${WIRE2_ME:?}"
+PEER="${WIRE2_PEER:?}"
+ME_KIND="${WIRE2_ME_KIND:-odp}"
+PEER_KIND="${WIRE2_PEER_KIND:-odp}"
+LOG=/tmp/wire2-rdma
+mkdir -p "$LOG"
+
+FAILED=0
+ok() { echo "ok - guest $ROLE: $*"; }
+not_ok() { FAILED=$((FAILED + 1)); echo "not ok - guest $ROLE: $*"; }
+skip() { echo "ok - guest $ROLE: $1 # SKIP $2"; }
+show() { sed 's/^/# /' "$1" | tail -n "${2:-15}"; }
+
+# The GID index of this guest's IPv4 address (::ffff:a.b.c.d): RoCEv2.
+gid_index() {
+    local want g
+    want="$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' \
+        $(echo "$ME" | tr . ' '))"
+    for g in /sys/class/infiniband/"$IB"/ports/1/gids/*; do
+        if [ "$(cat "$g" 2>/dev/null)" = "$want" ] &&
+           [ "$(cat /sys/class/infiniband/"$IB"/ports/1/gid_attrs/types/"${g##*/}" 2>/dev/null)" = "RoCE v2" ]; then
+            echo "${g##*/}"
+            return 0
+        fi
+    done
+    return 1
+}
+GIDX="$(gid_index)" || { not_ok "$IB has a RoCE v2 GID for $ME"; exit 1; }
+ok "$IB: RoCE v2 GID index $GIDX is ::ffff:$ME"
+
+# odp: this guest's device does ODP (odp-hca); rxe on 6.12 does not.
+can_odp() { [ "$ME_KIND" = odp ] && [ "$PEER_KIND" = odp ]; }
+
+PORT=19000
+# run <desc> <server-role a|b> <result-check: pp|pt> <command...>
+# The command gets -d, the GID option and -p here; the client gets the
+# server's address last.
+run() {
+    local desc="$1" server="$2" kind="$3" gidopt rc n
+    shift 3
+    PORT=$((PORT + 1))
+    case "$1" in ib_*) gidopt="-x $GIDX" ;; *) gidopt="-g $GIDX" ;; esac
+    local out="$LOG/$PORT.log"
+    if [ "$ROLE" = "$server" ]; then
+        timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" > "$out" 2>&1
+        rc=$?
+    else
+        # The server may still be starting (or finishing the run before):
+        # a refused connection fails at once; retry those.
+        for n in $(seq 1 120); do
+            timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" "$PEER" > "$out" 2>&1
+            rc=$?
+            [ "$rc" = 0 ] && break
+            grep -qiE "couldn't connect|unable to (init|open)|connection refused" "$out" ||
+                break
+            sleep 0.5
+        done
+    fi
+    local side=client
+    [ "$ROLE" = "$server" ] && side=server
+    if [ "$rc" != 0 ]; then
+        not_ok "$desc ($side, exit $rc)"
+        show "$out"
+        return
+    fi
+    if [ "$kind" = pt ] && [ "$side" = client ]; then
+        local res
+        res="$(grep -E '^[[:space:]]*[0-9]+([[:space:]]+[0-9.]+){3,4}[[:space:]]*$' "$out" | tail -n 1)"
+        if [ -z "$res" ]; then
+            not_ok "$desc ($side: no result line)"
+            show "$out"
+            return
+        fi
+        ok "$desc ($side)"
+        echo "# $res" | tr -s '\t ' ' '
+        return
+    fi
+    if [ "$kind" = pp ] && ! grep -q "bytes in" "$out"; then
+        not_ok "$desc ($side: no transfer line)"
+        show "$out"
+        return
+    fi
+    ok "$desc ($side)"
+}
+
+for server in a b; do
+    client=b
+    [ "$server" = b ] && client=a
+    dir="$client -> $server"
+    run "ibv_rc_pingpong -s 4096 -n 200 --chk, $dir" "$server" pp \
+        ibv_rc_pingpong -s 4096 -n 200 -c
+    run "ibv_rc_pingpong -s 1048576 -n 10 --chk, $dir" "$server" pp \
+        ibv_rc_pingpong -s 1048576 -n 10 -c
+    run "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "$server" pp \
+        ibv_ud_pingpong -s 1024 -n 200 -c
+    for t in ib_write_bw ib_read_bw ib_send_bw; do
+        run "$t -s 65536 -n 200, $dir" "$server" pt "$t" -F -s 65536 -n 200
+    done
+    if can_odp; then
+        run "ibv_rc_pingpong -o -s 65536 -n 50 --chk, $dir" "$server" pp \
+            ibv_rc_pingpong -o -s 65536 -n 50 -c
+        run "ibv_rc_pingpong -O -s 65536 -n 50 --chk, $dir" "$server" pp \
+            ibv_rc_pingpong -O -s 65536 -n 50 -c
+        for t in ib_write_bw ib_read_bw ib_send_bw; do
+            run "$t --odp -s 65536 -n 200, $dir" "$server" pt \
+                "$t" -F -s 65536 -n 200 --odp
+        done
+    fi
+done
+# Atomics and latency: one direction is enough.
+run "ib_atomic_bw -n 200, b -> a" a pt ib_atomic_bw -F -n 200
+for t in ib_write_lat ib_read_lat ib_send_lat; do
+    run "$t -s 8 -n 500, b -> a" a pt "$t" -F -s 8 -n 500
+done
+# Figures for the notes: bandwidth across the wire.
+run "ib_write_bw -s 65536 -n 2000 (figure), b -> a" a pt \
+    ib_write_bw -F -s 65536 -n 2000
+run "ib_write_bw -s 1048576 -n 200 (figure), b -> a" a pt \
+    ib_write_bw -F -s 1048576 -n 200
+[ "$FAILED" = 0 ]
