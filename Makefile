@@ -86,11 +86,15 @@ QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
 # check-fuzz: the campaign `make check` runs (make fuzz is the long one).
+# Per target: odp-hca, then odp-hca-wire (two devices on a hub: frames
+# from the wire).
 CHECK_FUZZ_SECONDS ?= 120
+CHECK_FUZZ_TARGETS ?= odp-hca odp-hca-wire
 FUZZ_CHECK_TIMEOUT ?= 900
 
 # make fuzz: seconds to fuzz, the config (generic-fuzz-<target>: odp-hca,
-# or odp-hca-rp with the device behind a PCIe root port), more libFuzzer
+# odp-hca-rp with the device behind a PCIe root port, or odp-hca-wire with
+# two devices whose ports share a hub), more libFuzzer
 # flags (e.g. FUZZ_FLAGS=-use_value_profile=1).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET  ?= odp-hca
@@ -228,7 +232,7 @@ fuzz-seeds:
 
 check-fuzz: build-fuzz
 	@scripts/run-tap.sh fuzz $(RESULTS) $(FUZZ_CHECK_TIMEOUT) -- \
-	    scripts/check-fuzz.sh $(FUZZ_BIN) $(CHECK_FUZZ_SECONDS) $(FUZZ_TARGET)
+	    scripts/check-fuzz.sh $(FUZZ_BIN) $(CHECK_FUZZ_SECONDS) $(CHECK_FUZZ_TARGETS)
 
 check:
 	@rm -f $(foreach s,$(CHECK_SUITES),$(RESULTS)/$(s).counts)
