@@ -380,7 +380,8 @@ static OdpHcaAnswer odp_hca_resp_write(OdpHcaState *s, OdpHcaQp *qp,
 
 /* Queue a READ request (new, or a duplicate to answer again). */
 static OdpHcaAnswer odp_hca_resp_read_request(OdpHcaState *s, OdpHcaQp *qp,
-                                              const OdpHcaRocePacket *pkt)
+                                              const OdpHcaRocePacket *pkt,
+                                              bool duplicate)
 {
     OdpHcaResp *rs = &qp->resp;
     OdpHcaRespRead *rd;
@@ -401,6 +402,7 @@ static OdpHcaAnswer odp_hca_resp_read_request(OdpHcaState *s, OdpHcaQp *qp,
         .psn = pkt->psn,
         .start_psn = pkt->psn,
         .len = pkt->reth.dma_len,
+        .duplicate = duplicate,
     };
     rs->read_count++;
     odp_hca_qp_schedule(s, qp);
@@ -491,7 +493,8 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
                 break;
             }
         }
-        if (odp_hca_resp_read_request(s, qp, pkt) == ODP_HCA_ANS_NAK_ACCESS) {
+        if (odp_hca_resp_read_request(s, qp, pkt, true) ==
+            ODP_HCA_ANS_NAK_ACCESS) {
             odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, pkt->psn);
         }
         return;
@@ -580,7 +583,7 @@ static void odp_hca_resp_in_order(OdpHcaState *s, OdpHcaQp *qp,
     } else if (flags & ODP_HCA_ROCE_F_WRITE) {
         ans = odp_hca_resp_write(s, qp, pkt, flags);
     } else if (flags & ODP_HCA_ROCE_F_READ) {
-        ans = odp_hca_resp_read_request(s, qp, pkt);
+        ans = odp_hca_resp_read_request(s, qp, pkt, false);
         advance = odp_hca_resp_read_pkts(qp, pkt->reth.dma_len);
     } else {
         ans = odp_hca_resp_atomic(s, qp, pkt);
@@ -652,6 +655,22 @@ static void odp_hca_resp_rc(OdpHcaState *s, OdpHcaQp *qp,
  * Answer the oldest queued READ, a packet at a time, within the bottom
  * half's budget.  True while there is more to send.
  */
+/*
+ * A READ's answer stops at @rd's next response, and the READs queued
+ * behind it are forgotten: the requester asks again from there.  A READ
+ * heard for the first time gives its PSNs back (the expected PSN goes
+ * back to the response): nothing after it was executed, only queued (see
+ * odp_hca_resp_reads_first()).  A duplicate keeps the expected PSN: what
+ * came after it was executed and is only ACKed when sent again.
+ */
+static void odp_hca_resp_read_take_back(OdpHcaQp *qp, OdpHcaRespRead *rd)
+{
+    if (!rd->duplicate) {
+        qp->rq_psn = rd->psn;
+    }
+    qp->resp.read_count = 0;
+}
+
 static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                               bool wait_room)
 {
@@ -675,8 +694,7 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
         }
         if (rs->fault.pending) {
             /* as a fault of its own: asked again after RESUME */
-            qp->rq_psn = rd->psn;
-            rs->read_count = 0;
+            odp_hca_resp_read_take_back(qp, rd);
             odp_hca_resp_rnr(s, qp, rd->psn);
             return false;
         }
@@ -701,14 +719,7 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                                      &fault_iova, &verr) : -1;
             if (rc) {
                 g_free(frame);
-                /*
-                 * This response and what follows were not given: the
-                 * requester asks again from here.  Nothing after the
-                 * READ was executed (see odp_hca_resp_reads_first()), so
-                 * the expected PSN can go back to it.
-                 */
-                qp->rq_psn = rd->psn;
-                rs->read_count = 0;
+                odp_hca_resp_read_take_back(qp, rd);
                 if (rc > 0) {
                     odp_hca_resp_fault(s, qp, rd->rkey, fault_iova,
                                        rd->va + rd->len - fault_iova,

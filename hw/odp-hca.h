@@ -185,6 +185,7 @@ typedef struct OdpHcaRespRead {
     uint32_t rkey;
     uint32_t psn;           /* of the next response */
     uint32_t start_psn;     /* of the request */
+    bool duplicate;         /* heard before: answered again */
     uint64_t len;           /* whole request */
     uint64_t done;          /* bytes answered */
 } OdpHcaRespRead;
