@@ -843,10 +843,26 @@ static bool odp_hca_req_begin(OdpHcaState *s, OdpHcaQp *qp)
         return false;
     }
     if (r->send.ctrl.opcode == ODP_HCA_WQE_ATOMIC_CS ||
-        r->send.ctrl.opcode == ODP_HCA_WQE_ATOMIC_FA ||
-        r->send.ctrl.opcode == ODP_HCA_WQE_RDMA_READ) {
-        f->npkts = r->send.ctrl.opcode == ODP_HCA_WQE_RDMA_READ ?
-                   odp_hca_packets(r->send.length, qp->path_mtu) : 1;
+        r->send.ctrl.opcode == ODP_HCA_WQE_ATOMIC_FA) {
+        const struct odp_hca_sge *sge;
+        uint64_t iova;
+        uint32_t len;
+        OdpHcaMr *mr;
+
+        f->npkts = 1;
+        /*
+         * The result's 8 bytes must be writable in one place before the
+         * remote side acts: an error found at write-back would come
+         * after the remote memory changed.
+         */
+        verr = odp_hca_req_local(s, qp, &r->send, 0, 8, true, &mr, &sge,
+                                 &iova, &len);
+        if (verr || len != 8) {
+            verr = verr ? verr : ODP_HCA_VERR_BOUNDS;
+            trace_odp_hca_err_wqe_lkey(qp->qpn, r->send.index, verr);
+            odp_hca_req_fail_send(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
+            return false;
+        }
     }
     return true;
 }
@@ -1076,6 +1092,36 @@ static void odp_hca_req_flush(OdpHcaState *s, OdpHcaQp *qp, uint32_t *wqes)
     qp->req.send_next = qp->sq_ci;
 }
 
+/*
+ * The WQE at send_next may start: a READ or atomic only while fewer than
+ * max_rd_atomic (at least 1) are waiting for their answers, as the
+ * responder holds no more than its max_dest_rd_atomic.
+ */
+static bool odp_hca_req_rd_atomic_room(OdpHcaState *s, OdpHcaQp *qp)
+{
+    OdpHcaReq *r = &qp->req;
+    struct odp_hca_wqe_ctrl c;
+    uint32_t busy = 0;
+
+    if (qp->type != ODP_HCA_QPT_RC || r->send_next == qp->sq_ci) {
+        return true;
+    }
+    if (pci_dma_read(PCI_DEVICE(s), odp_hca_ring_addr(&qp->sq, r->send_next),
+                     &c, sizeof(c)) != MEMTX_OK ||
+        (c.opcode != ODP_HCA_WQE_RDMA_READ &&
+         c.opcode != ODP_HCA_WQE_ATOMIC_CS &&
+         c.opcode != ODP_HCA_WQE_ATOMIC_FA)) {
+        return true;    /* the load says what is wrong with it */
+    }
+    for (uint16_t i = qp->sq_ci; i != r->send_next; i++) {
+        uint8_t op = odp_hca_req_flight(qp, i)->opcode;
+
+        busy += op == ODP_HCA_WQE_RDMA_READ || op == ODP_HCA_WQE_ATOMIC_CS ||
+                op == ODP_HCA_WQE_ATOMIC_FA;
+    }
+    return busy < MAX(qp->max_rd_atomic, 1);
+}
+
 /* Room in the window for another packet of this QP. */
 static bool odp_hca_req_window_open(OdpHcaState *s, OdpHcaQp *qp)
 {
@@ -1139,8 +1185,9 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
             if (qp->state != ODP_HCA_QPS_RTS || r->send_next == qp->sq_pi) {
                 return false;
             }
-            if ((uint16_t)(r->send_next - qp->sq_ci) >= ODP_HCA_REQ_WINDOW) {
-                return false;   /* an ACK reschedules */
+            if ((uint16_t)(r->send_next - qp->sq_ci) >= ODP_HCA_REQ_WINDOW ||
+                !odp_hca_req_rd_atomic_room(s, qp)) {
+                return false;   /* an ACK or a response reschedules */
             }
             if (*wqes == 0 || *bytes == 0) {
                 return true;
