@@ -106,12 +106,12 @@ check-wire: vm-deps
 
 # Two guests, one device each, joined by -netdev stream over a unix socket:
 # guest-driver/tests/check-wire2.sh (the guests in build/wire2/a and b).
-check-wire2: vm-deps
+check-wire2: vm-deps need-roce
 	@QEMU=$(QEMU) scripts/run-tap.sh wire2 $(RESULTS) $(WIRE_TIMEOUT) -- \
 	    guest-driver/tests/check-wire2.sh
 
 # The same two guests, the second a Soft-RoCE peer (rdma_rxe on virtio-net).
-check-wire2-rxe: vm-deps
+check-wire2-rxe: vm-deps need-roce
 	@QEMU=$(QEMU) WIRE2_PEER=rxe WIRE2_DIR=$(BUILD)/wire2-rxe \
 	    scripts/run-tap.sh wire2-rxe $(RESULTS) $(WIRE_TIMEOUT) -- \
 	    guest-driver/tests/check-wire2.sh

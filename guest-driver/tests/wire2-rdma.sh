@@ -102,6 +102,44 @@ run() {
     ok "$desc ($side)"
 }
 
+# A capture of the link (QEMU's filter-dump on guest a's netdev, asked
+# of the host's QEMU through the monitor share) around a few short runs of
+# every kind of packet; it must decode in tshark with valid ICRCs.
+OUT=
+for a in $(cat /proc/cmdline); do
+    case "$a" in odp.out=*) OUT="${a#*=}" ;; esac
+done
+MON="$ODP_ROOT/scripts/in-guest/monitor.sh"
+capturing=
+if [ "$ROLE" = a ] && [ -n "$OUT" ]; then
+    rm -f "$OUT/capture.pcap"
+    if "$MON" qmp object-add "{\"qom-type\": \"filter-dump\", \"id\": \"cap0\", \"netdev\": \"p0\", \"file\": \"$OUT/capture.pcap\"}" > "$LOG/cap-add" 2>&1; then
+        capturing=1
+    else
+        not_ok "filter-dump on the link (object-add)"
+        show "$LOG/cap-add"
+    fi
+fi
+for t in ib_write_bw ib_read_bw ib_send_bw; do
+    run "$t -s 5000 -n 20 (captured), b -> a" a pt "$t" -F -s 5000 -n 20
+done
+run "ib_atomic_bw -n 20 (captured), b -> a" a pt ib_atomic_bw -F -n 20
+run "ibv_ud_pingpong -s 512 -n 20 (captured), b -> a" a pp \
+    ibv_ud_pingpong -s 512 -n 20 -c
+if [ -n "$capturing" ]; then
+    "$MON" qmp object-del '{"id": "cap0"}' > /dev/null 2>&1
+    python3 "$ODP_ROOT/tests/roce/check-capture.py" "$OUT/capture.pcap" \
+        "guest $ROLE: capture of the link" > "$LOG/capture" 2>&1
+    while IFS= read -r line; do
+        case "$line" in
+            "ok - guest $ROLE: "*) echo "$line" ;;
+            "not ok - guest $ROLE: "*) FAILED=$((FAILED + 1)); echo "$line" ;;
+            *) echo "# $line" ;;
+        esac
+    done < "$LOG/capture"
+    # the pcap stays in the out share, for whoever wants to look
+fi
+
 for server in a b; do
     client=b
     [ "$server" = b ] && client=a
