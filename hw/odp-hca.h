@@ -287,6 +287,8 @@ typedef struct OdpHcaFaultEntry {
     uint8_t side;
     OdpHcaFaultOutcome outcome;
     bool injected;
+    uint32_t remote_qpn;    /* the QP's dest_qpn when raised */
+    uint8_t remote_gid[16]; /* ... and its dgid */
 } OdpHcaFaultEntry;
 
 #define ODP_HCA_LAT_BUCKETS        64
