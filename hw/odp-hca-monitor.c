@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * odp-hca: the monitor's view: query-odp-hca (the port and its RoCEv2
- * counters included),
- * odp-hca-reset-stats, odp-hca-inject-faults, odp-hca-flush-iotlb and
- * HMP "info odp-hca".
+ * counters included), odp-hca-reset-stats, odp-hca-inject-faults,
+ * odp-hca-flush-iotlb, odp-hca-set-link-impairment (and its HMP twin)
+ * and HMP "info odp-hca".
  *
  * Copyright (c) 2026 The odp-hca developers
  */
 
 #include "qemu/osdep.h"
 #include "qemu/module.h"
+#include "qemu/cutils.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-odp-hca.h"
 #include "qapi/qapi-visit-odp-hca.h"
@@ -240,7 +241,27 @@ static OdpHcaRoce *odp_hca_roce_info(const OdpHcaStats *st)
     r->transport_drops = ODP_HCA_REASONS(OdpHcaRoceTransportDrops,
                                          st->xport_drops,
                                          odp_hca_transport_drop_name);
+    r->impaired = g_new0(OdpHcaRoceImpaired, 1);
+    r->impaired->dropped = st->impair_dropped;
+    r->impaired->corrupted = st->impair_corrupted;
+    r->impaired->duplicated = st->impair_duplicated;
+    r->impaired->reordered = st->impair_reordered;
+    r->impaired->delayed = st->impair_delayed;
     return r;
+}
+
+static OdpHcaLinkImpairment *odp_hca_impairment_info(const OdpHcaImpair *im)
+{
+    OdpHcaLinkImpairment *l = g_new0(OdpHcaLinkImpairment, 1);
+
+    l->loss = im->loss;
+    l->corrupt = im->corrupt;
+    l->duplicate = im->duplicate;
+    l->reorder = im->reorder;
+    l->delay_us = im->delay_us;
+    l->seed = im->seed;
+    l->held = im->delayed_count + !!im->held;
+    return l;
 }
 
 static OdpHcaPort *odp_hca_port_info(OdpHcaState *s)
@@ -267,6 +288,7 @@ static OdpHcaPort *odp_hca_port_info(OdpHcaState *s)
     d->rx_other_host = st->port_drops[ODP_HCA_PORT_DROP_RX_OTHER_HOST];
     p->drops = d;
     p->roce = odp_hca_roce_info(st);
+    p->impairment = odp_hca_impairment_info(&s->impair);
     return p;
 }
 
@@ -391,6 +413,46 @@ void qmp_odp_hca_inject_faults(const char *id, bool has_every,
     };
 }
 
+#define ODP_HCA_IMPAIR_PPM_MAX      1000000u
+#define ODP_HCA_IMPAIR_DELAY_US_MAX 1000000u
+
+void qmp_odp_hca_set_link_impairment(const char *id, bool has_loss,
+                                     uint32_t loss, bool has_corrupt,
+                                     uint32_t corrupt, bool has_duplicate,
+                                     uint32_t duplicate, bool has_reorder,
+                                     uint32_t reorder, bool has_delay_us,
+                                     uint32_t delay_us, bool has_seed,
+                                     uint64_t seed, Error **errp)
+{
+    OdpHcaState *s = odp_hca_find_one(id, errp);
+    OdpHcaImpair *im;
+
+    if (!s) {
+        return;
+    }
+    if (loss > ODP_HCA_IMPAIR_PPM_MAX || corrupt > ODP_HCA_IMPAIR_PPM_MAX ||
+        duplicate > ODP_HCA_IMPAIR_PPM_MAX ||
+        reorder > ODP_HCA_IMPAIR_PPM_MAX) {
+        error_setg(errp, "chances are parts per million: at most %u",
+                   ODP_HCA_IMPAIR_PPM_MAX);
+        return;
+    }
+    if (delay_us > ODP_HCA_IMPAIR_DELAY_US_MAX) {
+        error_setg(errp, "'delay-us' must be at most %u",
+                   ODP_HCA_IMPAIR_DELAY_US_MAX);
+        return;
+    }
+    /* Absent arguments are 0 (the QAPI code zeroes them): a new set. */
+    im = &s->impair;
+    im->loss = loss;
+    im->corrupt = corrupt;
+    im->duplicate = duplicate;
+    im->reorder = reorder;
+    im->delay_us = delay_us;
+    im->seed = seed;
+    im->prng = seed;
+}
+
 OdpHcaFlushResult *qmp_odp_hca_flush_iotlb(const char *id, Error **errp)
 {
     OdpHcaState *s = odp_hca_find_one(id, errp);
@@ -493,6 +555,20 @@ static void odp_hca_hmp_reasons(Monitor *mon, QDict *d, int n,
     if (!any) {
         monitor_printf(mon, " none");
     }
+}
+
+static void odp_hca_hmp_impairment(Monitor *mon, const OdpHcaPort *p)
+{
+    const OdpHcaLinkImpairment *l = p->impairment;
+    const OdpHcaRoceImpaired *c = p->roce->impaired;
+
+    monitor_printf(mon, "  link impairment: loss %u corrupt %u duplicate %u"
+                   " reorder %u ppm delay-us %u seed %" PRIu64 " held %u |"
+                   " dropped %" PRIu64 " corrupted %" PRIu64 " duplicated %"
+                   PRIu64 " reordered %" PRIu64 " delayed %" PRIu64 "\n",
+                   l->loss, l->corrupt, l->duplicate, l->reorder, l->delay_us,
+                   l->seed, l->held, c->dropped, c->corrupted, c->duplicated,
+                   c->reordered, c->delayed);
 }
 
 static void odp_hca_hmp_roce(Monitor *mon, const OdpHcaRoce *r)
@@ -607,10 +683,52 @@ static void hmp_info_odp_hca(Monitor *mon, const QDict *qdict)
         odp_hca_hmp_counters(mon, info->counters);
         odp_hca_hmp_port(mon, info->port);
         odp_hca_hmp_roce(mon, info->port->roce);
+        odp_hca_hmp_impairment(mon, info->port);
         odp_hca_hmp_latency(mon, info->latency);
         odp_hca_hmp_faults(mon, info);
     }
     qapi_free_OdpHcaInfoList(list);
+}
+
+/*
+ * HMP odp-hca-set-link-impairment ID [NAME=VALUE ...]: the QMP command,
+ * its arguments as words (loss=100000 seed=7).
+ */
+void hmp_odp_hca_set_link_impairment(Monitor *mon, const QDict *qdict)
+{
+    static const char *const names[] = {
+        "loss", "corrupt", "duplicate", "reorder", "delay-us", "seed",
+    };
+    const char *id = qdict_get_str(qdict, "id");
+    const char *args = qdict_get_try_str(qdict, "args");
+    g_auto(GStrv) words = g_strsplit_set(args ?: "", " ,", -1);
+    uint64_t v[ARRAY_SIZE(names)] = { 0 };
+    Error *err = NULL;
+
+    for (char **w = words; *w; w++) {
+        const char *eq = strchr(*w, '=');
+        size_t i;
+
+        if (!**w) {
+            continue;
+        }
+        for (i = 0; i < ARRAY_SIZE(names); i++) {
+            if (eq && eq - *w == strlen(names[i]) &&
+                !strncmp(*w, names[i], eq - *w)) {
+                break;
+            }
+        }
+        if (i == ARRAY_SIZE(names) || qemu_strtou64(eq + 1, NULL, 0, &v[i]) ||
+            (i < 5 && v[i] > UINT32_MAX)) {
+            error_setg(&err, "'%s': expected NAME=NUMBER, NAME one of loss, "
+                       "corrupt, duplicate, reorder, delay-us, seed", *w);
+            hmp_handle_error(mon, err);
+            return;
+        }
+    }
+    qmp_odp_hca_set_link_impairment(id, true, v[0], true, v[1], true, v[2],
+                                    true, v[3], true, v[4], true, v[5], &err);
+    hmp_handle_error(mon, err);
 }
 
 static void odp_hca_monitor_register(void)

@@ -411,6 +411,10 @@ static void mon_assert_id_error(QTestState *qts, const char *id,
                                id), cls);
     mon_assert_error(qtest_qmp(qts, "{ 'execute': 'odp-hca-flush-iotlb',"
                                " 'arguments': { 'id': %s } }", id), cls);
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': "
+                               "'odp-hca-set-link-impairment',"
+                               " 'arguments': { 'id': %s, 'loss': 1 } }",
+                               id), cls);
 }
 
 /* A QOM property of the device at @path, as an integer. */
@@ -1712,6 +1716,36 @@ static void hmp_check_roce(char **lines, const OdpHcaRoce *r)
     qobject_unref(d);
 }
 
+/* The link impairment's line of `info odp-hca` against query-odp-hca. */
+static void hmp_check_impairment(char **lines, const OdpHcaPort *p)
+{
+    const OdpHcaLinkImpairment *m = p->impairment;
+    const OdpHcaRoceImpaired *c = p->roce->impaired;
+    const char *l = hmp_find(lines, "link impairment:");
+    unsigned u[6];
+    uint64_t v[6];
+
+    g_assert_cmpint(sscanf(l, "link impairment: loss %u corrupt %u duplicate"
+                           " %u reorder %u ppm delay-us %u seed %" SCNu64
+                           " held %u | dropped %" SCNu64 " corrupted %"
+                           SCNu64 " duplicated %" SCNu64 " reordered %"
+                           SCNu64 " delayed %" SCNu64, &u[0], &u[1], &u[2],
+                           &u[3], &u[4], &v[0], &u[5], &v[1], &v[2], &v[3],
+                           &v[4], &v[5]), ==, 12);
+    g_assert_cmpuint(u[0], ==, m->loss);
+    g_assert_cmpuint(u[1], ==, m->corrupt);
+    g_assert_cmpuint(u[2], ==, m->duplicate);
+    g_assert_cmpuint(u[3], ==, m->reorder);
+    g_assert_cmpuint(u[4], ==, m->delay_us);
+    g_assert_cmpuint(v[0], ==, m->seed);
+    g_assert_cmpuint(u[5], ==, m->held);
+    g_assert_cmpuint(v[1], ==, c->dropped);
+    g_assert_cmpuint(v[2], ==, c->corrupted);
+    g_assert_cmpuint(v[3], ==, c->duplicated);
+    g_assert_cmpuint(v[4], ==, c->reordered);
+    g_assert_cmpuint(v[5], ==, c->delayed);
+}
+
 /* Every number of `info odp-hca` against query-odp-hca. */
 static void hmp_check(char **lines, const OdpHcaInfo *info)
 {
@@ -1801,6 +1835,7 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
 
     hmp_check_port(lines, info->port);
     hmp_check_roce(lines, info->port->roce);
+    hmp_check_impairment(lines, info->port);
 
     l = hmp_find(lines, "fault service latency:");
     if (lat->count) {
@@ -2747,6 +2782,271 @@ static void test_mon_roce_wire(void)
     t_free(t);
 }
 
+/*
+ * A hostile link (odp-hca-set-link-impairment) on a loopback RC pair:
+ * a 256 KiB WRITE and a READ of it back complete with the right bytes
+ * through whatever the impairment does, and the counters say what it
+ * did.  The ACK timeout is 131 us (timeout 5) and the clock moves 10 us
+ * a step, as the err/retry test steps it.
+ */
+#define IMP_LEN         (256 * 1024)
+#define IMP_STEP        10000
+#define IMP_STEPS       200000
+
+/* odp-hca-set-link-impairment on hca0 with @args (JSON members). */
+static void imp_set(T *t, const char *args)
+{
+    g_autofree char *json = g_strdup_printf("{ 'id': 'hca0'%s%s }",
+                                            *args ? ", " : "", args);
+    QObject *a = qobject_from_json(json, &error_abort);
+
+    mon_assert_ok(qtest_qmp(t->h->qts, "{ 'execute': "
+                            "'odp-hca-set-link-impairment', "
+                            "'arguments': %p }", a));
+}
+
+/* The WRITE and the READ through the impairment; the state after. */
+static OdpHcaInfoList *imp_run(const char *args)
+{
+    T *t = t_new("id=hca0");
+    struct odp_hca_cqe c;
+    g_autofree uint8_t *d = NULL;
+    g_auto(GStrv) lines = NULL;
+    OdpHcaInfoList *list;
+    Buf *src, *dst, *back;
+    OdpRcAttr a;
+    Pair p;
+
+    odp_rc_attr_init(&a);
+    a.timeout = 5;              /* 131 us */
+    a.retry_cnt = 7;
+    pair_new2(t, &p, &a, &a);
+    src = buf_pinned(t, IMP_LEN, ACC_ALL);
+    dst = buf_pinned(t, IMP_LEN, ACC_ALL);
+    back = buf_pinned(t, IMP_LEN, ACC_ALL);
+    d = buf_pattern(t, src, 77);
+    buf_fill(t, dst, 0);
+    buf_fill(t, back, 0);
+    mon_reset_stats(t);
+    imp_set(t, args);
+
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, IMP_LEN, src->key,
+          dst->iova, dst->key);
+    wait_cqe_clock(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, IMP_STEP, IMP_STEPS);
+    buf_check(t, dst, 0, d, IMP_LEN, "WRITE over an impaired link");
+    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_READ, back->iova, IMP_LEN, back->key,
+          dst->iova, dst->key);
+    wait_cqe_clock(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_READ, p.a->qpn, IMP_STEP, IMP_STEPS);
+    buf_check(t, back, 0, d, IMP_LEN, "READ over an impaired link");
+    /* what is still held goes; nothing else completes */
+    odp_clock_step(t->h, 1000 * 1000);
+    odp_cq_assert_empty(t->h, p.cqa, 8);
+    odp_cq_assert_empty(t->h, p.cqb, 8);
+
+    list = mon_query1(t);
+    lines = hmp_lines(t->h->qts, "info odp-hca");
+    hmp_check(lines, list->value);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 0);
+    t_free(t);
+    return list;
+}
+
+static void imp_log(const char *what, const OdpHcaPort *port)
+{
+    const OdpHcaRoce *r = port->roce;
+    const OdpHcaRoceImpaired *i = r->impaired;
+
+    odp_diag("%s: tx %" PRIu64 " rx %" PRIu64 " retransmits %" PRIu64
+                   " ack-timeouts %" PRIu64 " duplicates %" PRIu64
+                   " naks-seq %" PRIu64 " icrc %" PRIu64 " | dropped %"
+                   PRIu64 " corrupted %" PRIu64 " duplicated %" PRIu64
+                   " reordered %" PRIu64 " delayed %" PRIu64, what,
+                   r->tx_packets, r->rx_packets, r->retransmits,
+                   r->ack_timeouts, r->duplicates, r->naks_sent->seq,
+                   r->parse_drops->icrc, i->dropped, i->corrupted,
+                   i->duplicated, i->reordered, i->delayed);
+}
+
+static void test_imp_loss(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'loss': 100000, 'seed': 1");
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("loss 10%", port);
+    g_assert_cmpuint(port->impairment->loss, ==, 100000);
+    g_assert_cmpuint(port->impairment->seed, ==, 1);
+    g_assert_cmpuint(port->roce->impaired->dropped, >, 0);
+    g_assert_cmpuint(port->roce->retransmits, >, 0);
+    g_assert_cmpuint(port->roce->impaired->corrupted +
+                     port->roce->impaired->duplicated +
+                     port->roce->impaired->reordered +
+                     port->roce->impaired->delayed, ==, 0);
+    /* every frame sent is lost or received */
+    g_assert_cmpuint(port->roce->rx_packets +
+                     port->roce->impaired->dropped, ==,
+                     port->roce->tx_packets);
+}
+
+static void test_imp_corrupt(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'corrupt': 100000, 'seed': 2");
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("corrupt 10%", port);
+    g_assert_cmpuint(port->roce->impaired->corrupted, >, 0);
+    /* each corrupted frame fails its ICRC check, and nothing else does */
+    g_assert_cmpuint(port->roce->parse_drops->icrc, ==,
+                     port->roce->impaired->corrupted);
+    g_assert_cmpuint(port->roce->retransmits, >, 0);
+    g_assert_cmpuint(port->roce->rx_packets +
+                     port->roce->parse_drops->icrc, ==,
+                     port->roce->tx_packets);
+}
+
+static void test_imp_duplicate(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'duplicate': 100000, 'seed': 3");
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("duplicate 10%", port);
+    g_assert_cmpuint(port->roce->impaired->duplicated, >, 0);
+    g_assert_cmpuint(port->roce->duplicates, >, 0);
+    g_assert_cmpuint(port->roce->rx_packets, ==,
+                     port->roce->tx_packets +
+                     port->roce->impaired->duplicated);
+}
+
+static void test_imp_reorder(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'reorder': 100000, 'seed': 4");
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("reorder 10%", port);
+    g_assert_cmpuint(port->roce->impaired->reordered, >, 0);
+    g_assert_cmpuint(port->roce->rx_packets, ==, port->roce->tx_packets);
+}
+
+static void test_imp_delay(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'delay-us': 20, 'seed': 5");
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("delay 20 us", port);
+    g_assert_cmpuint(port->roce->impaired->delayed, ==,
+                     port->roce->tx_packets);
+    g_assert_cmpuint(port->roce->rx_packets, ==, port->roce->tx_packets);
+}
+
+/* All of them at once. */
+static void test_imp_all(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run(
+        "'loss': 50000, 'corrupt': 50000, 'duplicate': 50000, "
+        "'reorder': 50000, 'delay-us': 5, 'seed': 6");
+
+    imp_log("everything 5%", l->value->port);
+}
+
+/*
+ * Settings: checked, replaced by each call, kept by reset-stats (which
+ * clears the counters); frames held across a device reset are freed
+ * and their timer stopped.
+ */
+static void test_imp_settings(void)
+{
+    T *t = t_new("id=hca0");
+    QTestState *qts = t->h->qts;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_autofree char *out = NULL;
+    const OdpHcaLinkImpairment *m;
+    Buf *src, *dst;
+    Pair p;
+
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': "
+                               "'odp-hca-set-link-impairment', 'arguments':"
+                               " { 'id': 'hca0', 'loss': 1000001 } }"),
+                     "GenericError");
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': "
+                               "'odp-hca-set-link-impairment', 'arguments':"
+                               " { 'id': 'hca0', 'delay-us': 1000001 } }"),
+                     "GenericError");
+    imp_set(t, "'loss': 1, 'corrupt': 2, 'duplicate': 3, 'reorder': 4, "
+               "'delay-us': 5, 'seed': 6");
+    list = mon_query1(t);
+    m = list->value->port->impairment;
+    g_assert_cmpuint(m->loss + m->corrupt + m->duplicate + m->reorder, ==,
+                     10);
+    g_assert_cmpuint(m->delay_us, ==, 5);
+    g_assert_cmpuint(m->seed, ==, 6);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* HMP: the same command */
+    out = qtest_hmp(qts, "odp-hca-set-link-impairment hca0 reorder=7 "
+                    "delay-us=1000");
+    g_assert_cmpstr(out, ==, "");
+    hmp_assert_error(qts, "odp-hca-set-link-impairment hca0 lose=1", "lose");
+    hmp_assert_error(qts, "odp-hca-set-link-impairment hca0 loss=2000000",
+                     "1000000");
+    hmp_assert_error(qts, "odp-hca-set-link-impairment nosuch", "nosuch");
+    list = mon_query1(t);
+    m = list->value->port->impairment;
+    g_assert_cmpuint(m->loss + m->corrupt + m->duplicate + m->seed, ==, 0);
+    g_assert_cmpuint(m->reorder, ==, 7);
+    g_assert_cmpuint(m->delay_us, ==, 1000);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* a WRITE whose frames the 1 ms delay holds */
+    pair_new(t, &p);
+    src = buf_pinned(t, 3 * 4096, ACC_ALL);
+    dst = buf_pinned(t, 3 * 4096, ACC_ALL);
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 3 * 4096, src->key,
+          dst->iova, dst->key);
+    for (int i = 0; i < 1000; i++) {
+        list = mon_query1(t);
+        if (list->value->port->impairment->held == 3) {
+            break;
+        }
+        qapi_free_OdpHcaInfoList(list);
+        list = NULL;
+        g_usleep(1000);
+    }
+    g_assert_nonnull(list);
+    g_assert_cmpuint(list->value->port->roce->impaired->delayed, ==, 3);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* reset-stats keeps the settings and what is held */
+    mon_reset_stats(t);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->port->impairment->reorder, ==, 7);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 3);
+    g_assert_cmpuint(list->value->port->roce->impaired->delayed, ==, 0);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* a reset frees them; their due time passes without them */
+    odp_reg_write(t->h, ODP_HCA_REG_CTRL, ODP_HCA_CTRL_RESET);
+    odp_hca_pci_setup(t->h);
+    odp_hca_wait_reset(t->h);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 0);
+    g_assert_cmpuint(list->value->port->impairment->delay_us, ==, 1000);
+    qapi_free_OdpHcaInfoList(list);
+    odp_clock_step(t->h, 10 * 1000 * 1000);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->port->roce->rx_packets, ==, 0);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 0);
+
+    /* no arguments: no impairment */
+    imp_set(t, "");
+    qapi_free_OdpHcaInfoList(list);
+    list = mon_query1(t);
+    m = list->value->port->impairment;
+    g_assert_cmpuint(m->loss + m->corrupt + m->duplicate + m->reorder +
+                     m->delay_us + m->seed, ==, 0);
+    t_free(t);
+}
+
 void odp_hca_add_monitor_tests(void)
 {
     add_test("/odp-hca/monitor/schema/none", test_mon_none);
@@ -2764,4 +3064,11 @@ void odp_hca_add_monitor_tests(void)
     add_test("/odp-hca/monitor/latency-deferred", test_mon_latency_deferred);
     add_test("/odp-hca/monitor/roce", test_mon_roce);
     add_test("/odp-hca/monitor/roce-wire", test_mon_roce_wire);
+    add_test("/odp-hca/monitor/impair/settings", test_imp_settings);
+    add_test("/odp-hca/monitor/impair/loss", test_imp_loss);
+    add_test("/odp-hca/monitor/impair/corrupt", test_imp_corrupt);
+    add_test("/odp-hca/monitor/impair/duplicate", test_imp_duplicate);
+    add_test("/odp-hca/monitor/impair/reorder", test_imp_reorder);
+    add_test("/odp-hca/monitor/impair/delay", test_imp_delay);
+    add_test("/odp-hca/monitor/impair/all", test_imp_all);
 }
