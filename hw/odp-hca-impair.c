@@ -313,6 +313,8 @@ void odp_hca_impair_fini(OdpHcaState *s)
     OdpHcaImpair *im = &s->impair;
 
     odp_hca_impair_flush(s);
+    /* nothing sent from here on may reach the timer or the bottom half */
+    im->loss = im->corrupt = im->duplicate = im->reorder = im->delay_us = 0;
     timer_free(im->timer);
     im->timer = NULL;
     qemu_bh_delete(im->bh);
