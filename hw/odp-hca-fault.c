@@ -65,7 +65,9 @@ static void odp_hca_fault_record_new(OdpHcaState *s, OdpHcaQp *qp,
         .side = f->info.side,
         .outcome = ODP_HCA_FAULT_OUTCOME_PENDING,
         .injected = s->inject.mark,
+        .remote_qpn = qp->dest_qpn,
     };
+    memcpy(rec->remote_gid, qp->dgid, sizeof(rec->remote_gid));
     if (s->inject.mark) {
         s->stats.faults_injected++;
         s->inject.mark = false;

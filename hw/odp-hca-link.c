@@ -112,7 +112,7 @@ bool odp_hca_link_room(OdpHcaState *s, uint32_t frames)
     return s->rx_queued + frames <= ODP_HCA_RX_QUEUE_MAX;
 }
 
-static void odp_hca_link_enqueue(OdpHcaState *s, OdpHcaFrame *f)
+void odp_hca_link_enqueue(OdpHcaState *s, OdpHcaFrame *f)
 {
     QSIMPLEQ_INSERT_TAIL(&s->rx_frames, f, next);
     s->rx_queued++;
@@ -155,6 +155,12 @@ bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
                           pkt->payload_len, hairpin);
     if (hairpin) {
         s->stats.roce_hairpin_packets++;
+    }
+    /* The monitor's link impairment (odp-hca-impair.c) may take it. */
+    if (odp_hca_impair_tx(s, frame, hairpin)) {
+        return true;
+    }
+    if (hairpin) {
         if (s->rx_queued >= ODP_HCA_RX_QUEUE_MAX) {
             odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QUEUE_FULL, pkt);
             g_free(frame);
@@ -245,8 +251,11 @@ bool odp_hca_link_rx_run(OdpHcaState *s)
         QSIMPLEQ_REMOVE_HEAD(&s->rx_frames, next);
         s->rx_queued--;
         any = true;
-        why = odp_hca_roce_parse_hairpin(f->data, f->len, ODP_HCA_PAGE_SIZE,
-                                         &pkt);
+        /* A looped-back frame with an ICRC (odp-hca-impair.c) is checked. */
+        why = f->hairpin ?
+              odp_hca_roce_parse_hairpin(f->data, f->len, ODP_HCA_PAGE_SIZE,
+                                         &pkt) :
+              odp_hca_roce_parse(f->data, f->len, ODP_HCA_PAGE_SIZE, &pkt);
         if (why == ODP_HCA_ROCE_OK) {
             odp_hca_link_deliver(s, &pkt);
         } else {

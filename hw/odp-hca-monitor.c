@@ -1,17 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * odp-hca: the monitor's view: query-odp-hca (the port included),
- * odp-hca-reset-stats, odp-hca-inject-faults, odp-hca-flush-iotlb and
- * HMP "info odp-hca".
+ * odp-hca: the monitor's view: query-odp-hca (the port and its RoCEv2
+ * counters included), odp-hca-reset-stats, odp-hca-inject-faults,
+ * odp-hca-flush-iotlb, odp-hca-set-link-impairment (and its HMP twin)
+ * and HMP "info odp-hca".
  *
  * Copyright (c) 2026 The odp-hca developers
  */
 
 #include "qemu/osdep.h"
 #include "qemu/module.h"
+#include "qemu/cutils.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-odp-hca.h"
+#include "qapi/qapi-visit-odp-hca.h"
+#include "qapi/qobject-input-visitor.h"
+#include "qapi/qobject-output-visitor.h"
 #include "qobject/qdict.h"
+#include "qobject/qnum.h"
 #include "qom/object.h"
 #include "hw/qdev-core.h"
 #include "monitor/hmp.h"
@@ -146,6 +152,118 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
     return c;
 }
 
+/*
+ * Counters kept in an array indexed by reason, shown as a QAPI struct
+ * with a member a reason: the member names are the names the device
+ * gives the reasons (odp_hca_roce_drop_name(), odp_hca_xport_drop_name(),
+ * odp_hca_nak_names[]), so one table names them for the trace, QMP and
+ * HMP.  The struct is made by the QAPI input visitor from a dict of those
+ * names, which refuses a missing or unknown member: a name that drifts
+ * from the schema fails the first query-odp-hca, in every qtest.
+ */
+typedef const char *OdpHcaReasonName(int reason);
+
+static const char *const odp_hca_nak_names[ODP_HCA_NAK_KIND_MAX] = {
+    [ODP_HCA_NAK_KIND_RNR] = "rnr",
+    [ODP_HCA_NAK_KIND_SEQ] = "seq",
+    [ODP_HCA_NAK_KIND_INVALID] = "invalid",
+    [ODP_HCA_NAK_KIND_ACCESS] = "access",
+    [ODP_HCA_NAK_KIND_OPERATION] = "operation",
+};
+
+static const char *odp_hca_nak_name(int kind)
+{
+    return odp_hca_nak_names[kind];
+}
+
+/*
+ * Of the parser's verdicts, the drops: not "ok", and not the frames that
+ * are no RoCEv2 at all (they go to the RAW_ETH QP and are never counted).
+ */
+static const char *odp_hca_parse_drop_name(int why)
+{
+    if (why == ODP_HCA_ROCE_OK || why == ODP_HCA_ROCE_NOT_IP ||
+        why == ODP_HCA_ROCE_NOT_UDP || why == ODP_HCA_ROCE_NOT_ROCE) {
+        return NULL;
+    }
+    return odp_hca_roce_drop_name(why);
+}
+
+static const char *odp_hca_transport_drop_name(int why)
+{
+    return odp_hca_xport_drop_name(why);
+}
+
+static QObject *odp_hca_reason_dict(const uint64_t *v, int n,
+                                    OdpHcaReasonName *name)
+{
+    QDict *d = qdict_new();
+
+    for (int i = 0; i < n; i++) {
+        if (name(i)) {
+            qdict_put_obj(d, name(i), QOBJECT(qnum_from_uint(v[i])));
+        }
+    }
+    return QOBJECT(d);
+}
+
+/* The QAPI struct @type from the counters @v[0..n) named by @name. */
+#define ODP_HCA_REASONS(type, v, name) ({                               \
+    QObject *d_ = odp_hca_reason_dict(v, ARRAY_SIZE(v), name);          \
+    Visitor *iv_ = qobject_input_visitor_new(d_);                       \
+    type *r_ = NULL;                                                    \
+                                                                        \
+    visit_type_##type(iv_, NULL, &r_, &error_abort);                    \
+    visit_free(iv_);                                                    \
+    qobject_unref(d_);                                                  \
+    r_;                                                                 \
+})
+
+static OdpHcaRoce *odp_hca_roce_info(const OdpHcaStats *st)
+{
+    OdpHcaRoce *r = g_new0(OdpHcaRoce, 1);
+
+    r->tx_packets = st->roce_tx_packets;
+    r->rx_packets = st->roce_rx_packets;
+    r->hairpin_packets = st->roce_hairpin_packets;
+    r->retransmits = st->roce_retransmits;
+    r->ack_timeouts = st->roce_ack_timeouts;
+    r->duplicates = st->roce_duplicates;
+    r->acks_sent = st->roce_acks_sent;
+    r->acks_received = st->roce_acks_received;
+    r->naks_sent = ODP_HCA_REASONS(OdpHcaRoceNaks, st->naks_sent,
+                                   odp_hca_nak_name);
+    r->naks_received = ODP_HCA_REASONS(OdpHcaRoceNaks, st->naks_received,
+                                       odp_hca_nak_name);
+    r->parse_drops = ODP_HCA_REASONS(OdpHcaRoceParseDrops,
+                                     st->roce_parse_drops,
+                                     odp_hca_parse_drop_name);
+    r->transport_drops = ODP_HCA_REASONS(OdpHcaRoceTransportDrops,
+                                         st->xport_drops,
+                                         odp_hca_transport_drop_name);
+    r->impaired = g_new0(OdpHcaRoceImpaired, 1);
+    r->impaired->dropped = st->impair_dropped;
+    r->impaired->corrupted = st->impair_corrupted;
+    r->impaired->duplicated = st->impair_duplicated;
+    r->impaired->reordered = st->impair_reordered;
+    r->impaired->delayed = st->impair_delayed;
+    return r;
+}
+
+static OdpHcaLinkImpairment *odp_hca_impairment_info(const OdpHcaImpair *im)
+{
+    OdpHcaLinkImpairment *l = g_new0(OdpHcaLinkImpairment, 1);
+
+    l->loss = im->loss;
+    l->corrupt = im->corrupt;
+    l->duplicate = im->duplicate;
+    l->reorder = im->reorder;
+    l->delay_us = im->delay_us;
+    l->seed = im->seed;
+    l->held = im->delayed_count + !!im->held;
+    return l;
+}
+
 static OdpHcaPort *odp_hca_port_info(OdpHcaState *s)
 {
     const OdpHcaStats *st = &s->stats;
@@ -167,7 +285,10 @@ static OdpHcaPort *odp_hca_port_info(OdpHcaState *s)
     d->rx_too_short = st->port_drops[ODP_HCA_PORT_DROP_RX_TOO_SHORT];
     d->rx_fault = st->port_drops[ODP_HCA_PORT_DROP_RX_FAULT];
     d->rx_wqe_error = st->port_drops[ODP_HCA_PORT_DROP_RX_WQE_ERROR];
+    d->rx_other_host = st->port_drops[ODP_HCA_PORT_DROP_RX_OTHER_HOST];
     p->drops = d;
+    p->roce = odp_hca_roce_info(st);
+    p->impairment = odp_hca_impairment_info(&s->impair);
     return p;
 }
 
@@ -215,6 +336,10 @@ static OdpHcaFaultRecordList *odp_hca_records(OdpHcaState *s)
         r->service_ns = rec->service_ns;
         r->rnr_retries = rec->rnr_retries;
         r->injected = rec->injected;
+        r->remote_qpn = rec->remote_qpn;
+        r->remote_gid = g_malloc(INET6_ADDRSTRLEN);
+        inet_ntop(AF_INET6, rec->remote_gid, r->remote_gid,
+                  INET6_ADDRSTRLEN);
         QAPI_LIST_APPEND(tail, r);
     }
     return head;
@@ -288,6 +413,46 @@ void qmp_odp_hca_inject_faults(const char *id, bool has_every,
     };
 }
 
+#define ODP_HCA_IMPAIR_PPM_MAX      1000000u
+#define ODP_HCA_IMPAIR_DELAY_US_MAX 1000000u
+
+void qmp_odp_hca_set_link_impairment(const char *id, bool has_loss,
+                                     uint32_t loss, bool has_corrupt,
+                                     uint32_t corrupt, bool has_duplicate,
+                                     uint32_t duplicate, bool has_reorder,
+                                     uint32_t reorder, bool has_delay_us,
+                                     uint32_t delay_us, bool has_seed,
+                                     uint64_t seed, Error **errp)
+{
+    OdpHcaState *s = odp_hca_find_one(id, errp);
+    OdpHcaImpair *im;
+
+    if (!s) {
+        return;
+    }
+    if (loss > ODP_HCA_IMPAIR_PPM_MAX || corrupt > ODP_HCA_IMPAIR_PPM_MAX ||
+        duplicate > ODP_HCA_IMPAIR_PPM_MAX ||
+        reorder > ODP_HCA_IMPAIR_PPM_MAX) {
+        error_setg(errp, "chances are parts per million: at most %u",
+                   ODP_HCA_IMPAIR_PPM_MAX);
+        return;
+    }
+    if (delay_us > ODP_HCA_IMPAIR_DELAY_US_MAX) {
+        error_setg(errp, "'delay-us' must be at most %u",
+                   ODP_HCA_IMPAIR_DELAY_US_MAX);
+        return;
+    }
+    /* Absent arguments are 0 (the QAPI code zeroes them): a new set. */
+    im = &s->impair;
+    im->loss = loss;
+    im->corrupt = corrupt;
+    im->duplicate = duplicate;
+    im->reorder = reorder;
+    im->delay_us = delay_us;
+    im->seed = seed;
+    im->prng = seed;
+}
+
 OdpHcaFlushResult *qmp_odp_hca_flush_iotlb(const char *id, Error **errp)
 {
     OdpHcaState *s = odp_hca_find_one(id, errp);
@@ -346,10 +511,88 @@ static void odp_hca_hmp_port(Monitor *mon, const OdpHcaPort *p)
     monitor_printf(mon, "  port drops: tx link-down %" PRIu64 " no-netdev %"
                    PRIu64 " | rx no-qp %" PRIu64 " no-buffer %" PRIu64
                    " too-long %" PRIu64 " too-short %" PRIu64 " fault %"
-                   PRIu64 " wqe-error %" PRIu64 "\n", d->tx_link_down,
-                   d->tx_no_netdev, d->rx_no_qp, d->rx_no_buffer,
-                   d->rx_too_long, d->rx_too_short, d->rx_fault,
-                   d->rx_wqe_error);
+                   PRIu64 " wqe-error %" PRIu64 " other-host %" PRIu64
+                   "\n", d->tx_link_down, d->tx_no_netdev, d->rx_no_qp,
+                   d->rx_no_buffer, d->rx_too_long, d->rx_too_short,
+                   d->rx_fault, d->rx_wqe_error, d->rx_other_host);
+}
+
+/*
+ * " name count" for each reason of a QAPI reason struct, in the device's
+ * order of reasons; with @nonzero only the reasons that happened, or
+ * " none".
+ */
+#define ODP_HCA_HMP_REASONS(mon, type, obj, n, name, nonzero) do {      \
+    Visitor *ov_ = NULL;                                                \
+    QObject *o_ = NULL;                                                 \
+    type *obj_ = (obj);                                                 \
+                                                                        \
+    ov_ = qobject_output_visitor_new(&o_);                              \
+    visit_type_##type(ov_, NULL, &obj_, &error_abort);                  \
+    visit_complete(ov_, &o_);                                           \
+    visit_free(ov_);                                                    \
+    odp_hca_hmp_reasons(mon, qobject_to(QDict, o_), n, name, nonzero);  \
+    qobject_unref(o_);                                                  \
+} while (0)
+
+static void odp_hca_hmp_reasons(Monitor *mon, QDict *d, int n,
+                                OdpHcaReasonName *name, bool nonzero)
+{
+    bool any = false;
+
+    for (int i = 0; i < n; i++) {
+        uint64_t v;
+
+        if (!name(i)) {
+            continue;
+        }
+        v = qnum_get_uint(qobject_to(QNum, qdict_get(d, name(i))));
+        if (v || !nonzero) {
+            monitor_printf(mon, " %s %" PRIu64, name(i), v);
+            any = true;
+        }
+    }
+    if (!any) {
+        monitor_printf(mon, " none");
+    }
+}
+
+static void odp_hca_hmp_impairment(Monitor *mon, const OdpHcaPort *p)
+{
+    const OdpHcaLinkImpairment *l = p->impairment;
+    const OdpHcaRoceImpaired *c = p->roce->impaired;
+
+    monitor_printf(mon, "  link impairment: loss %u corrupt %u duplicate %u"
+                   " reorder %u ppm delay-us %u seed %" PRIu64 " held %u |"
+                   " dropped %" PRIu64 " corrupted %" PRIu64 " duplicated %"
+                   PRIu64 " reordered %" PRIu64 " delayed %" PRIu64 "\n",
+                   l->loss, l->corrupt, l->duplicate, l->reorder, l->delay_us,
+                   l->seed, l->held, c->dropped, c->corrupted, c->duplicated,
+                   c->reordered, c->delayed);
+}
+
+static void odp_hca_hmp_roce(Monitor *mon, const OdpHcaRoce *r)
+{
+    monitor_printf(mon, "  roce: tx %" PRIu64 " rx %" PRIu64 " hairpin %"
+                   PRIu64 " | retransmits %" PRIu64 " ack-timeouts %" PRIu64
+                   " duplicates %" PRIu64 " | acks sent %" PRIu64
+                   " received %" PRIu64 "\n", r->tx_packets, r->rx_packets,
+                   r->hairpin_packets, r->retransmits, r->ack_timeouts,
+                   r->duplicates, r->acks_sent, r->acks_received);
+    monitor_printf(mon, "  roce naks sent:");
+    ODP_HCA_HMP_REASONS(mon, OdpHcaRoceNaks, r->naks_sent,
+                        ODP_HCA_NAK_KIND_MAX, odp_hca_nak_name, false);
+    monitor_printf(mon, " | received:");
+    ODP_HCA_HMP_REASONS(mon, OdpHcaRoceNaks, r->naks_received,
+                        ODP_HCA_NAK_KIND_MAX, odp_hca_nak_name, false);
+    monitor_printf(mon, "\n  roce parse drops:");
+    ODP_HCA_HMP_REASONS(mon, OdpHcaRoceParseDrops, r->parse_drops,
+                        ODP_HCA_ROCE_DROP_MAX, odp_hca_parse_drop_name, true);
+    monitor_printf(mon, "\n  roce transport drops:");
+    ODP_HCA_HMP_REASONS(mon, OdpHcaRoceTransportDrops, r->transport_drops,
+                        ODP_HCA_XPORT_DROP_MAX, odp_hca_transport_drop_name,
+                        true);
+    monitor_printf(mon, "\n");
 }
 
 static void odp_hca_hmp_latency(Monitor *mon, const OdpHcaLatency *lat)
@@ -397,9 +640,9 @@ static void odp_hca_hmp_faults(Monitor *mon, const OdpHcaInfo *info)
         return;
     }
     monitor_printf(mon, "    %6s %12s %5s %10s %18s %8s %-6s %-9s %-8s %10s "
-                   "%4s %s\n", "seq", "time-us", "qp", "key", "iova",
+                   "%4s %-3s %8s %s\n", "seq", "time-us", "qp", "key", "iova",
                    "length", "access", "side", "outcome", "service-us",
-                   "rnr", "inj");
+                   "rnr", "inj", "rqp", "remote-gid");
     for (OdpHcaFaultRecordList *l = info->faults; l; l = l->next) {
         const OdpHcaFaultRecord *r = l->value;
 
@@ -414,8 +657,9 @@ static void odp_hca_hmp_faults(Monitor *mon, const OdpHcaInfo *info)
         } else {
             monitor_printf(mon, "%10s", "-");
         }
-        monitor_printf(mon, " %4u %s\n", r->rnr_retries,
-                       r->injected ? "yes" : "no");
+        monitor_printf(mon, " %4u %-3s %8u %s\n", r->rnr_retries,
+                       r->injected ? "yes" : "no", r->remote_qpn,
+                       r->remote_gid);
     }
 }
 
@@ -438,10 +682,53 @@ static void hmp_info_odp_hca(Monitor *mon, const QDict *qdict)
                        info->id ? " " : "", info->qom_path);
         odp_hca_hmp_counters(mon, info->counters);
         odp_hca_hmp_port(mon, info->port);
+        odp_hca_hmp_roce(mon, info->port->roce);
+        odp_hca_hmp_impairment(mon, info->port);
         odp_hca_hmp_latency(mon, info->latency);
         odp_hca_hmp_faults(mon, info);
     }
     qapi_free_OdpHcaInfoList(list);
+}
+
+/*
+ * HMP odp-hca-set-link-impairment ID [NAME=VALUE ...]: the QMP command,
+ * its arguments as words (loss=100000 seed=7).
+ */
+void hmp_odp_hca_set_link_impairment(Monitor *mon, const QDict *qdict)
+{
+    static const char *const names[] = {
+        "loss", "corrupt", "duplicate", "reorder", "delay-us", "seed",
+    };
+    const char *id = qdict_get_str(qdict, "id");
+    const char *args = qdict_get_try_str(qdict, "args");
+    g_auto(GStrv) words = g_strsplit_set(args ?: "", " ,", -1);
+    uint64_t v[ARRAY_SIZE(names)] = { 0 };
+    Error *err = NULL;
+
+    for (char **w = words; *w; w++) {
+        const char *eq = strchr(*w, '=');
+        size_t i;
+
+        if (!**w) {
+            continue;
+        }
+        for (i = 0; i < ARRAY_SIZE(names); i++) {
+            if (eq && eq - *w == strlen(names[i]) &&
+                !strncmp(*w, names[i], eq - *w)) {
+                break;
+            }
+        }
+        if (i == ARRAY_SIZE(names) || qemu_strtou64(eq + 1, NULL, 0, &v[i]) ||
+            (i < 5 && v[i] > UINT32_MAX)) {
+            error_setg(&err, "'%s': expected NAME=NUMBER, NAME one of loss, "
+                       "corrupt, duplicate, reorder, delay-us, seed", *w);
+            hmp_handle_error(mon, err);
+            return;
+        }
+    }
+    qmp_odp_hca_set_link_impairment(id, true, v[0], true, v[1], true, v[2],
+                                    true, v[3], true, v[4], true, v[5], &err);
+    hmp_handle_error(mon, err);
 }
 
 static void odp_hca_monitor_register(void)

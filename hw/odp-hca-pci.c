@@ -42,6 +42,7 @@ static void odp_hca_reset_now(OdpHcaState *s)
     qemu_bh_cancel(s->qp_bh);
     qemu_bh_cancel(s->rx_bh);
     odp_hca_link_flush(s);
+    odp_hca_impair_flush(s);
     odp_hca_objects_destroy_all(s);
     odp_hca_tlb_invalidate(s, 0, 0, 0, true);
     s->ctrl = 0;
@@ -424,6 +425,7 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
 
     odp_hca_port_realize(s);
     odp_hca_link_init(s);
+    odp_hca_impair_init(s);
 
     s->eqs = g_new0(OdpHcaEq, s->max_eqs);
     s->pds = g_new0(OdpHcaPd, s->max_pds);
@@ -454,6 +456,7 @@ static void odp_hca_exit(PCIDevice *pdev)
     /* no frame comes in while the objects go */
     odp_hca_port_unrealize(s);
     odp_hca_link_fini(s);
+    odp_hca_impair_fini(s);
     odp_hca_objects_destroy_all(s);
     odp_hca_qp_timers_fini(s);
     qemu_bh_delete(s->cmd_bh);

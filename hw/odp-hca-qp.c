@@ -277,6 +277,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
     if (mask & ODP_HCA_QP_ATTR_SQ_PSN) {
         qp->sq_psn = le32_to_cpu(m->sq_psn) & ODP_HCA_PSN_MASK;
         qp->req.una = qp->sq_psn;   /* nothing is in flight before RTS */
+        qp->req.psn_high = qp->sq_psn;
     }
     if (mask & ODP_HCA_QP_ATTR_MAX_DEST_RD_ATOMIC) {
         qp->max_dest_rd_atomic = m->max_dest_rd_atomic;
@@ -302,6 +303,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
             qp->req.retry_left = qp->retry_cnt;
             qp->req.rnr_left = qp->rnr_retry;
             qp->req.una = qp->sq_psn;
+            qp->req.psn_high = qp->sq_psn;
         }
         odp_hca_qp_set_state(qp, next);
         qp->sq_drain_posted = false;

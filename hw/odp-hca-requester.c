@@ -433,8 +433,6 @@ static void odp_hca_req_rewind(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
             /* the peer's doing; a local fault's re-request is not */
             s->stats.req_retries++;
         }
-        s->stats.roce_retransmits +=
-            MAX(0, odp_hca_psn_diff(qp->sq_psn, psn));
         if (!odp_hca_req_load(s, qp, i, &r->send, &status, &verr)) {
             /* The guest rewrote its WQE under us: it fails in its turn. */
             r->send.valid = false;
@@ -679,9 +677,9 @@ void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
 
     switch (pkt->opcode) {
     case ODP_HCA_ROCE_RC_ACKNOWLEDGE:
-        s->stats.roce_acks_received++;
         switch (AETH_KIND(syn)) {
         case AETH_KIND_ACK:
+            s->stats.roce_acks_received++;
             odp_hca_req_acked(s, qp, pkt->psn);
             if (qp->sq_ci != odp_hca_req_limit(qp) &&
                 qp->state != ODP_HCA_QPS_ERR) {
@@ -733,6 +731,7 @@ void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
             odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
             break;
         }
+        s->stats.roce_acks_received++;
         f->atomic_done = true;
         f->atomic_orig = pkt->atomic_ack;
         odp_hca_req_acked(s, qp, pkt->psn);
@@ -976,8 +975,14 @@ static uint32_t odp_hca_req_packet(OdpHcaState *s, OdpHcaQp *qp)
             return 0;
         }
     }
+    if (odp_hca_psn_diff(qp->sq_psn, r->psn_high) < 0) {
+        s->stats.roce_retransmits++;    /* sent before: went back */
+    }
     odp_hca_link_send(s, &pkt, frame);
     qp->sq_psn = (qp->sq_psn + npkts) & ODP_HCA_PSN_MASK;
+    if (odp_hca_psn_diff(qp->sq_psn, r->psn_high) > 0) {
+        r->psn_high = qp->sq_psn;
+    }
     if (c->opcode == ODP_HCA_WQE_RDMA_READ ||
         c->opcode == ODP_HCA_WQE_ATOMIC_CS ||
         c->opcode == ODP_HCA_WQE_ATOMIC_FA) {

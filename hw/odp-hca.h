@@ -15,8 +15,9 @@
  * odp-hca-qp.c (QP state machine, doorbells, scheduling, timers),
  * odp-hca-requester.c (executing send WQEs), odp-hca-responder.c
  * (incoming requests, RNR NAKs), odp-hca-port.c (the Ethernet port: the
- * netdev, frames in and out, link state) and odp-hca-monitor.c (QMP and
- * HMP).
+ * netdev, frames in and out, link state), odp-hca-link.c (the transport's
+ * RoCEv2 frames), odp-hca-impair.c (the monitor's link impairment) and
+ * odp-hca-monitor.c (QMP and HMP).
  */
 #ifndef HW_ODP_HCA_H
 #define HW_ODP_HCA_H
@@ -158,6 +159,7 @@ typedef struct OdpHcaReq {
     uint64_t done;          /* ... bytes of it sent */
     uint16_t send_next;     /* SQ counter of the next WQE to send */
     uint32_t una;           /* oldest PSN not acknowledged */
+    uint32_t psn_high;      /* the next PSN never sent before */
     uint32_t since_ack_req; /* packets sent since one asked for an ACK */
     uint32_t rnr_psn;       /* where to go back to when the RNR wait ends */
     bool rewind_on_resume;  /* a READ response faulted: re-request it */
@@ -291,6 +293,8 @@ typedef struct OdpHcaFaultEntry {
     uint8_t side;
     OdpHcaFaultOutcome outcome;
     bool injected;
+    uint32_t remote_qpn;    /* the QP's dest_qpn when raised */
+    uint8_t remote_gid[16]; /* ... and its dgid */
 } OdpHcaFaultEntry;
 
 #define ODP_HCA_LAT_BUCKETS        64
@@ -395,6 +399,42 @@ typedef enum OdpHcaXportDrop {
     ODP_HCA_XPORT_DROP_MAX,
 } OdpHcaXportDrop;
 
+/*
+ * The link impairment set from the monitor (odp-hca-impair.c): what it
+ * does to each RoCEv2 frame the port transmits, and the frames it holds.
+ */
+typedef struct OdpHcaImpairFrame {
+    QSIMPLEQ_ENTRY(OdpHcaImpairFrame) next;
+    int64_t due_ns;         /* QEMU_CLOCK_VIRTUAL */
+    bool hairpin;           /* its way out: looped back, else the netdev */
+    OdpHcaFrame *frame;
+} OdpHcaImpairFrame;
+
+/* Frames the delay holds at most; one more is lost (and counted). */
+#define ODP_HCA_IMPAIR_QUEUE_MAX   4096
+/* How long a reordered frame waits for a next one to pass it. */
+#define ODP_HCA_IMPAIR_HOLD_NS     (100 * SCALE_US)
+
+typedef struct OdpHcaImpair {
+    /* settings: parts per million of frames, the delay, the seed */
+    uint32_t loss;
+    uint32_t corrupt;
+    uint32_t duplicate;
+    uint32_t reorder;
+    uint32_t delay_us;
+    uint64_t seed;
+    uint64_t prng;
+    /* a reordered frame waiting for the next one, or NULL */
+    OdpHcaFrame *held;
+    bool held_hairpin;
+    int64_t held_until_ns;
+    /* frames the delay holds, oldest (and due first) first */
+    QSIMPLEQ_HEAD(, OdpHcaImpairFrame) delayed;
+    uint32_t delayed_count;
+    QEMUTimer *timer;
+    QEMUBH *bh;
+} OdpHcaImpair;
+
 /* Counters, read by the monitor. */
 typedef struct OdpHcaStats {
     uint64_t cmds[ODP_HCA_CMD_MAX];
@@ -438,6 +478,12 @@ typedef struct OdpHcaStats {
     uint64_t naks_received[ODP_HCA_NAK_KIND_MAX];
     uint64_t roce_parse_drops[ODP_HCA_ROCE_DROP_MAX];
     uint64_t xport_drops[ODP_HCA_XPORT_DROP_MAX];
+    /* the link impairment (odp-hca-impair.c) */
+    uint64_t impair_dropped;
+    uint64_t impair_corrupted;
+    uint64_t impair_duplicated;
+    uint64_t impair_reordered;
+    uint64_t impair_delayed;
     /* fault service latency, log2 buckets of nanoseconds */
     uint64_t lat_buckets[ODP_HCA_LAT_BUCKETS];
     uint64_t lat_count;
@@ -512,6 +558,8 @@ struct OdpHcaState {
     QSIMPLEQ_HEAD(, OdpHcaFrame) rx_frames;
     uint32_t rx_queued;
     QEMUBH *rx_bh;
+
+    OdpHcaImpair impair;    /* odp-hca-impair.c */
 
     OdpHcaStats stats;
 };
@@ -663,6 +711,16 @@ void odp_hca_link_xport_drop(OdpHcaState *s, OdpHcaXportDrop why,
 void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,
                        uint8_t opcode, uint32_t psn);
 uint32_t odp_hca_link_pmtu(const OdpHcaQp *qp);
+void odp_hca_link_enqueue(OdpHcaState *s, OdpHcaFrame *f);
+
+/* odp-hca-impair.c: the link impairment of the monitor */
+void odp_hca_impair_init(OdpHcaState *s);
+void odp_hca_impair_fini(OdpHcaState *s);
+void odp_hca_impair_flush(OdpHcaState *s);
+bool odp_hca_impair_tx(OdpHcaState *s, OdpHcaFrame *f, bool hairpin);
+
+/* odp-hca-monitor.c: the HMP command (declared to QEMU in hmp-target.c) */
+void hmp_odp_hca_set_link_impairment(Monitor *mon, const QDict *qdict);
 
 /* 24-bit PSN arithmetic: @a - @b as a signed distance. */
 static inline int32_t odp_hca_psn_diff(uint32_t a, uint32_t b)

@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include <math.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include "qapi/error.h"
 #include "qapi/qapi-visit-odp-hca.h"
@@ -410,6 +411,10 @@ static void mon_assert_id_error(QTestState *qts, const char *id,
                                id), cls);
     mon_assert_error(qtest_qmp(qts, "{ 'execute': 'odp-hca-flush-iotlb',"
                                " 'arguments': { 'id': %s } }", id), cls);
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': "
+                               "'odp-hca-set-link-impairment',"
+                               " 'arguments': { 'id': %s, 'loss': 1 } }",
+                               id), cls);
 }
 
 /* A QOM property of the device at @path, as an integer. */
@@ -515,7 +520,11 @@ typedef struct ExpFault {
     int64_t service_ns;         /* when resumed or failed */
     uint32_t rnr;
     bool injected;
+    uint32_t rqpn;              /* the peer QP; 0: not checked */
 } ExpFault;
+
+/* The GID of odp_qp_rc_rtr()'s loopback path, as the monitor writes it. */
+#define MON_LOOPBACK_GID "::ffff:10.0.0.1"
 
 /*
  * The next event is the fault @e describes (qpn, key, iova, exact
@@ -614,6 +623,17 @@ static void mon_check_record(const OdpHcaFaultRecord *r, const ExpFault *e,
     }
     g_assert_cmpuint(r->rnr_retries, ==, e->rnr);
     g_assert_cmpint(r->injected, ==, e->injected);
+    /* an RC QP's peer: the other QP of its pair, on the loopback path */
+    if (e->rqpn) {
+        if (r->remote_qpn != e->rqpn ||
+            strcmp(r->remote_gid, MON_LOOPBACK_GID)) {
+            odp_diag("fault record %" PRIu64 ": remote qpn %u gid %s, "
+                     "expected %u %s", r->seq, r->remote_qpn,
+                     r->remote_gid, e->rqpn, MON_LOOPBACK_GID);
+        }
+        g_assert_cmpuint(r->remote_qpn, ==, e->rqpn);
+        g_assert_cmpstr(r->remote_gid, ==, MON_LOOPBACK_GID);
+    }
 }
 
 /* The records are exactly @exp[0..n), oldest first, from seq @seq0. */
@@ -1190,6 +1210,7 @@ static void test_mon_counters(void)
           src1->key, dst->iova + 8, dst->key);
     mon_fault(t, &ef[0], p.a->qpn, src1->key, src1->iova + 1000, 6000,
               ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    ef[0].rqpn = p.b->qpn;
     odp_clock_step(h, 3000);
     buf_map(t, src1, src1->iova + 1000, 6000, false);
     mon_resume(t, &ef[0], ODP_HCA_RESUME_OK);
@@ -1202,6 +1223,7 @@ static void test_mon_counters(void)
           src2->key, dst->iova + 3 * ODP_HCA_PAGE_SIZE, dst->key);
     mon_fault(t, &ef[1], p.a->qpn, src2->key, src2->iova + 100, 200,
               ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    ef[1].rqpn = p.b->qpn;
     odp_clock_step(h, 1024);
     buf_map(t, src2, src2->iova, ODP_HCA_PAGE_SIZE, false);
     mon_resume(t, &ef[1], ODP_HCA_RESUME_OK);
@@ -1220,6 +1242,7 @@ static void test_mon_counters(void)
           loc->key, rem->iova + 50, rem->key);
     mon_fault(t, &ef[2], p.a->qpn, loc->key, loc->iova + 100, 4096,
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    ef[2].rqpn = p.b->qpn;
     odp_clock_step(h, 100000);
     buf_map(t, loc, loc->iova, 2 * ODP_HCA_PAGE_SIZE, true);
     mon_resume(t, &ef[2], ODP_HCA_RESUME_OK);
@@ -1237,6 +1260,7 @@ static void test_mon_counters(void)
           rdst->iova + 500, rdst->key);
     mon_fault(t, &ef[3], p.b->qpn, rdst->key, rdst->iova + 500, 8000,
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
+    ef[3].rqpn = p.a->qpn;
     ef[3].rnr = 1 + d4 / rnr;
     mon_clock_run(t, p.cqa, d4, step);
     buf_map(t, rdst, rdst->iova, 3 * ODP_HCA_PAGE_SIZE, true);
@@ -1250,6 +1274,7 @@ static void test_mon_counters(void)
           rdst2->iova, rdst2->key);
     mon_fault(t, &ef[4], p.b->qpn, rdst2->key, rdst2->iova, 100,
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
+    ef[4].rqpn = p.a->qpn;
     ef[4].rnr = 1 + d5 / rnr;
     mon_clock_run(t, p.cqa, d5, step);
     buf_map(t, rdst2, rdst2->iova, ODP_HCA_PAGE_SIZE, true);
@@ -1265,6 +1290,7 @@ static void test_mon_counters(void)
     mon_fault(t, &ef[5], p.a->qpn, aloc->key, aloc->iova + 64, 8,
               ODP_HCA_FAULT_WRITE | ODP_HCA_FAULT_ATOMIC,
               ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    ef[5].rqpn = p.b->qpn;
     odp_clock_step(h, 777);
     buf_map(t, aloc, aloc->iova, ODP_HCA_PAGE_SIZE, true);
     mon_resume(t, &ef[5], ODP_HCA_RESUME_OK);
@@ -1278,6 +1304,7 @@ static void test_mon_counters(void)
           dst->iova, dst->key);
     mon_fault(t, &ef[6], q.a->qpn, fsrc->key, fsrc->iova, 512,
               ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    ef[6].rqpn = q.b->qpn;
     odp_clock_step(h, 5000);
     mon_resume(t, &ef[6], ODP_HCA_RESUME_FAIL);
     wait_cqe(t, q.cqa, &c, 7, ODP_HCA_WC_LOC_PROT_ERR, -1, q.a->qpn);
@@ -1288,6 +1315,7 @@ static void test_mon_counters(void)
           dst->iova, dst->key);
     mon_fault(t, &ef[7], r.a->qpn, gsrc->key, gsrc->iova, 64,
               ODP_HCA_FAULT_READ, ODP_HCA_FAULT_REQUESTER, odp_clock_now(h));
+    ef[7].rqpn = r.b->qpn;
     odp_clock_step(h, 4000);
     g_assert_cmpuint(odp_qp_to_state(h, r.a, ODP_HCA_QPS_ERR), ==,
                      ODP_HCA_CMD_OK);
@@ -1304,6 +1332,7 @@ static void test_mon_counters(void)
           edst->iova, edst->key);
     mon_fault(t, &ef[8], e.b->qpn, edst->key, edst->iova, 100,
               ODP_HCA_FAULT_WRITE, ODP_HCA_FAULT_RESPONDER, odp_clock_now(h));
+    ef[8].rqpn = e.a->qpn;
     ef[8].rnr = 2;
     wait_cqe_clock(t, e.cqa, &c, 9, ODP_HCA_WC_RNR_RETRY_EXC_ERR, -1,
                    e.a->qpn, step, RNR_STEPS);
@@ -1505,14 +1534,14 @@ static void hmp_check_table(char **lines, const OdpHcaInfo *info)
     for (l++; r; r = r->next, l++) {
         const OdpHcaFaultRecord *f = r->value;
         char time[32], key[32], iova[32], acc[16], side[16], out[16];
-        char svc[32], inj[8];
-        unsigned qp, len, rnr;
+        char svc[32], inj[8], gid[64];
+        unsigned qp, len, rnr, rqp;
         uint64_t seq;
 
         g_assert_nonnull(*l);
         if (sscanf(*l, "%" SCNu64 " %31s %u %31s %31s %u %15s %15s %15s "
-                   "%31s %u %7s", &seq, time, &qp, key, iova, &len, acc,
-                   side, out, svc, &rnr, inj) != 12) {
+                   "%31s %u %7s %u %63s", &seq, time, &qp, key, iova, &len,
+                   acc, side, out, svc, &rnr, inj, &rqp, gid) != 14) {
             odp_diag("HMP: fault row '%s'", *l);
             g_assert_not_reached();
         }
@@ -1532,6 +1561,8 @@ static void hmp_check_table(char **lines, const OdpHcaInfo *info)
         }
         g_assert_cmpuint(rnr, ==, f->rnr_retries);
         g_assert_cmpstr(inj, ==, f->injected ? "yes" : "no");
+        g_assert_cmpuint(rqp, ==, f->remote_qpn);
+        g_assert_cmpstr(gid, ==, f->remote_gid);
     }
     /* nothing after the last record of this device */
     g_assert_true(!*l || !**l || g_str_has_prefix(*l, "odp-hca "));
@@ -1541,7 +1572,7 @@ static void hmp_check_table(char **lines, const OdpHcaInfo *info)
 static void hmp_check_port(char **lines, const OdpHcaPort *p)
 {
     const OdpHcaPortDrops *d = p->drops;
-    uint64_t v[8];
+    uint64_t v[9];
     char link[8], netdev[64];
     const char *l = hmp_find(lines, "port:");
 
@@ -1561,8 +1592,9 @@ static void hmp_check_port(char **lines, const OdpHcaPort *p)
                            " no-netdev %" SCNu64 " | rx no-qp %" SCNu64
                            " no-buffer %" SCNu64 " too-long %" SCNu64
                            " too-short %" SCNu64 " fault %" SCNu64
-                           " wqe-error %" SCNu64, &v[0], &v[1], &v[2],
-                           &v[3], &v[4], &v[5], &v[6], &v[7]), ==, 8);
+                           " wqe-error %" SCNu64 " other-host %" SCNu64,
+                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                           &v[7], &v[8]), ==, 9);
     g_assert_cmpuint(v[0], ==, d->tx_link_down);
     g_assert_cmpuint(v[1], ==, d->tx_no_netdev);
     g_assert_cmpuint(v[2], ==, d->rx_no_qp);
@@ -1571,6 +1603,147 @@ static void hmp_check_port(char **lines, const OdpHcaPort *p)
     g_assert_cmpuint(v[5], ==, d->rx_too_short);
     g_assert_cmpuint(v[6], ==, d->rx_fault);
     g_assert_cmpuint(v[7], ==, d->rx_wqe_error);
+    g_assert_cmpuint(v[8], ==, d->rx_other_host);
+}
+
+/* A QAPI struct of counters as a dict, member name -> count (new ref). */
+#define MON_DICT(type, obj) ({                                          \
+    QObject *o_ = NULL;                                                 \
+    Visitor *v_ = qobject_output_visitor_new(&o_);                      \
+    type *p_ = (obj);                                                   \
+                                                                        \
+    visit_type_##type(v_, NULL, &p_, &error_abort);                     \
+    visit_complete(v_, &o_);                                            \
+    visit_free(v_);                                                     \
+    qobject_to(QDict, o_);                                              \
+})
+
+/* The sum of a dict of counters. */
+static uint64_t mon_dict_sum(QDict *d)
+{
+    uint64_t sum = 0;
+
+    for (const QDictEntry *e = qdict_first(d); e; e = qdict_next(d, e)) {
+        sum += qnum_get_uint(qobject_to(QNum, qdict_entry_value(e)));
+    }
+    return sum;
+}
+
+/*
+ * " name count ..." of `info odp-hca` (up to " |" or the end) against
+ * @d: every member once, when @all; else the members that are not 0,
+ * or "none".
+ */
+static void hmp_check_reasons(const char *l, QDict *d, bool all)
+{
+    g_auto(GStrv) w = g_strsplit(l, " ", -1);
+    g_autoptr(GHashTable) seen = g_hash_table_new(g_str_hash, g_str_equal);
+    int n = 0;
+
+    for (int i = 0; w[i] && strcmp(w[i], "|"); i++) {
+        if (!*w[i]) {
+            continue;
+        }
+        if (!strcmp(w[i], "none") && !all) {
+            g_assert_cmpuint(mon_dict_sum(d), ==, 0);
+            return;
+        }
+        if (!qdict_haskey(d, w[i])) {
+            odp_diag("HMP: '%s' is no counter of query-odp-hca", w[i]);
+        }
+        g_assert_true(qdict_haskey(d, w[i]));
+        g_assert_nonnull(w[i + 1]);
+        g_assert_cmpuint(g_ascii_strtoull(w[i + 1], NULL, 10), ==,
+                         qnum_get_uint(qobject_to(QNum, qdict_get(d, w[i]))));
+        g_assert_false(g_hash_table_contains(seen, w[i]));
+        g_hash_table_add(seen, w[i]);
+        n++;
+        i++;
+    }
+    if (all) {
+        g_assert_cmpint(n, ==, qdict_size(d));
+    } else {
+        int nonzero = 0;
+
+        for (const QDictEntry *e = qdict_first(d); e; e = qdict_next(d, e)) {
+            nonzero += !!qnum_get_uint(qobject_to(QNum,
+                                                  qdict_entry_value(e)));
+        }
+        g_assert_cmpint(n, ==, nonzero);
+        g_assert_cmpint(n, >, 0);
+    }
+}
+
+/* The transport's lines of `info odp-hca` against query-odp-hca. */
+static void hmp_check_roce(char **lines, const OdpHcaRoce *r)
+{
+    uint64_t v[8];
+    const char *l = hmp_find(lines, "roce:");
+    const char *x;
+    QDict *d;
+
+    g_assert_cmpint(sscanf(l, "roce: tx %" SCNu64 " rx %" SCNu64 " hairpin %"
+                           SCNu64 " | retransmits %" SCNu64 " ack-timeouts %"
+                           SCNu64 " duplicates %" SCNu64 " | acks sent %"
+                           SCNu64 " received %" SCNu64, &v[0], &v[1], &v[2],
+                           &v[3], &v[4], &v[5], &v[6], &v[7]), ==, 8);
+    g_assert_cmpuint(v[0], ==, r->tx_packets);
+    g_assert_cmpuint(v[1], ==, r->rx_packets);
+    g_assert_cmpuint(v[2], ==, r->hairpin_packets);
+    g_assert_cmpuint(v[3], ==, r->retransmits);
+    g_assert_cmpuint(v[4], ==, r->ack_timeouts);
+    g_assert_cmpuint(v[5], ==, r->duplicates);
+    g_assert_cmpuint(v[6], ==, r->acks_sent);
+    g_assert_cmpuint(v[7], ==, r->acks_received);
+
+    l = hmp_find(lines, "roce naks sent:");
+    d = MON_DICT(OdpHcaRoceNaks, r->naks_sent);
+    hmp_check_reasons(l + strlen("roce naks sent:"), d, true);
+    qobject_unref(d);
+    x = strstr(l, "| received:");
+    g_assert_nonnull(x);
+    d = MON_DICT(OdpHcaRoceNaks, r->naks_received);
+    hmp_check_reasons(x + strlen("| received:"), d, true);
+    qobject_unref(d);
+
+    l = hmp_find(lines, "roce parse drops:");
+    d = MON_DICT(OdpHcaRoceParseDrops, r->parse_drops);
+    hmp_check_reasons(l + strlen("roce parse drops:"), d, false);
+    qobject_unref(d);
+    l = hmp_find(lines, "roce transport drops:");
+    d = MON_DICT(OdpHcaRoceTransportDrops, r->transport_drops);
+    hmp_check_reasons(l + strlen("roce transport drops:"), d, false);
+    qobject_unref(d);
+}
+
+/* The link impairment's line of `info odp-hca` against query-odp-hca. */
+static void hmp_check_impairment(char **lines, const OdpHcaPort *p)
+{
+    const OdpHcaLinkImpairment *m = p->impairment;
+    const OdpHcaRoceImpaired *c = p->roce->impaired;
+    const char *l = hmp_find(lines, "link impairment:");
+    unsigned u[6];
+    uint64_t v[6];
+
+    g_assert_cmpint(sscanf(l, "link impairment: loss %u corrupt %u duplicate"
+                           " %u reorder %u ppm delay-us %u seed %" SCNu64
+                           " held %u | dropped %" SCNu64 " corrupted %"
+                           SCNu64 " duplicated %" SCNu64 " reordered %"
+                           SCNu64 " delayed %" SCNu64, &u[0], &u[1], &u[2],
+                           &u[3], &u[4], &v[0], &u[5], &v[1], &v[2], &v[3],
+                           &v[4], &v[5]), ==, 12);
+    g_assert_cmpuint(u[0], ==, m->loss);
+    g_assert_cmpuint(u[1], ==, m->corrupt);
+    g_assert_cmpuint(u[2], ==, m->duplicate);
+    g_assert_cmpuint(u[3], ==, m->reorder);
+    g_assert_cmpuint(u[4], ==, m->delay_us);
+    g_assert_cmpuint(v[0], ==, m->seed);
+    g_assert_cmpuint(u[5], ==, m->held);
+    g_assert_cmpuint(v[1], ==, c->dropped);
+    g_assert_cmpuint(v[2], ==, c->corrupted);
+    g_assert_cmpuint(v[3], ==, c->duplicated);
+    g_assert_cmpuint(v[4], ==, c->reordered);
+    g_assert_cmpuint(v[5], ==, c->delayed);
 }
 
 /* Every number of `info odp-hca` against query-odp-hca. */
@@ -1661,6 +1834,8 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
     g_assert_cmpuint(v[4], ==, k->guest_errors);
 
     hmp_check_port(lines, info->port);
+    hmp_check_roce(lines, info->port->roce);
+    hmp_check_impairment(lines, info->port);
 
     l = hmp_find(lines, "fault service latency:");
     if (lat->count) {
@@ -2388,6 +2563,513 @@ static void test_mon_latency_deferred(void)
     t_free(t);
 }
 
+/* The port's RoCEv2 counters now, checked in info odp-hca too. */
+static OdpHcaInfoList *mon_roce_query(T *t)
+{
+    OdpHcaInfoList *list = mon_query1(t);
+    g_auto(GStrv) lines = hmp_lines(t->h->qts, "info odp-hca");
+
+    hmp_check(lines, list->value);
+    return list;
+}
+
+static uint64_t mon_naks_sum(OdpHcaRoceNaks *n)
+{
+    QDict *d = MON_DICT(OdpHcaRoceNaks, n);
+    uint64_t sum = mon_dict_sum(d);
+
+    qobject_unref(d);
+    return sum;
+}
+
+/* Every parse and transport drop counter of @r. */
+static uint64_t mon_roce_drops(const OdpHcaRoce *r)
+{
+    QDict *a = MON_DICT(OdpHcaRoceParseDrops, r->parse_drops);
+    QDict *b = MON_DICT(OdpHcaRoceTransportDrops, r->transport_drops);
+    uint64_t sum = mon_dict_sum(a) + mon_dict_sum(b);
+
+    qobject_unref(a);
+    qobject_unref(b);
+    return sum;
+}
+
+/*
+ * The transport's counters on loopback: a WRITE's packets all hairpin
+ * and are all received and ACKed; an RNR NAK is counted sent and
+ * received, and the retry as a retransmission; reset-stats clears them.
+ */
+static void test_mon_roce(void)
+{
+    const uint32_t len = 64 * 1024;
+    T *t = t_new(NULL);
+    struct odp_hca_cqe c;
+    g_autofree uint8_t *d = NULL;
+    OdpHcaInfoList *list;
+    OdpHcaRoce *r;
+    uint64_t npkts = len / 4096;    /* odp_rc_attr_init(): path MTU 4096 */
+    Buf *src, *dst;
+    Pair p;
+    int i;
+
+    pair_new(t, &p);
+    src = buf_pinned(t, len, ACC_ALL);
+    dst = buf_pinned(t, len, ACC_ALL);
+    d = buf_pattern(t, src, 31);
+    mon_reset_stats(t);
+
+    write_and_wait(t, &p, 1, src, 0, len, dst, 0);
+    buf_check(t, dst, 0, d, len, "loopback WRITE");
+    list = mon_roce_query(t);
+    r = list->value->port->roce;
+    g_assert_cmpuint(r->acks_sent, >, 0);
+    g_assert_cmpuint(r->acks_received, ==, r->acks_sent);
+    /* the WRITE's packets and the ACKs: all looped back, all taken */
+    g_assert_cmpuint(r->tx_packets, ==, npkts + r->acks_sent);
+    g_assert_cmpuint(r->rx_packets, ==, r->tx_packets);
+    g_assert_cmpuint(r->hairpin_packets, ==, r->tx_packets);
+    g_assert_cmpuint(r->retransmits + r->ack_timeouts + r->duplicates, ==, 0);
+    g_assert_cmpuint(mon_naks_sum(r->naks_sent), ==, 0);
+    g_assert_cmpuint(mon_naks_sum(r->naks_received), ==, 0);
+    g_assert_cmpuint(mon_roce_drops(r), ==, 0);
+    /* nothing left on a netdev: there is none */
+    g_assert_cmpuint(list->value->port->tx_frames, ==, 0);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* a SEND with no receive WQE: RNR NAKs until one is posted */
+    send1(t, p.a, 2, ODP_HCA_WQE_SEND, src->iova, 100, src->key, 0, 0);
+    for (i = 0; i < 2000; i++) {
+        list = mon_query1(t);
+        r = list->value->port->roce;
+        if (r->naks_received->rnr) {
+            break;
+        }
+        qapi_free_OdpHcaInfoList(list);
+        g_usleep(1000);
+    }
+    g_assert_cmpint(i, <, 2000);
+    qapi_free_OdpHcaInfoList(list);
+    post_recv1(t, p.b, 3, dst->iova, 4096, dst->key);
+    wait_cqe_clock(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND,
+                   p.a->qpn, RNR_STEP, RNR_STEPS);
+    wait_recv(t, p.cqb, &c, 3, ODP_HCA_CQE_RECV, p.b->qpn, p.a->qpn, 100);
+    buf_check(t, dst, 0, d, 100, "SEND after RNR");
+
+    list = mon_roce_query(t);
+    r = list->value->port->roce;
+    g_assert_cmpuint(r->naks_sent->rnr, >, 0);
+    g_assert_cmpuint(r->naks_received->rnr, ==, r->naks_sent->rnr);
+    g_assert_cmpuint(list->value->counters->rnr_naks, ==, r->naks_sent->rnr);
+    g_assert_cmpuint(mon_naks_sum(r->naks_sent), ==, r->naks_sent->rnr);
+    g_assert_cmpuint(mon_naks_sum(r->naks_received), ==,
+                     r->naks_received->rnr);
+    /* each RNR NAK sends the SEND again */
+    g_assert_cmpuint(r->retransmits, ==, r->naks_received->rnr);
+    g_assert_cmpuint(r->rx_packets, ==, r->tx_packets);
+    g_assert_cmpuint(r->hairpin_packets, ==, r->tx_packets);
+    g_assert_cmpuint(mon_roce_drops(r), ==, 0);
+    qapi_free_OdpHcaInfoList(list);
+
+    mon_reset_stats(t);
+    list = mon_roce_query(t);
+    r = list->value->port->roce;
+    g_assert_cmpuint(r->tx_packets + r->rx_packets + r->hairpin_packets +
+                     r->retransmits + r->ack_timeouts + r->duplicates +
+                     r->acks_sent + r->acks_received +
+                     mon_naks_sum(r->naks_sent) +
+                     mon_naks_sum(r->naks_received) + mon_roce_drops(r),
+                     ==, 0);
+    qapi_free_OdpHcaInfoList(list);
+    t_free(t);
+}
+
+/* The next frame the port sent into socket @fd (length first), or fail. */
+static uint32_t mon_port_read(int fd, uint8_t *frame, uint32_t size)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    uint32_t be, len;
+
+    g_assert_cmpint(poll(&pfd, 1, 10000), ==, 1);
+    g_assert_cmpint(read(fd, &be, 4), ==, 4);
+    len = ntohl(be);
+    g_assert_cmpuint(len, <=, size);
+    g_assert_cmpint(read(fd, frame, len), ==, len);
+    return len;
+}
+
+/*
+ * The transport's counters on the wire: QP a's path leads to another
+ * MAC, so its WRITE leaves on the netdev; the frame comes back three
+ * times: as it is (another host's: rx-other-host), to our MAC with a
+ * payload byte flipped (icrc), and to our MAC, when QP b takes it and
+ * its ACK loops back to a.
+ */
+static void test_mon_roce_wire(void)
+{
+    static const uint8_t other[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    struct odp_hca_cmd_modify_qp m = {
+        .attr_mask = ODP_HCA_QP_ATTR_AV,
+    };
+    struct odp_hca_cqe c;
+    g_autofree char *args = NULL;
+    g_autofree uint8_t *d = NULL;
+    OdpHcaInfoList *list;
+    OdpHcaRoce *r;
+    uint8_t frame[512];
+    uint32_t len;
+    Buf *src, *dst;
+    Pair p;
+    int sv[2];
+    T *t;
+
+    g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), ==, 0);
+    args = g_strdup_printf("-netdev socket,id=n0,fd=%d "
+                           "-device odp-hca,id=hca0,netdev=n0", sv[1]);
+    t = t_new_args(args, -1);
+    close(sv[1]);
+    pair_new(t, &p);
+    memcpy(m.dmac, other, 6);
+    memcpy(m.sgid, odp_loopback_gid, 16);
+    memcpy(m.dgid, odp_loopback_gid, 16);
+    g_assert_cmpuint(odp_qp_modify(t->h, p.a->qpn, &m), ==, ODP_HCA_CMD_OK);
+    src = buf_pinned(t, 4096, ACC_ALL);
+    dst = buf_pinned(t, 4096, ACC_ALL);
+    d = buf_pattern(t, src, 41);
+    buf_fill(t, dst, 0);
+    mon_reset_stats(t);
+
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 200, src->key,
+          dst->iova, dst->key);
+    len = mon_port_read(sv[0], frame, sizeof(frame));
+    g_assert_cmpmem(frame, 6, other, 6);
+    list = mon_roce_query(t);
+    r = list->value->port->roce;
+    g_assert_cmpuint(r->tx_packets, ==, 1);
+    g_assert_cmpuint(r->hairpin_packets, ==, 0);
+    g_assert_cmpuint(r->rx_packets, ==, 0);
+    g_assert_cmpuint(list->value->port->tx_frames, ==, 1);
+    g_assert_cmpuint(list->value->port->tx_bytes, ==, len);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* another host's frame: the MACs are outside the ICRC */
+    mon_port_inject(sv[0], frame, len);
+    memcpy(frame, t->h->caps.mac, 6);
+    /* the last payload byte, before the 4 bytes of ICRC */
+    frame[len - 5] ^= 0x5a;
+    mon_port_inject(sv[0], frame, len);
+    frame[len - 5] ^= 0x5a;
+    mon_port_inject(sv[0], frame, len);
+    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    buf_check(t, dst, 0, d, 200, "WRITE over the wire");
+
+    list = mon_roce_query(t);
+    r = list->value->port->roce;
+    g_assert_cmpuint(list->value->port->drops->rx_other_host, ==, 1);
+    g_assert_cmpuint(r->parse_drops->icrc, ==, 1);
+    g_assert_cmpuint(mon_roce_drops(r), ==, 1);
+    /* the WRITE out, b's ACK looped back; both received */
+    g_assert_cmpuint(r->tx_packets, ==, 2);
+    g_assert_cmpuint(r->hairpin_packets, ==, 1);
+    g_assert_cmpuint(r->rx_packets, ==, 2);
+    g_assert_cmpuint(r->acks_sent, ==, 1);
+    g_assert_cmpuint(r->acks_received, ==, 1);
+    g_assert_cmpuint(r->retransmits, ==, 0);
+    /* RoCEv2 frames from the netdev are not the RAW_ETH QP's */
+    g_assert_cmpuint(list->value->port->rx_frames, ==, 0);
+    qapi_free_OdpHcaInfoList(list);
+    close(sv[0]);
+    t_free(t);
+}
+
+/*
+ * A hostile link (odp-hca-set-link-impairment) on a loopback RC pair:
+ * a 256 KiB WRITE and a READ of it back complete with the right bytes
+ * through whatever the impairment does, and the counters say what it
+ * did.  The ACK timeout is 131 us (timeout 5) and the clock moves 10 us
+ * a step, as the err/retry test steps it.
+ */
+#define IMP_LEN         (256 * 1024)
+#define IMP_STEP        10000
+#define IMP_STEPS       200000
+
+/* odp-hca-set-link-impairment on hca0 with @args (JSON members). */
+static void imp_set(T *t, const char *args)
+{
+    g_autofree char *json = g_strdup_printf("{ 'id': 'hca0'%s%s }",
+                                            *args ? ", " : "", args);
+    QObject *a = qobject_from_json(json, &error_abort);
+
+    mon_assert_ok(qtest_qmp(t->h->qts, "{ 'execute': "
+                            "'odp-hca-set-link-impairment', "
+                            "'arguments': %p }", a));
+}
+
+/*
+ * The WRITE and the READ through the impairment @args with @seed (or
+ * $ODP_HCA_IMPAIR_SEED, to look for trouble with other draws); the
+ * state after.
+ */
+static OdpHcaInfoList *imp_run(const char *args, uint64_t seed)
+{
+    const char *env = getenv("ODP_HCA_IMPAIR_SEED");
+    g_autofree char *full = NULL;
+    T *t = t_new("id=hca0");
+    struct odp_hca_cqe c;
+    g_autofree uint8_t *d = NULL;
+    g_auto(GStrv) lines = NULL;
+    OdpHcaInfoList *list;
+    Buf *src, *dst, *back;
+    OdpRcAttr a;
+    Pair p;
+
+    odp_rc_attr_init(&a);
+    a.timeout = 5;              /* 131 us */
+    a.retry_cnt = 7;
+    pair_new2(t, &p, &a, &a);
+    src = buf_pinned(t, IMP_LEN, ACC_ALL);
+    dst = buf_pinned(t, IMP_LEN, ACC_ALL);
+    back = buf_pinned(t, IMP_LEN, ACC_ALL);
+    d = buf_pattern(t, src, 77);
+    buf_fill(t, dst, 0);
+    buf_fill(t, back, 0);
+    mon_reset_stats(t);
+    if (env) {
+        seed = g_ascii_strtoull(env, NULL, 0);
+    }
+    full = g_strdup_printf("%s, 'seed': %" PRIu64, args, seed);
+    imp_set(t, full);
+
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, IMP_LEN, src->key,
+          dst->iova, dst->key);
+    wait_cqe_clock(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, IMP_STEP, IMP_STEPS);
+    buf_check(t, dst, 0, d, IMP_LEN, "WRITE over an impaired link");
+    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_READ, back->iova, IMP_LEN, back->key,
+          dst->iova, dst->key);
+    wait_cqe_clock(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_READ, p.a->qpn, IMP_STEP, IMP_STEPS);
+    buf_check(t, back, 0, d, IMP_LEN, "READ over an impaired link");
+    /*
+     * What is still held goes (a reordered frame waits 100 us, then the
+     * delay: a timer each, in steps); nothing else completes.
+     */
+    for (int i = 0; i < 200; i++) {
+        odp_clock_step(t->h, IMP_STEP);
+    }
+    odp_cq_assert_empty(t->h, p.cqa, 8);
+    odp_cq_assert_empty(t->h, p.cqb, 8);
+
+    list = mon_query1(t);
+    lines = hmp_lines(t->h->qts, "info odp-hca");
+    hmp_check(lines, list->value);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 0);
+    t_free(t);
+    return list;
+}
+
+/* The seed is the test's own: the counts below are what it draws. */
+static bool imp_own_seed(void)
+{
+    return !getenv("ODP_HCA_IMPAIR_SEED");
+}
+
+static void imp_log(const char *what, const OdpHcaPort *port)
+{
+    const OdpHcaRoce *r = port->roce;
+    const OdpHcaRoceImpaired *i = r->impaired;
+
+    odp_diag("%s: tx %" PRIu64 " rx %" PRIu64 " retransmits %" PRIu64
+                   " ack-timeouts %" PRIu64 " duplicates %" PRIu64
+                   " naks-seq %" PRIu64 " icrc %" PRIu64 " | dropped %"
+                   PRIu64 " corrupted %" PRIu64 " duplicated %" PRIu64
+                   " reordered %" PRIu64 " delayed %" PRIu64, what,
+                   r->tx_packets, r->rx_packets, r->retransmits,
+                   r->ack_timeouts, r->duplicates, r->naks_sent->seq,
+                   r->parse_drops->icrc, i->dropped, i->corrupted,
+                   i->duplicated, i->reordered, i->delayed);
+}
+
+static void test_imp_loss(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'loss': 100000", 1);
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("loss 10%", port);
+    g_assert_cmpuint(port->impairment->loss, ==, 100000);
+    g_assert_cmpuint(port->roce->impaired->dropped, >, 0);
+    g_assert_cmpuint(port->roce->retransmits, >, 0);
+    g_assert_cmpuint(port->roce->impaired->corrupted +
+                     port->roce->impaired->duplicated +
+                     port->roce->impaired->reordered +
+                     port->roce->impaired->delayed, ==, 0);
+    /* every frame sent is lost or received */
+    g_assert_cmpuint(port->roce->rx_packets +
+                     port->roce->impaired->dropped, ==,
+                     port->roce->tx_packets);
+}
+
+static void test_imp_corrupt(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'corrupt': 100000", 2);
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("corrupt 10%", port);
+    g_assert_cmpuint(port->roce->impaired->corrupted, >, 0);
+    /* each corrupted frame fails its ICRC check, and nothing else does */
+    g_assert_cmpuint(port->roce->parse_drops->icrc, ==,
+                     port->roce->impaired->corrupted);
+    g_assert_cmpuint(port->roce->retransmits, >, 0);
+    g_assert_cmpuint(port->roce->rx_packets +
+                     port->roce->parse_drops->icrc, ==,
+                     port->roce->tx_packets);
+}
+
+static void test_imp_duplicate(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'duplicate': 100000", 3);
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("duplicate 10%", port);
+    g_assert_cmpuint(port->roce->impaired->duplicated, >, 0);
+    /* (another seed may duplicate only answers, which are dropped) */
+    if (imp_own_seed()) {
+        g_assert_cmpuint(port->roce->duplicates, >, 0);
+    }
+    g_assert_cmpuint(port->roce->rx_packets, ==,
+                     port->roce->tx_packets +
+                     port->roce->impaired->duplicated);
+}
+
+static void test_imp_reorder(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'reorder': 100000", 4);
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("reorder 10%", port);
+    g_assert_cmpuint(port->roce->impaired->reordered, >, 0);
+    g_assert_cmpuint(port->roce->rx_packets, ==, port->roce->tx_packets);
+}
+
+static void test_imp_delay(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run("'delay-us': 20", 5);
+    const OdpHcaPort *port = l->value->port;
+
+    imp_log("delay 20 us", port);
+    g_assert_cmpuint(port->roce->impaired->delayed, ==,
+                     port->roce->tx_packets);
+    g_assert_cmpuint(port->roce->rx_packets, ==, port->roce->tx_packets);
+}
+
+/* All of them at once. */
+static void test_imp_all(void)
+{
+    g_autoptr(OdpHcaInfoList) l = imp_run(
+        "'loss': 50000, 'corrupt': 50000, 'duplicate': 50000, "
+        "'reorder': 50000, 'delay-us': 5", 6);
+
+    imp_log("everything 5%", l->value->port);
+}
+
+/*
+ * Settings: checked, replaced by each call, kept by reset-stats (which
+ * clears the counters); frames held across a device reset are freed
+ * and their timer stopped.
+ */
+static void test_imp_settings(void)
+{
+    T *t = t_new("id=hca0");
+    QTestState *qts = t->h->qts;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_autofree char *out = NULL;
+    const OdpHcaLinkImpairment *m;
+    Buf *src, *dst;
+    Pair p;
+
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': "
+                               "'odp-hca-set-link-impairment', 'arguments':"
+                               " { 'id': 'hca0', 'loss': 1000001 } }"),
+                     "GenericError");
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': "
+                               "'odp-hca-set-link-impairment', 'arguments':"
+                               " { 'id': 'hca0', 'delay-us': 1000001 } }"),
+                     "GenericError");
+    imp_set(t, "'loss': 1, 'corrupt': 2, 'duplicate': 3, 'reorder': 4, "
+               "'delay-us': 5, 'seed': 6");
+    list = mon_query1(t);
+    m = list->value->port->impairment;
+    g_assert_cmpuint(m->loss + m->corrupt + m->duplicate + m->reorder, ==,
+                     10);
+    g_assert_cmpuint(m->delay_us, ==, 5);
+    g_assert_cmpuint(m->seed, ==, 6);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* HMP: the same command */
+    out = qtest_hmp(qts, "odp-hca-set-link-impairment hca0 reorder=7 "
+                    "delay-us=1000");
+    g_assert_cmpstr(out, ==, "");
+    hmp_assert_error(qts, "odp-hca-set-link-impairment hca0 lose=1", "lose");
+    hmp_assert_error(qts, "odp-hca-set-link-impairment hca0 loss=2000000",
+                     "1000000");
+    hmp_assert_error(qts, "odp-hca-set-link-impairment nosuch", "nosuch");
+    list = mon_query1(t);
+    m = list->value->port->impairment;
+    g_assert_cmpuint(m->loss + m->corrupt + m->duplicate + m->seed, ==, 0);
+    g_assert_cmpuint(m->reorder, ==, 7);
+    g_assert_cmpuint(m->delay_us, ==, 1000);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* a WRITE whose frames the 1 ms delay holds */
+    pair_new(t, &p);
+    src = buf_pinned(t, 3 * 4096, ACC_ALL);
+    dst = buf_pinned(t, 3 * 4096, ACC_ALL);
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, 3 * 4096, src->key,
+          dst->iova, dst->key);
+    for (int i = 0; i < 1000; i++) {
+        list = mon_query1(t);
+        if (list->value->port->impairment->held == 3) {
+            break;
+        }
+        qapi_free_OdpHcaInfoList(list);
+        list = NULL;
+        g_usleep(1000);
+    }
+    g_assert_nonnull(list);
+    g_assert_cmpuint(list->value->port->roce->impaired->delayed, ==, 3);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* reset-stats keeps the settings and what is held */
+    mon_reset_stats(t);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->port->impairment->reorder, ==, 7);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 3);
+    g_assert_cmpuint(list->value->port->roce->impaired->delayed, ==, 0);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* a reset frees them; their due time passes without them */
+    odp_reg_write(t->h, ODP_HCA_REG_CTRL, ODP_HCA_CTRL_RESET);
+    odp_hca_pci_setup(t->h);
+    odp_hca_wait_reset(t->h);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 0);
+    g_assert_cmpuint(list->value->port->impairment->delay_us, ==, 1000);
+    qapi_free_OdpHcaInfoList(list);
+    odp_clock_step(t->h, 10 * 1000 * 1000);
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->port->roce->rx_packets, ==, 0);
+    g_assert_cmpuint(list->value->port->impairment->held, ==, 0);
+
+    /* no arguments: no impairment */
+    imp_set(t, "");
+    qapi_free_OdpHcaInfoList(list);
+    list = mon_query1(t);
+    m = list->value->port->impairment;
+    g_assert_cmpuint(m->loss + m->corrupt + m->duplicate + m->reorder +
+                     m->delay_us + m->seed, ==, 0);
+    t_free(t);
+}
+
 void odp_hca_add_monitor_tests(void)
 {
     add_test("/odp-hca/monitor/schema/none", test_mon_none);
@@ -2403,4 +3085,13 @@ void odp_hca_add_monitor_tests(void)
     add_test("/odp-hca/monitor/flush-iotlb", test_mon_flush);
     add_test("/odp-hca/monitor/events-dropped", test_mon_dropped);
     add_test("/odp-hca/monitor/latency-deferred", test_mon_latency_deferred);
+    add_test("/odp-hca/monitor/roce", test_mon_roce);
+    add_test("/odp-hca/monitor/roce-wire", test_mon_roce_wire);
+    add_test("/odp-hca/monitor/impair/settings", test_imp_settings);
+    add_test("/odp-hca/monitor/impair/loss", test_imp_loss);
+    add_test("/odp-hca/monitor/impair/corrupt", test_imp_corrupt);
+    add_test("/odp-hca/monitor/impair/duplicate", test_imp_duplicate);
+    add_test("/odp-hca/monitor/impair/reorder", test_imp_reorder);
+    add_test("/odp-hca/monitor/impair/delay", test_imp_delay);
+    add_test("/odp-hca/monitor/impair/all", test_imp_all);
 }
