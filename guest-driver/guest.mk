@@ -17,6 +17,7 @@
 #                        netdev on a unix socket (build/wire2/): ping, TCP,
 #                        RDMA both ways (pingpongs, perftest) (TAP)
 #   make check-wire2-rxe the same with a Soft-RoCE guest as the peer
+#   make check-wire2-lossy the same, the link losing and reordering 1%
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
@@ -36,7 +37,7 @@ export GUEST_CMD VM_DIR
 GUEST_KMOD    ?= $(if $(wildcard guest-driver/kernel/Kbuild),kmod)
 
 .PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest check-wire check-wire2 \
-        check-wire2-rxe
+        check-wire2-rxe check-wire2-lossy
 
 rdma-core: need-rdma-core
 	@scripts/build-rdma-core.sh
@@ -108,6 +109,14 @@ check-wire: vm-deps
 # guest-driver/tests/check-wire2.sh (the guests in build/wire2/a and b).
 check-wire2: vm-deps need-roce
 	@QEMU=$(QEMU) scripts/run-tap.sh wire2 $(RESULTS) $(WIRE_TIMEOUT) -- \
+	    guest-driver/tests/check-wire2.sh
+
+# The same two guests, their ports losing 1% of RoCEv2 frames and
+# reordering 1%: everything completes, every byte checked.
+check-wire2-lossy: vm-deps need-roce
+	@QEMU=$(QEMU) WIRE2_DIR=$(BUILD)/wire2-lossy \
+	    WIRE2_IMPAIR='"loss": 10000, "reorder": 10000, "seed": 1' \
+	    scripts/run-tap.sh wire2-lossy $(RESULTS) $(WIRE_TIMEOUT) -- \
 	    guest-driver/tests/check-wire2.sh
 
 # The same two guests, the second a Soft-RoCE peer (rdma_rxe on virtio-net).

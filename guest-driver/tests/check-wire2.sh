@@ -10,7 +10,9 @@
 # stream here.
 # With WIRE2_PEER=rxe guest b has no odp-hca: its port is a virtio-net
 # NIC on the same link with Soft-RoCE (rdma_rxe) on it, and the RDMA runs
-# are odp-hca against Soft-RoCE, both directions.
+# are odp-hca against Soft-RoCE, both directions.  WIRE2_A=rxe makes
+# guest a Soft-RoCE too: Soft-RoCE against Soft-RoCE on the same kind of
+# link, for comparing figures (not part of make check).
 # Environment: QEMU, WIRE2_BYTES (the TCP transfer, 4 MiB), WIRE2_TIMEOUT
 # (seconds a guest may run, 900), WIRE2_PEER (odp or rxe), WIRE2_DIR
 # (build/wire2).
@@ -18,6 +20,8 @@ set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 
 PEER_KIND="${WIRE2_PEER:-odp}"
+IMPAIR="${WIRE2_IMPAIR:-}"
+A_KIND="${WIRE2_A:-odp}"
 W="${WIRE2_DIR:-build/wire2}"
 BYTES="${WIRE2_BYTES:-4194304}"
 TMO="${WIRE2_TIMEOUT:-900}"
@@ -34,25 +38,43 @@ rm -f "$sock"
 head -c "$BYTES" /dev/urandom > "$W/blob"
 
 guest() { # <a|b> <mac> <netdev options> <odp|rxe> <peer: odp|rxe>
-    local dev="odp-hca,netdev=p0,mac=$2"
+    local dev="odp-hca,id=hca0,netdev=p0,mac=$2"
 
-    [ "$4" = rxe ] && dev="virtio-net-pci,netdev=p0,mac=$2"
+    [ "$4" = rxe ] && dev="virtio-net-pci,netdev=p0,mac=$2,romfile="
     VM_DIR="$W/$1" VM_QUIET=1 VM_TIMEOUT="$TMO" \
     VM_DEVICE="$dev" VM_EXTRA="-netdev $3" \
-        scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob WIRE2_KIND=$4 WIRE2_PEER_KIND=$5 guest-driver/tests/wire2-guest.sh" \
+        scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob WIRE2_KIND=$4 WIRE2_PEER_KIND=$5 WIRE2_IMPAIRED=${IMPAIR:+1} guest-driver/tests/wire2-guest.sh" \
         > "$W/$1.log" 2>&1
 }
 
+# With WIRE2_IMPAIR (odp-hca-set-link-impairment's arguments as JSON
+# members, e.g. '"loss": 10000, "reorder": 10000'), each odp-hca guest's
+# port impairs the RoCEv2 frames it sends, from boot on (ping and TCP
+# are not touched).
+impair() { # <a|b>
+    local i
+
+    for i in $(seq 1 300); do
+        [ -S "$W/$1/qmp.sock" ] && break
+        sleep 0.1
+    done
+    /usr/bin/python3 scripts/monitor.py qmp "$W/$1/qmp.sock" \
+        odp-hca-set-link-impairment "{\"id\": \"hca0\", $IMPAIR}" \
+        > "$W/$1.impair" 2>&1 || echo "# guest $1: impairment not set: $(cat "$W/$1.impair")"
+}
+
 echo "TAP version 13"
-guest a "$MAC_A" "stream,id=p0,server=on,addr.type=unix,addr.path=$sock" odp "$PEER_KIND" &
+guest a "$MAC_A" "stream,id=p0,server=on,addr.type=unix,addr.path=$sock" "$A_KIND" "$PEER_KIND" &
 pa=$!
+[ -n "$IMPAIR" ] && [ "$A_KIND" = odp ] && impair a
 # Guest b connects once a's QEMU listens.
 for _ in $(seq 1 300); do
     [ -S "$sock" ] && break
     sleep 0.1
 done
-guest b "$MAC_B" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$sock" "$PEER_KIND" odp &
+guest b "$MAC_B" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$sock" "$PEER_KIND" "$A_KIND" &
 pb=$!
+[ -n "$IMPAIR" ] && [ "$PEER_KIND" = odp ] && impair b
 wait "$pa"; ra=$?
 wait "$pb"; rb=$?
 

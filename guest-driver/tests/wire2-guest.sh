@@ -117,7 +117,7 @@ if [ "$KIND" = rxe ]; then
         show "$LOG/rxe"
     fi
 fi
-WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$PEER" WIRE2_ME_KIND="$KIND" \
+WIRE2_IMPAIRED="${WIRE2_IMPAIRED:-}" WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$PEER" WIRE2_ME_KIND="$KIND" \
     WIRE2_PEER_KIND="$PEER_KIND" \
     "$(dirname "${BASH_SOURCE[0]}")/wire2-rdma.sh" || FAILED=$((FAILED + 1))
 

@@ -84,7 +84,8 @@ run() {
     fi
     if [ "$kind" = pt ] && [ "$side" = client ]; then
         local res
-        res="$(grep -E '^[[:space:]]*[0-9]+([[:space:]]+[0-9.]+){3,4}[[:space:]]*$' "$out" | tail -n 1)"
+        # bandwidth: 5 numbers; latency: 9
+        res="$(grep -E '^[[:space:]]*[0-9]+([[:space:]]+[0-9.]+){3,}[[:space:]]*$' "$out" | tail -n 1)"
         if [ -z "$res" ]; then
             not_ok "$desc ($side: no result line)"
             show "$out"
@@ -151,8 +152,23 @@ for server in a b; do
     run "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "$server" pp \
         ibv_ud_pingpong -s 1024 -n 200 -c
     for t in ib_write_bw ib_read_bw ib_send_bw; do
+        if [ "$t" = ib_read_bw ] && [ "$ME_KIND" != "$PEER_KIND" ]; then
+            PORT=$((PORT + 1))
+            skip "$t -s 65536 -n 200, $dir" "known gap: RDMA READ between odp-hca and Soft-RoCE fails (README, The wire)"
+            continue
+        fi
         run "$t -s 65536 -n 200, $dir" "$server" pt "$t" -F -s 65536 -n 200
     done
+    if [ "$ME_KIND" != "$PEER_KIND" ]; then
+        # --odp on the odp-hca side only: its faults meet a Soft-RoCE
+        # requester (RNR NAKs) or responder.
+        odpflag=
+        [ "$ME_KIND" = odp ] && odpflag=--odp
+        for t in ib_write_bw ib_send_bw; do
+            run "$t -s 65536 -n 200, --odp on the odp-hca side, $dir" \
+                "$server" pt "$t" -F -s 65536 -n 200 $odpflag
+        done
+    fi
     if can_odp; then
         run "ibv_rc_pingpong -o -s 65536 -n 50 --chk, $dir" "$server" pp \
             ibv_rc_pingpong -o -s 65536 -n 50 -c
@@ -166,12 +182,34 @@ for server in a b; do
 done
 # Atomics and latency: one direction is enough.
 run "ib_atomic_bw -n 200, b -> a" a pt ib_atomic_bw -F -n 200
-for t in ib_write_lat ib_read_lat ib_send_lat; do
-    run "$t -s 8 -n 500, b -> a" a pt "$t" -F -s 8 -n 500
-done
+# (-o 16: perftest asks the peer to hold its own device's maximum of
+# outstanding READs otherwise, 128 for Soft-RoCE, more than odp-hca's 16)
+run "ib_write_lat -s 8 -n 500, b -> a" a pt ib_write_lat -F -s 8 -n 500
+if [ "$ME_KIND" != "$PEER_KIND" ]; then
+    PORT=$((PORT + 1))
+    skip "ib_read_lat -s 8 -n 500, b -> a" "known gap: RDMA READ between odp-hca and Soft-RoCE fails (README, The wire)"
+else
+    run "ib_read_lat -s 8 -n 500 -o 16, b -> a" a pt ib_read_lat -F -s 8 -n 500 -o 16
+fi
+run "ib_send_lat -s 8 -n 500, b -> a" a pt ib_send_lat -F -s 8 -n 500
 # Figures for the notes: bandwidth across the wire.
 run "ib_write_bw -s 65536 -n 2000 (figure), b -> a" a pt \
     ib_write_bw -F -s 65536 -n 2000
 run "ib_write_bw -s 1048576 -n 200 (figure), b -> a" a pt \
     ib_write_bw -F -s 1048576 -n 200
+# On an impaired link the transport recovered what was lost: the
+# device's counters show requests sent again.
+if [ -n "${WIRE2_IMPAIRED:-}" ] && [ "$ME_KIND" = odp ]; then
+    "$MON" qmp query-odp-hca > "$LOG/query" 2>&1
+    r="$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))[0]["port"]
+print(d["roce"]["retransmits"], d["roce"]["impaired"]["dropped"], d["roce"]["impaired"]["reordered"])' "$LOG/query" 2>/dev/null)"
+    set -- $r
+    if [ $# = 3 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; then
+        ok "impaired link: $2 frames lost and $3 reordered on the way out, $1 requests sent again, every run above complete"
+    else
+        not_ok "impaired link: retransmissions counted (${r:-no answer})"
+        show "$LOG/query"
+    fi
+fi
 [ "$FAILED" = 0 ]
