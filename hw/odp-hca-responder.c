@@ -451,9 +451,13 @@ static OdpHcaAnswer odp_hca_resp_atomic(OdpHcaState *s, OdpHcaQp *qp,
         trace_odp_hca_err_page_dma(mr->key, pa);
         return ODP_HCA_ANS_NAK_ACCESS;
     }
-    qp->resp.atomic_valid = true;
-    qp->resp.atomic_psn = pkt->psn;
-    qp->resp.atomic_orig = old;
+    {
+        uint32_t i = qp->resp.atomic_next++ % ODP_HCA_RESP_ATOMICS;
+
+        qp->resp.atomics[i].valid = true;
+        qp->resp.atomics[i].psn = pkt->psn;
+        qp->resp.atomics[i].orig = old;
+    }
     qp->resp.msn++;
     odp_hca_link_fill(s, qp, &ack, ODP_HCA_ROCE_RC_ATOMIC_ACKNOWLEDGE,
                       pkt->psn);
@@ -501,8 +505,14 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
     }
     if (flags & ODP_HCA_ROCE_F_ATOMIC) {
         OdpHcaRocePacket ack;
+        int found = -1;
 
-        if (!rs->atomic_valid || rs->atomic_psn != pkt->psn) {
+        for (int i = 0; i < ODP_HCA_RESP_ATOMICS; i++) {
+            if (rs->atomics[i].valid && rs->atomics[i].psn == pkt->psn) {
+                found = i;
+            }
+        }
+        if (found < 0) {
             odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_PSN, pkt);
             return;
         }
@@ -510,7 +520,7 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
                           pkt->psn);
         ack.aeth.syndrome = AETH_ACK_UNLIMITED;
         ack.aeth.msn = rs->msn & ODP_HCA_ROCE_FIELD24_MAX;
-        ack.atomic_ack = rs->atomic_orig;
+        ack.atomic_ack = rs->atomics[found].orig;
         s->stats.roce_acks_sent++;
         odp_hca_link_send(s, &ack, NULL);
         return;

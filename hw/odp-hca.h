@@ -177,6 +177,9 @@ typedef struct OdpHcaReq {
     OdpHcaFault fault;
 } OdpHcaReq;
 
+/* Atomic answers a responder keeps for duplicates. */
+#define ODP_HCA_RESP_ATOMICS       16
+
 /* READ requests a responder holds (max_dest_rd_atomic). */
 #define ODP_HCA_RESP_READS         16
 /* READ answers a request behind them may wait for, in bytes. */
@@ -212,10 +215,17 @@ typedef struct OdpHcaResp {
     uint64_t write_left;
     uint32_t msn;
     bool nak_out;           /* a NAK is out: drop until the expected PSN */
-    /* the last atomic, replayed to a duplicate */
-    bool atomic_valid;
-    uint32_t atomic_psn;
-    uint64_t atomic_orig;
+    /*
+     * The answers of the last ODP_HCA_RESP_ATOMICS atomics, replayed to
+     * duplicates: a requester may have that many waiting, and any of
+     * their answers can be lost.
+     */
+    struct {
+        bool valid;
+        uint32_t psn;
+        uint64_t orig;
+    } atomics[ODP_HCA_RESP_ATOMICS];
+    uint32_t atomic_next;
     /* READ requests being answered, oldest first */
     OdpHcaRespRead reads[ODP_HCA_RESP_READS];
     uint32_t read_head;
