@@ -354,10 +354,11 @@ static void odp_hca_req_fault(OdpHcaState *s, OdpHcaQp *qp,
  * Move @len bytes of WQE @w at @offset between local memory and @buf.
  * 0 done; 1 a fault was raised (the QP waits); -1 an error (*verr).
  */
-static int odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
-                                const OdpHcaWqe *w, uint64_t offset,
-                                uint8_t *buf, uint32_t len, bool write,
-                                uint8_t access, uint8_t *verr)
+static int odp_hca_req_local_io_raise(OdpHcaState *s, OdpHcaQp *qp,
+                                      const OdpHcaWqe *w, uint64_t offset,
+                                      uint8_t *buf, uint32_t len, bool write,
+                                      uint8_t access, bool raise,
+                                      uint8_t *verr)
 {
     if (w->ctrl.flags & ODP_HCA_WQE_F_INLINE) {
         memcpy(buf, w->inline_data + offset, len);
@@ -380,7 +381,9 @@ static int odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
         }
         rc = odp_hca_mr_dma(s, mr, iova, buf, n, write, &fault_iova, verr);
         if (rc > 0) {
-            odp_hca_req_fault(s, qp, sge, fault_iova, access, w->index);
+            if (raise) {
+                odp_hca_req_fault(s, qp, sge, fault_iova, access, w->index);
+            }
             return 1;
         }
         if (rc < 0) {
@@ -391,6 +394,15 @@ static int odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
         len -= n;
     }
     return 0;
+}
+
+static int odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
+                                const OdpHcaWqe *w, uint64_t offset,
+                                uint8_t *buf, uint32_t len, bool write,
+                                uint8_t access, uint8_t *verr)
+{
+    return odp_hca_req_local_io_raise(s, qp, w, offset, buf, len, write,
+                                      access, true, verr);
 }
 
 /* The oldest WQE's copy for its responses to land in. */
@@ -624,16 +636,37 @@ static void odp_hca_req_read_response(OdpHcaState *s, OdpHcaQp *qp,
         odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_PSN, pkt);
         return;
     }
-    if (r->wait == ODP_HCA_REQ_FAULT || pkt->payload_len != want) {
+    if (pkt->payload_len != want) {
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
+        return;
+    }
+    if (r->wait == ODP_HCA_REQ_FAULT && r->head_fault) {
+        /* This READ's own pages are being resolved: asked again after. */
         odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
         return;
     }
     if (!odp_hca_req_comp(s, qp)) {
         return;
     }
-    rc = odp_hca_req_local_io(s, qp, &r->comp, f->read_done,
-                              (uint8_t *)pkt->payload, want, true,
-                              ODP_HCA_FAULT_WRITE, &verr);
+    /*
+     * While the QP waits for the RESUME of a later WQE's fault the
+     * response still lands if its pages are there; if not, it is
+     * dropped (one fault at a time) and the READ asked again from here
+     * once the RESUME came.
+     */
+    rc = odp_hca_req_local_io_raise(s, qp, &r->comp, f->read_done,
+                                    (uint8_t *)pkt->payload, want, true,
+                                    ODP_HCA_FAULT_WRITE,
+                                    r->wait != ODP_HCA_REQ_FAULT, &verr);
+    if (rc > 0 && r->wait == ODP_HCA_REQ_FAULT) {
+        if (!r->rewind_on_resume ||
+            odp_hca_psn_diff(expect, r->resume_psn) < 0) {
+            r->rewind_on_resume = true;
+            r->resume_psn = expect;
+        }
+        odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
+        return;
+    }
     if (rc > 0) {
         /* READ has no remote side effect: after RESUME, ask again. */
         r->rewind_on_resume = true;

@@ -469,6 +469,12 @@ static OdpHcaAnswer odp_hca_resp_atomic(OdpHcaState *s, OdpHcaQp *qp,
     return ODP_HCA_ANS_NONE;    /* answered */
 }
 
+/* Packets a READ of @len bytes is answered with. */
+static uint32_t odp_hca_resp_read_pkts(OdpHcaQp *qp, uint64_t len)
+{
+    return odp_hca_packets(len, qp->path_mtu);
+}
+
 /*
  * A request with a PSN before the expected one: the requester went back
  * and sends again what was accepted.  SEND and WRITE are not executed
@@ -487,19 +493,40 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
             odp_hca_resp_rnr(s, qp, pkt->psn);
             return;
         }
-        /* Queued READs from this PSN on are being sent again: drop them. */
+        /*
+         * The requester went back to this PSN: queued READs that reach
+         * it (asked again from inside, or sent again after it) are
+         * obsolete; those wholly before it belong to READs resent just
+         * before this one.
+         */
         for (uint32_t i = 0; i < rs->read_count; i++) {
             OdpHcaRespRead *q = &rs->reads[(rs->read_head + i) %
                                            ODP_HCA_RESP_READS];
+            uint32_t end = q->start_psn + odp_hca_resp_read_pkts(qp, q->len);
 
-            if (odp_hca_psn_diff(q->start_psn, pkt->psn) >= 0) {
+            if (odp_hca_psn_diff(end, pkt->psn) > 0) {
                 rs->read_count = i;
                 break;
             }
         }
-        if (odp_hca_resp_read_request(s, qp, pkt, true) ==
-            ODP_HCA_ANS_NAK_ACCESS) {
-            odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, pkt->psn);
+        {
+            uint32_t end = pkt->psn +
+                           odp_hca_resp_read_pkts(qp, pkt->reth.dma_len);
+            /*
+             * A READ whose PSNs were taken back (a fault cut its answer)
+             * and that is asked again from an earlier PSN reaches past
+             * the expected PSN: its answer gives those PSNs, so it is the
+             * READ heard again, not only a duplicate.
+             */
+            bool crosses = odp_hca_psn_diff(end, qp->rq_psn) > 0;
+
+            if (odp_hca_resp_read_request(s, qp, pkt, !crosses) ==
+                ODP_HCA_ANS_NAK_ACCESS) {
+                odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, pkt->psn);
+            } else if (crosses) {
+                qp->rq_psn = end & ODP_HCA_PSN_MASK;
+                rs->nak_out = false;
+            }
         }
         return;
     }
@@ -529,11 +556,6 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
                            (qp->rq_psn - 1) & ODP_HCA_PSN_MASK);
 }
 
-/* Packets a READ of @len bytes is answered with. */
-static uint32_t odp_hca_resp_read_pkts(OdpHcaQp *qp, uint64_t len)
-{
-    return odp_hca_packets(len, qp->path_mtu);
-}
 
 static bool odp_hca_resp_reads_first(OdpHcaState *s, OdpHcaQp *qp,
                                      const OdpHcaRocePacket *pkt);
