@@ -64,9 +64,10 @@ run() {
         timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" > "$out" 2>&1
         rc=$?
     else
-        # The server may still be starting (or finishing the run before):
-        # a refused connection fails at once; retry those.
-        for n in $(seq 1 120); do
+        # The server may still be starting (or finishing the run before,
+        # or checking the capture): a refused connection fails at once;
+        # retry those, for up to 5 minutes.
+        for n in $(seq 1 600); do
             timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" "$PEER" > "$out" 2>&1
             rc=$?
             [ "$rc" = 0 ] && break
@@ -149,8 +150,14 @@ for server in a b; do
         ibv_rc_pingpong -s 4096 -n 200 -c
     run "ibv_rc_pingpong -s 1048576 -n 10 --chk, $dir" "$server" pp \
         ibv_rc_pingpong -s 1048576 -n 10 -c
-    run "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "$server" pp \
-        ibv_ud_pingpong -s 1024 -n 200 -c
+    if [ -n "${WIRE2_IMPAIRED:-}" ]; then
+        # UD has no retransmission: a lost datagram stops the pingpong
+        PORT=$((PORT + 1))
+        skip "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "UD is unreliable: on a lossy link a datagram is lost for good"
+    else
+        run "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "$server" pp \
+            ibv_ud_pingpong -s 1024 -n 200 -c
+    fi
     for t in ib_write_bw ib_read_bw ib_send_bw; do
         if [ "$t" = ib_read_bw ] && [ "$ME_KIND" != "$PEER_KIND" ]; then
             PORT=$((PORT + 1))
@@ -182,14 +189,12 @@ for server in a b; do
 done
 # Atomics and latency: one direction is enough.
 run "ib_atomic_bw -n 200, b -> a" a pt ib_atomic_bw -F -n 200
-# (-o 16: perftest asks the peer to hold its own device's maximum of
-# outstanding READs otherwise, 128 for Soft-RoCE, more than odp-hca's 16)
 run "ib_write_lat -s 8 -n 500, b -> a" a pt ib_write_lat -F -s 8 -n 500
 if [ "$ME_KIND" != "$PEER_KIND" ]; then
     PORT=$((PORT + 1))
     skip "ib_read_lat -s 8 -n 500, b -> a" "known gap: RDMA READ between odp-hca and Soft-RoCE fails (README, The wire)"
 else
-    run "ib_read_lat -s 8 -n 500 -o 16, b -> a" a pt ib_read_lat -F -s 8 -n 500 -o 16
+    run "ib_read_lat -s 8 -n 500, b -> a" a pt ib_read_lat -F -s 8 -n 500
 fi
 run "ib_send_lat -s 8 -n 500, b -> a" a pt ib_send_lat -F -s 8 -n 500
 # Figures for the notes: bandwidth across the wire.
