@@ -360,6 +360,9 @@ static int odp_hca_req_local_io_raise(OdpHcaState *s, OdpHcaQp *qp,
                                       uint8_t access, bool raise,
                                       uint8_t *verr)
 {
+    if (!len) {
+        return 0;   /* a 0-byte message has no payload buffer at all */
+    }
     if (w->ctrl.flags & ODP_HCA_WQE_F_INLINE) {
         memcpy(buf, w->inline_data + offset, len);
         return 0;
