@@ -102,16 +102,8 @@ def main():
     if not tap(tshark is not None, "%s: tshark is there to decode the capture" % label):
         return 1
     # Payload bytes are whatever the programs sent: keep Wireshark's
-    # guessers on the InfiniBand payload (RPC over RDMA, SMB Direct, ...)
-    # from reading them as their protocols (as tests/roce/check-roce.py).
-    opts = []
-    for h in ["rpcrdma_infiniband", "smcr_infiniband", "smb_direct_infiniband",
-              "iser_infiniband", "lnet_ib", "nvme_rdma", "eth_over_ib",
-              "mellanox_eoib", "sdp_infiniband", "fc_infiniband", "drbd_rdma"]:
-        q = subprocess.run([tshark, "-r", path, "-c", "1", "--disable-heuristic", h],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if "No such" not in q.stderr:
-            opts += ["--disable-heuristic", h]
+    # guessers from reading them as their protocols.
+    opts = roce_ref.tshark_no_payload_guessers(tshark, path)
     fields = ["frame.number", "frame.protocols", "_ws.malformed",
               "_ws.expert.severity", "_ws.expert.message"]
     cmd = [tshark, "-n", "-r", path] + opts + ["-Y", "udp.dstport == 4791",

@@ -155,18 +155,10 @@ def main():
     ver = subprocess.run([tshark, "--version"], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True).stdout.splitlines()[0]
     print("# " + ver)
-    # The payload is random bytes: keep Wireshark's guessers on the
-    # InfiniBand payload (RPC over RDMA, SMB Direct, ...) from reading it
-    # as their protocols.  Their names vary by version: keep those this
-    # tshark knows.
-    opts = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"]
-    for h in ["rpcrdma_infiniband", "smcr_infiniband", "smb_direct_infiniband",
-              "iser_infiniband", "lnet_ib", "nvme_rdma", "eth_over_ib",
-              "mellanox_eoib", "sdp_infiniband", "fc_infiniband", "drbd_rdma"]:
-        p = subprocess.run([tshark, "-r", pcap, "-c", "1", "--disable-heuristic", h],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if "No such" not in p.stderr:
-            opts += ["--disable-heuristic", h]
+    # The payload is random bytes: keep Wireshark's guessers from reading
+    # it as their protocols.
+    opts = ["-o", "ip.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE"] + \
+        roce_ref.tshark_no_payload_guessers(tshark, pcap)
     print("# tshark options: " + " ".join(opts))
     fields = ["frame.number", "frame.protocols", "infiniband.bth.opcode",
               "infiniband.bth.destqp", "infiniband.bth.psn",

@@ -7,6 +7,7 @@ not from hw/odp-hca-roce.c.  Used by check-roce.py and, once, to make the
 golden frames of tests/unit/odp-hca-roce-test.c."""
 
 import struct
+import subprocess
 import zlib
 
 ROCE_PORT = 4791
@@ -129,3 +130,23 @@ if __name__ == "__main__":
         f = make_frame(v6, vlan, 0x04, rest, b"", b"hello")
         print("v6=%d vlan=%d icrc=%08x" % (v6, vlan, icrc(f)))
         print(f.hex())
+
+
+# Wireshark's guessers that would read an InfiniBand payload (random or
+# program bytes) as their protocols: RPC over RDMA, SMB Direct, ...
+PAYLOAD_HEURISTICS = ["rpcrdma_infiniband", "smcr_infiniband",
+                      "smb_direct_infiniband", "iser_infiniband", "lnet_ib",
+                      "nvme_rdma", "eth_over_ib", "mellanox_eoib",
+                      "sdp_infiniband", "fc_infiniband", "drbd_rdma"]
+
+
+def tshark_no_payload_guessers(tshark, pcap):
+    """tshark options disabling those guessers this tshark knows (their
+    names vary by version)."""
+    opts = []
+    for h in PAYLOAD_HEURISTICS:
+        p = subprocess.run([tshark, "-r", pcap, "-c", "1", "--disable-heuristic", h],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if "No such" not in p.stderr:
+            opts += ["--disable-heuristic", h]
+    return opts
