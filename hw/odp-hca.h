@@ -177,11 +177,16 @@ typedef struct OdpHcaReq {
     OdpHcaFault fault;
 } OdpHcaReq;
 
-/* Atomic answers a responder keeps for duplicates. */
-#define ODP_HCA_RESP_ATOMICS       16
-
-/* READ requests a responder holds (max_dest_rd_atomic). */
-#define ODP_HCA_RESP_READS         16
+/*
+ * READs and atomics a responder holds for a QP: the device's max_rd_atomic.
+ * As many as Soft-RoCE allows, since perftest gives each side of a
+ * connection the other's count.  The responder queues that many READ
+ * requests, and keeps the answers of that many atomics for duplicates
+ * (a requester may have that many waiting, and any answer can be lost).
+ */
+#define ODP_HCA_RESP_RD_ATOMIC     128
+#define ODP_HCA_RESP_ATOMICS       ODP_HCA_RESP_RD_ATOMIC
+#define ODP_HCA_RESP_READS         ODP_HCA_RESP_RD_ATOMIC
 /* READ answers a request behind them may wait for, in bytes. */
 #define ODP_HCA_RESP_DRAIN         (1024 * 1024)
 
@@ -215,11 +220,7 @@ typedef struct OdpHcaResp {
     uint64_t write_left;
     uint32_t msn;
     bool nak_out;           /* a NAK is out: drop until the expected PSN */
-    /*
-     * The answers of the last ODP_HCA_RESP_ATOMICS atomics, replayed to
-     * duplicates: a requester may have that many waiting, and any of
-     * their answers can be lost.
-     */
+    /* The answers of the last ODP_HCA_RESP_ATOMICS atomics */
     struct {
         bool valid;
         uint32_t psn;
