@@ -15,7 +15,7 @@
 # link, for comparing figures (not part of make check).
 # Environment: QEMU, WIRE2_BYTES (the TCP transfer, 4 MiB), WIRE2_TIMEOUT
 # (seconds a guest may run, 900), WIRE2_PEER (odp or rxe), WIRE2_DIR
-# (build/wire2).
+# (build/wire2), WIRE2_ONLY (see wire2-rdma.sh).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 
@@ -43,7 +43,7 @@ guest() { # <a|b> <mac> <netdev options> <odp|rxe> <peer: odp|rxe>
     [ "$4" = rxe ] && dev="virtio-net-pci,netdev=p0,mac=$2,romfile="
     VM_DIR="$W/$1" VM_QUIET=1 VM_TIMEOUT="$TMO" \
     VM_DEVICE="$dev" VM_EXTRA="-netdev $3" \
-        scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob WIRE2_KIND=$4 WIRE2_PEER_KIND=$5 WIRE2_IMPAIRED=${IMPAIR:+1} guest-driver/tests/wire2-guest.sh" \
+        scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob WIRE2_KIND=$4 WIRE2_PEER_KIND=$5 WIRE2_IMPAIRED=${IMPAIR:+1} WIRE2_ONLY='${WIRE2_ONLY:-}' guest-driver/tests/wire2-guest.sh" \
         > "$W/$1.log" 2>&1
 }
 
