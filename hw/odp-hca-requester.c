@@ -503,7 +503,10 @@ static void odp_hca_req_acked(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
         uint32_t missing = psn;
 
         if (f->opcode == ODP_HCA_WQE_RDMA_READ) {
-            missing = f->first_psn + f->read_done / odp_hca_link_pmtu(qp);
+            /* all answered (a short last one too): past its last PSN */
+            missing = f->first_psn +
+                      (f->read_done == f->length ?
+                       f->npkts : f->read_done / odp_hca_link_pmtu(qp));
         } else if ((f->opcode == ODP_HCA_WQE_ATOMIC_CS ||
                     f->opcode == ODP_HCA_WQE_ATOMIC_FA) && !f->atomic_done) {
             missing = f->first_psn;

@@ -597,6 +597,61 @@ static void test_wire_ack_timeout(void)
     wire_free(&w);
 }
 
+/*
+ * 3b: READs shorter than a packet, one at a time (ib_read_lat): the
+ * second's request lost, the ACK timer asks again, counted once.  An
+ * answered READ must move the oldest unacknowledged PSN past itself, or
+ * the timer has nothing to resend.
+ */
+static void test_wire_read_timeout(void)
+{
+    Wire w;
+    Frame f;
+    struct odp_hca_cqe c;
+    OdpRcAttr a;
+    const uint8_t rem[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    const uint64_t raddr = 0x30000;
+    const uint32_t rkey = 0x55;
+    uint64_t retries;
+    int64_t tmo;
+    uint32_t psn;
+
+    odp_rc_attr_init(&a);
+    a.path_mtu = WIRE_MTU_1024;
+    a.retry_cnt = 3;
+    a.timeout = 12;
+    tmo = odp_ack_timeout_ns(a.timeout);
+    wire_new(&w, &a);
+    psn = w.sq_psn;
+    retries = wire_counter(&w, "requester-retries");
+
+    for (int i = 0; i < 3; i++) {
+        buf_fill(w.t, w.buf, 0xee);
+        send1(w.t, w.qp, 0x90 + i, ODP_HCA_WQE_RDMA_READ, w.buf->iova, 8,
+              w.buf->key, raddr, rkey);
+        wire_expect(&w, &f, ODP_HCA_ROCE_RC_RDMA_READ_REQUEST, psn);
+        if (i == 1) {
+            /* lost: after the timeout the same request again */
+            wire_quiet(&w);
+            odp_clock_step(w.t->h, tmo + 1000);
+            wire_expect(&w, &f, ODP_HCA_ROCE_RC_RDMA_READ_REQUEST, psn);
+            g_assert_cmpuint(f.pkt.reth.dma_len, ==, 8);
+        }
+        wire_send_read_resp(&w, ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_ONLY, psn,
+                            rem, 8);
+        wait_cqe(w.t, w.cq, &c, 0x90 + i, ODP_HCA_WC_SUCCESS,
+                 ODP_HCA_CQE_RDMA_READ, w.qp->qpn);
+        buf_check(w.t, w.buf, 0, rem, 8, "short READ");
+        psn = psn_add(psn, 1);
+    }
+    g_assert_cmpuint(wire_counter(&w, "requester-retries"), ==, retries + 1);
+    /* everything answered: the timer has nothing left to resend */
+    odp_clock_step(w.t->h, 4 * tmo);
+    wire_quiet(&w);
+    g_assert_cmpuint(qp_state(w.t, w.qp), ==, ODP_HCA_QPS_RTS);
+    wire_free(&w);
+}
+
 /* 4: RNR NAK: silence until the RNR timer, then again; then the error. */
 static void test_wire_rnr(void)
 {
@@ -1096,6 +1151,7 @@ void odp_hca_add_wire_tests(void)
     add_test("/odp-hca/wire/requester-read", test_wire_requester_read);
     add_test("/odp-hca/wire/go-back-n", test_wire_go_back_n);
     add_test("/odp-hca/wire/ack-timeout", test_wire_ack_timeout);
+    add_test("/odp-hca/wire/read-timeout", test_wire_read_timeout);
     add_test("/odp-hca/wire/rnr", test_wire_rnr);
     add_test("/odp-hca/wire/responder", test_wire_responder);
     add_test("/odp-hca/wire/hostile", test_wire_hostile);
