@@ -15,13 +15,16 @@
 # link, for comparing figures (not part of make check).
 # Environment: QEMU, WIRE2_BYTES (the TCP transfer, 4 MiB), WIRE2_TIMEOUT
 # (seconds a guest may run, 900), WIRE2_PEER (odp or rxe), WIRE2_DIR
-# (build/wire2), WIRE2_ONLY (see wire2-rdma.sh).
+# (build/wire2), WIRE2_ONLY (see wire2-rdma.sh), WIRE2_TRACE (a file of
+# QEMU trace event patterns: each guest's QEMU traces them to $W/a.trace
+# and $W/b.trace).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 
 PEER_KIND="${WIRE2_PEER:-odp}"
 IMPAIR="${WIRE2_IMPAIR:-}"
 A_KIND="${WIRE2_A:-odp}"
+TRACE="${WIRE2_TRACE:-}"
 W="${WIRE2_DIR:-build/wire2}"
 BYTES="${WIRE2_BYTES:-4194304}"
 TMO="${WIRE2_TIMEOUT:-900}"
@@ -42,7 +45,7 @@ guest() { # <a|b> <mac> <netdev options> <odp|rxe> <peer: odp|rxe>
 
     [ "$4" = rxe ] && dev="virtio-net-pci,netdev=p0,mac=$2,romfile="
     VM_DIR="$W/$1" VM_QUIET=1 VM_TIMEOUT="$TMO" \
-    VM_DEVICE="$dev" VM_EXTRA="-netdev $3" \
+    VM_DEVICE="$dev" VM_EXTRA="-netdev $3${TRACE:+ -trace events=$TRACE,file=$W/$1.trace}" \
         scripts/vm.sh -c "WIRE2_ROLE=$1 WIRE2_MAC=$2 WIRE2_BLOB=$W/blob WIRE2_KIND=$4 WIRE2_PEER_KIND=$5 WIRE2_IMPAIRED=${IMPAIR:+1} WIRE2_ONLY='${WIRE2_ONLY:-}' guest-driver/tests/wire2-guest.sh" \
         > "$W/$1.log" 2>&1
 }
