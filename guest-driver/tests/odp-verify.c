@@ -41,14 +41,30 @@
  * The exit status is non-zero when a byte was wrong, a status unexpected,
  * or an operation did not complete.
  *
- * Usage: odp-verify [-d device] [-g gid-index] [-q] [-v] [test...]
+ * Across the wire (two hosts, e.g. the guests of check-wire2.sh) the same
+ * scenarios run with the memory on the responder's side: odp-verify
+ * --serve ADDR:PORT owns the ODP buffers and changes their memory between
+ * and during the operations of odp-verify --connect ADDR:PORT on the other
+ * host, which issues them over one RC QP; a TCP connection between the
+ * same addresses exchanges QP numbers, PSNs, GIDs, addresses and rkeys,
+ * then has the responder prepare and check its memory round by round
+ * (see "Across the wire" below).  Each side prints TAP of its own checks.
+ * The requester needs no ODP (its buffer is pinned without it); the
+ * responder does.
+ *
+ * Usage: odp-verify [-d device] [-g gid-index] [-q] [-v]
+ *                   [--serve ADDR:PORT | --connect ADDR:PORT] [test...]
  *   -d  the device (default: $ODP_DEV, else the first one)
- *   -g  the GID index for the loopback address (default: the first
- *       non-zero GID of port 1)
+ *   -g  the GID index: of the loopback address, or across the wire of
+ *       this host's address (default: the first non-zero GID of port 1)
  *   -q  quick: fewer rounds
  *   -v  print every operation
+ *   --serve    be the responder: listen on IPv4 ADDR:PORT for one requester
+ *   --connect  be the requester of the responder at ADDR:PORT (retried
+ *              while it does not listen yet)
  *   test  run only the test groups whose name contains one of the words:
- *         drop, churn, remap, memfd, numa, fork, unresolvable
+ *         drop, churn, remap, memfd, numa, fork, unresolvable (across the
+ *         wire: drop, churn, remap, memfd, numa)
  *
  * Copyright (c) 2026 The odp-hca developers
  */
