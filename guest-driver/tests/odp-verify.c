@@ -41,22 +41,42 @@
  * The exit status is non-zero when a byte was wrong, a status unexpected,
  * or an operation did not complete.
  *
- * Usage: odp-verify [-d device] [-g gid-index] [-q] [-v] [test...]
+ * Across the wire (two hosts, e.g. the guests of check-wire2.sh) the same
+ * scenarios run with the memory on the responder's side: odp-verify
+ * --serve ADDR:PORT owns the ODP buffers and changes their memory between
+ * and during the operations of odp-verify --connect ADDR:PORT on the other
+ * host, which issues them over one RC QP; a TCP connection between the
+ * same addresses exchanges QP numbers, PSNs, GIDs, addresses and rkeys,
+ * then has the responder prepare and check its memory round by round
+ * (see "Across the wire" below).  Each side prints TAP of its own checks.
+ * The requester needs no ODP (its buffer is pinned without it); the
+ * responder does.
+ *
+ * Usage: odp-verify [-d device] [-g gid-index] [-q] [-v]
+ *                   [--serve ADDR:PORT | --connect ADDR:PORT] [test...]
  *   -d  the device (default: $ODP_DEV, else the first one)
- *   -g  the GID index for the loopback address (default: the first
- *       non-zero GID of port 1)
+ *   -g  the GID index: of the loopback address, or across the wire of
+ *       this host's address (default: the first non-zero GID of port 1)
  *   -q  quick: fewer rounds
  *   -v  print every operation
+ *   --serve    be the responder: listen on IPv4 ADDR:PORT for one requester
+ *   --connect  be the requester of the responder at ADDR:PORT (retried
+ *              while it does not listen yet)
  *   test  run only the test groups whose name contains one of the words:
- *         drop, churn, remap, memfd, numa, fork, unresolvable
+ *         drop, churn, remap, memfd, numa, fork, unresolvable (across the
+ *         wire: drop, churn, remap, memfd, numa)
  *
  * Copyright (c) 2026 The odp-hca developers
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -66,6 +86,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -97,6 +118,7 @@ static int gid_index = -1;
 static uint32_t max_rd_atomic = 1;
 static const char *dev_name;
 static bool quick, verbose;
+static bool dev_odp, dev_implicit;	/* what the device can do */
 static char **only;
 static int n_only;
 
@@ -387,16 +409,22 @@ static struct ibv_qp *qp_create(struct ibv_cq *cq)
 	return qp;
 }
 
-static void qp_connect(struct ibv_qp *qp, uint32_t dest)
+/*
+ * Connect @qp to QP @dest at @dgid, which starts its requests at @rq_psn;
+ * ours start at @sq_psn.  In loopback the peer is this device (gid, PSN 0).
+ */
+static void qp_connect_to(struct ibv_qp *qp, uint32_t dest,
+			  const union ibv_gid *dgid, uint32_t rq_psn,
+			  uint32_t sq_psn, uint8_t hop_limit)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
-		.dest_qp_num = dest, .rq_psn = 0,
+		.dest_qp_num = dest, .rq_psn = rq_psn,
 		.max_dest_rd_atomic = max_rd_atomic, .min_rnr_timer = 1,
 		.ah_attr = {
 			.is_global = 1, .port_num = 1,
-			.grh = { .dgid = gid, .sgid_index = gid_index,
-				 .hop_limit = 1 },
+			.grh = { .dgid = *dgid, .sgid_index = gid_index,
+				 .hop_limit = hop_limit },
 		},
 	};
 
@@ -409,12 +437,17 @@ static void qp_connect(struct ibv_qp *qp, uint32_t dest)
 	a.timeout = 14;
 	a.retry_cnt = 7;
 	a.rnr_retry = 7;	/* responder faults: retry for as long as it takes */
-	a.sq_psn = 0;
+	a.sq_psn = sq_psn;
 	a.max_rd_atomic = max_rd_atomic;
 	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
 			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
 			  IBV_QP_MAX_QP_RD_ATOMIC))
 		bail("modify QP to RTS");
+}
+
+static void qp_connect(struct ibv_qp *qp, uint32_t dest)
+{
+	qp_connect_to(qp, dest, &gid, 0, 0, 1);
 }
 
 static void pair_create(struct pair *p)
@@ -431,7 +464,7 @@ static void pair_create(struct pair *p)
 
 static void pair_destroy(struct pair *p)
 {
-	if (ibv_destroy_qp(p->a) || ibv_destroy_qp(p->b) ||
+	if (ibv_destroy_qp(p->a) || (p->b && ibv_destroy_qp(p->b)) ||
 	    ibv_destroy_cq(p->cq))
 		bail("destroying a QP pair");
 	memset(p, 0, sizeof(*p));
@@ -481,7 +514,11 @@ static const char *wcstr(int status)
 	       ibv_wc_status_str((enum ibv_wc_status)status);
 }
 
-/* Post @o on p->a (and its receive on p->b), wait for the completions. */
+/*
+ * Post @o on p->a (and its receive on p->b), wait for the completions.
+ * Across the wire there is no p->b: the peer posts the receive and
+ * checks its completion.
+ */
 static void op_run(struct pair *p, struct op *o, double timeout)
 {
 	struct ibv_send_wr wr = {
@@ -491,7 +528,7 @@ static void op_run(struct pair *p, struct op *o, double timeout)
 	struct ibv_recv_wr rwr = {
 		.wr_id = 2, .sg_list = o->rsge, .num_sge = o->nrsge,
 	}, *rbad;
-	bool want_recv = o->opcode == IBV_WR_SEND;
+	bool want_recv = o->opcode == IBV_WR_SEND && p->b;
 	double end;
 
 	o->status = o->rstatus = -1;
@@ -560,12 +597,12 @@ static bool op_ok(struct pair *p, struct op *o, const char *ctx_fmt, ...)
 
 	op_run(p, o, OP_TIMEOUT);
 	if (o->status == IBV_WC_SUCCESS &&
-	    (o->opcode != IBV_WR_SEND || o->rstatus == IBV_WC_SUCCESS))
+	    (o->opcode != IBV_WR_SEND || !p->b || o->rstatus == IBV_WC_SUCCESS))
 		return true;
 	va_start(ap, ctx_fmt);
 	vsnprintf(what, sizeof(what), ctx_fmt, ap);
 	va_end(ap);
-	if (o->opcode == IBV_WR_SEND)
+	if (o->opcode == IBV_WR_SEND && p->b)
 		fail("%s: %s completed %s, its receive %s", what,
 		     opname(o->opcode), wcstr(o->status), wcstr(o->rstatus));
 	else
@@ -684,6 +721,30 @@ static const char *keys_desc(int round)
 	return d[round & 3];
 }
 
+/*
+ * The atomics of a round, on a target that holds @v: fetch-add, a
+ * compare-swap that swaps, one that does not, fetch-add again; each
+ * returns what the one before left.  @s is the round's seed.
+ */
+#define ATOMIC_STEPS 4
+struct atomic_step {
+	enum ibv_wr_opcode op;
+	uint64_t ca, swap, want_ret, want_after;
+};
+
+static void atomic_steps(struct atomic_step *seq, uint64_t s, uint64_t v)
+{
+	uint64_t add1 = s | 1, add2 = s >> 7, x = s ^ 0x5a5a5a5a5a5a5a5aull;
+	const struct atomic_step steps[ATOMIC_STEPS] = {
+		{ IBV_WR_ATOMIC_FETCH_AND_ADD, add1, 0, v, v + add1 },
+		{ IBV_WR_ATOMIC_CMP_AND_SWP, v + add1, x, v + add1, x },
+		{ IBV_WR_ATOMIC_CMP_AND_SWP, x + 1, ~x, x, x },
+		{ IBV_WR_ATOMIC_FETCH_AND_ADD, add2, 0, x, x + add2 },
+	};
+
+	memcpy(seq, steps, sizeof(steps));
+}
+
 /* One round of one kind of operation in scenario @sc. */
 static void scen_round(struct scen *sc, struct pair *p, enum opkind k,
 		       int round)
@@ -741,21 +802,12 @@ static void scen_round(struct scen *sc, struct pair *p, enum opkind k,
 			    (BUF_LEN - 8)) & ~7ul;
 		size_t r = (((size_t)round * 11 * PAGE + 4064) %
 			    (BUF_LEN - 64)) & ~7ul;
-		uint64_t v = pat_u64(bg, t), add1 = s | 1, add2 = s >> 7;
-		uint64_t x = s ^ 0x5a5a5a5a5a5a5a5aull;
-		struct {
-			enum ibv_wr_opcode op;
-			uint64_t ca, swap, want_ret, want_after;
-		} seq[4] = {
-			{ IBV_WR_ATOMIC_FETCH_AND_ADD, add1, 0, v, v + add1 },
-			{ IBV_WR_ATOMIC_CMP_AND_SWP, v + add1, x, v + add1, x },
-			{ IBV_WR_ATOMIC_CMP_AND_SWP, x + 1, ~x, x, x },
-			{ IBV_WR_ATOMIC_FETCH_AND_ADD, add2, 0, x, x + add2 },
-		};
+		struct atomic_step seq[ATOMIC_STEPS];
 
+		atomic_steps(seq, s, pat_u64(bg, t));
 		len = 8;
 		off_d = t;
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < ATOMIC_STEPS; i++) {
 			char *res = sc->src + r + 8 * (i & 1);
 
 			if (sc->drop_results)
@@ -941,145 +993,144 @@ static void *numa_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The scenarios, in the order they run; the loopback checks and the
+ * responder across the wire set them up the same way.
+ */
+enum { SC_DROP, SC_CHURN, SC_REMAP, SC_MEMFD, SC_NUMA, SC_NUMA_THREAD, SC_N };
+static const char *const sc_group[SC_N] = {
+	"drop", "churn", "remap", "memfd", "numa", "numa",
+};
+static const char *const sc_name[SC_N] = {
+	"anonymous memory dropped (MADV_DONTNEED) before each operation",
+	"shared memory dropped (MADV_DONTNEED) by a thread in a loop",
+	"anonymous memory unmapped and mapped again (MAP_FIXED) before each operation",
+	"memfd remapped to other pages before each operation, the old pages unchanged",
+	"pages migrated to the other NUMA node (move_pages) before each operation",
+	"pages migrated between NUMA nodes by a thread in a loop",
+};
+
+static void map_memfd_pair(struct scen *sc, const char *name, size_t file_len,
+			   size_t off_d)
+{
+	sc->memfd = memfd_create(name, MFD_CLOEXEC);
+	if (sc->memfd < 0 || ftruncate(sc->memfd, file_len))
+		bail("memfd");
+	sc->src = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       sc->memfd, 0);
+	sc->dst = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       sc->memfd, off_d);
+	if (sc->src == MAP_FAILED || sc->dst == MAP_FAILED)
+		bail("mmap memfd");
+	sc->off_s = 0;
+	sc->off_d = off_d;
+}
+
+/*
+ * Map and register the buffers of scenario @which and set its hooks.
+ * False (and @why) when it cannot run here.
+ */
+static bool scen_setup(struct scen *sc, int which, const char **why)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->name = sc_name[which];
+	sc->memfd = -1;
+	switch (which) {
+	case SC_DROP:
+	case SC_REMAP:
+		sc->src = map_anon(BUF_LEN);
+		sc->dst = map_anon(BUF_LEN);
+		sc->prepare = which == SC_DROP ? prep_drop : prep_remap_anon;
+		sc->zero_bg_odd = true;
+		sc->drop_results = true;
+		break;
+	case SC_CHURN:
+		map_memfd_pair(sc, "odp-verify-churn", 2 * BUF_LEN, BUF_LEN);
+		sc->thread = churn_thread;
+		break;
+	case SC_MEMFD:
+		/* src at 0 or 1 x BUF_LEN, dst at 2 or 3 x BUF_LEN */
+		map_memfd_pair(sc, "odp-verify-remap", 4 * BUF_LEN, 2 * BUF_LEN);
+		sc->obs = mmap(NULL, 4 * BUF_LEN, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, sc->memfd, 0);
+		if (sc->obs == MAP_FAILED)
+			bail("mmap memfd");
+		sc->prepare = prep_memfd;
+		sc->after_op = check_memfd;
+		break;
+	case SC_NUMA:
+	case SC_NUMA_THREAD:
+		if (numa_nodes() < 2) {
+			*why = "one NUMA node";
+			return false;
+		}
+		sc->src = map_anon(BUF_LEN);
+		sc->dst = map_anon(BUF_LEN);
+		if (which == SC_NUMA) {
+			sc->after_fill = fill_numa;
+			sc->after_op = after_numa;
+		} else {
+			sc->thread = numa_thread;
+		}
+		break;
+	}
+	sc->smr = reg_odp(sc->src, BUF_LEN);
+	sc->dmr = reg_odp(sc->dst, BUF_LEN);
+	return true;
+}
+
+/* After the rounds: did the scenario's thread or migrations do anything? */
+static void scen_finish(struct scen *sc, int which)
+{
+	if (which == SC_CHURN) {
+		note("the thread dropped both buffers %lu times", sc->churns);
+		if (!sc->churns) {
+			fail("the dropping thread never ran");
+			result("shared memory dropped by a thread: the thread ran");
+		}
+	} else if (which == SC_NUMA || which == SC_NUMA_THREAD) {
+		note("%zu of %zu page moves done%s", sc->moved, sc->pages,
+		     which == SC_NUMA_THREAD ? " by the thread" : "");
+		if (!sc->moved) {
+			fail("no page moved to another node");
+			result("%s: pages moved", sc->name);
+		}
+	}
+}
+
+static void scen_teardown(struct scen *sc)
+{
+	ibv_dereg_mr(sc->smr);
+	ibv_dereg_mr(sc->dmr);
+	munmap(sc->src, BUF_LEN);
+	munmap(sc->dst, BUF_LEN);
+	if (sc->obs)
+		munmap(sc->obs, 4 * BUF_LEN);
+	if (sc->memfd >= 0)
+		close(sc->memfd);
+}
+
 static void t_scenarios(struct pair *p)
 {
 	struct scen sc;
-	int nodes = numa_nodes();
 
 	imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
 	if (!imr)
 		bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
 
-	if (wanted("drop")) {
-		memset(&sc, 0, sizeof(sc));
-		sc.name = "anonymous memory dropped (MADV_DONTNEED) before each operation";
-		sc.src = map_anon(BUF_LEN);
-		sc.dst = map_anon(BUF_LEN);
-		sc.smr = reg_odp(sc.src, BUF_LEN);
-		sc.dmr = reg_odp(sc.dst, BUF_LEN);
-		sc.prepare = prep_drop;
-		sc.zero_bg_odd = true;
-		sc.drop_results = true;
-		scen_run(&sc, p);
-		ibv_dereg_mr(sc.smr);
-		ibv_dereg_mr(sc.dmr);
-		munmap(sc.src, BUF_LEN);
-		munmap(sc.dst, BUF_LEN);
-	}
+	for (int w = 0; w < SC_N; w++) {
+		const char *why = NULL;
 
-	if (wanted("churn")) {
-		int fd = memfd_create("odp-verify-churn", MFD_CLOEXEC);
-
-		memset(&sc, 0, sizeof(sc));
-		sc.name = "shared memory dropped (MADV_DONTNEED) by a thread in a loop";
-		if (fd < 0 || ftruncate(fd, 2 * BUF_LEN))
-			bail("memfd");
-		sc.src = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		sc.dst = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-			      BUF_LEN);
-		if (sc.src == MAP_FAILED || sc.dst == MAP_FAILED)
-			bail("mmap memfd");
-		sc.smr = reg_odp(sc.src, BUF_LEN);
-		sc.dmr = reg_odp(sc.dst, BUF_LEN);
-		sc.thread = churn_thread;
-		scen_run(&sc, p);
-		note("the thread dropped both buffers %lu times", sc.churns);
-		if (!sc.churns) {
-			fail("the dropping thread never ran");
-			result("shared memory dropped by a thread: the thread ran");
+		if (!wanted(sc_group[w]))
+			continue;
+		if (!scen_setup(&sc, w, &why)) {
+			for (int k = 0; k < OP_KINDS; k++)
+				skip(why, "%s, %s", opkind_name[k], sc_name[w]);
+			continue;
 		}
-		ibv_dereg_mr(sc.smr);
-		ibv_dereg_mr(sc.dmr);
-		munmap(sc.src, BUF_LEN);
-		munmap(sc.dst, BUF_LEN);
-		close(fd);
-	}
-
-	if (wanted("remap")) {
-		memset(&sc, 0, sizeof(sc));
-		sc.name = "anonymous memory unmapped and mapped again (MAP_FIXED) before each operation";
-		sc.src = map_anon(BUF_LEN);
-		sc.dst = map_anon(BUF_LEN);
-		sc.smr = reg_odp(sc.src, BUF_LEN);
-		sc.dmr = reg_odp(sc.dst, BUF_LEN);
-		sc.prepare = prep_remap_anon;
-		sc.zero_bg_odd = true;
-		sc.drop_results = true;
 		scen_run(&sc, p);
-		ibv_dereg_mr(sc.smr);
-		ibv_dereg_mr(sc.dmr);
-		munmap(sc.src, BUF_LEN);
-		munmap(sc.dst, BUF_LEN);
-	}
-
-	if (wanted("memfd")) {
-		memset(&sc, 0, sizeof(sc));
-		sc.name = "memfd remapped to other pages before each operation, the old pages unchanged";
-		sc.memfd = memfd_create("odp-verify-remap", MFD_CLOEXEC);
-		if (sc.memfd < 0 || ftruncate(sc.memfd, 4 * BUF_LEN))
-			bail("memfd");
-		sc.obs = mmap(NULL, 4 * BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      sc.memfd, 0);
-		if (sc.obs == MAP_FAILED)
-			bail("mmap memfd");
-		sc.off_s = 0;
-		sc.off_d = 2 * BUF_LEN;
-		sc.src = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      sc.memfd, sc.off_s);
-		sc.dst = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-			      sc.memfd, sc.off_d);
-		if (sc.src == MAP_FAILED || sc.dst == MAP_FAILED)
-			bail("mmap memfd");
-		sc.smr = reg_odp(sc.src, BUF_LEN);
-		sc.dmr = reg_odp(sc.dst, BUF_LEN);
-		sc.prepare = prep_memfd;
-		sc.after_op = check_memfd;
-		scen_run(&sc, p);
-		ibv_dereg_mr(sc.smr);
-		ibv_dereg_mr(sc.dmr);
-		munmap(sc.src, BUF_LEN);
-		munmap(sc.dst, BUF_LEN);
-		munmap(sc.obs, 4 * BUF_LEN);
-		close(sc.memfd);
-	}
-
-	if (wanted("numa")) {
-		const char *names[2] = {
-			"pages migrated to the other NUMA node (move_pages) before each operation",
-			"pages migrated between NUMA nodes by a thread in a loop",
-		};
-
-		for (int v = 0; v < 2; v++) {
-			if (nodes < 2) {
-				for (int k = 0; k < OP_KINDS; k++)
-					skip("one NUMA node", "%s, %s", opkind_name[k],
-					     names[v]);
-				continue;
-			}
-			memset(&sc, 0, sizeof(sc));
-			sc.name = names[v];
-			sc.src = map_anon(BUF_LEN);
-			sc.dst = map_anon(BUF_LEN);
-			sc.smr = reg_odp(sc.src, BUF_LEN);
-			sc.dmr = reg_odp(sc.dst, BUF_LEN);
-			if (v == 0) {
-				sc.after_fill = fill_numa;
-				sc.after_op = after_numa;
-			} else {
-				sc.thread = numa_thread;
-			}
-			scen_run(&sc, p);
-			note("%zu of %zu page moves done%s", sc.moved, sc.pages,
-			     v ? " by the thread" : "");
-			if (!sc.moved) {
-				fail("no page moved to another node");
-				result("%s: pages moved", names[v]);
-			}
-			ibv_dereg_mr(sc.smr);
-			ibv_dereg_mr(sc.dmr);
-			munmap(sc.src, BUF_LEN);
-			munmap(sc.dst, BUF_LEN);
-		}
+		scen_finish(&sc, w);
+		scen_teardown(&sc);
 	}
 }
 
@@ -1588,8 +1639,659 @@ static void t_unresolvable(struct pair *good)
 }
 
 /* ------------------------------------------------------------------ */
+/*
+ * Across the wire: odp-verify --serve ADDR:PORT is the responder, whose
+ * ODP memory is dropped, remapped and migrated (the scenarios above);
+ * odp-verify --connect ADDR:PORT on another host is the requester.  One
+ * RC QP each, connected over the devices' link; a TCP connection between
+ * the same addresses carries the QP numbers, PSNs, GIDs, addresses and
+ * rkeys, and then the control protocol: for each round the requester asks
+ * the responder to prepare its memory, runs the operation, and asks it to
+ * check its memory.  Both sides print TAP of what they checked: the
+ * requester its completions, the bytes it read and the atomics' returns;
+ * the responder its memory, every byte of both buffers, and the receives.
+ */
 
-static void open_device(void)
+#define W_TIMEOUT	300	/* seconds: to connect, and for any answer */
+
+enum wcmd {
+	W_HELLO = 1,	/* QP, PSN, GID, rd_atomic (both ways); irkey, nodes */
+	W_BEGIN,	/* set up scenario @scen: addresses and rkeys, or bad
+			 * != 0 and @text: why it cannot run there */
+	W_PREP,		/* prepare @round of @kind: the memory changes, src
+			 * filled with @seed, dst with @bg (the answer: the
+			 * background it has), the receive posted (SEND) */
+	W_CHECK,	/* the operation is over: the answer's @bad counts
+			 * the errors the responder found */
+	W_RESULT,	/* the rounds of @kind are over: the responder's TAP */
+	W_RECONNECT,	/* after an error completion: new QPs (as W_HELLO) */
+	W_END,		/* scenario @scen is over */
+	W_QUIT,
+};
+#define W_FAILED	1	/* W_CHECK: the operation did not complete */
+
+/*
+ * One message, both directions; both ends run this program on the same
+ * architecture, so it goes in native byte order.
+ */
+struct wmsg {
+	uint32_t cmd, scen, kind, round;
+	uint32_t qpn, psn, irkey, rd_atomic;
+	uint32_t srkey, drkey, nrsge, flags;
+	uint32_t nodes, pad;
+	uint64_t len, off, loff, seed, bg, saddr, daddr;
+	int64_t bad;
+	uint8_t gid[16];
+	char text[64];
+};
+
+static int wsock = -1;
+static struct pair wp;		/* the wire's QP: wp.a; wp.b stays NULL */
+static uint32_t wpsn;
+static int wire_ran;		/* scenarios that ran */
+
+static void wxfer(bool out, void *buf, size_t len)
+{
+	char *b = buf;
+
+	while (len) {
+		ssize_t n = out ? write(wsock, b, len) : read(wsock, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!n)
+				errno = ECONNRESET;
+			bail("the control connection (%s)", out ? "send" : "receive");
+		}
+		b += n;
+		len -= n;
+	}
+}
+
+static void wsend(struct wmsg *m)
+{
+	wxfer(true, m, sizeof(*m));
+}
+
+static void wrecv(struct wmsg *m)
+{
+	wxfer(false, m, sizeof(*m));
+}
+
+/* The requester: send @m, the answer comes back in @m. */
+static void wask(struct wmsg *m)
+{
+	uint32_t cmd = m->cmd;
+
+	wsend(m);
+	wrecv(m);
+	if (m->cmd != cmd) {
+		errno = EPROTO;
+		bail("the responder answered %u to %u", m->cmd, cmd);
+	}
+}
+
+static void wparse(const char *where, struct sockaddr_in *sa)
+{
+	const char *colon = strrchr(where, ':');
+	char host[64];
+	int port = colon ? atoi(colon + 1) : 0;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	errno = EINVAL;
+	if (!colon || colon - where >= (long)sizeof(host) || port <= 0 ||
+	    port > 65535)
+		bail("%s: not IPv4-ADDRESS:PORT", where);
+	memcpy(host, where, colon - where);
+	host[colon - where] = 0;
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		bail("%s: not IPv4-ADDRESS:PORT", where);
+	sa->sin_port = htons(port);
+}
+
+static void wsock_setup(void)
+{
+	struct timeval tv = { .tv_sec = W_TIMEOUT };
+	int one = 1;
+
+	/* one small message at a time: no Nagle delay; a dead peer ends
+	 * the run instead of hanging it */
+	if (setsockopt(wsock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	    setsockopt(wsock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		bail("setsockopt");
+}
+
+static void wire_listen(const char *where)
+{
+	struct sockaddr_in sa;
+	struct pollfd pfd;
+	int one = 1, l;
+
+	wparse(where, &sa);
+	l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 1))
+		bail("listen on %s", where);
+	note("listening on %s", where);
+	pfd = (struct pollfd){ .fd = l, .events = POLLIN };
+	if (poll(&pfd, 1, W_TIMEOUT * 1000) != 1) {
+		errno = ETIMEDOUT;
+		bail("no requester came to %s", where);
+	}
+	wsock = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (wsock < 0)
+		bail("accept");
+	close(l);
+	wsock_setup();
+}
+
+/* The responder may not listen yet: retry for a while. */
+static void wire_dial(const char *where)
+{
+	struct sockaddr_in sa;
+	double end = now() + W_TIMEOUT;
+
+	wparse(where, &sa);
+	for (;;) {
+		wsock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (wsock < 0)
+			bail("socket");
+		if (!connect(wsock, (struct sockaddr *)&sa, sizeof(sa)))
+			break;
+		if (now() > end || (errno != ECONNREFUSED && errno != ETIMEDOUT &&
+				    errno != EHOSTUNREACH && errno != ENETUNREACH))
+			bail("connect to %s", where);
+		close(wsock);
+		usleep(300000);
+	}
+	wsock_setup();
+}
+
+/* A new QP (the old one, after an error, goes); its side of W_HELLO. */
+static void wire_qp_new(struct wmsg *m)
+{
+	if (wp.a)
+		pair_destroy(&wp);
+	wp.cq = ibv_create_cq(ctx, 64, NULL, NULL, 0);
+	if (!wp.cq)
+		bail("ibv_create_cq");
+	wp.a = qp_create(wp.cq);
+	wpsn = (uint32_t)fresh_seed() & 0xffffff;
+	m->qpn = wp.a->qp_num;
+	m->psn = wpsn;
+	m->rd_atomic = max_rd_atomic;
+	memcpy(m->gid, gid.raw, sizeof(m->gid));
+}
+
+static void wire_qp_connect(const struct wmsg *peer)
+{
+	union ibv_gid dgid;
+
+	/* both ends take the smaller: each one's max_dest_rd_atomic covers
+	 * the other's max_rd_atomic */
+	if (peer->rd_atomic && peer->rd_atomic < max_rd_atomic)
+		max_rd_atomic = peer->rd_atomic;
+	memcpy(dgid.raw, peer->gid, sizeof(dgid.raw));
+	qp_connect_to(wp.a, peer->qpn, &dgid, peer->psn, wpsn, 64);
+	wp.broken = false;
+}
+
+/* --- the requester --- */
+
+static const size_t wsizes[] = { 5, 4097, 65543, 1048573 };
+#define W_N_SIZES (sizeof(wsizes) / sizeof(wsizes[0]))
+
+struct wremote {
+	uint64_t src, dst;
+	uint32_t srkey, drkey, irkey;
+};
+
+/* After an error completion both ends need new QPs. */
+static void wire_reconnect(void)
+{
+	struct wmsg m = { .cmd = W_RECONNECT };
+
+	note("  new QPs after the error");
+	wire_qp_new(&m);
+	wask(&m);
+	wire_qp_connect(&m);
+}
+
+/*
+ * Round @r of @k in scenario @w.  The responder's src holds pattern
+ * s, its dst the background bg; a WRITE or SEND copies the requester's L
+ * (pattern s too, from offset loff) to dst + off, a READ src + off to L
+ * (background lbg) at loff, the atomics work on the word at dst + off.
+ */
+static void wire_round(const struct wremote *R, struct ibv_mr *lmr, char *L,
+		       int w, enum opkind k, int r)
+{
+	size_t len = wsizes[(r + k + w) % W_N_SIZES];
+	size_t span = BUF_LEN - len + 1;
+	size_t off = ((size_t)r * 7919 + k * 4096 + w * 577 + 3) % span;
+	size_t loff = ((size_t)r * 4093 + k * 511) % span;
+	bool rimp = (r & 1) && R->irkey, limp = (r & 2) && imr;
+	uint32_t lkey = limp ? imr->lkey : lmr->lkey;
+	uint32_t srkey = rimp ? R->irkey : R->srkey;
+	uint32_t drkey = rimp ? R->irkey : R->drkey;
+	uint64_t lbg = fresh_seed(), s, bg;
+	int nsge = r % 3 == 2 ? 3 : 1;
+	struct wmsg m = {
+		.cmd = W_PREP, .scen = w, .kind = k, .round = r,
+		.seed = fresh_seed(), .bg = fresh_seed(),
+		.nrsge = r % 2 ? 3 : 1,
+	};
+	struct op o = { 0 };
+	char what[120];
+	bool ok = true;
+
+	if (k == OP_ATOMIC) {
+		len = 8;
+		off = (((size_t)r * 37 * PAGE + r * 8 + w * 488) %
+		       (BUF_LEN - 8)) & ~7ul;
+	}
+	snprintf(what, sizeof(what), "round %d (%s MR there, %s here) %zu bytes",
+		 r, rimp ? "implicit" : "explicit", limp ? "implicit" : "explicit",
+		 len);
+	m.len = len;
+	m.off = off;
+	m.loff = loff;
+	m.flags = rimp;
+	wask(&m);
+	s = m.seed;
+	bg = m.bg;	/* what the responder's dst holds now */
+	/* our own pages go too: the requester faults as well */
+	if (dev_odp)
+		drop(L, BUF_LEN);
+	pat_fill(L, k == OP_WRITE || k == OP_SEND ? s : lbg, 0, BUF_LEN);
+
+	switch (k) {
+	case OP_WRITE:
+	case OP_SEND:
+		o.opcode = k == OP_WRITE ? IBV_WR_RDMA_WRITE : IBV_WR_SEND;
+		o.nsge = split_sge(o.sge, nsge, L + loff, len, lkey);
+		o.raddr = R->dst + off;
+		o.rkey = drkey;
+		ok = op_ok(&wp, &o, "%s", what);
+		expect(L, s, 0, BUF_LEN, "%s: the source", what);
+		break;
+	case OP_READ:
+		o.opcode = IBV_WR_RDMA_READ;
+		o.nsge = split_sge(o.sge, nsge, L + loff, len, lkey);
+		o.raddr = R->src + off;
+		o.rkey = srkey;
+		ok = op_ok(&wp, &o, "%s", what);
+		if (!ok)
+			break;
+		expect(L, lbg, 0, loff, "%s: bytes before the %zu read", what, len);
+		expect(L + loff, s, off, len, "%s: the bytes read", what);
+		expect(L + loff + len, lbg, loff + len, BUF_LEN - loff - len,
+		       "%s: bytes after the %zu read", what, len);
+		break;
+	case OP_ATOMIC: {
+		size_t res0 = (((size_t)r * 11 * PAGE + 4064) %
+			       (BUF_LEN - 64)) & ~7ul;
+		struct atomic_step seq[ATOMIC_STEPS];
+
+		atomic_steps(seq, s, pat_u64(bg, off));
+		for (int i = 0; i < ATOMIC_STEPS && ok; i++) {
+			char *res = L + res0 + 8 * (i & 1);
+
+			if (dev_odp)
+				drop((char *)((uintptr_t)res & ~(PAGE - 1)), PAGE);
+			memset(&o, 0, sizeof(o));
+			o.opcode = seq[i].op;
+			o.sge[0] = sge(res, 8, lkey);
+			o.nsge = 1;
+			o.raddr = R->dst + off;
+			o.rkey = drkey;
+			o.compare_add = seq[i].ca;
+			o.swap = seq[i].swap;
+			ok = op_ok(&wp, &o, "%s: atomic %d", what, i);
+			if (ok && memcmp(res, &seq[i].want_ret, 8)) {
+				uint64_t got;
+
+				memcpy(&got, res, 8);
+				fail("%s: atomic %d (%s) returned %#" PRIx64
+				     ", expected %#" PRIx64, what, i,
+				     opname(seq[i].op), got, seq[i].want_ret);
+			}
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	memset(&m, 0, sizeof(m));
+	m.cmd = W_CHECK;
+	m.flags = ok ? 0 : W_FAILED;
+	wask(&m);
+	if (m.bad)
+		fail("%s: the responder found %" PRId64 " errors (its TAP has them)",
+		     what, m.bad);
+	if (!ok)
+		wire_reconnect();
+}
+
+static void wire_requester(const char *where)
+{
+	struct wmsg m = { .cmd = W_HELLO };
+	char *L = map_anon(BUF_LEN);
+	struct ibv_mr *lmr;
+	int rounds = quick ? 4 : 8;
+
+	/* without ODP here (a requester only) the local buffer is pinned */
+	lmr = dev_odp ? reg_odp(L, BUF_LEN) :
+	      ibv_reg_mr(pd, L, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
+	if (!lmr)
+		bail("ibv_reg_mr of the local buffer");
+	if (dev_implicit) {
+		imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
+		if (!imr)
+			bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
+	}
+	wire_dial(where);
+	wire_qp_new(&m);
+	m.nodes = numa_nodes();
+	wask(&m);
+	wire_qp_connect(&m);
+	note("requester: QP %u to QP %u at %s, max_rd_atomic %u; responder: %s, %u NUMA node(s); here: %s",
+	     wp.a->qp_num, m.qpn, where, max_rd_atomic,
+	     m.irkey ? "implicit ODP" : "no implicit ODP", m.nodes,
+	     dev_odp ? "ODP" : "pinned memory (no ODP)");
+
+	for (int w = 0; w < SC_N; w++) {
+		struct wremote R;
+
+		if (!wanted(sc_group[w]))
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.cmd = W_BEGIN;
+		m.scen = w;
+		wask(&m);
+		if (m.bad) {
+			m.text[sizeof(m.text) - 1] = 0;
+			for (int k = 0; k < OP_KINDS; k++)
+				skip(m.text, "%s, %s", opkind_name[k], sc_name[w]);
+			continue;
+		}
+		wire_ran++;
+		R = (struct wremote){ .src = m.saddr, .dst = m.daddr,
+				      .srkey = m.srkey, .drkey = m.drkey,
+				      .irkey = m.irkey };
+		for (int k = 0; k < OP_KINDS; k++) {
+			double t0 = now();
+
+			for (int r = 0; r < rounds; r++)
+				wire_round(&R, lmr, L, w, (enum opkind)k, r);
+			memset(&m, 0, sizeof(m));
+			m.cmd = W_RESULT;
+			m.scen = w;
+			m.kind = k;
+			m.round = rounds;
+			wask(&m);
+			result("%s, %s: every byte right (%d rounds, %.1f s)",
+			       opkind_name[k], sc_name[w], rounds, now() - t0);
+		}
+		memset(&m, 0, sizeof(m));
+		m.cmd = W_END;
+		wask(&m);
+	}
+	memset(&m, 0, sizeof(m));
+	m.cmd = W_QUIT;
+	wask(&m);
+	ibv_dereg_mr(lmr);
+	munmap(L, BUF_LEN);
+}
+
+/* --- the responder --- */
+
+static void wresp_prep(struct scen *sc, struct wmsg *m)
+{
+	if (sc->prepare)
+		sc->prepare(sc, m->round);
+	pat_fill(sc->src, m->seed, 0, BUF_LEN);
+	/* odd rounds of some scenarios: dst as prepare() left it, zeroes */
+	if (sc->zero_bg_odd && (m->round & 1))
+		m->bg = 0;
+	else
+		pat_fill(sc->dst, m->bg, 0, BUF_LEN);
+	if (sc->after_fill)
+		sc->after_fill(sc, m->round);
+	if (m->kind == OP_SEND) {
+		uint32_t lkey = (m->flags & 1) && imr ? imr->lkey : sc->dmr->lkey;
+		struct ibv_sge rs[MAX_SGE];
+		struct ibv_recv_wr rwr = { .wr_id = 2, .sg_list = rs }, *bad;
+
+		rwr.num_sge = split_sge(rs, m->nrsge, sc->dst + m->off, m->len,
+					lkey);
+		if (ibv_post_recv(wp.a, &rwr, &bad))
+			bail("ibv_post_recv");
+	}
+}
+
+/* The receive of a SEND: its completion, success, the length. */
+static void wresp_recv(const struct wmsg *m, const char *what)
+{
+	double end = now() + 10;
+	struct ibv_wc wc;
+	int n;
+
+	while (!(n = ibv_poll_cq(wp.cq, 1, &wc)) && now() < end)
+		usleep(100);
+	if (n < 0)
+		bail("ibv_poll_cq");
+	if (!n)
+		fail("%s: no receive completion", what);
+	else if (wc.status != IBV_WC_SUCCESS)
+		fail("%s: the receive completed %s", what, wcstr(wc.status));
+	else if (wc.byte_len != m->len)
+		fail("%s: the receive completed with %u bytes, not %" PRIu64,
+		     what, wc.byte_len, m->len);
+}
+
+/* @p: the W_PREP of this round; @m: the W_CHECK, answered in place */
+static void wresp_check(struct scen *sc, const struct wmsg *p, struct wmsg *m)
+{
+	int e0 = errors, r = p->round;
+	size_t off = p->off, len = p->len;
+	char what[80];
+
+	snprintf(what, sizeof(what), "round %d (%s MR) %zu bytes", r,
+		 (p->flags & 1) && imr ? "implicit" : "explicit", len);
+	if (m->flags & W_FAILED) {
+		/* the requester reported it; the QPs will be new */
+		note("%s: the operation failed on the requester", what);
+	} else if (p->kind == OP_SEND) {
+		wresp_recv(p, what);
+	}
+	if (sc->after_op)
+		sc->after_op(sc, r);
+	if (!(m->flags & W_FAILED)) {
+		switch (p->kind) {
+		case OP_WRITE:
+		case OP_SEND:
+			expect(sc->dst, p->bg, 0, off,
+			       "%s: dst bytes before the %zu written", what, len);
+			expect(sc->dst + off, p->seed, p->loff, len,
+			       "%s: the %zu bytes written", what, len);
+			expect(sc->dst + off + len, p->bg, off + len,
+			       BUF_LEN - off - len,
+			       "%s: dst bytes after the %zu written", what, len);
+			break;
+		case OP_READ:
+			expect(sc->dst, p->bg, 0, BUF_LEN, "%s: dst", what);
+			break;
+		case OP_ATOMIC: {
+			struct atomic_step seq[ATOMIC_STEPS];
+			uint64_t got;
+
+			atomic_steps(seq, p->seed, pat_u64(p->bg, off));
+			memcpy(&got, sc->dst + off, 8);
+			if (got != seq[ATOMIC_STEPS - 1].want_after)
+				fail("%s: the atomics' target holds %#" PRIx64
+				     ", expected %#" PRIx64, what, got,
+				     seq[ATOMIC_STEPS - 1].want_after);
+			expect(sc->dst, p->bg, 0, off,
+			       "%s: dst before the target", what);
+			expect(sc->dst + off + 8, p->bg, off + 8,
+			       BUF_LEN - off - 8, "%s: dst after the target", what);
+			break;
+		}
+		default:
+			break;
+		}
+		/* the responder's src is only ever read */
+		expect(sc->src, p->seed, 0, BUF_LEN, "%s: src", what);
+	}
+	m->bad = errors - e0;
+}
+
+static void wire_responder(const char *where)
+{
+	struct wmsg m, prep = { 0 }, peer;
+	struct scen sc = { 0 };
+	bool have = false;
+	double t0 = now();
+	pthread_t th;
+
+	if (dev_implicit) {
+		imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
+		if (!imr)
+			bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
+	}
+	wire_listen(where);
+	wrecv(&peer);
+	if (peer.cmd != W_HELLO) {
+		errno = EPROTO;
+		bail("the requester began with %u", peer.cmd);
+	}
+	memset(&m, 0, sizeof(m));
+	m.cmd = W_HELLO;
+	/* the smaller rd_atomic before ours goes out: both agree */
+	if (peer.rd_atomic && peer.rd_atomic < max_rd_atomic)
+		max_rd_atomic = peer.rd_atomic;
+	wire_qp_new(&m);
+	m.irkey = imr ? imr->rkey : 0;
+	m.nodes = numa_nodes();
+	wire_qp_connect(&peer);
+	wsend(&m);
+	note("responder: QP %u to QP %u, max_rd_atomic %u, the requester has %u NUMA node(s)",
+	     wp.a->qp_num, peer.qpn, max_rd_atomic, peer.nodes);
+
+	for (;;) {
+		const char *why = NULL;
+
+		wrecv(&m);
+		switch (m.cmd) {
+		case W_BEGIN:
+			if (have || m.scen >= SC_N) {
+				errno = EPROTO;
+				bail("W_BEGIN %u", m.scen);
+			}
+			have = scen_setup(&sc, m.scen, &why);
+			if (!have) {
+				m.bad = 1;
+				snprintf(m.text, sizeof(m.text), "%s", why);
+				for (int k = 0; k < OP_KINDS; k++)
+					skip(why, "%s, %s", opkind_name[k],
+					     sc_name[m.scen]);
+				break;
+			}
+			wire_ran++;
+			m.saddr = (uintptr_t)sc.src;
+			m.daddr = (uintptr_t)sc.dst;
+			m.srkey = sc.smr->rkey;
+			m.drkey = sc.dmr->rkey;
+			sc.stop = false;
+			if (sc.thread && pthread_create(&th, NULL, sc.thread, &sc))
+				bail("pthread_create");
+			t0 = now();
+			break;
+		case W_PREP:
+			if (!have || m.kind >= OP_KINDS || m.len > BUF_LEN ||
+			    m.off > BUF_LEN - m.len || m.loff > BUF_LEN - m.len) {
+				errno = EPROTO;
+				bail("W_PREP out of order or out of range");
+			}
+			wresp_prep(&sc, &m);
+			prep = m;
+			break;
+		case W_CHECK:
+			if (!have) {
+				errno = EPROTO;
+				bail("W_CHECK without a scenario");
+			}
+			wresp_check(&sc, &prep, &m);
+			break;
+		case W_RESULT:
+			result("%s, %s: every byte right (%u rounds, %.1f s)",
+			       opkind_name[m.kind % OP_KINDS], sc.name, m.round,
+			       now() - t0);
+			t0 = now();
+			break;
+		case W_RECONNECT:
+			peer = m;
+			wire_qp_new(&m);
+			wire_qp_connect(&peer);
+			break;
+		case W_END:
+			if (!have)
+				break;
+			if (sc.thread) {
+				sc.stop = true;
+				pthread_join(th, NULL);
+			}
+			scen_finish(&sc, m.scen);
+			scen_teardown(&sc);
+			have = false;
+			break;
+		case W_QUIT:
+			wsend(&m);
+			close(wsock);
+			return;
+		default:
+			errno = EPROTO;
+			bail("command %u", m.cmd);
+		}
+		wsend(&m);
+	}
+}
+
+static void t_wire(const char *serve, const char *connect_to)
+{
+	const char *name = serve ? "odp_faults_responder" : "odp_faults_requester";
+	const char *kind = serve ? "responder" : "requester";
+	long long f0 = counter(name), i0 = counter("odp_invalidations");
+
+	if (serve)
+		wire_responder(serve);
+	else
+		wire_requester(connect_to);
+	if (wp.a)
+		pair_destroy(&wp);
+	/* Faults really happened here: on ODP memory that kept going away. */
+	if (f0 >= 0 && wire_ran && (serve || dev_odp)) {
+		long long f = counter(name) - f0, i = counter("odp_invalidations") - i0;
+
+		if (f <= 0)
+			fail("no %s counted", name);
+		if (i <= 0)
+			fail("no invalidation counted");
+		result("the driver counted %lld %s faults and %lld invalidations here",
+		       f, kind, i);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+/*
+ * Open the device.  @need_odp: bail unless it has RC ODP (explicit and
+ * implicit with @need_implicit); otherwise dev_odp and dev_implicit say.
+ */
+static void open_device(bool need_odp, bool need_implicit)
 {
 	struct ibv_device **list = ibv_get_device_list(NULL);
 	struct ibv_device_attr_ex attr;
@@ -1611,12 +2313,15 @@ static void open_device(void)
 	ibv_free_device_list(list);
 	if (ibv_query_device_ex(ctx, NULL, &attr))
 		bail("ibv_query_device_ex");
-	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT) ||
-	    (attr.odp_caps.per_transport_caps.rc_odp_caps & need) != need) {
+	dev_odp = (attr.odp_caps.general_caps & IBV_ODP_SUPPORT) &&
+		  (attr.odp_caps.per_transport_caps.rc_odp_caps & need) == need;
+	dev_implicit = dev_odp &&
+		       (attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT);
+	if (need_odp && !dev_odp) {
 		errno = EOPNOTSUPP;
 		bail("%s: no RC on-demand paging", ibv_get_device_name(ctx->device));
 	}
-	if (!(attr.odp_caps.general_caps & IBV_ODP_SUPPORT_IMPLICIT)) {
+	if (need_implicit && !dev_implicit) {
 		errno = EOPNOTSUPP;
 		bail("%s: no implicit ODP", ibv_get_device_name(ctx->device));
 	}
@@ -1657,6 +2362,12 @@ int main(int argc, char **argv)
 		"odp_invalidations", "odp_invalidated_pages", "rnr_naks",
 	};
 	long long c0[sizeof(names) / sizeof(names[0])];
+	static const struct option longopts[] = {
+		{ "serve", required_argument, NULL, 'S' },
+		{ "connect", required_argument, NULL, 'C' },
+		{ 0 },
+	};
+	const char *serve = NULL, *connect_to = NULL;
 	struct pair p;
 	double t0 = now();
 	int opt;
@@ -1666,14 +2377,17 @@ int main(int argc, char **argv)
 	unsetenv("RDMAV_FORK_SAFE");
 	unsetenv("IBV_FORK_SAFE");
 	dev_name = getenv("ODP_DEV");
-	while ((opt = getopt(argc, argv, "d:g:qvh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:g:qvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': dev_name = optarg; break;
 		case 'g': gid_index = atoi(optarg); break;
 		case 'q': quick = true; break;
 		case 'v': verbose = true; break;
+		case 'S': serve = optarg; break;
+		case 'C': connect_to = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-d device] [-g gid-index] [-q] [-v] [test...]\n",
+			fprintf(stderr, "usage: %s [-d device] [-g gid-index] [-q] [-v]\n"
+				"       [--serve ADDR:PORT | --connect ADDR:PORT] [test...]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1681,7 +2395,21 @@ int main(int argc, char **argv)
 	only = argv + optind;
 	n_only = argc - optind;
 
-	open_device();
+	if (serve || connect_to) {
+		/* a responder needs ODP; a requester uses it if there */
+		open_device(!!serve, false);
+		t_wire(serve, connect_to);
+		if (imr)
+			ibv_dereg_mr(imr);
+		ibv_dealloc_pd(pd);
+		ibv_close_device(ctx);
+		printf("1..%d\n", tap_n);
+		printf("# odp-verify %s: %d of %d failed, %.1f s\n",
+		       serve ? "responder" : "requester", tap_failed, tap_n,
+		       now() - t0);
+		return tap_failed ? 1 : 0;
+	}
+	open_device(true, true);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		c0[i] = counter(names[i]);
 	pair_create(&p);

@@ -111,6 +111,46 @@ run() {
     ok "$desc ($side)"
 }
 
+# odp-verify across the wire (guest-driver/tests/odp-verify.c): the
+# server is the responder, whose ODP memory is dropped, remapped and
+# migrated between and during the client's operations; every byte is
+# checked on both sides, each side's checks are its TAP lines.
+VERIFY="$ODP_ROOT/build/guest-tests/odp-verify"
+verify() { # <desc> <server-role>
+    local desc="$1" server="$2" side rc line d n0="$FAILED" t0 out
+    PORT=$((PORT + 1))
+    if [ -n "${WIRE2_ONLY:-}" ] && ! echo "$desc" | grep -qE "$WIRE2_ONLY"; then
+        return
+    fi
+    out="$LOG/$PORT.log"
+    t0="$(date +%s)"
+    if [ "$ROLE" = "$server" ]; then
+        side=responder
+        timeout 600 "$VERIFY" -q -d "$IB" -g "$GIDX" --serve "$ME:$PORT" > "$out" 2>&1
+    else
+        side=requester
+        timeout 600 "$VERIFY" -q -d "$IB" -g "$GIDX" --connect "$PEER:$PORT" > "$out" 2>&1
+    fi
+    rc=$?
+    local n=0
+    while IFS= read -r line; do
+        case "$line" in
+            "ok "*"# SKIP"*) n=$((n + 1)); d="${line#ok * - }"
+                skip "$desc ($side): ${d%% # SKIP*}" "${d#* # SKIP }" ;;
+            "ok "*) n=$((n + 1)); ok "$desc ($side): ${line#ok * - }" ;;
+            "not ok "*) n=$((n + 1)); not_ok "$desc ($side): ${line#not ok * - }" ;;
+            "1.."*) ;;
+            "#"*) echo "$line" ;;
+            *) echo "# $line" ;;
+        esac
+    done < "$out"
+    if [ "$n" = 0 ] || { [ "$rc" != 0 ] && [ "$FAILED" = "$n0" ]; }; then
+        not_ok "$desc ($side) ran to the end (exit $rc)"
+        show "$out"
+    fi
+    echo "# $desc ($side): $(($(date +%s) - t0)) s"
+}
+
 # A capture of the link (QEMU's filter-dump on guest a's netdev, asked
 # of the host's QEMU through the monitor share) around a few short runs of
 # every kind of packet; it must decode in tshark with valid ICRCs.
@@ -188,6 +228,16 @@ for server in a b; do
                 "$t" -F -s 65536 -n 200 --odp
         done
     fi
+done
+# odp-verify needs ODP on the responder (Soft-RoCE on 6.12 has none):
+# odp-hca responders only, against any requester.
+for server in a b; do
+    client=b
+    [ "$server" = b ] && client=a
+    skind="$PEER_KIND"
+    [ "$ROLE" = "$server" ] && skind="$ME_KIND"
+    [ "$skind" = odp ] &&
+        verify "odp-verify across the wire, $client -> $server" "$server"
 done
 # Atomics and latency: one direction is enough.
 run "ib_atomic_bw -n 200, b -> a" a pt ib_atomic_bw -F -n 200
