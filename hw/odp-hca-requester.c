@@ -563,6 +563,13 @@ static void odp_hca_req_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
         }
         r->rnr_left--;
     }
+    /*
+     * The responder answered: ACK timeouts before this no longer count
+     * (retry_cnt bounds resends for want of an answer).  Soft-RoCE
+     * refills only on progress; then a long responder fault on a lossy
+     * link can use up retry_cnt one lost RNR NAK or resend at a time.
+     */
+    r->retry_left = qp->retry_cnt;
     r->rnr_psn = psn;
     if (r->wait == ODP_HCA_REQ_RUN) {
         r->wait = ODP_HCA_REQ_RNR;

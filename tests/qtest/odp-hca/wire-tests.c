@@ -697,6 +697,54 @@ static void test_wire_rnr(void)
     wire_free(&w);
 }
 
+/*
+ * 4b: an RNR NAK is an answer: the ACK timeouts before it no longer count
+ * against retry_cnt ("resends because the remote side does not answer"),
+ * or a long responder fault on a lossy link would use them all up.
+ */
+static void test_wire_rnr_refills_retry(void)
+{
+    Wire w;
+    Frame f;
+    struct odp_hca_cqe c;
+    OdpRcAttr a;
+    g_autofree uint8_t *src = NULL;
+    const uint8_t code = 14;                /* 960 us */
+    int64_t rnr = odp_rnr_timer_ns(code), tmo;
+    uint32_t psn;
+
+    odp_rc_attr_init(&a);
+    a.path_mtu = WIRE_MTU_1024;
+    a.retry_cnt = 1;
+    a.rnr_retry = 7;
+    a.timeout = 12;                         /* 16.8 ms */
+    tmo = odp_ack_timeout_ns(a.timeout);
+    wire_new(&w, &a);
+    src = buf_pattern(w.t, w.buf, 5);
+    psn = w.sq_psn;
+
+    send1(w.t, w.qp, 0x45, ODP_HCA_WQE_SEND, w.buf->iova, 100, w.buf->key,
+          0, 0);
+    for (int i = 0; i < 3; i++) {
+        wire_expect(&w, &f, ODP_HCA_ROCE_RC_SEND_ONLY, psn);
+        g_assert_cmpmem(f.pkt.payload, f.pkt.payload_len, src, 100);
+        /* lost: the one retry retry_cnt allows */
+        odp_clock_step(w.t->h, tmo + 1000);
+        wire_expect(&w, &f, ODP_HCA_ROCE_RC_SEND_ONLY, psn);
+        quiet(w.t, w.cq);
+        /* the responder is there, but not ready */
+        wire_send_aeth(&w, SYN_RNR | code, psn, 0);
+        wire_quiet(&w);         /* (and the NAK taken in) */
+        odp_clock_step(w.t->h, rnr + 1000);
+    }
+    wire_expect(&w, &f, ODP_HCA_ROCE_RC_SEND_ONLY, psn);
+    wire_send_aeth(&w, SYN_ACK, psn, 1);
+    wait_cqe(w.t, w.cq, &c, 0x45, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND,
+             w.qp->qpn);
+    wire_quiet(&w);
+    wire_free(&w);
+}
+
 /* A SEND from the peer. */
 static void wire_send_only(Wire *w, uint32_t psn, const uint8_t *data,
                            uint32_t len)
@@ -1153,6 +1201,7 @@ void odp_hca_add_wire_tests(void)
     add_test("/odp-hca/wire/ack-timeout", test_wire_ack_timeout);
     add_test("/odp-hca/wire/read-timeout", test_wire_read_timeout);
     add_test("/odp-hca/wire/rnr", test_wire_rnr);
+    add_test("/odp-hca/wire/rnr-refills-retry", test_wire_rnr_refills_retry);
     add_test("/odp-hca/wire/responder", test_wire_responder);
     add_test("/odp-hca/wire/hostile", test_wire_hostile);
     add_test("/odp-hca/wire/send-over-mtu", test_wire_send_over_mtu);
