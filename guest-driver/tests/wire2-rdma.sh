@@ -116,20 +116,21 @@ run() {
 # migrated between and during the client's operations; every byte is
 # checked on both sides, each side's checks are its TAP lines.
 VERIFY="$ODP_ROOT/build/guest-tests/odp-verify"
-verify() { # <desc> <server-role>
+verify() { # <desc> <server-role> [test group...]
     local desc="$1" server="$2" side rc line d n0="$FAILED" t0 out
     PORT=$((PORT + 1))
     if [ -n "${WIRE2_ONLY:-}" ] && ! echo "$desc" | grep -qE "$WIRE2_ONLY"; then
         return
     fi
+    shift 2
     out="$LOG/$PORT.log"
     t0="$(date +%s)"
     if [ "$ROLE" = "$server" ]; then
         side=responder
-        timeout 600 "$VERIFY" -q -d "$IB" -g "$GIDX" --serve "$ME:$PORT" > "$out" 2>&1
+        timeout 600 "$VERIFY" -q -d "$IB" -g "$GIDX" --serve "$ME:$PORT" "$@" > "$out" 2>&1
     else
         side=requester
-        timeout 600 "$VERIFY" -q -d "$IB" -g "$GIDX" --connect "$PEER:$PORT" > "$out" 2>&1
+        timeout 600 "$VERIFY" -q -d "$IB" -g "$GIDX" --connect "$PEER:$PORT" "$@" > "$out" 2>&1
     fi
     rc=$?
     local n=0
@@ -236,8 +237,20 @@ for server in a b; do
     [ "$server" = b ] && client=a
     skind="$PEER_KIND"
     [ "$ROLE" = "$server" ] && skind="$ME_KIND"
-    [ "$skind" = odp ] &&
+    ckind="$PEER_KIND"
+    [ "$ROLE" = "$client" ] && ckind="$ME_KIND"
+    [ "$skind" = odp ] || continue
+    if [ "$ckind" = odp ]; then
         verify "odp-verify across the wire, $client -> $server" "$server"
+        continue
+    fi
+    # A Soft-RoCE requester crawls through the responder's RNR NAKs while
+    # a thread keeps dropping its pages (minutes an operation: README,
+    # Known gaps); every other scenario runs.
+    verify "odp-verify across the wire, $client -> $server" "$server" \
+        drop remap memfd numa
+    skip "odp-verify across the wire, $client -> $server: pages dropped by a thread during the operations" \
+        "a Soft-RoCE requester takes minutes an operation there (README, Known gaps)"
 done
 # Atomics and latency: one direction is enough.
 run "ib_atomic_bw -n 200, b -> a" a pt ib_atomic_bw -F -n 200
