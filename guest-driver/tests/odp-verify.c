@@ -1818,7 +1818,7 @@ static void wire_qp_new(struct wmsg *m)
 	if (!wp.cq)
 		bail("ibv_create_cq");
 	wp.a = qp_create(wp.cq);
-	wpsn = (uint32_t)fresh_seed() & 0xffffff;
+	wpsn = (uint32_t)fresh_seed() & ODP_HCA_PSN_MASK;
 	m->qpn = wp.a->qp_num;
 	m->psn = wpsn;
 	m->rd_atomic = max_rd_atomic;
