@@ -333,6 +333,14 @@ static struct ibv_mr *reg_odp(void *addr, size_t len)
 	return mr;
 }
 
+/* The implicit ODP MR: the whole address space, in the global imr. */
+static void reg_implicit(void)
+{
+	imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
+	if (!imr)
+		bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
+}
+
 static int numa_nodes(void)
 {
 	FILE *f = fopen("/sys/devices/system/node/has_memory", "r");
@@ -1114,9 +1122,7 @@ static void t_scenarios(struct pair *p)
 {
 	struct scen sc;
 
-	imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
-	if (!imr)
-		bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
+	reg_implicit();
 
 	for (int w = 0; w < SC_N; w++) {
 		const char *why = NULL;
@@ -1987,11 +1993,8 @@ static void wire_requester(const char *where)
 	      ibv_reg_mr(pd, L, BUF_LEN, IBV_ACCESS_LOCAL_WRITE);
 	if (!lmr)
 		bail("ibv_reg_mr of the local buffer");
-	if (dev_implicit) {
-		imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
-		if (!imr)
-			bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
-	}
+	if (dev_implicit)
+		reg_implicit();
 	wire_dial(where);
 	wire_qp_new(&m);
 	m.nodes = numa_nodes();
@@ -2157,11 +2160,8 @@ static void wire_responder(const char *where)
 	double t0 = now();
 	pthread_t th;
 
-	if (dev_implicit) {
-		imr = ibv_reg_mr(pd, NULL, SIZE_MAX, ODP_ACCESS);
-		if (!imr)
-			bail("ibv_reg_mr(NULL, SIZE_MAX, ON_DEMAND): the implicit ODP MR");
-	}
+	if (dev_implicit)
+		reg_implicit();
 	wire_listen(where);
 	wrecv(&peer);
 	if (peer.cmd != W_HELLO) {

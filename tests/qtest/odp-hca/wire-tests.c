@@ -652,32 +652,43 @@ static void test_wire_read_timeout(void)
     wire_free(&w);
 }
 
+/*
+ * A wire QP for the RNR tests: path MTU 1024, @retry_cnt, @rnr_retry and
+ * the ACK @timeout given; its buffer holds pattern @seed (returned).
+ */
+static uint8_t *wire_new_rnr(Wire *w, uint8_t retry_cnt, uint8_t rnr_retry,
+                             uint8_t timeout, int seed)
+{
+    OdpRcAttr a;
+
+    odp_rc_attr_init(&a);
+    a.path_mtu = WIRE_MTU_1024;
+    a.retry_cnt = retry_cnt;
+    a.rnr_retry = rnr_retry;
+    a.timeout = timeout;
+    wire_new(w, &a);
+    return buf_pattern(w->t, w->buf, seed);
+}
+
 /* 4: RNR NAK: silence until the RNR timer, then again; then the error. */
 static void test_wire_rnr(void)
 {
     Wire w;
     Frame f;
     struct odp_hca_cqe c;
-    OdpRcAttr a;
-    g_autofree uint8_t *src = NULL;
     const uint8_t code = 14;                /* 960 us */
+    const uint8_t rnr_retry = 2;
     int64_t rnr = odp_rnr_timer_ns(code);
-    uint32_t psn;
-
-    odp_rc_attr_init(&a);
-    a.path_mtu = WIRE_MTU_1024;
-    a.rnr_retry = 2;
-    a.timeout = 20;                         /* 4.3 s: out of the way */
-    wire_new(&w, &a);
-    src = buf_pattern(w.t, w.buf, 4);
-    psn = w.sq_psn;
+    /* timeout 20 (4.3 s): out of the way */
+    g_autofree uint8_t *src = wire_new_rnr(&w, 3, rnr_retry, 20, 4);
+    uint32_t psn = w.sq_psn;
 
     send1(w.t, w.qp, 0x41, ODP_HCA_WQE_SEND, w.buf->iova, 200, w.buf->key,
           0, 0);
     wire_expect(&w, &f, ODP_HCA_ROCE_RC_SEND_ONLY, psn);
     g_assert_cmpmem(f.pkt.payload, f.pkt.payload_len, src, 200);
 
-    for (int i = 0; i < a.rnr_retry; i++) {
+    for (int i = 0; i < rnr_retry; i++) {
         wire_send_aeth(&w, SYN_RNR | code, psn, 0);
         wire_quiet(&w);
         odp_clock_step(w.t->h, rnr - 2000);
@@ -707,21 +718,12 @@ static void test_wire_rnr_refills_retry(void)
     Wire w;
     Frame f;
     struct odp_hca_cqe c;
-    OdpRcAttr a;
-    g_autofree uint8_t *src = NULL;
     const uint8_t code = 14;                /* 960 us */
-    int64_t rnr = odp_rnr_timer_ns(code), tmo;
-    uint32_t psn;
-
-    odp_rc_attr_init(&a);
-    a.path_mtu = WIRE_MTU_1024;
-    a.retry_cnt = 1;
-    a.rnr_retry = 7;
-    a.timeout = 12;                         /* 16.8 ms */
-    tmo = odp_ack_timeout_ns(a.timeout);
-    wire_new(&w, &a);
-    src = buf_pattern(w.t, w.buf, 5);
-    psn = w.sq_psn;
+    const uint8_t timeout = 12;             /* 16.8 ms */
+    int64_t rnr = odp_rnr_timer_ns(code), tmo = odp_ack_timeout_ns(timeout);
+    /* retry_cnt 1, rnr_retry 7 (forever) */
+    g_autofree uint8_t *src = wire_new_rnr(&w, 1, 7, timeout, 5);
+    uint32_t psn = w.sq_psn;
 
     send1(w.t, w.qp, 0x45, ODP_HCA_WQE_SEND, w.buf->iova, 100, w.buf->key,
           0, 0);
