@@ -556,7 +556,6 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
                            (qp->rq_psn - 1) & ODP_HCA_PSN_MASK);
 }
 
-
 static bool odp_hca_resp_reads_first(OdpHcaState *s, OdpHcaQp *qp,
                                      const OdpHcaRocePacket *pkt);
 

@@ -121,17 +121,6 @@ def make_frame(v6, vlan, opcode, bth_rest, ext, payload, sport=0xC123):
     return bytes(frame)
 
 
-if __name__ == "__main__":
-    # The golden frames of tests/unit/odp-hca-roce-test.c: RC SEND_ONLY,
-    # P_Key 0xffff, dest QP 0x000011, AckReq, PSN 0x000123, 5 bytes
-    # "hello" (3 bytes of pad); IPv4 untagged and IPv6 with a VLAN tag.
-    rest = bytes([0x00, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x11, 0x80, 0x00, 0x01, 0x23])
-    for v6, vlan in ((False, False), (True, True)):
-        f = make_frame(v6, vlan, 0x04, rest, b"", b"hello")
-        print("v6=%d vlan=%d icrc=%08x" % (v6, vlan, icrc(f)))
-        print(f.hex())
-
-
 # Wireshark's guessers that would read an InfiniBand payload (random or
 # program bytes) as their protocols: RPC over RDMA, SMB Direct, ...
 PAYLOAD_HEURISTICS = ["rpcrdma_infiniband", "smcr_infiniband",
@@ -150,3 +139,15 @@ def tshark_no_payload_guessers(tshark, pcap):
         if "No such" not in p.stderr:
             opts += ["--disable-heuristic", h]
     return opts
+
+
+if __name__ == "__main__":
+    # The golden frames of tests/unit/odp-hca-roce-test.c: RC SEND_ONLY,
+    # P_Key 0xffff, dest QP 0x000011, AckReq, PSN 0x000123, 5 bytes
+    # "hello" (3 bytes of pad); IPv4 untagged and IPv6 with a VLAN tag.
+    rest = bytes([0x00, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x11, 0x80, 0x00, 0x01, 0x23])
+    for v6, vlan in ((False, False), (True, True)):
+        f = make_frame(v6, vlan, 0x04, rest, b"", b"hello")
+        print("v6=%d vlan=%d icrc=%08x" % (v6, vlan, icrc(f)))
+        print(f.hex())
+
