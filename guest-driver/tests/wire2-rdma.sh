@@ -175,8 +175,14 @@ for t in ib_write_bw ib_read_bw ib_send_bw; do
     run "$t -s 5000 -n 20 (captured), b -> a" a pt "$t" -F -s 5000 -n 20
 done
 run "ib_atomic_bw -n 20 (captured), b -> a" a pt ib_atomic_bw -F -n 20
-run "ibv_ud_pingpong -s 512 -n 20 (captured), b -> a" a pp \
-    ibv_ud_pingpong -s 512 -n 20 -c
+if [ -n "${WIRE2_IMPAIRED:-}" ]; then
+    # UD has no retransmission: a lost datagram stops the pingpong
+    PORT=$((PORT + 1))
+    skip "ibv_ud_pingpong -s 512 -n 20 (captured), b -> a" "UD is unreliable: on a lossy link a datagram is lost for good"
+else
+    run "ibv_ud_pingpong -s 512 -n 20 (captured), b -> a" a pp \
+        ibv_ud_pingpong -s 512 -n 20 -c
+fi
 if [ -n "$capturing" ]; then
     "$MON" qmp object-del '{"id": "cap0"}' > /dev/null 2>&1
     python3 "$ODP_ROOT/tests/roce/check-capture.py" "$OUT/capture.pcap" \
