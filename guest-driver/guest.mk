@@ -21,6 +21,9 @@
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
+#   make qp-linger       build/guest-tests/qp-linger.so, which keeps a
+#                        verbs program's QPs a moment before destroying
+#                        them (the lossy-link pingpongs)
 #
 # While the guest runs, its monitors listen on $(VM_DIR)/qmp.sock (QMP)
 # and $(VM_DIR)/hmp.sock (HMP).  scripts/vm.sh documents the knobs
@@ -78,7 +81,16 @@ $(ODP_MIDFLIGHT): guest-driver/tests/odp-midflight.c $(GUEST_TEST_HDRS) \
 	$(CC) $(ODP_VERIFY_CFLAGS) -Iinclude -I$(RDMA_CORE)/include -o $@ $< \
 	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
 
-vm-deps: need-vm qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight
+# The preload of the lossy-link pingpongs (guest-driver/tests/qp-linger.c).
+QP_LINGER         := $(BUILD)/guest-tests/qp-linger.so
+.PHONY: qp-linger
+qp-linger: $(QP_LINGER)
+$(QP_LINGER): guest-driver/tests/qp-linger.c \
+              $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
+	@mkdir -p $(@D)
+	$(CC) $(ODP_VERIFY_CFLAGS) -shared -fPIC -I$(RDMA_CORE)/include -o $@ $< -ldl
+
+vm-deps: need-vm qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight qp-linger
 
 vm: vm-deps
 	@if [ -n "$$GUEST_CMD" ]; then \

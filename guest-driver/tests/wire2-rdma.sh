@@ -52,6 +52,12 @@ ok "$IB: RoCE v2 GID index $GIDX is ::ffff:$ME"
 # odp: this guest's device does ODP (odp-hca); rxe on 6.12 does not.
 can_odp() { [ "$ME_KIND" = odp ] && [ "$PEER_KIND" = odp ]; }
 
+# On a lossy link the pingpong client keeps its QP a second after its
+# last message (guest-driver/tests/qp-linger.c): the ACK of the server's
+# last message may be lost, and the server's resend needs a QP to answer.
+PRELOAD=
+[ -n "${WIRE2_IMPAIRED:-}" ] && PRELOAD="$ODP_ROOT/build/guest-tests/qp-linger.so"
+
 PORT=19000
 # run <desc> <server-role a|b> <result-check: pp|pt> <command...>
 # The command gets -d, the GID option and -p here; the client gets the
@@ -72,8 +78,10 @@ run() {
         # The server may still be starting (or finishing the run before,
         # or checking the capture): a refused connection fails at once;
         # retry those, for up to 5 minutes.
+        local pre=
+        [ "$kind" = pp ] && pre="$PRELOAD"
         for n in $(seq 1 600); do
-            timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" "$PEER" > "$out" 2>&1
+            LD_PRELOAD="$pre" timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" "$PEER" > "$out" 2>&1
             rc=$?
             [ "$rc" = 0 ] && break
             grep -qiE "couldn't connect|unable to (init|open)|connection refused" "$out" ||
