@@ -112,11 +112,23 @@ bool odp_hca_link_room(OdpHcaState *s, uint32_t frames)
     return s->rx_queued + frames <= ODP_HCA_RX_QUEUE_MAX;
 }
 
+/*
+ * Only the first frame of an empty queue schedules the bottom half: while
+ * frames wait, it is scheduled or running, and odp_hca_link_rx_run()
+ * schedules it again for what it leaves.  Scheduling costs an eventfd
+ * write while the main loop dispatches (QEMU's AioContext keeps notify_me
+ * set when a bottom half was already pending), and loopback queues a
+ * frame per packet.
+ */
 void odp_hca_link_enqueue(OdpHcaState *s, OdpHcaFrame *f)
 {
+    bool was_empty = QSIMPLEQ_EMPTY(&s->rx_frames);
+
     QSIMPLEQ_INSERT_TAIL(&s->rx_frames, f, next);
     s->rx_queued++;
-    qemu_bh_schedule(s->rx_bh);
+    if (was_empty) {
+        qemu_bh_schedule(s->rx_bh);
+    }
 }
 
 /*

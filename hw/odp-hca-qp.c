@@ -72,13 +72,22 @@ void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp)
     timer_del(odp_hca_qp_timer(s, qp));
 }
 
+/*
+ * As for the receive queue (odp_hca_link_enqueue()): the bottom half is
+ * scheduled when the run list stops being empty; odp_hca_qp_run()
+ * schedules it again for the QPs it leaves there.
+ */
 void odp_hca_qp_schedule(OdpHcaState *s, OdpHcaQp *qp)
 {
+    bool was_empty = QTAILQ_EMPTY(&s->run_list);
+
     if (!qp->queued) {
         QTAILQ_INSERT_TAIL(&s->run_list, qp, run_next);
         qp->queued = true;
     }
-    qemu_bh_schedule(s->qp_bh);
+    if (was_empty) {
+        qemu_bh_schedule(s->qp_bh);
+    }
 }
 
 /* Completions name ring slots, not the free-running counters. */
