@@ -71,13 +71,13 @@ static void odp_hca_impair_emit(OdpHcaState *s, OdpHcaFrame *f, bool hairpin)
     trace_odp_hca_impair_emit(f->len, hairpin);
     if (!hairpin) {
         odp_hca_port_frame_out(s, f->data, f->len);
-        g_free(f);
+        odp_hca_frame_free(s, f);
         return;
     }
     if (!odp_hca_link_room(s, 1)) {
         s->stats.xport_drops[ODP_HCA_XPORT_DROP_QUEUE_FULL]++;
         trace_odp_hca_impair_queue_full(f->len);
-        g_free(f);
+        odp_hca_frame_free(s, f);
         return;
     }
     odp_hca_link_enqueue(s, f);
@@ -117,7 +117,7 @@ static void odp_hca_impair_deliver(OdpHcaState *s, OdpHcaFrame *f,
     if (im->delayed_count >= ODP_HCA_IMPAIR_QUEUE_MAX) {
         s->stats.impair_dropped++;
         trace_odp_hca_impair_drop(f->len, "delay queue full");
-        g_free(f);
+        odp_hca_frame_free(s, f);
         return;
     }
     d = g_new(OdpHcaImpairFrame, 1);
@@ -217,7 +217,7 @@ bool odp_hca_impair_tx(OdpHcaState *s, OdpHcaFrame *f, bool hairpin)
     if (odp_hca_impair_roll(im, im->loss)) {
         s->stats.impair_dropped++;
         trace_odp_hca_impair_drop(f->len, "loss");
-        g_free(f);
+        odp_hca_frame_free(s, f);
         return true;
     }
     if (im->corrupt) {
@@ -227,7 +227,10 @@ bool odp_hca_impair_tx(OdpHcaState *s, OdpHcaFrame *f, bool hairpin)
         odp_hca_impair_corrupt(s, f, hdr_end);
     }
     if (odp_hca_impair_roll(im, im->duplicate)) {
-        OdpHcaFrame *copy = g_memdup2(f, sizeof(*f) + f->len);
+        OdpHcaFrame *copy = odp_hca_frame_alloc(s, f->len);
+
+        copy->hairpin = f->hairpin;
+        memcpy(copy->data, f->data, f->len);
 
         s->stats.impair_duplicated++;
         odp_hca_impair_order(s, f, hairpin);
@@ -285,13 +288,13 @@ void odp_hca_impair_flush(OdpHcaState *s)
 
     timer_del(im->timer);
     qemu_bh_cancel(im->bh);
-    g_free(im->held);
+    odp_hca_frame_free(s, im->held);
     im->held = NULL;
     while (!QSIMPLEQ_EMPTY(&im->delayed)) {
         OdpHcaImpairFrame *d = QSIMPLEQ_FIRST(&im->delayed);
 
         QSIMPLEQ_REMOVE_HEAD(&im->delayed, next);
-        g_free(d->frame);
+        odp_hca_frame_free(s, d->frame);
         g_free(d);
     }
     im->delayed_count = 0;

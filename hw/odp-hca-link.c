@@ -80,6 +80,41 @@ void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,
     pkt->psn = psn & ODP_HCA_PSN_MASK;
 }
 
+/* A frame of @len bytes (contents undefined), from the pool if it fits. */
+OdpHcaFrame *odp_hca_frame_alloc(OdpHcaState *s, size_t len)
+{
+    OdpHcaFrame *f;
+
+    if (len <= ODP_HCA_FRAME_POOL_CAP && s->frame_pooled) {
+        f = s->frame_pool[--s->frame_pooled];
+    } else {
+        size_t cap = MAX(len, ODP_HCA_FRAME_POOL_CAP);
+
+        f = g_malloc(sizeof(*f) + cap);
+        f->cap = cap;
+    }
+    f->len = len;
+    f->hairpin = false;
+    return f;
+}
+
+void odp_hca_frame_free(OdpHcaState *s, OdpHcaFrame *f)
+{
+    if (f && f->cap == ODP_HCA_FRAME_POOL_CAP &&
+        s->frame_pooled < ODP_HCA_FRAME_POOL) {
+        s->frame_pool[s->frame_pooled++] = f;
+        return;
+    }
+    g_free(f);
+}
+
+void odp_hca_frame_pool_drain(OdpHcaState *s)
+{
+    while (s->frame_pooled) {
+        g_free(s->frame_pool[--s->frame_pooled]);
+    }
+}
+
 /*
  * A frame buffer for @pkt, with pkt->payload pointing at the place of the
  * payload in it: the sender moves its bytes there once.  NULL when @pkt
@@ -93,9 +128,7 @@ OdpHcaFrame *odp_hca_link_frame_new(OdpHcaState *s, OdpHcaRocePacket *pkt)
     if (!len) {
         return NULL;
     }
-    f = g_malloc(sizeof(*f) + len);
-    f->len = len;
-    f->hairpin = false;
+    f = odp_hca_frame_alloc(s, len);
     pkt->payload = pkt->payload_len ?
                    f->data + odp_hca_roce_payload_offset(pkt) : NULL;
     return f;
@@ -158,7 +191,7 @@ bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
     if (len < 0) {
         /* A bug of ours, not the guest's: the packet is lost, retried. */
         trace_odp_hca_roce_build_failed(pkt->opcode, pkt->dest_qpn, (int)len);
-        g_free(frame);
+        odp_hca_frame_free(s, frame);
         return false;
     }
     frame->len = len;
@@ -175,7 +208,7 @@ bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
     if (hairpin) {
         if (s->rx_queued >= ODP_HCA_RX_QUEUE_MAX) {
             odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QUEUE_FULL, pkt);
-            g_free(frame);
+            odp_hca_frame_free(s, frame);
             return false;
         }
         frame->hairpin = true;
@@ -183,7 +216,7 @@ bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
         return true;
     }
     odp_hca_port_frame_out(s, frame->data, frame->len);
-    g_free(frame);
+    odp_hca_frame_free(s, frame);
     return true;
 }
 
@@ -212,8 +245,7 @@ ssize_t odp_hca_link_rx_roce(OdpHcaState *s, const uint8_t *buf, size_t size,
         s->rx_blocked = true;
         return 0;
     }
-    f = g_malloc(sizeof(*f) + size);
-    f->len = size;
+    f = odp_hca_frame_alloc(s, size);
     f->hairpin = true;      /* checked: the second parse skips the ICRC */
     memcpy(f->data, buf, size);
     odp_hca_link_enqueue(s, f);
@@ -274,7 +306,7 @@ bool odp_hca_link_rx_run(OdpHcaState *s)
             s->stats.roce_parse_drops[why]++;
             trace_odp_hca_roce_bad_frame(odp_hca_roce_drop_name(why), f->len);
         }
-        g_free(f);
+        odp_hca_frame_free(s, f);
     }
     if (!QSIMPLEQ_EMPTY(&s->rx_frames)) {
         qemu_bh_schedule(s->rx_bh);
@@ -308,7 +340,7 @@ void odp_hca_link_flush(OdpHcaState *s)
         OdpHcaFrame *f = QSIMPLEQ_FIRST(&s->rx_frames);
 
         QSIMPLEQ_REMOVE_HEAD(&s->rx_frames, next);
-        g_free(f);
+        odp_hca_frame_free(s, f);
     }
     s->rx_queued = 0;
 }

@@ -457,6 +457,7 @@ static void odp_hca_exit(PCIDevice *pdev)
     odp_hca_port_unrealize(s);
     odp_hca_link_fini(s);
     odp_hca_impair_fini(s);
+    odp_hca_frame_pool_drain(s);     /* the two above gave theirs back */
     odp_hca_objects_destroy_all(s);
     odp_hca_qp_timers_fini(s);
     qemu_bh_delete(s->cmd_bh);

@@ -1014,7 +1014,7 @@ static uint32_t odp_hca_req_packet(OdpHcaState *s, OdpHcaQp *qp)
         rc = odp_hca_req_local_io(s, qp, w, r->done, (uint8_t *)pkt.payload,
                                   len, false, ODP_HCA_FAULT_READ, &verr);
         if (rc) {
-            g_free(frame);
+            odp_hca_frame_free(s, frame);
             if (rc < 0) {
                 odp_hca_req_fail_send(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
             }
@@ -1083,7 +1083,7 @@ static void odp_hca_req_ud_send(OdpHcaState *s, OdpHcaQp *qp)
     rc = odp_hca_req_local_io(s, qp, w, 0, (uint8_t *)pkt.payload, w->length,
                               false, ODP_HCA_FAULT_READ, &verr);
     if (rc) {
-        g_free(frame);
+        odp_hca_frame_free(s, frame);
         if (rc < 0) {
             odp_hca_req_retire(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr);
         }

@@ -749,7 +749,7 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                                      (uint8_t *)pkt.payload, len, false,
                                      &fault_iova, &verr) : -1;
             if (rc) {
-                g_free(frame);
+                odp_hca_frame_free(s, frame);
                 odp_hca_resp_read_take_back(qp, rd);
                 if (rc > 0) {
                     odp_hca_resp_fault(s, qp, rd->rkey, fault_iova,

@@ -355,9 +355,19 @@ typedef struct OdpHcaTlbEntry {
 typedef struct OdpHcaFrame {
     QSIMPLEQ_ENTRY(OdpHcaFrame) next;
     uint32_t len;
+    uint32_t cap;           /* bytes of data[] allocated */
     bool hairpin;
     uint8_t data[];
 } OdpHcaFrame;
+
+/*
+ * Frames of up to ODP_HCA_FRAME_POOL_CAP bytes (a path MTU of payload
+ * and the largest headers) are allocated that large and kept, up to
+ * ODP_HCA_FRAME_POOL of them, for the next: loopback makes and frees a
+ * frame per packet, and malloc was a tenth of the device's time.
+ */
+#define ODP_HCA_FRAME_POOL_CAP     (ODP_HCA_PAGE_SIZE + 256)
+#define ODP_HCA_FRAME_POOL         64
 
 /* The one P_Key of the port (the default, full membership). */
 #define ODP_HCA_DEFAULT_PKEY       0xffff
@@ -569,6 +579,8 @@ struct OdpHcaState {
     QSIMPLEQ_HEAD(, OdpHcaFrame) rx_frames;
     uint32_t rx_queued;
     QEMUBH *rx_bh;
+    OdpHcaFrame *frame_pool[ODP_HCA_FRAME_POOL];
+    uint32_t frame_pooled;
 
     OdpHcaImpair impair;    /* odp-hca-impair.c */
 
@@ -709,6 +721,9 @@ void odp_hca_qp_run(OdpHcaState *s);
 bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
                        OdpHcaFrame *frame);
 OdpHcaFrame *odp_hca_link_frame_new(OdpHcaState *s, OdpHcaRocePacket *pkt);
+OdpHcaFrame *odp_hca_frame_alloc(OdpHcaState *s, size_t len);
+void odp_hca_frame_free(OdpHcaState *s, OdpHcaFrame *f);
+void odp_hca_frame_pool_drain(OdpHcaState *s);
 bool odp_hca_link_room(OdpHcaState *s, uint32_t frames);
 ssize_t odp_hca_link_rx_roce(OdpHcaState *s, const uint8_t *buf, size_t size,
                              OdpHcaRoceDrop why, const OdpHcaRocePacket *pkt);
