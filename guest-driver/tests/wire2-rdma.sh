@@ -120,6 +120,20 @@ run() {
     ok "$desc ($side)"
 }
 
+# ud_pingpong <desc> <server-role> <ibv_ud_pingpong options...>: run()
+# with --chk, or skipped on a lossy link, where UD (which never resends)
+# loses a datagram for good and the pingpong waits for it forever.
+ud_pingpong() {
+    local desc="$1" server="$2"
+    shift 2
+    if [ -n "${WIRE2_IMPAIRED:-}" ]; then
+        PORT=$((PORT + 1))      # the port run() would have taken
+        skip "$desc" "UD is unreliable: on a lossy link a datagram is lost for good"
+        return
+    fi
+    run "$desc" "$server" pp ibv_ud_pingpong "$@" -c
+}
+
 # odp-verify across the wire (guest-driver/tests/odp-verify.c): the
 # server is the responder, whose ODP memory is dropped, remapped and
 # migrated between and during the client's operations; every byte is
@@ -183,14 +197,7 @@ for t in ib_write_bw ib_read_bw ib_send_bw; do
     run "$t -s 5000 -n 20 (captured), b -> a" a pt "$t" -F -s 5000 -n 20
 done
 run "ib_atomic_bw -n 20 (captured), b -> a" a pt ib_atomic_bw -F -n 20
-if [ -n "${WIRE2_IMPAIRED:-}" ]; then
-    # UD has no retransmission: a lost datagram stops the pingpong
-    PORT=$((PORT + 1))
-    skip "ibv_ud_pingpong -s 512 -n 20 (captured), b -> a" "UD is unreliable: on a lossy link a datagram is lost for good"
-else
-    run "ibv_ud_pingpong -s 512 -n 20 (captured), b -> a" a pp \
-        ibv_ud_pingpong -s 512 -n 20 -c
-fi
+ud_pingpong "ibv_ud_pingpong -s 512 -n 20 (captured), b -> a" a -s 512 -n 20
 if [ -n "$capturing" ]; then
     "$MON" qmp object-del '{"id": "cap0"}' > /dev/null 2>&1
     python3 "$ODP_ROOT/tests/roce/check-capture.py" "$OUT/capture.pcap" \
@@ -213,14 +220,8 @@ for server in a b; do
         ibv_rc_pingpong -s 4096 -n 200 -c
     run "ibv_rc_pingpong -s 1048576 -n 10 --chk, $dir" "$server" pp \
         ibv_rc_pingpong -s 1048576 -n 10 -c
-    if [ -n "${WIRE2_IMPAIRED:-}" ]; then
-        # UD has no retransmission: a lost datagram stops the pingpong
-        PORT=$((PORT + 1))
-        skip "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "UD is unreliable: on a lossy link a datagram is lost for good"
-    else
-        run "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "$server" pp \
-            ibv_ud_pingpong -s 1024 -n 200 -c
-    fi
+    ud_pingpong "ibv_ud_pingpong -s 1024 -n 200 --chk, $dir" "$server" \
+        -s 1024 -n 200
     for t in ib_write_bw ib_read_bw ib_send_bw; do
         run "$t -s 65536 -n 200, $dir" "$server" pt "$t" -F -s 65536 -n 200
     done
