@@ -3,11 +3,13 @@
  * qp-linger.so: preloaded (LD_PRELOAD) into a verbs program, it waits
  * QP_LINGER_MS milliseconds (default 1000) before each ibv_destroy_qp().
  *
- * Why: on a lossy link, ibv_rc_pingpong's client exits as soon as the
- * server's last message has arrived.  When the ACK for that message is
- * lost, the server's requester resends after its local ACK timeout; the
- * client's QP is gone by then, nothing answers, and the server fails
- * with "transport retry counter exceeded" although every byte arrived.
+ * Why: on a lossy link, each end of ibv_rc_pingpong exits as soon as
+ * its own last SEND is acknowledged and the peer's last message has
+ * arrived.  When the ACK for the peer's last SEND is lost, the peer's
+ * requester resends after its local ACK timeout; the QP is gone by then,
+ * nothing answers, and the peer fails with "transport retry counter
+ * exceeded" although every byte arrived.  Either end can be the one left
+ * behind, so both run with this preload.
  * That is the tool's race, and real adapters lose it the same way.  While
  * the program lingers its QP is still there, so the device answers the
  * resent packet (in the device, without the program) and both sides end

@@ -52,9 +52,9 @@ ok "$IB: RoCE v2 GID index $GIDX is ::ffff:$ME"
 # odp: this guest's device does ODP (odp-hca); rxe on 6.12 does not.
 can_odp() { [ "$ME_KIND" = odp ] && [ "$PEER_KIND" = odp ]; }
 
-# On a lossy link the pingpong client keeps its QP a second after its
-# last message (guest-driver/tests/qp-linger.c): the ACK of the server's
-# last message may be lost, and the server's resend needs a QP to answer.
+# On a lossy link both ends of a pingpong keep their QP a second after
+# their last message (guest-driver/tests/qp-linger.c): the ACK of either
+# side's last SEND may be lost, and its resend needs a QP to answer.
 PRELOAD=
 [ -n "${WIRE2_IMPAIRED:-}" ] && PRELOAD="$ODP_ROOT/build/guest-tests/qp-linger.so"
 
@@ -63,7 +63,7 @@ PORT=19000
 # The command gets -d, the GID option and -p here; the client gets the
 # server's address last.
 run() {
-    local desc="$1" server="$2" kind="$3" gidopt rc n
+    local desc="$1" server="$2" kind="$3" gidopt rc n pre=
     shift 3
     PORT=$((PORT + 1))
     if [ -n "${WIRE2_ONLY:-}" ] && ! echo "$desc" | grep -qE "$WIRE2_ONLY"; then
@@ -71,15 +71,14 @@ run() {
     fi
     case "$1" in ib_*) gidopt="-x $GIDX" ;; *) gidopt="-g $GIDX" ;; esac
     local out="$LOG/$PORT.log"
+    [ "$kind" = pp ] && pre="$PRELOAD"
     if [ "$ROLE" = "$server" ]; then
-        timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" > "$out" 2>&1
+        LD_PRELOAD="$pre" timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" > "$out" 2>&1
         rc=$?
     else
         # The server may still be starting (or finishing the run before,
         # or checking the capture): a refused connection fails at once;
         # retry those, for up to 5 minutes.
-        local pre=
-        [ "$kind" = pp ] && pre="$PRELOAD"
         for n in $(seq 1 600); do
             LD_PRELOAD="$pre" timeout 240 "$@" -d "$IB" $gidopt -p "$PORT" "$PEER" > "$out" 2>&1
             rc=$?
