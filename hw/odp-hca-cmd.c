@@ -677,6 +677,8 @@ static void odp_hca_cmd_run(OdpHcaState *s)
         if (cmd.opcode < ODP_HCA_CMD_MAX) {
             s->stats.cmds[cmd.opcode]++;
         }
+        /* What the command may let the guest take back is read first. */
+        odp_hca_link_unmap_all(s);
         cmd.status = odp_hca_cmd_execute(s, &cmd);
         if (odp_hca_quiescing(s)) {
             /* the command reset the device: its entry is no more ours */

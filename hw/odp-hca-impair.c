@@ -65,6 +65,12 @@ static bool odp_hca_impair_active(const OdpHcaImpair *im)
            im->delay_us || im->held || !QSIMPLEQ_EMPTY(&im->delayed);
 }
 
+/* Whether frames sent now pass through the impairment. */
+bool odp_hca_impair_enabled(OdpHcaState *s)
+{
+    return odp_hca_impair_active(&s->impair);
+}
+
 /* Where the frame was going: the receive queue, or the netdev. */
 static void odp_hca_impair_emit(OdpHcaState *s, OdpHcaFrame *f, bool hairpin)
 {

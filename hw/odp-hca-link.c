@@ -16,6 +16,16 @@
  * and a CRC over every byte twice would cost loopback most of its speed.
  * Frames from the netdev are checked, ICRC included, on arrival.
  *
+ * For the same reason a hairpin frame's payload may stay where it is:
+ * the sender (a requester's SEND or WRITE, a responder's READ response)
+ * maps the page it sends from instead of copying it into the frame, and
+ * the receiver copies it once, straight into its own buffer.  The bytes are then read later than a NIC would read them, so
+ * every frame still mapped gets its copy (odp_hca_link_unmap_all())
+ * before anything that could take the page from the sender: a command
+ * (the driver's invalidations and deregistrations, after which the guest
+ * may reuse the page), a configuration write (bus mastering turned off),
+ * and the frame leaving by the netdev or the impairment.
+ *
  * Copyright (c) 2026 The odp-hca developers
  */
 
@@ -95,7 +105,20 @@ OdpHcaFrame *odp_hca_frame_alloc(OdpHcaState *s, size_t len)
     }
     f->len = len;
     f->hairpin = false;
+    f->map = NULL;
     return f;
+}
+
+/* Let go of a frame's mapped payload; @fill: copy it into the frame first. */
+static void odp_hca_frame_unmap(OdpHcaState *s, OdpHcaFrame *f, bool fill)
+{
+    if (fill) {
+        memcpy(f->data + f->map_off, f->map, f->mapped);
+    }
+    pci_dma_unmap(PCI_DEVICE(s), f->map, f->mapped, DMA_DIRECTION_TO_DEVICE,
+                  0);
+    f->map = NULL;
+    s->frames_mapped--;
 }
 
 /*
@@ -115,6 +138,9 @@ static bool odp_hca_frame_keep(OdpHcaState *s, OdpHcaFrame *f)
 
 void odp_hca_frame_free(OdpHcaState *s, OdpHcaFrame *f)
 {
+    if (f && f->map) {
+        odp_hca_frame_unmap(s, f, false);
+    }
     if (f && odp_hca_frame_keep(s, f)) {
         s->frame_pool[s->frame_pooled++] = f;
         return;
@@ -151,6 +177,106 @@ OdpHcaFrame *odp_hca_link_frame_new(OdpHcaState *s, OdpHcaRocePacket *pkt)
 static bool odp_hca_link_hairpin(OdpHcaState *s, const uint8_t *dst_mac)
 {
     return !s->nic || !memcmp(dst_mac, s->conf.macaddr.a, 6);
+}
+
+/*
+ * Whether @pkt, sent now, loops back inside the adapter untouched: only
+ * then may its frame keep its payload mapped.
+ */
+bool odp_hca_link_loops(OdpHcaState *s, const OdpHcaRocePacket *pkt)
+{
+    return odp_hca_link_hairpin(s, pkt->dst_mac) && !odp_hca_impair_enabled(s);
+}
+
+/* Whether the @len bytes at bus address @pa are RAM, all of them. */
+static bool odp_hca_link_is_ram(OdpHcaState *s, dma_addr_t pa, hwaddr len)
+{
+    hwaddr xlat, l = len;
+    MemoryRegion *mr;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(pci_get_address_space(PCI_DEVICE(s)), pa,
+                                 &xlat, &l, false, MEMTXATTRS_UNSPECIFIED);
+    return memory_region_is_ram(mr) && l >= len;
+}
+
+/*
+ * Let @f, the frame of @pkt, carry its payload as a mapping of the
+ * pkt->payload_len bytes at bus address @pa (in one page) rather than a
+ * copy.  False when they are not RAM or cannot be mapped whole: the
+ * caller copies, and reports what a copy finds (an address outside guest
+ * memory, bus mastering off).  A mapping of anything else would be a
+ * bounce buffer that hides a failed read.
+ */
+static bool odp_hca_link_frame_map(OdpHcaState *s, OdpHcaFrame *f,
+                                   const OdpHcaRocePacket *pkt, dma_addr_t pa)
+{
+    dma_addr_t len = pkt->payload_len;
+    void *p;
+
+    if (!odp_hca_link_is_ram(s, pa, len)) {
+        return false;
+    }
+    p = pci_dma_map(PCI_DEVICE(s), pa, &len, DMA_DIRECTION_TO_DEVICE);
+    if (!p) {
+        return false;
+    }
+    if (len < pkt->payload_len) {
+        pci_dma_unmap(PCI_DEVICE(s), p, len, DMA_DIRECTION_TO_DEVICE, 0);
+        return false;
+    }
+    f->map = p;
+    f->mapped = len;
+    f->map_off = pkt->payload - f->data;
+    s->frames_mapped++;
+    s->stats.roce_hairpin_mapped++;
+    return true;
+}
+
+/*
+ * The payload of @pkt, whose frame is @f: its pkt->payload_len bytes of
+ * @mr at @iova, mapped when the frame loops back and they lie in one
+ * page, read into the frame otherwise.  Returns as odp_hca_mr_dma().
+ */
+int odp_hca_link_payload(OdpHcaState *s, OdpHcaFrame *f,
+                         const OdpHcaRocePacket *pkt, OdpHcaMr *mr,
+                         uint64_t iova, uint64_t *fault_iova, uint8_t *verr)
+{
+    uint32_t len = pkt->payload_len;
+    dma_addr_t pa;
+
+    if (odp_hca_link_loops(s, pkt) &&
+        len <= ODP_HCA_PAGE_SIZE - (iova & (ODP_HCA_PAGE_SIZE - 1))) {
+        switch (odp_hca_translate(s, mr, iova, false, &pa, verr)) {
+        case ODP_HCA_XLATE_FAULT:
+            *fault_iova = iova;
+            return 1;
+        case ODP_HCA_XLATE_ERROR:
+            return -1;
+        case ODP_HCA_XLATE_OK:
+            if (odp_hca_link_frame_map(s, f, pkt, pa)) {
+                return 0;
+            }
+            break;      /* not plain memory: read it */
+        }
+    }
+    return odp_hca_mr_dma(s, mr, iova, (uint8_t *)pkt->payload, len, false,
+                          fault_iova, verr);
+}
+
+/* Every queued frame's payload copied in: see the comment on top. */
+void odp_hca_link_unmap_all(OdpHcaState *s)
+{
+    OdpHcaFrame *f;
+
+    if (!s->frames_mapped) {
+        return;
+    }
+    QSIMPLEQ_FOREACH(f, &s->rx_frames, next) {
+        if (f->map) {
+            odp_hca_frame_unmap(s, f, true);
+        }
+    }
 }
 
 /* Room for @frames more looped-back frames: the requester's back-pressure. */
@@ -199,6 +325,9 @@ bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
         if (pkt->payload_len) {
             memcpy((uint8_t *)pkt->payload, payload, pkt->payload_len);
         }
+    }
+    if (frame->map && !odp_hca_link_loops(s, pkt)) {
+        odp_hca_frame_unmap(s, frame, true);
     }
     pkt->hairpin = hairpin;
     len = odp_hca_roce_build(pkt, frame->data, frame->len);
@@ -315,6 +444,9 @@ bool odp_hca_link_rx_run(OdpHcaState *s)
                                          &pkt) :
               odp_hca_roce_parse(f->data, f->len, ODP_HCA_PAGE_SIZE, &pkt);
         if (why == ODP_HCA_ROCE_OK) {
+            if (f->map) {
+                pkt.payload = f->map;
+            }
             odp_hca_link_deliver(s, &pkt);
         } else {
             s->stats.roce_parse_drops[why]++;

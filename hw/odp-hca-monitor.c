@@ -226,6 +226,7 @@ static OdpHcaRoce *odp_hca_roce_info(const OdpHcaStats *st)
     r->tx_packets = st->roce_tx_packets;
     r->rx_packets = st->roce_rx_packets;
     r->hairpin_packets = st->roce_hairpin_packets;
+    r->hairpin_mapped = st->roce_hairpin_mapped;
     r->retransmits = st->roce_retransmits;
     r->ack_timeouts = st->roce_ack_timeouts;
     r->duplicates = st->roce_duplicates;
@@ -574,10 +575,11 @@ static void odp_hca_hmp_impairment(Monitor *mon, const OdpHcaPort *p)
 static void odp_hca_hmp_roce(Monitor *mon, const OdpHcaRoce *r)
 {
     monitor_printf(mon, "  roce: tx %" PRIu64 " rx %" PRIu64 " hairpin %"
-                   PRIu64 " | retransmits %" PRIu64 " ack-timeouts %" PRIu64
-                   " duplicates %" PRIu64 " | acks sent %" PRIu64
-                   " received %" PRIu64 "\n", r->tx_packets, r->rx_packets,
-                   r->hairpin_packets, r->retransmits, r->ack_timeouts,
+                   PRIu64 " (mapped %" PRIu64 ") | retransmits %" PRIu64
+                   " ack-timeouts %" PRIu64 " duplicates %" PRIu64
+                   " | acks sent %" PRIu64 " received %" PRIu64 "\n",
+                   r->tx_packets, r->rx_packets, r->hairpin_packets,
+                   r->hairpin_mapped, r->retransmits, r->ack_timeouts,
                    r->duplicates, r->acks_sent, r->acks_received);
     monitor_printf(mon, "  roce naks sent:");
     ODP_HCA_HMP_REASONS(mon, OdpHcaRoceNaks, r->naks_sent,

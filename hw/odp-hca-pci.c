@@ -486,6 +486,8 @@ static void odp_hca_config_write(PCIDevice *pdev, uint32_t addr,
     OdpHcaState *s = ODP_HCA(pdev);
 
     odp_hca_enter(s);
+    /* A write may turn bus mastering off: mapped payloads are read now. */
+    odp_hca_link_unmap_all(s);
     pci_default_write_config(pdev, addr, val, len);
     pcie_cap_flr_write_config(pdev, addr, val, len);
     odp_hca_leave(s);

@@ -408,6 +408,36 @@ static int odp_hca_req_local_io(OdpHcaState *s, OdpHcaQp *qp,
                                       access, true, verr);
 }
 
+/*
+ * The payload of the packet being built: @len bytes of @w at r->done,
+ * into @frame.  Within one SGE it may stay mapped in a looped-back frame
+ * (odp_hca_link_payload()); anything else is gathered into the frame.
+ * Returns as odp_hca_req_local_io().
+ */
+static int odp_hca_req_payload(OdpHcaState *s, OdpHcaQp *qp, OdpHcaWqe *w,
+                               OdpHcaFrame *frame, OdpHcaRocePacket *pkt,
+                               uint32_t len, uint8_t *verr)
+{
+    uint64_t offset = qp->req.done, iova, fault_iova;
+    const struct odp_hca_sge *sge;
+    OdpHcaMr *mr;
+    uint32_t n;
+    int rc;
+
+    if (!(w->ctrl.flags & ODP_HCA_WQE_F_INLINE) &&
+        !odp_hca_req_local(s, qp, w, offset, len, false, &mr, &sge, &iova,
+                           &n) && n == len) {
+        rc = odp_hca_link_payload(s, frame, pkt, mr, iova, &fault_iova, verr);
+        if (rc > 0) {
+            odp_hca_req_fault(s, qp, sge, fault_iova, ODP_HCA_FAULT_READ,
+                              w->index);
+        }
+        return rc;
+    }
+    return odp_hca_req_local_io(s, qp, w, offset, (uint8_t *)pkt->payload,
+                                len, false, ODP_HCA_FAULT_READ, verr);
+}
+
 /* The oldest WQE's copy for its responses to land in. */
 static bool odp_hca_req_comp(OdpHcaState *s, OdpHcaQp *qp)
 {
@@ -1011,8 +1041,7 @@ static uint32_t odp_hca_req_packet(OdpHcaState *s, OdpHcaQp *qp)
         return 0;
     }
     if (len) {
-        rc = odp_hca_req_local_io(s, qp, w, r->done, (uint8_t *)pkt.payload,
-                                  len, false, ODP_HCA_FAULT_READ, &verr);
+        rc = odp_hca_req_payload(s, qp, w, frame, &pkt, len, &verr);
         if (rc) {
             odp_hca_frame_free(s, frame);
             if (rc < 0) {

@@ -745,9 +745,9 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
         if (len) {
             mr = odp_hca_resp_mr(s, qp, rd->rkey, rd->va, rd->len,
                                  ODP_HCA_ACCESS_REMOTE_READ);
-            rc = mr ? odp_hca_mr_dma(s, mr, rd->va + rd->done,
-                                     (uint8_t *)pkt.payload, len, false,
-                                     &fault_iova, &verr) : -1;
+            rc = mr ? odp_hca_link_payload(s, frame, &pkt, mr,
+                                           rd->va + rd->done, &fault_iova,
+                                           &verr) : -1;
             if (rc) {
                 odp_hca_frame_free(s, frame);
                 odp_hca_resp_read_take_back(qp, rd);

@@ -357,6 +357,14 @@ typedef struct OdpHcaFrame {
     uint32_t len;
     uint32_t cap;           /* bytes of data[] allocated */
     bool hairpin;
+    /*
+     * A looped-back frame's payload may stay in the sender's memory,
+     * mapped (odp_hca_link_payload()): @mapped bytes at @map, which
+     * belong at data[@map_off].
+     */
+    void *map;
+    uint32_t mapped;
+    uint32_t map_off;
     uint8_t data[];
 } OdpHcaFrame;
 
@@ -490,6 +498,7 @@ typedef struct OdpHcaStats {
     uint64_t roce_tx_packets;
     uint64_t roce_rx_packets;
     uint64_t roce_hairpin_packets;  /* of tx: looped back inside */
+    uint64_t roce_hairpin_mapped;   /* of those: payload left mapped */
     uint64_t roce_retransmits;      /* packets sent again */
     uint64_t roce_ack_timeouts;
     uint64_t roce_duplicates;       /* duplicate requests answered */
@@ -581,6 +590,7 @@ struct OdpHcaState {
     QEMUBH *rx_bh;
     OdpHcaFrame *frame_pool[ODP_HCA_FRAME_POOL];
     uint32_t frame_pooled;
+    uint32_t frames_mapped; /* frames whose payload is still mapped */
 
     OdpHcaImpair impair;    /* odp-hca-impair.c */
 
@@ -738,12 +748,18 @@ void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,
                        uint8_t opcode, uint32_t psn);
 uint32_t odp_hca_link_pmtu(const OdpHcaQp *qp);
 void odp_hca_link_enqueue(OdpHcaState *s, OdpHcaFrame *f);
+bool odp_hca_link_loops(OdpHcaState *s, const OdpHcaRocePacket *pkt);
+int odp_hca_link_payload(OdpHcaState *s, OdpHcaFrame *f,
+                         const OdpHcaRocePacket *pkt, OdpHcaMr *mr,
+                         uint64_t iova, uint64_t *fault_iova, uint8_t *verr);
+void odp_hca_link_unmap_all(OdpHcaState *s);
 
 /* odp-hca-impair.c: the link impairment of the monitor */
 void odp_hca_impair_init(OdpHcaState *s);
 void odp_hca_impair_fini(OdpHcaState *s);
 void odp_hca_impair_flush(OdpHcaState *s);
 bool odp_hca_impair_tx(OdpHcaState *s, OdpHcaFrame *f, bool hairpin);
+bool odp_hca_impair_enabled(OdpHcaState *s);
 
 /* odp-hca-monitor.c: the HMP command (declared to QEMU in hmp-target.c) */
 void hmp_odp_hca_set_link_impairment(Monitor *mon, const QDict *qdict);

@@ -1677,24 +1677,26 @@ static void hmp_check_reasons(const char *l, QDict *d, bool all)
 /* The transport's lines of `info odp-hca` against query-odp-hca. */
 static void hmp_check_roce(char **lines, const OdpHcaRoce *r)
 {
-    uint64_t v[8];
+    uint64_t v[9];
     const char *l = hmp_find(lines, "roce:");
     const char *x;
     QDict *d;
 
     g_assert_cmpint(sscanf(l, "roce: tx %" SCNu64 " rx %" SCNu64 " hairpin %"
-                           SCNu64 " | retransmits %" SCNu64 " ack-timeouts %"
-                           SCNu64 " duplicates %" SCNu64 " | acks sent %"
-                           SCNu64 " received %" SCNu64, &v[0], &v[1], &v[2],
-                           &v[3], &v[4], &v[5], &v[6], &v[7]), ==, 8);
+                           SCNu64 " (mapped %" SCNu64 ") | retransmits %"
+                           SCNu64 " ack-timeouts %" SCNu64 " duplicates %"
+                           SCNu64 " | acks sent %" SCNu64 " received %"
+                           SCNu64, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                           &v[6], &v[7], &v[8]), ==, 9);
     g_assert_cmpuint(v[0], ==, r->tx_packets);
     g_assert_cmpuint(v[1], ==, r->rx_packets);
     g_assert_cmpuint(v[2], ==, r->hairpin_packets);
-    g_assert_cmpuint(v[3], ==, r->retransmits);
-    g_assert_cmpuint(v[4], ==, r->ack_timeouts);
-    g_assert_cmpuint(v[5], ==, r->duplicates);
-    g_assert_cmpuint(v[6], ==, r->acks_sent);
-    g_assert_cmpuint(v[7], ==, r->acks_received);
+    g_assert_cmpuint(v[3], ==, r->hairpin_mapped);
+    g_assert_cmpuint(v[4], ==, r->retransmits);
+    g_assert_cmpuint(v[5], ==, r->ack_timeouts);
+    g_assert_cmpuint(v[6], ==, r->duplicates);
+    g_assert_cmpuint(v[7], ==, r->acks_sent);
+    g_assert_cmpuint(v[8], ==, r->acks_received);
 
     l = hmp_find(lines, "roce naks sent:");
     d = MON_DICT(OdpHcaRoceNaks, r->naks_sent);
@@ -2628,6 +2630,8 @@ static void test_mon_roce(void)
     g_assert_cmpuint(r->tx_packets, ==, npkts + r->acks_sent);
     g_assert_cmpuint(r->rx_packets, ==, r->tx_packets);
     g_assert_cmpuint(r->hairpin_packets, ==, r->tx_packets);
+    /* each WRITE packet's payload is one page: left mapped, copied once */
+    g_assert_cmpuint(r->hairpin_mapped, ==, npkts);
     g_assert_cmpuint(r->retransmits + r->ack_timeouts + r->duplicates, ==, 0);
     g_assert_cmpuint(mon_naks_sum(r->naks_sent), ==, 0);
     g_assert_cmpuint(mon_naks_sum(r->naks_received), ==, 0);
@@ -2665,6 +2669,7 @@ static void test_mon_roce(void)
                      r->naks_received->rnr);
     /* each RNR NAK sends the SEND again */
     g_assert_cmpuint(r->retransmits, ==, r->naks_received->rnr);
+    g_assert_cmpuint(r->hairpin_mapped, ==, npkts + 1 + r->retransmits);
     g_assert_cmpuint(r->rx_packets, ==, r->tx_packets);
     g_assert_cmpuint(r->hairpin_packets, ==, r->tx_packets);
     g_assert_cmpuint(mon_roce_drops(r), ==, 0);
@@ -2674,11 +2679,73 @@ static void test_mon_roce(void)
     list = mon_roce_query(t);
     r = list->value->port->roce;
     g_assert_cmpuint(r->tx_packets + r->rx_packets + r->hairpin_packets +
-                     r->retransmits + r->ack_timeouts + r->duplicates +
+                     r->hairpin_mapped + r->retransmits + r->ack_timeouts + r->duplicates +
                      r->acks_sent + r->acks_received +
                      mon_naks_sum(r->naks_sent) +
                      mon_naks_sum(r->naks_received) + mon_roce_drops(r),
                      ==, 0);
+    qapi_free_OdpHcaInfoList(list);
+    t_free(t);
+}
+
+/*
+ * Which looped-back payloads stay mapped (copied once) and which are read
+ * into their frame: READ responses of whole pages are mapped; a packet
+ * whose payload spans two pages, and inline data, are not; every byte
+ * arrives either way.
+ */
+static void test_mon_roce_mapped(void)
+{
+    const uint32_t len = 4 * ODP_HCA_PAGE_SIZE;
+    T *t = t_new(NULL);
+    struct odp_hca_cqe c;
+    g_autofree uint8_t *d = NULL;
+    uint8_t data[100];
+    OdpHcaInfoList *list;
+    Buf *src, *dst;
+    OdpWr wr;
+    Pair p;
+
+    pair_new(t, &p);
+    src = buf_pinned(t, len + ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, len + ODP_HCA_PAGE_SIZE, ACC_ALL);
+    d = buf_pattern(t, src, 51);
+    buf_fill(t, dst, 0);
+    mon_reset_stats(t);
+
+    /* a READ of four pages: four responses, each one page */
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_READ, dst->iova, len, dst->key,
+          src->iova, src->key);
+    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_READ,
+             p.a->qpn);
+    buf_check(t, dst, 0, d, len, "looped-back READ");
+    list = mon_roce_query(t);
+    g_assert_cmpuint(list->value->port->roce->hairpin_mapped, ==, 4);
+    qapi_free_OdpHcaInfoList(list);
+
+    /* a WRITE from 100 bytes into a page: each packet spans two pages */
+    buf_fill(t, dst, 0);
+    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src->iova + 100, len, src->key,
+          dst->iova, dst->key);
+    wait_cqe(t, p.cqa, &c, 2, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    buf_check(t, dst, 0, d + 100, len, "WRITE across pages");
+
+    /* inline data is in the WQE, not in memory */
+    odp_pattern(data, sizeof(data), 52);
+    post_recv1(t, p.b, 3, dst->iova, ODP_HCA_PAGE_SIZE, dst->key);
+    odp_wr_init(&wr, 4, ODP_HCA_WQE_SEND);
+    wr.inline_data = data;
+    wr.inline_len = sizeof(data);
+    odp_send(t->h, p.a, &wr);
+    wait_cqe(t, p.cqa, &c, 4, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, p.a->qpn);
+    wait_recv(t, p.cqb, &c, 3, ODP_HCA_CQE_RECV, p.b->qpn, p.a->qpn,
+              sizeof(data));
+    buf_check(t, dst, 0, data, sizeof(data), "inline SEND");
+
+    list = mon_roce_query(t);
+    g_assert_cmpuint(list->value->port->roce->hairpin_mapped, ==, 4);
+    g_assert_cmpuint(list->value->port->roce->retransmits, ==, 0);
     qapi_free_OdpHcaInfoList(list);
     t_free(t);
 }
@@ -2746,6 +2813,7 @@ static void test_mon_roce_wire(void)
     r = list->value->port->roce;
     g_assert_cmpuint(r->tx_packets, ==, 1);
     g_assert_cmpuint(r->hairpin_packets, ==, 0);
+    g_assert_cmpuint(r->hairpin_mapped, ==, 0);    /* read into its frame */
     g_assert_cmpuint(r->rx_packets, ==, 0);
     g_assert_cmpuint(list->value->port->tx_frames, ==, 1);
     g_assert_cmpuint(list->value->port->tx_bytes, ==, len);
@@ -2864,6 +2932,8 @@ static OdpHcaInfoList *imp_run(const char *args, uint64_t seed)
     lines = hmp_lines(t->h->qts, "info odp-hca");
     hmp_check(lines, list->value);
     g_assert_cmpuint(list->value->port->impairment->held, ==, 0);
+    /* the impairment may touch a frame's bytes: none stays mapped */
+    g_assert_cmpuint(list->value->port->roce->hairpin_mapped, ==, 0);
     t_free(t);
     return list;
 }
@@ -3086,6 +3156,7 @@ void odp_hca_add_monitor_tests(void)
     add_test("/odp-hca/monitor/events-dropped", test_mon_dropped);
     add_test("/odp-hca/monitor/latency-deferred", test_mon_latency_deferred);
     add_test("/odp-hca/monitor/roce", test_mon_roce);
+    add_test("/odp-hca/monitor/roce-mapped", test_mon_roce_mapped);
     add_test("/odp-hca/monitor/roce-wire", test_mon_roce_wire);
     add_test("/odp-hca/monitor/impair/settings", test_imp_settings);
     add_test("/odp-hca/monitor/impair/loss", test_imp_loss);
