@@ -503,6 +503,70 @@ static void odp_hca_req_rewind(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
     }
 }
 
+/* Whether the READ or atomic of @f has all its answer; true for others. */
+static bool odp_hca_req_answered(const OdpHcaFlight *f)
+{
+    switch (f->opcode) {
+    case ODP_HCA_WQE_RDMA_READ:
+        return f->read_done == f->length;
+    case ODP_HCA_WQE_ATOMIC_CS:
+    case ODP_HCA_WQE_ATOMIC_FA:
+        return f->atomic_done;
+    default:
+        return true;
+    }
+}
+
+/*
+ * The responder has everything before PSN @psn, which lies between what
+ * was sent again since going back (sq_psn) and what was ever sent
+ * (psn_high): those packets arrived the first time, and the send cursor
+ * moves forward to @psn instead of sending them again.  Not into or past
+ * a READ or atomic still missing its answer (asking again is how those
+ * recover), and not while the QP waits for a local fault, whose RESUME
+ * goes on from where it stopped.
+ */
+static void odp_hca_req_seek(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
+{
+    OdpHcaReq *r = &qp->req;
+    uint32_t pmtu = odp_hca_link_pmtu(qp);
+    uint8_t status, verr;
+
+    if (odp_hca_psn_diff(psn, qp->sq_psn) <= 0 ||
+        odp_hca_psn_diff(psn, r->psn_high) > 0 ||
+        r->wait == ODP_HCA_REQ_FAULT || r->fail_pending) {
+        return;
+    }
+    for (uint16_t i = qp->sq_ci; i != r->send_high; i++) {
+        OdpHcaFlight *f = odp_hca_req_flight(qp, i);
+        int32_t at = odp_hca_psn_diff(psn, f->first_psn);
+
+        if (at < 0 || !odp_hca_req_answered(f) ||
+            (at < (int32_t)f->npkts && f->opcode == ODP_HCA_WQE_RDMA_READ)) {
+            return;
+        }
+        if (at >= (int32_t)f->npkts) {
+            continue;
+        }
+        if (!odp_hca_req_load(s, qp, i, &r->send, &status, &verr)) {
+            return;     /* rewritten under us: it fails when resent */
+        }
+        trace_odp_hca_rewind(qp->qpn, qp->sq_psn, psn, "ack-seek");
+        r->send_next = i;
+        r->done = MIN((uint64_t)at * pmtu, f->length);
+        qp->sq_psn = psn;
+        r->since_ack_req = 0;
+        return;
+    }
+    /* Past every WQE begun: the next one starts at @psn. */
+    trace_odp_hca_rewind(qp->qpn, qp->sq_psn, psn, "ack-seek");
+    r->send.valid = false;
+    r->send_next = r->send_high;
+    r->done = 0;
+    qp->sq_psn = psn;
+    r->since_ack_req = 0;
+}
+
 /*
  * Everything up to and including PSN @psn was accepted: retire what that
  * completes, and move the oldest unacknowledged PSN on (never past a
@@ -511,6 +575,8 @@ static void odp_hca_req_rewind(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
 static void odp_hca_req_acked(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
 {
     OdpHcaReq *r = &qp->req;
+
+    odp_hca_req_seek(s, qp, (psn + 1) & ODP_HCA_PSN_MASK);
 
     while (qp->sq_ci != odp_hca_req_limit(qp) &&
            qp->state != ODP_HCA_QPS_ERR) {
@@ -743,7 +809,14 @@ void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
         odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QP_STATE, pkt);
         return;
     }
-    if (odp_hca_psn_diff(pkt->psn, qp->sq_psn) >= 0 ||
+    /*
+     * An ACK, NAK or RNR NAK may answer a packet sent before going back
+     * and not sent again yet (odp_hca_req_seek()); responses carry data
+     * and are taken only for what was asked since.
+     */
+    if (odp_hca_psn_diff(pkt->psn,
+                         pkt->opcode == ODP_HCA_ROCE_RC_ACKNOWLEDGE ?
+                         r->psn_high : qp->sq_psn) >= 0 ||
         odp_hca_psn_diff(pkt->psn, r->una) < -(int32_t)ODP_HCA_REQ_MAX_PKTS *
                                               64) {
         /* An answer to nothing this QP sent. */
@@ -897,6 +970,9 @@ static bool odp_hca_req_begin(OdpHcaState *s, OdpHcaQp *qp)
     bool ok;
 
     ok = odp_hca_req_load(s, qp, r->send_next, &r->send, &status, &verr);
+    if ((int16_t)(r->send_next + 1 - r->send_high) > 0) {
+        r->send_high = r->send_next + 1;
+    }
     *f = (OdpHcaFlight) {
         .index = r->send_next,
         .opcode = r->send.ctrl.opcode,

@@ -158,6 +158,7 @@ typedef struct OdpHcaReq {
     OdpHcaWqe send;         /* the WQE being turned into packets */
     uint64_t done;          /* ... bytes of it sent */
     uint16_t send_next;     /* SQ counter of the next WQE to send */
+    uint16_t send_high;     /* ... past the last WQE ever begun */
     uint32_t una;           /* oldest PSN not acknowledged */
     uint32_t psn_high;      /* the next PSN never sent before */
     uint32_t since_ack_req; /* packets sent since one asked for an ACK */

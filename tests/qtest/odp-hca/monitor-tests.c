@@ -2995,6 +2995,58 @@ static void test_imp_corrupt(void)
                      port->roce->tx_packets);
 }
 
+/*
+ * ACKs for packets sent before going back, arriving while the requester
+ * sends again: a 512 KiB WRITE (128 packets, an ACK asked every 16th) on
+ * a link that delays each frame 20 us, with an ACK timeout of 131 us and
+ * the clock moving 100 us a step.  The ACKs come out of the delay in the
+ * same step as the timeout, just before it; the requester goes back
+ * first and sends 16 packets again (its budget for one turn), and the
+ * ACKs for PSNs it has not sent again yet are answers to what it sent
+ * the first time: they move it forward (ack-seek) instead of being
+ * dropped and the whole window sent again.
+ */
+static void test_imp_ack_after_rewind(void)
+{
+    const uint32_t len = 512 * 1024;
+    T *t = t_new("id=hca0");
+    struct odp_hca_cqe c;
+    g_autofree uint8_t *d = NULL;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    const OdpHcaRoce *r;
+    Buf *src, *dst;
+    OdpRcAttr a;
+    Pair p;
+
+    odp_rc_attr_init(&a);
+    a.timeout = 5;              /* 131 us */
+    a.retry_cnt = 7;
+    pair_new2(t, &p, &a, &a);
+    src = buf_pinned(t, len, ACC_ALL);
+    dst = buf_pinned(t, len, ACC_ALL);
+    d = buf_pattern(t, src, 79);
+    buf_fill(t, dst, 0);
+    mon_reset_stats(t);
+    imp_set(t, "'delay-us': 20");
+
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, len, src->key,
+          dst->iova, dst->key);
+    wait_cqe_clock(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS,
+                   ODP_HCA_CQE_RDMA_WRITE, p.a->qpn, 100000, 1000);
+    buf_check(t, dst, 0, d, len, "WRITE with an ACK timeout");
+
+    list = mon_query1(t);
+    r = list->value->port->roce;
+    imp_log("ACKs after going back", list->value->port);
+    g_assert_cmpuint(r->ack_timeouts, ==, 1);
+    /* the ACKs beyond what was sent again were taken, not dropped */
+    g_assert_cmpuint(r->transport_drops->unexpected_response, ==, 0);
+    /* only what went before them was sent again */
+    g_assert_cmpuint(r->retransmits, >, 0);
+    g_assert_cmpuint(r->retransmits, <, len / 4096);
+    t_free(t);
+}
+
 static void test_imp_duplicate(void)
 {
     g_autoptr(OdpHcaInfoList) l = imp_run("'duplicate': 100000", 3);
@@ -3160,6 +3212,8 @@ void odp_hca_add_monitor_tests(void)
     add_test("/odp-hca/monitor/roce-wire", test_mon_roce_wire);
     add_test("/odp-hca/monitor/impair/settings", test_imp_settings);
     add_test("/odp-hca/monitor/impair/loss", test_imp_loss);
+    add_test("/odp-hca/monitor/impair/ack-after-rewind",
+             test_imp_ack_after_rewind);
     add_test("/odp-hca/monitor/impair/corrupt", test_imp_corrupt);
     add_test("/odp-hca/monitor/impair/duplicate", test_imp_duplicate);
     add_test("/odp-hca/monitor/impair/reorder", test_imp_reorder);
