@@ -298,10 +298,12 @@ if [ -n "${WIRE2_IMPAIRED:-}" ] && [ "$ME_KIND" = odp ]; then
     "$MON" qmp query-odp-hca > "$LOG/query" 2>&1
     r="$(python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))[0]["port"]
-print(d["roce"]["retransmits"], d["roce"]["impaired"]["dropped"], d["roce"]["impaired"]["reordered"])' "$LOG/query" 2>/dev/null)"
+r = d["roce"]
+print(r["retransmits"], r["impaired"]["dropped"], r["impaired"]["reordered"],
+      r["ack-timeouts"], r["transport-drops"]["unexpected-response"])' "$LOG/query" 2>/dev/null)"
     set -- $r
-    if [ $# = 3 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; then
-        ok "impaired link: $2 frames lost and $3 reordered on the way out, $1 requests sent again, every run above complete"
+    if [ $# = 5 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; then
+        ok "impaired link: $2 frames lost and $3 reordered on the way out, $1 requests sent again ($4 ACK timeouts, $5 answers dropped as unexpected), every run above complete"
     else
         not_ok "impaired link: retransmissions counted (${r:-no answer})"
         show "$LOG/query"
