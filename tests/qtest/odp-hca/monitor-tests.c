@@ -2873,6 +2873,17 @@ static void imp_set(T *t, const char *args)
                             "'arguments': %p }", a));
 }
 
+/* A loopback RC pair whose ACK timeout is 131 us (timeout 5), retry 7. */
+static void imp_pair(T *t, Pair *p)
+{
+    OdpRcAttr a;
+
+    odp_rc_attr_init(&a);
+    a.timeout = 5;
+    a.retry_cnt = 7;
+    pair_new2(t, p, &a, &a);
+}
+
 /*
  * The WRITE and the READ through the impairment @args with @seed (or
  * $ODP_HCA_IMPAIR_SEED, to look for trouble with other draws); the
@@ -2888,13 +2899,9 @@ static OdpHcaInfoList *imp_run(const char *args, uint64_t seed)
     g_auto(GStrv) lines = NULL;
     OdpHcaInfoList *list;
     Buf *src, *dst, *back;
-    OdpRcAttr a;
     Pair p;
 
-    odp_rc_attr_init(&a);
-    a.timeout = 5;              /* 131 us */
-    a.retry_cnt = 7;
-    pair_new2(t, &p, &a, &a);
+    imp_pair(t, &p);
     src = buf_pinned(t, IMP_LEN, ACC_ALL);
     dst = buf_pinned(t, IMP_LEN, ACC_ALL);
     back = buf_pinned(t, IMP_LEN, ACC_ALL);
@@ -3015,13 +3022,9 @@ static void test_imp_ack_after_rewind(void)
     g_autoptr(OdpHcaInfoList) list = NULL;
     const OdpHcaRoce *r;
     Buf *src, *dst;
-    OdpRcAttr a;
     Pair p;
 
-    odp_rc_attr_init(&a);
-    a.timeout = 5;              /* 131 us */
-    a.retry_cnt = 7;
-    pair_new2(t, &p, &a, &a);
+    imp_pair(t, &p);
     src = buf_pinned(t, len, ACC_ALL);
     dst = buf_pinned(t, len, ACC_ALL);
     d = buf_pattern(t, src, 79);
