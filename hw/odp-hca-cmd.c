@@ -312,8 +312,9 @@ static uint8_t odp_hca_exec_destroy_srq(OdpHcaState *s, uint32_t srqn)
 static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
                                       struct odp_hca_cmd_create_qp *c)
 {
-    /* QP 0 and 1 are the IB special QPs: never handed out. */
-    int64_t qpn = FIND_FREE(s->qps, s->max_qps, 2);
+    /* QP 0 and 1 are the IB special QPs: only GSI gets 1. */
+    int64_t qpn = c->type == ODP_HCA_QPT_GSI ? ODP_HCA_GSI_QPN :
+                  FIND_FREE(s->qps, s->max_qps, 2);
     uint32_t pdn = le32_to_cpu(c->pdn);
     uint32_t scqn = le32_to_cpu(c->send_cqn), rcqn = le32_to_cpu(c->recv_cqn);
     uint32_t srqn = le32_to_cpu(c->srqn), uar = le32_to_cpu(c->uar);
@@ -337,7 +338,7 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
                             pdn, scqn, rcqn, srqn);
         return ODP_HCA_CMD_BAD_HANDLE;
     }
-    if ((c->type != ODP_HCA_QPT_RC && c->type != ODP_HCA_QPT_UD &&
+    if ((c->type != ODP_HCA_QPT_RC && !odp_hca_qpt_is_ud(c->type) &&
          c->type != ODP_HCA_QPT_RAW_ETH) ||
         uar >= s->num_uars || c->max_send_sge > s->max_sge ||
         c->max_recv_sge > s->max_sge ||
@@ -363,9 +364,16 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
         return ODP_HCA_CMD_BUSY;
     }
 
+    if (c->type == ODP_HCA_QPT_GSI && s->qps[qpn].valid) {
+        /* One GSI QP a port: the CM's datagrams have one place to go. */
+        trace_odp_hca_err_qp_gsi_busy();
+        odp_hca_guest_error(s, "CREATE_QP: the GSI QP exists already");
+        return ODP_HCA_CMD_BUSY;
+    }
+
     qp = &s->qps[qpn];
     memset(qp, 0, sizeof(*qp));
-    min_sq_stride = odp_hca_sq_wqe_size(c->type == ODP_HCA_QPT_UD,
+    min_sq_stride = odp_hca_sq_wqe_size(odp_hca_qpt_is_ud(c->type),
                                         c->max_send_sge,
                                         le16_to_cpu(c->max_inline));
     st = odp_hca_ring_init(s, &qp->sq, &c->sq, s->max_qp_wr, min_sq_stride,
@@ -396,6 +404,9 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
     qp->max_send_sge = c->max_send_sge;
     qp->max_recv_sge = c->max_recv_sge;
     qp->max_inline = le16_to_cpu(c->max_inline);
+    if (c->type == ODP_HCA_QPT_GSI) {
+        qp->qkey = ODP_HCA_GSI_QKEY;
+    }
     pd->users++;
     s->cqs[scqn].users++;
     s->cqs[rcqn].users++;

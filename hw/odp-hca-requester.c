@@ -190,7 +190,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp, uint16_t index,
     trace_odp_hca_wqe(qp->qpn, index, c->opcode, c->wr_id);
 
     if (c->opcode > ODP_HCA_WQE_ATOMIC_FA ||
-        (qp->type == ODP_HCA_QPT_UD && c->opcode != ODP_HCA_WQE_SEND &&
+        (odp_hca_qpt_is_ud(qp->type) && c->opcode != ODP_HCA_WQE_SEND &&
          c->opcode != ODP_HCA_WQE_SEND_IMM) ||
         (qp->type == ODP_HCA_QPT_RAW_ETH && c->opcode != ODP_HCA_WQE_SEND)) {
         trace_odp_hca_err_wqe_opcode(qp->qpn, index, c->opcode, qp->type);
@@ -198,7 +198,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp, uint16_t index,
                             c->opcode);
         return false;
     }
-    if (qp->type == ODP_HCA_QPT_UD) {
+    if (odp_hca_qpt_is_ud(qp->type)) {
         if (pci_dma_read(pdev, addr + off, &w->ud, sizeof(w->ud))) {
             *verr = ODP_HCA_VERR_DMA;
             goto dma;
@@ -269,7 +269,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp, uint16_t index,
         *verr = ODP_HCA_VERR_LEN;
         return false;
     }
-    if (qp->type == ODP_HCA_QPT_UD && w->length > ODP_HCA_PAGE_SIZE) {
+    if (odp_hca_qpt_is_ud(qp->type) && w->length > ODP_HCA_PAGE_SIZE) {
         trace_odp_hca_err_wqe_len(qp->qpn, index, w->length,
                                   ODP_HCA_PAGE_SIZE);
         *status = ODP_HCA_WC_LOC_LEN_ERR;
@@ -1360,7 +1360,7 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
         if (*bytes == 0) {
             return true;
         }
-        if (qp->type == ODP_HCA_QPT_UD) {
+        if (odp_hca_qpt_is_ud(qp->type)) {
             odp_hca_req_ud_send(s, qp);
             *bytes -= MIN(*bytes, MAX(r->send.length, 1));
             r->send.valid = qp->req.send.valid && qp->sq_ci == r->send_next ?

@@ -811,6 +811,7 @@ static void odp_hca_resp_ud(OdpHcaState *s, OdpHcaQp *qp,
     bool imm = pkt->opcode == ODP_HCA_ROCE_UD_SEND_ONLY_IMM;
     uint32_t src = pkt->deth.src_qpn;
     uint8_t *grh = buf;
+    bool v4;
     int rc;
 
     if (qp->resp.fault.pending) {
@@ -836,18 +837,8 @@ static void odp_hca_resp_ud(OdpHcaState *s, OdpHcaQp *qp,
                               ODP_HCA_CQE_RECV, 0, 0, 0, src);
         return;
     }
-    /* The GRH as IB carries it, from the packet's IP header. */
-    memset(grh, 0, ODP_HCA_GRH_LEN);
-    grh[0] = 0x60 | (pkt->tclass >> 4);
-    grh[1] = (pkt->tclass << 4) | ((pkt->flow_label >> 16) & 0xf);
-    grh[2] = pkt->flow_label >> 8;
-    grh[3] = pkt->flow_label;
-    grh[4] = pkt->payload_len >> 8;
-    grh[5] = pkt->payload_len;
-    grh[6] = 0x1b;          /* next header: IB BTH */
-    grh[7] = pkt->hop_limit;
-    memcpy(grh + 8, pkt->sgid, 16);
-    memcpy(grh + 24, pkt->dgid, 16);
+    /* The GRH slot holds the packet's IP header, as RoCE adapters do. */
+    v4 = odp_hca_roce_grh(pkt, grh);
     memcpy(buf + ODP_HCA_GRH_LEN, pkt->payload, pkt->payload_len);
     rc = odp_hca_resp_scatter(s, qp, 0, buf,
                               ODP_HCA_GRH_LEN + pkt->payload_len, &verr);
@@ -864,7 +855,8 @@ static void odp_hca_resp_ud(OdpHcaState *s, OdpHcaQp *qp,
     }
     odp_hca_resp_complete(s, qp, ODP_HCA_WC_SUCCESS, 0, ODP_HCA_CQE_RECV,
                           ODP_HCA_GRH_LEN + pkt->payload_len,
-                          ODP_HCA_CQE_F_GRH | (imm ? ODP_HCA_CQE_F_IMM : 0) |
+                          ODP_HCA_CQE_F_GRH | (v4 ? ODP_HCA_CQE_F_GRH_IPV4 : 0) |
+                          (imm ? ODP_HCA_CQE_F_IMM : 0) |
                           (pkt->se ? ODP_HCA_CQE_F_SOLICITED : 0),
                           imm ? cpu_to_be32(pkt->imm) : 0, src);
 }
@@ -881,7 +873,7 @@ void odp_hca_responder_rx(OdpHcaState *s, const OdpHcaRocePacket *pkt)
         odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_NO_QP, pkt);
         return;
     }
-    if (qp->type != (ud ? ODP_HCA_QPT_UD : ODP_HCA_QPT_RC)) {
+    if (ud ? !odp_hca_qpt_is_ud(qp->type) : qp->type != ODP_HCA_QPT_RC) {
         odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QP_TYPE, pkt);
         return;
     }

@@ -321,6 +321,33 @@ static uint16_t udp6_csum(const uint8_t *ip6, const uint8_t *udp,
 
 /* The builder. */
 
+static void odp_hca_roce_put_ipv4(uint8_t *ip, const OdpHcaRocePacket *pkt,
+                                  uint32_t udp_len)
+{
+    ip[0] = 0x45;
+    ip[1] = pkt->tclass;
+    wr16(ip + 2, ODP_HCA_ROCE_IPV4_HLEN + udp_len);
+    wr16(ip + 4, 0);                /* identification */
+    wr16(ip + 6, 0x4000);           /* don't fragment */
+    ip[8] = pkt->hop_limit;
+    ip[9] = 17;                     /* UDP */
+    wr16(ip + 10, 0);
+    memcpy(ip + 12, pkt->sgid + 12, 4);
+    memcpy(ip + 16, pkt->dgid + 12, 4);
+    wr16(ip + 10, csum_fold(csum_add(0, ip, ODP_HCA_ROCE_IPV4_HLEN)));
+}
+
+static void odp_hca_roce_put_ipv6(uint8_t *ip, const OdpHcaRocePacket *pkt,
+                                  uint32_t udp_len)
+{
+    wr32(ip, 6u << 28 | (uint32_t)pkt->tclass << 20 | pkt->flow_label);
+    wr16(ip + 4, udp_len);
+    ip[6] = 17;                     /* UDP */
+    ip[7] = pkt->hop_limit;
+    memcpy(ip + 8, pkt->sgid, 16);
+    memcpy(ip + 24, pkt->dgid, 16);
+}
+
 static bool odp_hca_roce_layout(const OdpHcaRocePacket *pkt,
                                 const OdpHcaRoceOpInfo **opp, bool *v4p,
                                 uint32_t *udp_lenp, size_t *frame_lenp)
@@ -363,6 +390,27 @@ size_t odp_hca_roce_frame_len(const OdpHcaRocePacket *pkt)
         return 0;
     }
     return frame_len;
+}
+
+bool odp_hca_roce_grh(const OdpHcaRocePacket *pkt,
+                      uint8_t grh[ODP_HCA_GRH_LEN])
+{
+    const OdpHcaRoceOpInfo *op;
+    uint32_t udp_len = 0;
+    size_t frame_len;
+    bool v4 = false;
+
+    /* The lengths are those of the frame the packet came in. */
+    if (!odp_hca_roce_layout(pkt, &op, &v4, &udp_len, &frame_len)) {
+        v4 = false;
+    }
+    memset(grh, 0, ODP_HCA_GRH_LEN);
+    if (v4) {
+        odp_hca_roce_put_ipv4(grh + ODP_HCA_GRH_IPV4_OFFSET, pkt, udp_len);
+    } else {
+        odp_hca_roce_put_ipv6(grh, pkt, udp_len);
+    }
+    return v4;
 }
 
 ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
@@ -411,25 +459,10 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
     ip = p;
     if (v4) {
         ip_hlen = ODP_HCA_ROCE_IPV4_HLEN;
-        ip[0] = 0x45;
-        ip[1] = pkt->tclass;
-        wr16(ip + 2, ip_hlen + udp_len);
-        wr16(ip + 4, 0);                /* identification */
-        wr16(ip + 6, 0x4000);           /* don't fragment */
-        ip[8] = pkt->hop_limit;
-        ip[9] = 17;                     /* UDP */
-        wr16(ip + 10, 0);
-        memcpy(ip + 12, pkt->sgid + 12, 4);
-        memcpy(ip + 16, pkt->dgid + 12, 4);
-        wr16(ip + 10, csum_fold(csum_add(0, ip, ip_hlen)));
+        odp_hca_roce_put_ipv4(ip, pkt, udp_len);
     } else {
         ip_hlen = ODP_HCA_ROCE_IPV6_HLEN;
-        wr32(ip, 6u << 28 | (uint32_t)pkt->tclass << 20 | pkt->flow_label);
-        wr16(ip + 4, udp_len);
-        ip[6] = 17;                     /* UDP */
-        ip[7] = pkt->hop_limit;
-        memcpy(ip + 8, pkt->sgid, 16);
-        memcpy(ip + 24, pkt->dgid, 16);
+        odp_hca_roce_put_ipv6(ip, pkt, udp_len);
     }
     p += ip_hlen;
 

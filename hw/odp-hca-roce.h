@@ -264,6 +264,15 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
                            size_t buf_len);
 
 /*
+ * The ODP_HCA_GRH_LEN bytes a UD receive of @pkt starts with: its IP
+ * header in GRH form (odp-hca-hw.h, ODP_HCA_GRH_LEN), IPv4 when @pkt's
+ * GIDs are IPv4-mapped.  Returns whether it is the IPv4 form; false with
+ * the IPv6 form also for a packet that cannot be a frame.
+ */
+bool odp_hca_roce_grh(const OdpHcaRocePacket *pkt,
+                      uint8_t grh[ODP_HCA_GRH_LEN]);
+
+/*
  * Where odp_hca_roce_build() puts the payload of @pkt in the frame: a
  * sender may place the payload there itself (pkt->payload pointing at
  * it) and the builder then leaves it in place.  0 for a packet that

@@ -277,6 +277,7 @@ struct odp_hca_cmd_modify_srq {
 };
 
 enum odp_hca_qp_type {
+	ODP_HCA_QPT_GSI            = 1,   /* IB_QPT_GSI: see below */
 	ODP_HCA_QPT_RC             = 2,   /* IB_QPT_RC */
 	ODP_HCA_QPT_UD             = 4,   /* IB_QPT_UD */
 	ODP_HCA_QPT_RAW_ETH        = 8,   /* IB_QPT_RAW_PACKET: see below */
@@ -295,6 +296,23 @@ enum odp_hca_qp_type {
  * the frame is dropped and counted.  A receive that meets an absent page
  * drops the frame and raises a responder page fault, as for UD.
  */
+/*
+ * The GSI QP is QP 1 of the port: a UD QP that the CM's MADs go to (UD
+ * to QP 1, Q_Key ODP_HCA_GSI_QKEY).  CREATE_QP of type GSI always
+ * answers QP number ODP_HCA_GSI_QPN, and BUSY while that QP exists;
+ * other types never get QP 0 or 1.  It behaves as a UD QP in everything
+ * else; its Q_Key starts as ODP_HCA_GSI_QKEY and a datagram to QP 1
+ * with another Q_Key is dropped, as for any UD QP.
+ */
+#define ODP_HCA_GSI_QPN            1
+#define ODP_HCA_GSI_QKEY           0x80010000u
+
+/* A QP of @type carries datagrams (UD and GSI). */
+static inline int odp_hca_qpt_is_ud(uint8_t type)
+{
+	return type == ODP_HCA_QPT_UD || type == ODP_HCA_QPT_GSI;
+}
+
 #define ODP_HCA_ETH_HLEN           14
 #define ODP_HCA_ETH_MIN_FRAME      ODP_HCA_ETH_HLEN
 #define ODP_HCA_ETH_MAX_FRAME      (9000 + ODP_HCA_ETH_HLEN + 4) /* + VLAN */
@@ -616,8 +634,15 @@ struct odp_hca_recv_wqe {
 	uint8_t  rsvd[7];
 };
 
-/* UD receives start with this many bytes of GRH. */
+/*
+ * UD receives start with this many bytes of GRH.  A packet that came
+ * over IPv6 (RoCEv2) leaves its IPv6 header there, which has the GRH's
+ * layout; one that came over IPv4 leaves 20 zero bytes and then its
+ * IPv4 header, and its CQE has ODP_HCA_CQE_F_GRH_IPV4 (Linux's struct
+ * rdma_network_hdr, as RoCE adapters do).
+ */
 #define ODP_HCA_GRH_LEN            40
+#define ODP_HCA_GRH_IPV4_OFFSET    20
 
 /*
  * WQE stride geometry.  The stride of an SQ, RQ or SRQ is a power of two
@@ -740,6 +765,7 @@ enum odp_hca_wc_status {
 #define ODP_HCA_CQE_F_IMM          (1u << 0)
 #define ODP_HCA_CQE_F_GRH          (1u << 1)
 #define ODP_HCA_CQE_F_SOLICITED    (1u << 2)
+#define ODP_HCA_CQE_F_GRH_IPV4     (1u << 3) /* with F_GRH: see GRH_LEN */
 
 #define ODP_HCA_CQE_OWNER          (1u << 0)
 

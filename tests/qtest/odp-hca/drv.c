@@ -697,7 +697,7 @@ uint8_t odp_qp_create(OdpHca *h, const OdpQpCfg *c, OdpQp **out)
     uint32_t sq_need, rq_need;
     uint8_t st;
 
-    sq_need = odp_hca_sq_wqe_size(c->type == ODP_HCA_QPT_UD,
+    sq_need = odp_hca_sq_wqe_size(odp_hca_qpt_is_ud(c->type),
                                   c->max_send_sge, c->max_inline);
     rq_need = odp_hca_rq_wqe_size(c->max_recv_sge);
     odp_ring_init(h, &qp->sq, c->sq_log, odp_hca_log_stride(sq_need));
@@ -1130,7 +1130,7 @@ uint32_t odp_post_send(OdpHca *h, OdpQp *qp, const OdpWr *wr)
     ctrl->inline_len = wr->inline_data ? wr->inline_len : 0;
     ctrl->compare_add = wr->compare_add;
     ctrl->swap = wr->swap;
-    if (qp->type == ODP_HCA_QPT_UD) {
+    if (odp_hca_qpt_is_ud(qp->type)) {
         memcpy(buf + off, &wr->ud, sizeof(wr->ud));
         off += sizeof(wr->ud);
     }
