@@ -171,7 +171,7 @@ static int odp_hca_build_send(struct odp_hca_qp *qp, const struct ib_send_wr *wr
 		break;
 	}
 
-	if (qp->type == IB_QPT_UD) {
+	if (qp->type == IB_QPT_UD || qp->type == IB_QPT_GSI) {
 		struct odp_hca_wqe_ud *ud = data;
 
 		*ud = to_oah(ud_wr(wr)->ah)->ud;
@@ -425,8 +425,12 @@ static bool odp_hca_cqe_to_wc(struct odp_hca_dev *dev,
 		wc->ex.imm_data = (__force __be32)cqe->imm_data;
 		wc->wc_flags |= IB_WC_WITH_IMM;
 	}
-	if (cqe->flags & ODP_HCA_CQE_F_GRH)
-		wc->wc_flags |= IB_WC_GRH;
+	if (cqe->flags & ODP_HCA_CQE_F_GRH) {
+		/* ib_init_ah_attr_from_wc() reads the GRH slot by this type. */
+		wc->wc_flags |= IB_WC_GRH | IB_WC_WITH_NETWORK_HDR_TYPE;
+		wc->network_hdr_type = cqe->flags & ODP_HCA_CQE_F_GRH_IPV4 ?
+				       RDMA_NETWORK_IPV4 : RDMA_NETWORK_IPV6;
+	}
 	/* SRQ WQEs are taken in ring order: all before this one are gone. */
 	odp_hca_wq_retire(qp->srq ? &qp->srq->rq : &qp->rq, index);
 	return true;

@@ -8,13 +8,10 @@
  * page lists to the device.  Kernel objects get DMA-coherent rings
  * (odp_hca_kverbs.c).
  *
- * The port is RoCE v1 and v2.  It does not advertise IB_MAD or IB_CM:
- * ib_mad then opens no QP0/QP1 on it (a RoCE port with the MAD
- * capability needs a GSI QP, which the device does not have; QP numbers
- * 0 and 1 are reserved and never handed out), and rdma_cm connection
- * establishment, which needs the CM, is not available.  Verbs programs
- * that exchange QP numbers out of band (ibv_*_pingpong, perftest without
- * -R) need neither.  IB_QPT_GSI is refused with -EOPNOTSUPP.
+ * The port is RoCE v1 and v2 with the MAD and CM capabilities: ib_mad
+ * opens the GSI QP (QP 1, IB_QPT_GSI: the device's GSI type, a UD QP
+ * whose number is always 1) and ib_cm sends and receives its MADs on it,
+ * so rdma_cm connects over the port.  There is no QP0 (no SMI on RoCE).
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -146,7 +143,8 @@ int odp_hca_query_port(struct ib_device *ibdev, u32 port,
 	attr->gid_tbl_len = ODP_HCA_GID_TBL_LEN;
 	attr->pkey_tbl_len = 1;
 	attr->max_msg_sz = dev->caps.max_msg_size;
-	/* No capability bits: no CM, no SM, no MAD services. */
+	/* ib_cm sets IB_PORT_CM_SUP itself; RoCE has no SM. */
+	attr->port_cap_flags = IB_PORT_CM_SUP;
 	attr->state = active ? IB_PORT_ACTIVE : IB_PORT_DOWN;
 	attr->phys_state = active ? IB_PORT_PHYS_STATE_LINK_UP :
 				    IB_PORT_PHYS_STATE_DISABLED;
@@ -168,11 +166,10 @@ int odp_hca_get_port_immutable(struct ib_device *ibdev, u32 port,
 		return ret;
 	immutable->pkey_tbl_len = attr.pkey_tbl_len;
 	immutable->gid_tbl_len = attr.gid_tbl_len;
-	/* RoCE v1 and v2 GIDs; no MAD/CM: see the top of this file. */
-	immutable->core_cap_flags = RDMA_CORE_CAP_PROT_ROCE |
-				    RDMA_CORE_CAP_PROT_ROCE_UDP_ENCAP |
-				    RDMA_CORE_CAP_ETH_AH;
-	immutable->max_mad_size = 0;
+	/* RoCE v1 and v2 GIDs, MADs and the CM: see the top of this file. */
+	immutable->core_cap_flags = RDMA_CORE_PORT_IBA_ROCE |
+				    RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP;
+	immutable->max_mad_size = IB_MGMT_MAD_SIZE;
 	return 0;
 }
 
@@ -463,7 +460,7 @@ static int odp_hca_qp_geom_fill(struct odp_hca_dev *dev, enum ib_qp_type type,
 				struct odp_hca_qp_geom *g)
 {
 	u32 sq_stride = 1U << g->sq_log_stride;
-	u32 ud = type == IB_QPT_UD;
+	u32 ud = type == IB_QPT_UD || type == IB_QPT_GSI;
 
 	if (g->sq_log_entries > ODP_HCA_MAX_LOG_RING ||
 	    (1U << g->sq_log_entries) > dev->caps.max_qp_wr ||
@@ -496,6 +493,20 @@ static int odp_hca_qp_geom_fill(struct odp_hca_dev *dev, enum ib_qp_type type,
 	if (g->max_recv_sge < cap->max_recv_sge)
 		return -EINVAL;
 	return 0;
+}
+
+static u8 odp_hca_hw_qp_type(enum ib_qp_type type)
+{
+	switch (type) {
+	case IB_QPT_RC:
+		return ODP_HCA_QPT_RC;
+	case IB_QPT_UD:
+		return ODP_HCA_QPT_UD;
+	case IB_QPT_GSI:
+		return ODP_HCA_QPT_GSI;
+	default:
+		return ODP_HCA_QPT_RAW_ETH;
+	}
 }
 
 static int odp_hca_qp_check_cap(struct odp_hca_dev *dev,
@@ -532,6 +543,13 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (!(dev->caps.flags & ODP_HCA_CAP_UD))
 			return -EOPNOTSUPP;
 		break;
+	case IB_QPT_GSI:
+		/* ib_mad's QP 1; the device has one and it is the kernel's. */
+		if (udata || init->srq || !(dev->caps.flags & ODP_HCA_CAP_UD)) {
+			ibdev_dbg(&dev->ibdev, "the GSI QP is ib_mad's\n");
+			return -EOPNOTSUPP;
+		}
+		break;
 	case IB_QPT_RAW_PACKET:
 		/* The one RAW_ETH QP is the net_device's (odp_hca_netdev.c). */
 		if (udata || init->srq) {
@@ -540,7 +558,6 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		}
 		break;
 	default:
-		/* GSI included: see the top of this file. */
 		return -EOPNOTSUPP;
 	}
 	if (init->create_flags || init->rwq_ind_tbl)
@@ -599,7 +616,8 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		g.sq_log_entries = order_base_2(max_t(u32,
 						      init->cap.max_send_wr, 1));
 		g.sq_log_stride = odp_hca_log_stride(
-			odp_hca_sq_wqe_size(qp->type == IB_QPT_UD,
+			odp_hca_sq_wqe_size(qp->type == IB_QPT_UD ||
+					    qp->type == IB_QPT_GSI,
 					    init->cap.max_send_sge,
 					    init->cap.max_inline_data));
 		g.rq_log_entries = order_base_2(max_t(u32,
@@ -629,8 +647,7 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	c->recv_cqn = odp_le32(to_ocq(init->recv_cq)->cqn);
 	c->srqn = odp_le32(qp->srq ? qp->srq->srqn : ODP_HCA_NO_SRQ);
 	c->uar = odp_le32(uar);
-	c->type = qp->type == IB_QPT_RC ? ODP_HCA_QPT_RC :
-		  qp->type == IB_QPT_UD ? ODP_HCA_QPT_UD : ODP_HCA_QPT_RAW_ETH;
+	c->type = odp_hca_hw_qp_type(qp->type);
 	c->sq_sig_all = qp->sq_sig_all;
 	c->max_send_sge = g.max_send_sge;
 	c->max_recv_sge = g.max_recv_sge;
@@ -642,7 +659,8 @@ int odp_hca_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		goto err_mem;
 	qp->qpn = odp_cpu32(c->qpn);
 	ibqp->qp_num = qp->qpn;
-	if (qp->qpn < 2 || qp->qpn > U16_MAX) {
+	if ((qp->type == IB_QPT_GSI) != (qp->qpn == ODP_HCA_GSI_QPN) ||
+	    qp->qpn < ODP_HCA_GSI_QPN || qp->qpn > U16_MAX) {
 		ret = -ENOMEM;
 		goto err_hw;
 	}
@@ -764,7 +782,7 @@ int odp_hca_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	    (mask & IB_QP_MAX_DEST_RD_ATOMIC &&
 	     attr->max_dest_rd_atomic > dev->caps.max_rd_atomic) ||
 	    (mask & IB_QP_DEST_QPN &&
-	     (attr->dest_qp_num < 2 || attr->dest_qp_num >= dev->caps.max_qps)) ||
+	     (attr->dest_qp_num < 2 || attr->dest_qp_num > ODP_HCA_QPN_MAX)) ||
 	    (mask & IB_QP_TIMEOUT && attr->timeout > 31) ||
 	    (mask & IB_QP_RETRY_CNT && attr->retry_cnt > 7) ||
 	    (mask & IB_QP_RNR_RETRY && attr->rnr_retry > 7) ||
