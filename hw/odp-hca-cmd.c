@@ -471,6 +471,38 @@ static uint8_t odp_hca_exec_query_qp(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
+/* CREATE_MR of an untranslated MR: no table to check. */
+static uint8_t odp_hca_create_mr_physical(OdpHcaState *s,
+                                          struct odp_hca_cmd_create_mr *c,
+                                          OdpHcaPd *pd)
+{
+    uint32_t key = le32_to_cpu(c->key), access = le32_to_cpu(c->access);
+    uint64_t iova = le64_to_cpu(c->iova), len = le64_to_cpu(c->length);
+    OdpHcaMr *mr;
+
+    if (c->flags != ODP_HCA_MR_F_PHYSICAL || iova != 0 || len == 0 ||
+        (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
+                    ODP_HCA_ACCESS_REMOTE_READ |
+                    ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        trace_odp_hca_err_mr_physical(c->flags, iova, len, access);
+        odp_hca_guest_error(s, "CREATE_MR: untranslated MR with flags 0x%x "
+                            "iova 0x%" PRIx64 " length 0x%" PRIx64
+                            " access 0x%x", c->flags, iova, len, access);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
+    mr = &s->mrs[ODP_HCA_KEY_INDEX(key)];
+    memset(mr, 0, sizeof(*mr));
+    mr->valid = true;
+    mr->key = key;
+    mr->pdn = le32_to_cpu(c->pdn);
+    mr->access = access;
+    mr->length = len;
+    mr->flags = c->flags;
+    pd->users++;
+    odp_hca_tlb_invalidate(s, key, 0, 0, false);
+    return ODP_HCA_CMD_OK;
+}
+
 static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
                                       struct odp_hca_cmd_create_mr *c)
 {
@@ -488,6 +520,9 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
         trace_odp_hca_err_mr_key(key, s->max_mrs, idx < s->max_mrs);
         odp_hca_guest_error(s, "CREATE_MR: key 0x%x index unusable", key);
         return ODP_HCA_CMD_BAD_PARAM;
+    }
+    if (c->flags & ODP_HCA_MR_F_PHYSICAL) {
+        return odp_hca_create_mr_physical(s, c, pd);
     }
     if (c->levels < 1 || c->levels > ODP_HCA_PT_MAX_LEVELS ||
         (table & (ODP_HCA_PAGE_SIZE - 1)) ||

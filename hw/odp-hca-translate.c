@@ -103,6 +103,10 @@ OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
     OdpHcaXlate r;
     uint64_t pte;
 
+    if (mr->flags & ODP_HCA_MR_F_PHYSICAL) {
+        *pa = iova;
+        return ODP_HCA_XLATE_OK;
+    }
     if (odp_hca_fault_inject(s, mr, iova)) {
         return ODP_HCA_XLATE_FAULT;
     }

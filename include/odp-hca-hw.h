@@ -430,6 +430,15 @@ typedef struct odp_hca_cmd_modify_qp odp_hca_cmd_query_qp_t;
 /* Memory regions. */
 #define ODP_HCA_MR_F_ON_DEMAND     (1u << 0) /* entries may be absent */
 #define ODP_HCA_MR_F_IMPLICIT      (1u << 1) /* covers the whole space */
+/*
+ * Untranslated: an address in the MR is the DMA address itself, as the
+ * addresses kernel consumers put in SGEs are (the local DMA key).  No
+ * table: table and levels are ignored; iova must be 0 and length
+ * nonzero; no other flag.  Nothing in it is ever absent, so it never
+ * faults: a UD datagram or Ethernet frame received through it is not
+ * dropped for a missing page.
+ */
+#define ODP_HCA_MR_F_PHYSICAL      (1u << 2)
 
 /*
  * A key is (index << 8) | variant: the MR's table index above a variant

@@ -609,11 +609,70 @@ static void test_rc_ring_wrap(void)
     t_free(t);
 }
 
+/*
+ * An untranslated MR (the kernel's local DMA key): its addresses are the
+ * guest's own.  A WRITE reads a source page through it and lands in a
+ * destination page through it, as the scrambled pinned mapping of the
+ * same memory says; a bad CREATE_MR of the kind is refused; an address
+ * outside guest memory is a DMA error, not host memory.
+ */
+static void test_rc_physical_key(void)
+{
+    T *t = t_new(NULL);
+    struct odp_hca_cqe c;
+    Pair p;
+    Buf *src, *dst;
+    OdpMr *pm, *bad;
+    uint64_t spa, dpa;
+    g_autofree uint8_t *data = NULL;
+
+    pair_new(t, &p);
+    src = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    data = buf_pattern(t, src, 17);
+    buf_fill(t, dst, 0xee);
+
+    pm = odp_mr_prepare(t->h, t->pd, 0, 1ull << 48, 0, ACC_ALL,
+                        ODP_HCA_MR_F_PHYSICAL);
+    g_assert_cmpuint(odp_mr_register(t->h, pm), ==, ODP_HCA_CMD_OK);
+
+    /* the second page of each buffer, by its guest address */
+    spa = odp_mem_pa(src->m, src->iova + ODP_HCA_PAGE_SIZE);
+    dpa = odp_mem_pa(dst->m, dst->iova + ODP_HCA_PAGE_SIZE);
+    send1(t, p.a, 0x31, ODP_HCA_WQE_RDMA_WRITE, spa + 40, 2000, pm->key,
+          dpa + 100, pm->key);
+    wait_cqe(t, p.cqa, &c, 0x31, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             p.a->qpn);
+    buf_check(t, dst, ODP_HCA_PAGE_SIZE + 100,
+              data + ODP_HCA_PAGE_SIZE + 40, 2000, "WRITE by guest address");
+    buf_check_fill(t, dst, 0, 0xee, ODP_HCA_PAGE_SIZE + 100,
+                   "before the WRITE");
+
+    /* outside guest memory: the requester's DMA fails */
+    send1(t, p.a, 0x32, ODP_HCA_WQE_RDMA_WRITE, 0xfff000000000ull, 64,
+          pm->key, dpa, pm->key);
+    wait_cqe(t, p.cqa, &c, 0x32, ODP_HCA_WC_LOC_PROT_ERR, -1, p.a->qpn);
+    g_assert_cmpuint(c.vendor_err, ==, ODP_HCA_VERR_DMA);
+
+    /* with another flag, at another iova, or empty: refused */
+    bad = odp_mr_prepare(t->h, t->pd, 0, 1ull << 48, 0, ACC_ALL,
+                         ODP_HCA_MR_F_PHYSICAL | ODP_HCA_MR_F_ON_DEMAND);
+    g_assert_cmpuint(odp_mr_register(t->h, bad), ==, ODP_HCA_CMD_BAD_PARAM);
+    bad->flags = ODP_HCA_MR_F_PHYSICAL;
+    bad->iova = ODP_HCA_PAGE_SIZE;
+    g_assert_cmpuint(odp_mr_register(t->h, bad), ==, ODP_HCA_CMD_BAD_PARAM);
+    bad->iova = 0;
+    bad->length = 0;
+    g_assert_cmpuint(odp_mr_register(t->h, bad), ==, ODP_HCA_CMD_BAD_PARAM);
+    t_free(t);
+}
+
 void odp_hca_add_rc_tests(void)
 {
     add_test("/odp-hca/rc/send", test_rc_send);
     add_test("/odp-hca/rc/send-imm", test_rc_send_imm);
     add_test("/odp-hca/rc/write", test_rc_write);
+    add_test("/odp-hca/rc/physical-key", test_rc_physical_key);
     add_test("/odp-hca/rc/write-imm", test_rc_write_imm);
     add_test("/odp-hca/rc/read", test_rc_read);
     add_test("/odp-hca/rc/atomic", test_rc_atomic);
