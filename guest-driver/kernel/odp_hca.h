@@ -309,7 +309,7 @@ enum odp_hca_mr_kind {
 	ODP_HCA_MR_PINNED,	/* ib_umem_get, table fully present */
 	ODP_HCA_MR_ODP,		/* ib_umem_odp over [start, start + length) */
 	ODP_HCA_MR_IMPLICIT,	/* the whole address space, child umems */
-	ODP_HCA_MR_DMA,		/* kernel DMA MR: identity, filled on fault */
+	ODP_HCA_MR_DMA,		/* kernel DMA MR: untranslated, no table */
 };
 
 struct odp_hca_mr {
@@ -462,8 +462,6 @@ struct ib_mr *odp_hca_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				  u64 iova, int access, struct ib_udata *udata);
 struct ib_mr *odp_hca_get_dma_mr(struct ib_pd *ibpd, int access);
 int odp_hca_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
-int odp_hca_dma_mr_fault(struct odp_hca_mr *mr, u64 iova, u64 length,
-			 u64 *pages);
 int odp_hca_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
 
 /* odp_hca_odp.c */

@@ -13,9 +13,10 @@
  * invalidation's zap never interleave.  Making an entry present needs no
  * command; making it absent needs INVALIDATE (odp_hca_odp.c).
  *
- * The DMA MR (get_dma_mr, for kernel consumers' local_dma_lkey) is an
- * implicit on-demand MR whose faults are resolved as the identity: the
- * address in a kernel SGE is already a DMA address.
+ * The DMA MR (get_dma_mr, for kernel consumers' local_dma_lkey) is the
+ * device's untranslated kind: the address in a kernel SGE is already a
+ * DMA address, so it has no table and never faults (a UD datagram that
+ * met a missing page of ib_mad's receive buffers would be lost).
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -269,7 +270,7 @@ int odp_hca_mr_create_hw(struct odp_hca_dev *dev, struct odp_hca_mr *mr,
 
 	c->iova = odp_le64(flags & ODP_HCA_MR_F_IMPLICIT ? 0 : mr->iova);
 	c->length = odp_le64(mr->length);
-	c->table = odp_le64(mr->root->dma);
+	c->table = odp_le64(mr->root ? mr->root->dma : 0);
 	c->pdn = odp_le32(pdn);
 	c->access = odp_le32(mr->access & (ODP_HCA_ACCESS_LOCAL_WRITE |
 					   ODP_HCA_ACCESS_REMOTE_WRITE |
@@ -414,48 +415,14 @@ struct ib_mr *odp_hca_get_dma_mr(struct ib_pd *ibpd, int access)
 	mr->kind = ODP_HCA_MR_DMA;
 	mr->iova = 0;
 	mr->length = 1ULL << ODP_HCA_IMR_VA_BITS;
-	mr->first_page = 0;
-	mr->npages = mr->length >> ODP_HCA_PAGE_SHIFT;
-	mr->levels = ODP_HCA_PT_MAX_LEVELS;
 	mr->writable = true;
-	ret = odp_hca_pt_alloc_root(mr);
-	if (ret)
-		goto err_key;
 	ret = odp_hca_mr_create_hw(dev, mr, to_opd(ibpd)->pdn,
-				   ODP_HCA_MR_F_ON_DEMAND |
-				   ODP_HCA_MR_F_IMPLICIT);
-	if (ret)
-		goto err_pt;
+				   ODP_HCA_MR_F_PHYSICAL);
+	if (ret) {
+		odp_hca_mr_free_key(mr);
+		return ERR_PTR(ret);
+	}
 	return &mr->ibmr;
-
-err_pt:
-	odp_hca_pt_free(mr);
-err_key:
-	odp_hca_mr_free_key(mr);
-	return ERR_PTR(ret);
-}
-
-/* A fault on the DMA MR: map the pages to themselves. */
-int odp_hca_dma_mr_fault(struct odp_hca_mr *mr, u64 iova, u64 length,
-			 u64 *pages)
-{
-	u64 first = iova >> ODP_HCA_PAGE_SHIFT, last, n;
-	int ret;
-
-	if (!length || iova >= mr->length || mr->length - iova < length)
-		return -EFAULT;
-	last = (iova + length - 1) >> ODP_HCA_PAGE_SHIFT;
-	ret = odp_hca_pt_ensure(mr, first, last);
-	if (ret)
-		return ret;
-	/* The entries never go away, so pt_lock is all the leaves need. */
-	mutex_lock(&mr->pt_lock);
-	for (n = first; n <= last; n++)
-		odp_hca_pt_set(mr, n, (n << ODP_HCA_PAGE_SHIFT) |
-			       ODP_HCA_PTE_PRESENT | ODP_HCA_PTE_WRITABLE);
-	mutex_unlock(&mr->pt_lock);
-	*pages = last - first + 1;
-	return 0;
 }
 
 int odp_hca_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)

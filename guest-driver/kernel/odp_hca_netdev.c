@@ -15,12 +15,11 @@
  * NAPI, which retires sends and hands received frames to the stack.
  *
  * Receive: a fixed ring of buffers of caps.max_frame bytes, mapped once
- * and prefaulted in the PD's DMA MR (a receive that meets an absent page
- * drops the frame, and the DMA MR is on-demand); each frame is copied
- * into a fresh skb and its buffer posted again at once.
- * Send: the skb itself, linear, mapped and posted as one signalled SEND;
- * a page the DMA MR does not map yet stalls the QP until the driver
- * resolves the fault (odp_hca_odp.c).  The device adds no padding and no
+ * and addressed through the PD's DMA MR (untranslated: it never faults,
+ * so no frame is dropped for a missing page); each frame is copied into
+ * a fresh skb and its buffer posted again at once.
+ * Send: the skb itself, linear, mapped and posted as one signalled SEND.
+ * The device adds no padding and no
  * checksum: the stack computes checksums, and short frames are padded
  * here to the Ethernet minimum.
  *
@@ -481,24 +480,6 @@ static const struct ethtool_ops odp_hca_ethtool_ops = {
 /* ------------------------------------------------------------------ */
 /* The RAW_ETH QP */
 
-/*
- * Map the receive buffers in the DMA MR now: a frame that meets an absent
- * page would be dropped.  Best effort; the fault path covers the rest.
- */
-static void odp_hca_prefault(struct odp_hca_netdev_priv *priv,
-			     dma_addr_t dma, u32 len)
-{
-	struct odp_hca_mr *mr = odp_hca_mr_get(priv->dev, priv->lkey);
-	u64 pages;
-
-	if (!mr)
-		return;
-	if (mr->kind == ODP_HCA_MR_DMA &&
-	    odp_hca_dma_mr_fault(mr, dma, len, &pages))
-		netdev_dbg(priv->ndev, "cannot prefault %pad\n", &dma);
-	odp_hca_mr_put(mr);
-}
-
 static void odp_hca_rx_free(struct odp_hca_netdev_priv *priv)
 {
 	struct device *dmadev = &priv->dev->pdev->dev;
@@ -540,7 +521,6 @@ static int odp_hca_rx_alloc(struct odp_hca_netdev_priv *priv)
 			rb->buf = NULL;
 			return -ENOMEM;
 		}
-		odp_hca_prefault(priv, rb->dma, priv->buf_size);
 	}
 	return 0;
 }

@@ -432,8 +432,8 @@ static void odp_hca_pf_handle(struct odp_hca_dev *dev,
 
 	switch (mr->kind) {
 	case ODP_HCA_MR_DMA:
-		ret = odp_hca_dma_mr_fault(mr, pf->iova, len, &pages);
-		ok = !ret;
+		/* Untranslated: the device cannot fault on it. */
+		dev_dbg(&dev->pdev->dev, "fault on the DMA key 0x%x\n", pf->key);
 		break;
 	case ODP_HCA_MR_ODP:
 	case ODP_HCA_MR_IMPLICIT: {
