@@ -69,7 +69,7 @@ static uint8_t odp_hca_exec_query_device(OdpHcaState *s,
         .version = cpu_to_le32(ODP_HCA_VERSION),
         .flags = cpu_to_le32(ODP_HCA_CAP_ODP | ODP_HCA_CAP_IMPLICIT_ODP |
                              ODP_HCA_CAP_SRQ | ODP_HCA_CAP_UD |
-                             ODP_HCA_CAP_ATOMIC),
+                             ODP_HCA_CAP_ATOMIC | ODP_HCA_CAP_FAST_REG),
         .max_qps = cpu_to_le32(s->max_qps),
         .max_cqs = cpu_to_le32(s->max_cqs),
         .max_srqs = cpu_to_le32(s->max_srqs),
@@ -93,6 +93,7 @@ static uint8_t odp_hca_exec_query_device(OdpHcaState *s,
     };
 
     caps.max_frame = cpu_to_le32(ODP_HCA_ETH_MAX_FRAME);
+    caps.max_fast_reg_pages = cpu_to_le32(ODP_HCA_FAST_REG_MAX_PAGES);
     memcpy(caps.mac, s->conf.macaddr.a, sizeof(caps.mac));
     if (pci_dma_write(PCI_DEVICE(s), le64_to_cpu(c->caps_addr), &caps,
                       sizeof(caps)) != MEMTX_OK) {
@@ -524,6 +525,17 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
     if (c->flags & ODP_HCA_MR_F_PHYSICAL) {
         return odp_hca_create_mr_physical(s, c, pd);
     }
+    if (c->flags == ODP_HCA_MR_F_FAST_REG) {
+        /* Free until a REG_MR: nothing else of the command applies. */
+        mr = &s->mrs[idx];
+        *mr = (OdpHcaMr) {
+            .valid = true, .free = true, .key = key, .pdn = pdn,
+            .levels = 1, .flags = c->flags,
+        };
+        pd->users++;
+        odp_hca_tlb_invalidate(s, key, 0, 0, false);
+        return ODP_HCA_CMD_OK;
+    }
     if (c->levels < 1 || c->levels > ODP_HCA_PT_MAX_LEVELS ||
         (table & (ODP_HCA_PAGE_SIZE - 1)) ||
         (c->flags & ~(ODP_HCA_MR_F_ON_DEMAND | ODP_HCA_MR_F_IMPLICIT)) ||
@@ -552,8 +564,7 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
                                 "+0x%" PRIx64, iova, len);
             return ODP_HCA_CMD_BAD_PARAM;
         }
-        pages = ((iova + len - 1) >> ODP_HCA_PAGE_SHIFT) -
-                (iova >> ODP_HCA_PAGE_SHIFT) + 1;
+        pages = odp_hca_mr_pages(iova, len);
         if (pages > 1ull << (ODP_HCA_PT_LEVEL_BITS * c->levels)) {
             trace_odp_hca_err_mr_levels(pages, c->levels);
             odp_hca_guest_error(s, "CREATE_MR: %" PRIu64 " pages do not fit "
@@ -583,13 +594,18 @@ static uint8_t odp_hca_exec_destroy_mr(OdpHcaState *s, uint32_t key)
     uint32_t idx = ODP_HCA_KEY_INDEX(key);
     OdpHcaMr *mr;
 
+    /*
+     * A fast-reg MR's key changes with each REG_MR, which software may
+     * not see complete (unsignalled, or failed): any variant names it.
+     */
     if (odp_hca_bad_handle("DESTROY_MR", "MR with key", key,
                            idx >= s->max_mrs || !s->mrs[idx].valid ||
-                           s->mrs[idx].key != key)) {
+                           (s->mrs[idx].key != key &&
+                            !(s->mrs[idx].flags & ODP_HCA_MR_F_FAST_REG)))) {
         return ODP_HCA_CMD_BAD_HANDLE;
     }
     mr = &s->mrs[idx];
-    odp_hca_tlb_invalidate(s, key, 0, 0, false);
+    odp_hca_tlb_invalidate(s, mr->key, 0, 0, false);
     s->pds[mr->pdn].users--;
     memset(mr, 0, sizeof(*mr));
     return ODP_HCA_CMD_OK;

@@ -58,6 +58,10 @@ static uint8_t odp_hca_cqe_opcode(uint8_t op)
         return ODP_HCA_CQE_COMP_SWAP;
     case ODP_HCA_WQE_ATOMIC_FA:
         return ODP_HCA_CQE_FETCH_ADD;
+    case ODP_HCA_WQE_REG_MR:
+        return ODP_HCA_CQE_REG_MR;
+    case ODP_HCA_WQE_LOCAL_INV:
+        return ODP_HCA_CQE_LOCAL_INV;
     default:
         return ODP_HCA_CQE_SEND;
     }
@@ -189,7 +193,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp, uint16_t index,
     c->swap = le64_to_cpu(c->swap);
     trace_odp_hca_wqe(qp->qpn, index, c->opcode, c->wr_id);
 
-    if (c->opcode > ODP_HCA_WQE_ATOMIC_FA ||
+    if (c->opcode > ODP_HCA_WQE_OPCODE_MAX ||
         (odp_hca_qpt_is_ud(qp->type) && c->opcode != ODP_HCA_WQE_SEND &&
          c->opcode != ODP_HCA_WQE_SEND_IMM) ||
         (qp->type == ODP_HCA_QPT_RAW_ETH && c->opcode != ODP_HCA_WQE_SEND)) {
@@ -212,6 +216,7 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp, uint16_t index,
     if (c->flags & ODP_HCA_WQE_F_INLINE) {
         if (c->opcode != ODP_HCA_WQE_SEND &&
             c->opcode != ODP_HCA_WQE_SEND_IMM &&
+            c->opcode != ODP_HCA_WQE_SEND_INV &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE &&
             c->opcode != ODP_HCA_WQE_RDMA_WRITE_IMM) {
             trace_odp_hca_err_wqe_inline(qp->qpn, index, c->opcode);
@@ -235,10 +240,12 @@ static bool odp_hca_req_load(OdpHcaState *s, OdpHcaQp *qp, uint16_t index,
         }
         w->length = c->inline_len;
     } else {
-        if (c->num_sge > qp->max_send_sge ||
+        uint32_t max_sge = odp_hca_wqe_is_local(c->opcode) ? 0 :
+                           qp->max_send_sge;
+
+        if (c->num_sge > max_sge ||
             off + c->num_sge * sizeof(struct odp_hca_sge) > qp->sq.stride) {
-            trace_odp_hca_err_wqe_sge(qp->qpn, index, c->num_sge,
-                                      qp->max_send_sge);
+            trace_odp_hca_err_wqe_sge(qp->qpn, index, c->num_sge, max_sge);
             odp_hca_guest_error(s, "QP %u WQE %u: %u SGEs", qp->qpn,
                                 index, c->num_sge);
             return false;
@@ -842,6 +849,7 @@ void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
                     f->opcode != ODP_HCA_WQE_RDMA_WRITE_IMM &&
                     f->opcode != ODP_HCA_WQE_SEND &&
                     f->opcode != ODP_HCA_WQE_SEND_IMM &&
+                    f->opcode != ODP_HCA_WQE_SEND_INV &&
                     !f->atomic_done && !r->seq_rewound &&
                     r->wait == ODP_HCA_REQ_RUN &&
                     odp_hca_psn_diff(pkt->psn, f->first_psn + f->npkts - 1)
@@ -980,7 +988,8 @@ static bool odp_hca_req_begin(OdpHcaState *s, OdpHcaQp *qp)
         .wr_id = r->send.ctrl.wr_id,
         .length = r->send.length,
         .first_psn = qp->sq_psn,
-        .npkts = odp_hca_req_is_rc(qp) ?
+        .npkts = odp_hca_wqe_is_local(r->send.ctrl.opcode) ? 0 :
+                 odp_hca_req_is_rc(qp) ?
                  odp_hca_packets(r->send.length, qp->path_mtu) : 1,
     };
     r->done = 0;
@@ -1022,10 +1031,12 @@ static uint8_t odp_hca_req_opcode(uint8_t wqe_op, bool first, bool last)
 {
     bool imm = wqe_op == ODP_HCA_WQE_SEND_IMM ||
                wqe_op == ODP_HCA_WQE_RDMA_WRITE_IMM;
+    bool inv = wqe_op == ODP_HCA_WQE_SEND_INV;
 
-    if (wqe_op == ODP_HCA_WQE_SEND || wqe_op == ODP_HCA_WQE_SEND_IMM) {
+    if (wqe_op == ODP_HCA_WQE_SEND || wqe_op == ODP_HCA_WQE_SEND_IMM || inv) {
         if (first && last) {
             return imm ? ODP_HCA_ROCE_RC_SEND_ONLY_IMM :
+                   inv ? ODP_HCA_ROCE_RC_SEND_ONLY_INV :
                          ODP_HCA_ROCE_RC_SEND_ONLY;
         }
         if (first) {
@@ -1033,6 +1044,7 @@ static uint8_t odp_hca_req_opcode(uint8_t wqe_op, bool first, bool last)
         }
         if (last) {
             return imm ? ODP_HCA_ROCE_RC_SEND_LAST_IMM :
+                   inv ? ODP_HCA_ROCE_RC_SEND_LAST_INV :
                          ODP_HCA_ROCE_RC_SEND_LAST;
         }
         return ODP_HCA_ROCE_RC_SEND_MIDDLE;
@@ -1102,6 +1114,7 @@ static uint32_t odp_hca_req_packet(OdpHcaState *s, OdpHcaQp *qp)
         pkt.reth.rkey = c->rkey;
         pkt.reth.dma_len = w->length;
         pkt.imm = be32_to_cpu(c->imm_data);
+        pkt.ieth_rkey = c->rkey;     /* SEND_INV: what the responder frees */
         pkt.se = last && (c->flags & ODP_HCA_WQE_F_SOLICITED);
         pkt.payload_len = len;
         break;
@@ -1251,9 +1264,13 @@ static void odp_hca_req_flush(OdpHcaState *s, OdpHcaQp *qp, uint32_t *wqes)
 /*
  * The WQE at send_next may start: a READ or atomic only while fewer than
  * max_rd_atomic (at least 1) are waiting for their answers, as the
- * responder holds no more than its max_dest_rd_atomic.
+ * responder holds no more than its max_dest_rd_atomic; a local operation
+ * (REG_MR, LOCAL_INV) only when it is the oldest WQE, so it executes
+ * after everything before it is complete and, completing at once, is
+ * behind any point a go-back-N rewind returns to: it never executes
+ * twice.
  */
-static bool odp_hca_req_rd_atomic_room(OdpHcaState *s, OdpHcaQp *qp)
+static bool odp_hca_req_may_begin(OdpHcaState *s, OdpHcaQp *qp)
 {
     OdpHcaReq *r = &qp->req;
     struct odp_hca_wqe_ctrl c;
@@ -1263,8 +1280,13 @@ static bool odp_hca_req_rd_atomic_room(OdpHcaState *s, OdpHcaQp *qp)
         return true;
     }
     if (pci_dma_read(PCI_DEVICE(s), odp_hca_ring_addr(&qp->sq, r->send_next),
-                     &c, sizeof(c)) != MEMTX_OK ||
-        (c.opcode != ODP_HCA_WQE_RDMA_READ &&
+                     &c, sizeof(c)) != MEMTX_OK) {
+        return true;    /* the load says what is wrong with it */
+    }
+    if (odp_hca_wqe_is_local(c.opcode)) {
+        return false;   /* an ACK or a response moves sq_ci on */
+    }
+    if ((c.opcode != ODP_HCA_WQE_RDMA_READ &&
          c.opcode != ODP_HCA_WQE_ATOMIC_CS &&
          c.opcode != ODP_HCA_WQE_ATOMIC_FA)) {
         return true;    /* the load says what is wrong with it */
@@ -1276,6 +1298,33 @@ static bool odp_hca_req_rd_atomic_room(OdpHcaState *s, OdpHcaQp *qp)
                 op == ODP_HCA_WQE_ATOMIC_FA;
     }
     return busy < MAX(qp->max_rd_atomic, 1);
+}
+
+/*
+ * Execute the local operation being sent, the oldest WQE (see
+ * odp_hca_req_may_begin()), and complete it.
+ */
+static void odp_hca_req_local_op(OdpHcaState *s, OdpHcaQp *qp)
+{
+    const struct odp_hca_wqe_ctrl *c = &qp->req.send.ctrl;
+    uint8_t verr;
+
+    if (c->opcode == ODP_HCA_WQE_REG_MR) {
+        /* The load swapped the segment by the control layout. */
+        struct odp_hca_wqe_reg_mr w = {
+            .wr_id = c->wr_id, .opcode = c->opcode, .flags = c->flags,
+            .access = le32_to_cpu(c->imm_data), .iova = c->remote_addr,
+            .key = c->rkey, .length = c->compare_add, .table = c->swap,
+        };
+
+        verr = odp_hca_mr_fast_reg(s, qp, &w);
+    } else {
+        verr = odp_hca_mr_invalidate(s, qp, c->rkey, false);
+    }
+    odp_hca_req_retire(s, qp, verr == ODP_HCA_VERR_NONE ? ODP_HCA_WC_SUCCESS :
+                              verr == ODP_HCA_VERR_BAD_WQE ?
+                              ODP_HCA_WC_LOC_QP_OP_ERR :
+                              ODP_HCA_WC_LOC_PROT_ERR, verr);
 }
 
 /* Room in the window for another packet of this QP. */
@@ -1342,7 +1391,7 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                 return false;
             }
             if ((uint16_t)(r->send_next - qp->sq_ci) >= ODP_HCA_REQ_WINDOW ||
-                !odp_hca_req_rd_atomic_room(s, qp)) {
+                !odp_hca_req_may_begin(s, qp)) {
                 return false;   /* an ACK or a response reschedules */
             }
             if (*wqes == 0 || *bytes == 0) {
@@ -1356,6 +1405,10 @@ bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                 }
                 continue;
             }
+        }
+        if (odp_hca_wqe_is_local(r->send.ctrl.opcode)) {
+            odp_hca_req_local_op(s, qp);
+            continue;
         }
         if (*bytes == 0) {
             return true;

@@ -273,15 +273,33 @@ static OdpHcaAnswer odp_hca_resp_send(OdpHcaState *s, OdpHcaQp *qp,
                               ODP_HCA_CQE_RECV, 0, 0, 0, odp_hca_resp_src(qp));
         return ODP_HCA_ANS_NAK_OPERATION;
     }
+    if (flags & ODP_HCA_ROCE_F_IETH) {
+        /*
+         * After the message landed: a packet that faulted or found no
+         * receive WQE comes again and must find the MR still there.  A
+         * key that cannot be invalidated is a remote operational error
+         * (IBA 9.4.1.2), and the receive fails with it.
+         */
+        verr = odp_hca_mr_invalidate(s, qp, pkt->ieth_rkey, true);
+        if (verr) {
+            odp_hca_resp_complete(s, qp, ODP_HCA_WC_LOC_PROT_ERR, verr,
+                                  ODP_HCA_CQE_RECV, 0, 0, 0,
+                                  odp_hca_resp_src(qp));
+            return ODP_HCA_ANS_NAK_OPERATION;
+        }
+    }
     rs->send_off = off + pkt->payload_len;
     if (flags & ODP_HCA_ROCE_F_LAST) {
         bool imm = flags & ODP_HCA_ROCE_F_IMMDT;
+        bool inv = flags & ODP_HCA_ROCE_F_IETH;
 
         odp_hca_resp_complete(s, qp, ODP_HCA_WC_SUCCESS, 0, ODP_HCA_CQE_RECV,
                               rs->send_off,
                               (imm ? ODP_HCA_CQE_F_IMM : 0) |
+                              (inv ? ODP_HCA_CQE_F_INVALIDATE : 0) |
                               (pkt->se ? ODP_HCA_CQE_F_SOLICITED : 0),
-                              imm ? cpu_to_be32(pkt->imm) : 0,
+                              imm ? cpu_to_be32(pkt->imm) :
+                              inv ? cpu_to_le32(pkt->ieth_rkey) : 0,
                               odp_hca_resp_src(qp));
         rs->send_off = 0;
     }

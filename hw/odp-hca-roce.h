@@ -18,6 +18,9 @@
 #ifndef HW_ODP_HCA_ROCE_H
 #define HW_ODP_HCA_ROCE_H
 
+/* ODP_HCA_GRH_LEN: the unit test includes this header alone. */
+#include "odp-hca-hw.h"
+
 /* UDP destination port of RoCEv2 (IANA). */
 #define ODP_HCA_ROCE_UDP_PORT       4791
 /* UDP source ports for flow entropy: 0xc000..0xffff, as IB core uses. */

@@ -20,10 +20,111 @@ OdpHcaMr *odp_hca_mr_lookup(OdpHcaState *s, uint32_t key, uint32_t pdn)
         return NULL;
     }
     mr = &s->mrs[idx];
-    if (!mr->valid || mr->key != key || mr->pdn != pdn) {
+    if (!mr->valid || mr->free || mr->key != key || mr->pdn != pdn) {
         return NULL;
     }
     return mr;
+}
+
+/*
+ * The fast-reg MR that REG_MR (@any_variant: the key's index alone
+ * names it) or an invalidation of @key means, in @qp's PD; NULL with
+ * *verr set, and the guest error logged, when there is none.
+ */
+static OdpHcaMr *odp_hca_frmr_get(OdpHcaState *s, OdpHcaQp *qp, uint32_t key,
+                                  bool any_variant, const char *what,
+                                  uint8_t *verr)
+{
+    uint32_t idx = ODP_HCA_KEY_INDEX(key);
+    OdpHcaMr *mr = idx < s->max_mrs ? &s->mrs[idx] : NULL;
+
+    if (!mr || !mr->valid || mr->pdn != qp->pdn ||
+        (!any_variant && mr->key != key)) {
+        trace_odp_hca_err_frmr_key(qp->qpn, what, key);
+        odp_hca_guest_error(s, "QP %u %s: key 0x%x names no MR of the PD",
+                            qp->qpn, what, key);
+        *verr = ODP_HCA_VERR_BAD_LKEY;
+        return NULL;
+    }
+    if (!(mr->flags & ODP_HCA_MR_F_FAST_REG)) {
+        trace_odp_hca_err_frmr_type(qp->qpn, what, key);
+        odp_hca_guest_error(s, "QP %u %s: key 0x%x is no fast-reg MR",
+                            qp->qpn, what, key);
+        *verr = ODP_HCA_VERR_MR_STATE;
+        return NULL;
+    }
+    return mr;
+}
+
+/*
+ * REG_MR (@w in host order): give a free fast-reg MR its key and
+ * translation.  Returns
+ * ODP_HCA_VERR_NONE, or why the WQE fails.  The MR's cached
+ * translations were dropped when it was freed; those of the new key
+ * are dropped too, so nothing of a registration long gone that had this
+ * very key can be hit.
+ */
+uint8_t odp_hca_mr_fast_reg(OdpHcaState *s, OdpHcaQp *qp,
+                            const struct odp_hca_wqe_reg_mr *w)
+{
+    uint32_t key = w->key, access = w->access;
+    uint64_t iova = w->iova, len = w->length, table = w->table;
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    OdpHcaMr *mr;
+
+    if (len == 0 || iova + len < iova ||
+        odp_hca_mr_pages(iova, len) > ODP_HCA_FAST_REG_MAX_PAGES ||
+        (table & (ODP_HCA_PAGE_SIZE - 1)) ||
+        (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
+                    ODP_HCA_ACCESS_REMOTE_READ |
+                    ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        trace_odp_hca_err_frmr_param(qp->qpn, iova, len, table, access);
+        odp_hca_guest_error(s, "QP %u REG_MR: iova 0x%" PRIx64 " length 0x%"
+                            PRIx64 " table 0x%" PRIx64 " access 0x%x",
+                            qp->qpn, iova, len, table, access);
+        return ODP_HCA_VERR_BAD_WQE;
+    }
+    mr = odp_hca_frmr_get(s, qp, key, true, "REG_MR", &verr);
+    if (!mr) {
+        return verr;
+    }
+    if (!mr->free) {
+        trace_odp_hca_err_frmr_busy(qp->qpn, mr->key, key);
+        odp_hca_guest_error(s, "QP %u REG_MR: MR 0x%x is registered",
+                            qp->qpn, mr->key);
+        return ODP_HCA_VERR_MR_STATE;
+    }
+    mr->free = false;
+    mr->key = key;
+    mr->iova = iova;
+    mr->length = len;
+    mr->access = access;
+    mr->table = table;
+    mr->levels = 1;
+    odp_hca_tlb_invalidate(s, key, 0, 0, false);
+    trace_odp_hca_fast_reg(qp->qpn, key, iova, len, access);
+    return ODP_HCA_VERR_NONE;
+}
+
+/*
+ * LOCAL_INV, or (@remote) the rkey of a SEND_INV received: free the
+ * fast-reg MR of exactly @key in @qp's PD and drop its cached
+ * translations.  Freeing a free MR is no error (as Soft-RoCE has it).
+ */
+uint8_t odp_hca_mr_invalidate(OdpHcaState *s, OdpHcaQp *qp, uint32_t key,
+                              bool remote)
+{
+    uint8_t verr = ODP_HCA_VERR_NONE;
+    OdpHcaMr *mr = odp_hca_frmr_get(s, qp, key, false,
+                                    remote ? "SEND_INV" : "LOCAL_INV", &verr);
+
+    if (!mr) {
+        return verr;
+    }
+    mr->free = true;
+    odp_hca_tlb_invalidate(s, key, 0, 0, false);
+    trace_odp_hca_mr_invalidate(qp->qpn, key, remote);
+    return ODP_HCA_VERR_NONE;
 }
 
 /* Range and permission checks: ODP_HCA_VERR_NONE when allowed. */

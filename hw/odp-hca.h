@@ -90,6 +90,7 @@ typedef struct OdpHcaSrq {
 
 typedef struct OdpHcaMr {
     bool valid;
+    bool free;              /* fast-reg MR with no registration: no access */
     uint8_t levels;
     uint8_t flags;
     uint32_t key;
@@ -684,6 +685,10 @@ OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
                               bool write, dma_addr_t *pa, uint8_t *verr);
 uint32_t odp_hca_tlb_invalidate(OdpHcaState *s, uint32_t key, uint64_t iova,
                                 uint64_t len, bool all);
+uint8_t odp_hca_mr_fast_reg(OdpHcaState *s, OdpHcaQp *qp,
+                            const struct odp_hca_wqe_reg_mr *w);
+uint8_t odp_hca_mr_invalidate(OdpHcaState *s, OdpHcaQp *qp, uint32_t key,
+                              bool remote);
 int odp_hca_mr_dma(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova, void *buf,
                    uint32_t len, bool write, uint64_t *fault_iova,
                    uint8_t *verr);

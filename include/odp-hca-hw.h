@@ -441,6 +441,25 @@ typedef struct odp_hca_cmd_modify_qp odp_hca_cmd_query_qp_t;
 #define ODP_HCA_MR_F_PHYSICAL      (1u << 2)
 
 /*
+ * A fast-registration MR (IB_MR_TYPE_MEM_REG): CREATE_MR makes it *free*
+ * (iova, length, table, access and levels are ignored; the other flags
+ * must be clear) and only send WQEs give it a translation: REG_MR
+ * registers it, LOCAL_INV and a received SEND_WITH_INV free it again.
+ * Every access through a free MR fails as a bad key.
+ */
+#define ODP_HCA_MR_F_FAST_REG      (1u << 3)
+
+/*
+ * The pages an MR of @len bytes at @iova spans: what its table indexes.
+ * @len is at least 1 and iova + len does not wrap.
+ */
+static inline uint64_t odp_hca_mr_pages(uint64_t iova, uint64_t len)
+{
+	return ((iova + len - 1) >> ODP_HCA_PAGE_SHIFT) -
+	       (iova >> ODP_HCA_PAGE_SHIFT) + 1;
+}
+
+/*
  * A key is (index << 8) | variant: the MR's table index above a variant
  * byte.  The driver picks the variant so that a stale key of a destroyed
  * MR does not match its successor in the same slot; the device compares
@@ -525,6 +544,7 @@ struct odp_hca_cmd {
 #define ODP_HCA_CAP_SRQ            (1u << 2)
 #define ODP_HCA_CAP_UD             (1u << 3)
 #define ODP_HCA_CAP_ATOMIC         (1u << 4)
+#define ODP_HCA_CAP_FAST_REG       (1u << 5) /* REG_MR, LOCAL_INV, SEND_INV */
 
 struct odp_hca_caps {
 	uint32_t version;
@@ -551,7 +571,8 @@ struct odp_hca_caps {
 	uint8_t  max_mtu;         /* ODP_HCA_MTU_* */
 	uint8_t  pt_levels;       /* ODP_HCA_PT_MAX_LEVELS */
 	uint32_t max_frame;       /* largest RAW_ETH frame, <= ETH_MAX_FRAME */
-	uint32_t rsvd[9];
+	uint32_t max_fast_reg_pages; /* pages one REG_MR maps: FAST_REG_MAX_PAGES */
+	uint32_t rsvd[8];
 };
 
 /* ---------------------------------------------------------------------
@@ -592,7 +613,21 @@ enum odp_hca_wqe_opcode {
 	ODP_HCA_WQE_RDMA_READ      = 0x04,
 	ODP_HCA_WQE_ATOMIC_CS      = 0x05,
 	ODP_HCA_WQE_ATOMIC_FA      = 0x06,
+	ODP_HCA_WQE_SEND_INV       = 0x07, /* SEND, then invalidate rkey there */
+	ODP_HCA_WQE_REG_MR         = 0x08, /* local: struct odp_hca_wqe_reg_mr */
+	ODP_HCA_WQE_LOCAL_INV      = 0x09, /* local: free the MR of rkey */
+	ODP_HCA_WQE_OPCODE_MAX     = ODP_HCA_WQE_LOCAL_INV,
 };
+
+/*
+ * Whether @opcode is executed by the adapter itself, sending nothing:
+ * such a WQE waits until every WQE before it has completed, takes no
+ * PSN, and completes as soon as it has executed.
+ */
+static inline int odp_hca_wqe_is_local(uint8_t opcode)
+{
+	return opcode == ODP_HCA_WQE_REG_MR || opcode == ODP_HCA_WQE_LOCAL_INV;
+}
 
 #define ODP_HCA_WQE_F_SIGNALED     (1u << 0)
 #define ODP_HCA_WQE_F_SOLICITED    (1u << 1)
@@ -607,12 +642,39 @@ struct odp_hca_wqe_ctrl {
 	uint8_t  rsvd0;
 	uint32_t imm_data;    /* network byte order, carried unchanged */
 	uint64_t remote_addr;
-	uint32_t rkey;
+	uint32_t rkey;        /* SEND_INV, LOCAL_INV: the key to invalidate */
 	uint32_t inline_len;
 	uint64_t compare_add; /* CS: compare; FA: add */
 	uint64_t swap;        /* CS: swap */
 	uint32_t rsvd1[4];
 };
+
+/*
+ * REG_MR: the control segment read with this layout (wr_id, opcode and
+ * flags where struct odp_hca_wqe_ctrl has them; num_sge must be 0).  The
+ * fast-reg MR of key's index, in the QP's PD and free, gets key (any
+ * variant byte), iova, length and access, translated by one table page
+ * at table (the translation-table format, one level): length at least
+ * 1, spanning at most ODP_HCA_FAST_REG_MAX_PAGES pages.  The device
+ * reads the table when it translates, as for any MR, so software leaves
+ * it alone until the MR is free again.
+ */
+struct odp_hca_wqe_reg_mr {
+	uint64_t wr_id;
+	uint8_t  opcode;      /* ODP_HCA_WQE_REG_MR */
+	uint8_t  flags;       /* ODP_HCA_WQE_F_* */
+	uint8_t  num_sge;     /* 0 */
+	uint8_t  rsvd0;
+	uint32_t access;      /* ODP_HCA_ACCESS_* */
+	uint64_t iova;
+	uint32_t key;         /* the MR's new key */
+	uint32_t rsvd1;
+	uint64_t length;
+	uint64_t table;       /* DMA address of the table page, 4 KiB aligned */
+	uint32_t rsvd2[4];
+};
+
+#define ODP_HCA_FAST_REG_MAX_PAGES ODP_HCA_PT_ENTRIES
 
 /*
  * UD datagram segment: the destination (a QP of this device or of the
@@ -745,6 +807,8 @@ enum odp_hca_cqe_opcode {
 	ODP_HCA_CQE_RDMA_READ      = 0x02,
 	ODP_HCA_CQE_COMP_SWAP      = 0x03,
 	ODP_HCA_CQE_FETCH_ADD      = 0x04,
+	ODP_HCA_CQE_REG_MR         = 0x05,
+	ODP_HCA_CQE_LOCAL_INV      = 0x06,
 	ODP_HCA_CQE_RECV           = ODP_HCA_CQE_RECV_BIT | 0x00,
 	ODP_HCA_CQE_RECV_RDMA_IMM  = ODP_HCA_CQE_RECV_BIT | 0x01,
 };
@@ -775,6 +839,8 @@ enum odp_hca_wc_status {
 #define ODP_HCA_CQE_F_GRH          (1u << 1)
 #define ODP_HCA_CQE_F_SOLICITED    (1u << 2)
 #define ODP_HCA_CQE_F_GRH_IPV4     (1u << 3) /* with F_GRH: see GRH_LEN */
+/* A SEND_INV arrived: imm_data holds the rkey it invalidated, LE. */
+#define ODP_HCA_CQE_F_INVALIDATE   (1u << 4)
 
 #define ODP_HCA_CQE_OWNER          (1u << 0)
 
@@ -806,6 +872,7 @@ enum odp_hca_vendor_err {
 	ODP_HCA_VERR_CQ_OVERFLOW   = 8,
 	ODP_HCA_VERR_RESET         = 9,  /* flushed by reset */
 	ODP_HCA_VERR_LEN           = 10, /* message longer than buffer */
+	ODP_HCA_VERR_MR_STATE      = 11, /* not a fast-reg MR, or not free */
 };
 
 /* ---------------------------------------------------------------------
@@ -869,6 +936,14 @@ ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_cmd_modify_qp) == 88,
 		      "modify_qp size");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_caps) <= 256, "caps size");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_wqe_ctrl) == 64, "ctrl size");
+ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_wqe_reg_mr) ==
+		      sizeof(struct odp_hca_wqe_ctrl), "reg_mr size");
+ODP_HCA_STATIC_ASSERT(__builtin_offsetof(struct odp_hca_wqe_reg_mr, opcode) ==
+		      __builtin_offsetof(struct odp_hca_wqe_ctrl, opcode),
+		      "reg_mr opcode");
+ODP_HCA_STATIC_ASSERT(__builtin_offsetof(struct odp_hca_wqe_reg_mr, key) ==
+		      __builtin_offsetof(struct odp_hca_wqe_ctrl, rkey),
+		      "reg_mr key");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_wqe_ud) == 64, "ud size");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_sge) == 16, "sge size");
 ODP_HCA_STATIC_ASSERT(sizeof(struct odp_hca_recv_wqe) == 16, "rwqe size");

@@ -310,6 +310,20 @@ enum odp_hca_mr_kind {
 	ODP_HCA_MR_ODP,		/* ib_umem_odp over [start, start + length) */
 	ODP_HCA_MR_IMPLICIT,	/* the whole address space, child umems */
 	ODP_HCA_MR_DMA,		/* kernel DMA MR: untranslated, no table */
+	ODP_HCA_MR_FAST_REG,	/* ib_alloc_mr: registered by REG_MR WQEs */
+};
+
+/*
+ * A fast-reg MR's two one-level table pages.  map_mr_sg fills the one
+ * the live registration does not use (the device reads a table while it
+ * translates, until the MR is invalidated), and the next REG_MR names it.
+ */
+struct odp_hca_frmr {
+	__le64 *va[2];
+	dma_addr_t dma[2];
+	unsigned int cur;	/* the page the last map_mr_sg filled */
+	unsigned int npages;	/* ... and its entries */
+	unsigned int max_pages;	/* max_num_sg of ib_alloc_mr */
 };
 
 struct odp_hca_mr {
@@ -329,6 +343,7 @@ struct odp_hca_mr {
 
 	struct odp_hca_pt_node *root;
 	struct mutex pt_lock;	/* grows the table; never in the notifier */
+	struct odp_hca_frmr frmr;	/* ODP_HCA_MR_FAST_REG only */
 
 	struct ib_umem *umem;	/* pinned, on-demand or implicit root */
 	struct xarray children;	/* implicit: va >> CHILD_SHIFT -> umem_odp */
@@ -462,6 +477,11 @@ struct ib_mr *odp_hca_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 				  u64 iova, int access, struct ib_udata *udata);
 struct ib_mr *odp_hca_get_dma_mr(struct ib_pd *ibpd, int access);
 int odp_hca_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct ib_mr *odp_hca_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
+			       u32 max_num_sg);
+int odp_hca_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg,
+		      int sg_nents, unsigned int *sg_offset);
+void odp_hca_frmr_set_access(struct odp_hca_mr *mr, int access);
 int odp_hca_fill_stat_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
 
 /* odp_hca_odp.c */

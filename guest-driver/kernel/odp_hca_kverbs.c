@@ -123,9 +123,46 @@ static int odp_hca_wr_opcode(enum ib_qp_type type, enum ib_wr_opcode op,
 	case IB_WR_ATOMIC_FETCH_AND_ADD:
 		*hw = ODP_HCA_WQE_ATOMIC_FA;
 		return 0;
+	case IB_WR_SEND_WITH_INV:
+		*hw = ODP_HCA_WQE_SEND_INV;
+		return 0;
+	case IB_WR_REG_MR:
+		*hw = ODP_HCA_WQE_REG_MR;
+		return 0;
+	case IB_WR_LOCAL_INV:
+		*hw = ODP_HCA_WQE_LOCAL_INV;
+		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+/*
+ * IB_WR_REG_MR: the MR's table page filled by the last map_mr_sg, the
+ * key (ib_update_fast_reg_key() may have changed its variant) and the
+ * access.  The key is the MR's from now on, as the ULP already set it.
+ */
+static void odp_hca_build_reg_mr(const struct ib_reg_wr *wr, u8 flags,
+				 void *wqe)
+{
+	struct odp_hca_mr *mr = to_omr(wr->mr);
+	struct odp_hca_wqe_reg_mr *w = wqe;
+
+	odp_hca_frmr_set_access(mr, wr->access);
+	memset(w, 0, sizeof(*w));
+	w->wr_id = odp_le64(wr->wr.wr_id);
+	w->opcode = ODP_HCA_WQE_REG_MR;
+	w->flags = flags;
+	w->access = odp_le32(wr->access & (ODP_HCA_ACCESS_LOCAL_WRITE |
+					   ODP_HCA_ACCESS_REMOTE_WRITE |
+					   ODP_HCA_ACCESS_REMOTE_READ |
+					   ODP_HCA_ACCESS_REMOTE_ATOMIC));
+	w->iova = odp_le64(mr->ibmr.iova);
+	w->key = odp_le32(wr->key);
+	w->length = odp_le64(mr->ibmr.length);
+	w->table = odp_le64(mr->frmr.dma[mr->frmr.cur]);
+	mr->ibmr.lkey = wr->key;
+	mr->ibmr.rkey = wr->key;
 }
 
 static int odp_hca_build_send(struct odp_hca_qp *qp, const struct ib_send_wr *wr,
@@ -154,6 +191,15 @@ static int odp_hca_build_send(struct odp_hca_qp *qp, const struct ib_send_wr *wr
 		ctrl->imm_data = (__force u32)wr->ex.imm_data;
 
 	switch (opcode) {
+	case ODP_HCA_WQE_REG_MR:
+		odp_hca_build_reg_mr(reg_wr(wr), ctrl->flags, wqe);
+		return 0;
+	case ODP_HCA_WQE_LOCAL_INV:
+		ctrl->rkey = odp_le32(wr->ex.invalidate_rkey);
+		return 0;	/* no SGEs */
+	case ODP_HCA_WQE_SEND_INV:
+		ctrl->rkey = odp_le32(wr->ex.invalidate_rkey);
+		break;
 	case ODP_HCA_WQE_RDMA_WRITE:
 	case ODP_HCA_WQE_RDMA_WRITE_IMM:
 	case ODP_HCA_WQE_RDMA_READ:
@@ -182,6 +228,7 @@ static int odp_hca_build_send(struct odp_hca_qp *qp, const struct ib_send_wr *wr
 
 	if (wr->send_flags & IB_SEND_INLINE &&
 	    (opcode == ODP_HCA_WQE_SEND || opcode == ODP_HCA_WQE_SEND_IMM ||
+	     opcode == ODP_HCA_WQE_SEND_INV ||
 	     opcode == ODP_HCA_WQE_RDMA_WRITE ||
 	     opcode == ODP_HCA_WQE_RDMA_WRITE_IMM)) {
 		u32 len = 0;
@@ -409,6 +456,12 @@ static bool odp_hca_cqe_to_wc(struct odp_hca_dev *dev,
 		case ODP_HCA_CQE_FETCH_ADD:
 			wc->opcode = IB_WC_FETCH_ADD;
 			break;
+		case ODP_HCA_CQE_REG_MR:
+			wc->opcode = IB_WC_REG_MR;
+			break;
+		case ODP_HCA_CQE_LOCAL_INV:
+			wc->opcode = IB_WC_LOCAL_INV;
+			break;
 		default:
 			wc->opcode = IB_WC_SEND;
 			break;
@@ -424,6 +477,11 @@ static bool odp_hca_cqe_to_wc(struct odp_hca_dev *dev,
 	if (cqe->flags & ODP_HCA_CQE_F_IMM) {
 		wc->ex.imm_data = (__force __be32)cqe->imm_data;
 		wc->wc_flags |= IB_WC_WITH_IMM;
+	}
+	if (cqe->flags & ODP_HCA_CQE_F_INVALIDATE) {
+		/* The ULP forgets the MR's registration (nvme-rdma does). */
+		wc->ex.invalidate_rkey = odp_cpu32(cqe->imm_data);
+		wc->wc_flags |= IB_WC_WITH_INVALIDATE;
 	}
 	if (cqe->flags & ODP_HCA_CQE_F_GRH) {
 		/* ib_init_ah_attr_from_wc() reads the GRH slot by this type. */

@@ -40,6 +40,7 @@ static const struct ib_device_ops odp_hca_dev_ops = {
 
 	.advise_mr = odp_hca_advise_mr,
 	.alloc_hw_port_stats = odp_hca_alloc_hw_port_stats,
+	.alloc_mr = odp_hca_alloc_mr,
 	.alloc_pd = odp_hca_alloc_pd,
 	.alloc_ucontext = odp_hca_alloc_ucontext,
 	.create_ah = odp_hca_create_ah,
@@ -61,6 +62,7 @@ static const struct ib_device_ops odp_hca_dev_ops = {
 	.get_hw_stats = odp_hca_get_hw_stats,
 	.get_link_layer = odp_hca_get_link_layer,
 	.get_port_immutable = odp_hca_get_port_immutable,
+	.map_mr_sg = odp_hca_map_mr_sg,
 	.mmap = odp_hca_mmap,
 	.modify_qp = odp_hca_modify_qp,
 	.modify_srq = odp_hca_modify_srq,

@@ -13,6 +13,10 @@
  * invalidation's zap never interleave.  Making an entry present needs no
  * command; making it absent needs INVALIDATE (odp_hca_odp.c).
  *
+ * Fast-reg MRs (ib_alloc_mr) are created free and translated by one
+ * table page per registration, filled by map_mr_sg and handed to the
+ * device by an IB_WR_REG_MR work request (odp_hca_kverbs.c).
+ *
  * The DMA MR (get_dma_mr, for kernel consumers' local_dma_lkey) is the
  * device's untranslated kind: the address in a kernel SGE is already a
  * DMA address, so it has no table and never faults (a UD datagram that
@@ -270,6 +274,7 @@ int odp_hca_mr_create_hw(struct odp_hca_dev *dev, struct odp_hca_mr *mr,
 
 	c->iova = odp_le64(flags & ODP_HCA_MR_F_IMPLICIT ? 0 : mr->iova);
 	c->length = odp_le64(mr->length);
+	/* Fast-reg and DMA MRs have no table (a REG_MR names a fast-reg's). */
 	c->table = odp_le64(mr->root ? mr->root->dma : 0);
 	c->pdn = odp_le32(pdn);
 	c->access = odp_le32(mr->access & (ODP_HCA_ACCESS_LOCAL_WRITE |
@@ -425,6 +430,101 @@ struct ib_mr *odp_hca_get_dma_mr(struct ib_pd *ibpd, int access)
 	return &mr->ibmr;
 }
 
+/* ------------------------------------------------------------------ */
+/* Fast-reg MRs */
+
+static void odp_hca_frmr_free_tables(struct odp_hca_mr *mr)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (mr->frmr.va[i])
+			dma_pool_free(mr->dev->pt_pool, mr->frmr.va[i],
+				      mr->frmr.dma[i]);
+}
+
+struct ib_mr *odp_hca_alloc_mr(struct ib_pd *ibpd, enum ib_mr_type type,
+			       u32 max_num_sg)
+{
+	struct odp_hca_dev *dev = to_odev(ibpd->device);
+	struct odp_hca_mr *mr;
+	int i, ret;
+
+	/* One table page a registration: 512 pages of 4 KiB. */
+	if (type != IB_MR_TYPE_MEM_REG ||
+	    max_num_sg > dev->caps.max_fast_reg_pages)
+		return ERR_PTR(-EINVAL);
+	mr = odp_hca_mr_alloc(dev, 0);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->kind = ODP_HCA_MR_FAST_REG;
+	mr->levels = 1;
+	mr->frmr.max_pages = max_num_sg;
+	for (i = 0; i < 2; i++) {
+		mr->frmr.va[i] = dma_pool_zalloc(dev->pt_pool, GFP_KERNEL,
+						 &mr->frmr.dma[i]);
+		if (!mr->frmr.va[i]) {
+			ret = -ENOMEM;
+			goto err;
+		}
+	}
+	ret = odp_hca_mr_create_hw(dev, mr, to_opd(ibpd)->pdn,
+				   ODP_HCA_MR_F_FAST_REG);
+	if (ret)
+		goto err;
+	return &mr->ibmr;
+
+err:
+	odp_hca_frmr_free_tables(mr);
+	odp_hca_mr_free_key(mr);
+	return ERR_PTR(ret);
+}
+
+static int odp_hca_frmr_set_page(struct ib_mr *ibmr, u64 addr)
+{
+	struct odp_hca_mr *mr = to_omr(ibmr);
+	struct odp_hca_frmr *f = &mr->frmr;
+
+	if (f->npages >= f->max_pages)
+		return -ENOMEM;
+	/* Writable until the REG_MR's access says otherwise. */
+	f->va[f->cur][f->npages++] = cpu_to_le64(addr | ODP_HCA_PTE_PRESENT |
+						 ODP_HCA_PTE_WRITABLE);
+	return 0;
+}
+
+int odp_hca_map_mr_sg(struct ib_mr *ibmr, struct scatterlist *sg,
+		      int sg_nents, unsigned int *sg_offset)
+{
+	struct odp_hca_mr *mr = to_omr(ibmr);
+
+	/* The table's granule is the device's page; no larger blocks. */
+	if (ibmr->page_size != ODP_HCA_PAGE_SIZE)
+		return -EINVAL;
+	/* Not the table the registration still live may be using. */
+	mr->frmr.cur ^= 1;
+	mr->frmr.npages = 0;
+	return ib_sg_to_pages(ibmr, sg, sg_nents, sg_offset,
+			      odp_hca_frmr_set_page);
+}
+
+/*
+ * Posting a REG_MR with @access: the leaves the device may write follow
+ * it, so a read-only registration cannot be written even by a device
+ * that got the MR's access flags wrong.
+ */
+void odp_hca_frmr_set_access(struct odp_hca_mr *mr, int access)
+{
+	struct odp_hca_frmr *f = &mr->frmr;
+	__le64 wr = cpu_to_le64(ODP_HCA_PTE_WRITABLE);
+	unsigned int i;
+
+	if (ib_access_writable(access))
+		return;
+	for (i = 0; i < f->npages; i++)
+		f->va[f->cur][i] &= ~wr;
+}
+
 int odp_hca_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 {
 	struct odp_hca_mr *mr = to_omr(ibmr);
@@ -442,6 +542,9 @@ int odp_hca_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 		odp_hca_odp_mr_release(mr);
 		break;
 	case ODP_HCA_MR_DMA:
+		break;
+	case ODP_HCA_MR_FAST_REG:
+		odp_hca_frmr_free_tables(mr);
 		break;
 	}
 	odp_hca_pt_free(mr);

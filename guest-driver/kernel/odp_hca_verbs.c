@@ -84,6 +84,15 @@ int odp_hca_query_device(struct ib_device *ibdev, struct ib_device_attr *attr,
 	attr->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
 				 IB_DEVICE_PORT_ACTIVE_EVENT |
 				 IB_DEVICE_SYS_IMAGE_GUID;
+	if (c->flags & ODP_HCA_CAP_FAST_REG) {
+		/*
+		 * Fast registration and remote invalidation: what nvme-rdma,
+		 * iSER and SMB Direct require.  No signature (PI) MRs.
+		 */
+		attr->device_cap_flags |= IB_DEVICE_MEM_MGT_EXTENSIONS;
+		attr->max_fast_reg_page_list_len = c->max_fast_reg_pages;
+		attr->max_pi_fast_reg_page_list_len = 0;
+	}
 	attr->max_send_sge = c->max_sge;
 	attr->max_recv_sge = c->max_sge;
 	attr->max_sge_rd = c->max_sge;

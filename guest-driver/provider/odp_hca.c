@@ -430,6 +430,11 @@ static int odp_hca_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 			w->wc_flags |= IBV_WC_WITH_IMM;
 			w->imm_data = cqe->imm_data;	/* network order */
 		}
+		if (cqe->flags & ODP_HCA_CQE_F_INVALIDATE) {
+			/* The rkey freed, little-endian like the CQE. */
+			w->wc_flags |= IBV_WC_WITH_INV;
+			w->invalidated_rkey = le32toh(cqe->imm_data);
+		}
 		if (cqe->flags & ODP_HCA_CQE_F_GRH)
 			w->wc_flags |= IBV_WC_GRH;
 		n++;
@@ -940,6 +945,7 @@ static int odp_hca_wqe_opcode(enum ibv_wr_opcode op, enum ibv_qp_type type)
 	case IBV_WR_RDMA_WRITE_WITH_IMM:	return ODP_HCA_WQE_RDMA_WRITE_IMM;
 	case IBV_WR_SEND:			return ODP_HCA_WQE_SEND;
 	case IBV_WR_SEND_WITH_IMM:		return ODP_HCA_WQE_SEND_IMM;
+	case IBV_WR_SEND_WITH_INV:		return ODP_HCA_WQE_SEND_INV;
 	case IBV_WR_RDMA_READ:			return ODP_HCA_WQE_RDMA_READ;
 	case IBV_WR_ATOMIC_CMP_AND_SWP:		return ODP_HCA_WQE_ATOMIC_CS;
 	case IBV_WR_ATOMIC_FETCH_AND_ADD:	return ODP_HCA_WQE_ATOMIC_FA;
@@ -986,6 +992,9 @@ static int odp_hca_write_send(struct odp_hca_qp *qp, struct ibv_send_wr *wr)
 		ctrl->rkey = htole32(wr->wr.atomic.rkey);
 		ctrl->compare_add = htole64(wr->wr.atomic.compare_add);
 		ctrl->swap = htole64(wr->wr.atomic.swap);
+		break;
+	case ODP_HCA_WQE_SEND_INV:
+		ctrl->rkey = htole32(wr->invalidate_rkey);
 		break;
 	default:
 		break;

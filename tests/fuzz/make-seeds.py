@@ -128,6 +128,10 @@ STRUCTS = {
     "odp_hca_wqe_ud": [("dest_qpn", "I"), ("qkey", "I"), ("dgid", "16s"), ("sgid", "16s"),
                        ("dmac", "6s"), ("hop_limit", "B"), ("traffic_class", "B"),
                        ("flow_label", "I"), ("rsvd", "12s")],
+    "odp_hca_wqe_reg_mr": [("wr_id", "Q"), ("opcode", "B"), ("flags", "B"),
+                           ("num_sge", "B"), ("rsvd0", "B"), ("access", "I"),
+                           ("iova", "Q"), ("key", "I"), ("rsvd1", "I"),
+                           ("length", "Q"), ("table", "Q"), ("rsvd2", "16s")],
     "odp_hca_sge": [("addr", "Q"), ("length", "I"), ("lkey", "I")],
     "odp_hca_recv_wqe": [("wr_id", "Q"), ("num_sge", "B"), ("rsvd", "7s")],
 }
@@ -155,10 +159,11 @@ ODP_HCA_QP_ATTR_MIN_RNR_TIMER ODP_HCA_QP_ATTR_SQ_PSN ODP_HCA_QP_ATTR_MAX_DEST_RD
 ODP_HCA_QP_ATTR_DEST_QPN
 ODP_HCA_ACCESS_LOCAL_WRITE ODP_HCA_ACCESS_REMOTE_WRITE ODP_HCA_ACCESS_REMOTE_READ
 ODP_HCA_ACCESS_REMOTE_ATOMIC ODP_HCA_MTU_4096
-ODP_HCA_MR_F_ON_DEMAND ODP_HCA_MR_F_IMPLICIT ODP_HCA_PT_MAX_LEVELS
+ODP_HCA_MR_F_ON_DEMAND ODP_HCA_MR_F_IMPLICIT ODP_HCA_MR_F_FAST_REG ODP_HCA_PT_MAX_LEVELS
 ODP_HCA_PTE_PRESENT ODP_HCA_PTE_WRITABLE
 ODP_HCA_WQE_RDMA_WRITE ODP_HCA_WQE_RDMA_WRITE_IMM ODP_HCA_WQE_SEND ODP_HCA_WQE_RDMA_READ
 ODP_HCA_WQE_ATOMIC_FA ODP_HCA_WQE_F_SIGNALED ODP_HCA_WQE_F_INLINE
+ODP_HCA_WQE_SEND_INV ODP_HCA_WQE_REG_MR ODP_HCA_WQE_LOCAL_INV
 ODP_HCA_RESUME_OK ODP_HCA_RESUME_FAIL ODP_HCA_INV_F_ALL
 """.split()
 
@@ -444,6 +449,8 @@ class Seed:
                                hop_limit=64, flow_label=0x12345))
         if inline is not None:
             return pieces + [inline]
+        if sge is None:
+            return pieces
         return pieces + [pack("odp_hca_sge", addr=sge[0], length=sge[1], lkey=sge[2])]
 
     def post_send(self, qpn, reads, uar=0):
@@ -583,6 +590,26 @@ def seeds(k):
     s.clock_step(2)
 
     # RDMA READ and an atomic, pinned.
+    # Fast registration: a fast-reg MR (index 1) registered by REG_MR, a
+    # WRITE through it, LOCAL_INV, and a SEND_WITH_INV of it that the
+    # responder must refuse (free by then).
+    s = seed("frmr-reg-write-inv")
+    setup(s)
+    frmr = 0x01 << 8 | 0x33
+    s.cmd("ODP_HCA_CMD_CREATE_MR",
+          pack("odp_hca_cmd_create_mr", key=frmr, flags=k["ODP_HCA_MR_F_FAST_REG"]))
+    s.post_send(QPN, [pack("odp_hca_wqe_reg_mr", wr_id=0x1, opcode=k["ODP_HCA_WQE_REG_MR"],
+                           flags=k["ODP_HCA_WQE_F_SIGNALED"], access=0xf,
+                           iova=0x700000, key=frmr + 1, length=2 * 4096,
+                           table=MR_TABLE + 0x1000)])
+    s.post_send(QPN, s.wqe("ODP_HCA_WQE_RDMA_WRITE", sge=(MR_IOVA, 256, KEY0),
+                           remote_addr=0x700100, rkey=frmr + 1)
+                + [pte(k, MR_DATA), b"\x5a" * 256, pte(k, MR_DATA + 0x2000)])
+    s.post_send(QPN, s.wqe("ODP_HCA_WQE_LOCAL_INV", rkey=frmr + 1))
+    s.post_recv(QPN)
+    s.post_send(QPN, s.wqe("ODP_HCA_WQE_SEND_INV", inline=b"inv!" * 4, rkey=frmr + 1)
+                + s.recv_wqe((MR_IOVA + 0x1000, 64, KEY0)) + [pte(k, MR_DATA + 0x1000)])
+
     s = seed("rdma-read-atomic")
     setup(s)
     s.post_send(QPN, s.wqe("ODP_HCA_WQE_RDMA_READ", sge=(MR_IOVA, 64, KEY0),

@@ -34,6 +34,7 @@ int main(int argc, char **argv)
     odp_hca_add_rc_tests();
     odp_hca_add_ud_tests();
     odp_hca_add_srq_tests();
+    odp_hca_add_frmr_tests();
     odp_hca_add_err_tests();
     odp_hca_add_odp_tests();
     odp_hca_add_invalidate_tests();

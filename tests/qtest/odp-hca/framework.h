@@ -136,6 +136,7 @@ void odp_hca_add_probe_tests(void);
 void odp_hca_add_rc_tests(void);
 void odp_hca_add_ud_tests(void);
 void odp_hca_add_srq_tests(void);
+void odp_hca_add_frmr_tests(void);
 void odp_hca_add_err_tests(void);
 void odp_hca_add_odp_tests(void);
 void odp_hca_add_invalidate_tests(void);

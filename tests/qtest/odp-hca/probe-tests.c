@@ -20,7 +20,7 @@ static void test_probe(void)
     static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
     const uint32_t all_caps = ODP_HCA_CAP_ODP | ODP_HCA_CAP_IMPLICIT_ODP |
                               ODP_HCA_CAP_SRQ | ODP_HCA_CAP_UD |
-                              ODP_HCA_CAP_ATOMIC;
+                              ODP_HCA_CAP_ATOMIC | ODP_HCA_CAP_FAST_REG;
     OdpHca *h = odp_hca_start(PROBE_OPTS);
     struct odp_hca_caps *caps = &h->caps;
     uint8_t tail[64], pcie;
@@ -67,6 +67,8 @@ static void test_probe(void)
     g_assert_cmpmem(caps->mac, 6, mac, 6);
     g_assert_cmpuint(caps->max_mtu, ==, ODP_HCA_MTU_4096);
     g_assert_cmpuint(caps->pt_levels, ==, ODP_HCA_PT_MAX_LEVELS);
+    g_assert_cmpuint(caps->max_fast_reg_pages, ==,
+                     ODP_HCA_FAST_REG_MAX_PAGES);
     g_assert_cmpuint(caps->max_srq_wr, >, 0);
     g_assert_cmpuint(caps->max_rd_atomic, >, 0);
 
