@@ -43,9 +43,16 @@ cm_pair() {
     local slog="$LOG/$n.server.log" clog="$LOG/$n.client.log"
     timeout 180 "${scmd[@]}" > "$slog" 2> "$slog.err" &
     spid=$!
-    sleep 1     # rdma_cm listeners do not show in ss: give it a moment
-    timeout 180 "${ccmd[@]}" > "$clog" 2> "$clog.err"
-    crc=$?
+    # rdma_cm listeners do not show in ss: a client that comes before its
+    # server listens is rejected; retry those for up to 30 s.
+    local i
+    for i in $(seq 1 30); do
+        sleep 1
+        timeout 180 "${ccmd[@]}" > "$clog" 2> "$clog.err"
+        crc=$?
+        [ "$crc" = 0 ] && break
+        grep -qE 'REJECTED|UNREACHABLE|Unexpected CM event|[Rr]efused|connect error' "$clog" "$clog.err" || break
+    done
     wait "$spid"
     src=$?
     cat "$slog.err" >> "$slog"
@@ -119,11 +126,12 @@ done > "$cm_res"
 rdma resource show > "$cm_res.summary" 2>&1
 kill "$cm_c" "$cm_s" 2>/dev/null
 wait "$cm_c" "$cm_s" 2>/dev/null
+# (pipes, not <(...): the guest has no /dev/fd)
 n_qp="$(grep -c "link $DEV/1 .*type RC state RTS.*comm rping" "$cm_res")"
-n_cq="$(grep -c "dev $DEV .*comm rping" <(sed -n '/== cq/,/== mr/p' "$cm_res"))"
-n_mr="$(grep -c "dev $DEV .*mrlen.*comm rping" <(sed -n '/== mr/,/== pd/p' "$cm_res"))"
-n_pd="$(grep -c "dev $DEV .*comm rping" <(sed -n '/== pd/,/== cm_id/p' "$cm_res"))"
-n_cm="$(grep -c "link $DEV/1 .*comm rping" <(sed -n '/== cm_id/,$p' "$cm_res"))"
+n_cq="$(sed -n '/== cq/,/== mr/p' "$cm_res" | grep -c "dev $DEV .*comm rping")"
+n_mr="$(sed -n '/== mr/,/== pd/p' "$cm_res" | grep -c "dev $DEV .*mrlen.*comm rping")"
+n_pd="$(sed -n '/== pd/,/== cm_id/p' "$cm_res" | grep -c "dev $DEV .*comm rping")"
+n_cm="$(sed -n '/== cm_id/,$p' "$cm_res" | grep -c "link $DEV/1 .*comm rping")"
 gsi="$(grep -c "link $DEV/1 lqpn 1 type GSI state RTS" "$cm_res")"
 if [ "$n_qp" -ge 2 ] && [ "$n_cq" -ge 2 ] && [ "$n_mr" -ge 4 ] && [ "$n_pd" -ge 2 ] &&
    [ "$n_cm" -ge 2 ] && [ "$gsi" = 1 ] && grep -q "^[0-9]*: $DEV: pd [0-9]* cq [0-9]* qp [0-9]*" "$cm_res.summary"; then
