@@ -18,6 +18,9 @@
 #                        RDMA both ways (pingpongs, perftest) (TAP)
 #   make check-wire2-rxe the same with a Soft-RoCE guest as the peer
 #   make check-wire2-lossy the same, the link losing and reordering 1%
+#   make check-wire2-kill two guests, one killed (its QEMU quit over QMP)
+#                        in the middle of an rping and of NVMe over RDMA:
+#                        the survivor reports it and unloads its driver
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
@@ -40,7 +43,7 @@ export GUEST_CMD VM_DIR
 GUEST_KMOD    ?= $(if $(wildcard guest-driver/kernel/Kbuild),kmod)
 
 .PHONY: rdma-core kmod vm-initramfs vm vm-deps check-guest check-wire check-wire2 \
-        check-wire2-rxe check-wire2-lossy
+        check-wire2-rxe check-wire2-lossy check-wire2-kill
 
 rdma-core: need-rdma-core
 	@scripts/build-rdma-core.sh
@@ -136,3 +139,12 @@ check-wire2-rxe: vm-deps need-roce
 	@QEMU=$(QEMU) WIRE2_PEER=rxe WIRE2_DIR=$(BUILD)/wire2-rxe \
 	    scripts/run-tap.sh wire2-rxe $(RESULTS) $(WIRE_TIMEOUT) -- \
 	    guest-driver/tests/check-wire2.sh
+
+# A peer killed mid-connection: guest a (odp-hca) survives, guest b
+# (Soft-RoCE) is killed by the host while an rping and NVMe over RDMA run
+# between them (guest-driver/tests/check-peerkill.sh).
+PEERKILL_TIMEOUT ?= 600
+check-wire2-kill: vm-deps
+	@QEMU=$(QEMU) PEERKILL_TIMEOUT=$(PEERKILL_TIMEOUT) \
+	    scripts/run-tap.sh wire2-kill $(RESULTS) $$(($(PEERKILL_TIMEOUT) + 120)) -- \
+	    guest-driver/tests/check-peerkill.sh

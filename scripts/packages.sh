@@ -48,10 +48,13 @@ ODP_NEED_kmod=(
 )
 # The guest harness (make vm, run, check-guest): its initramfs, depmod for
 # the guest kernel's modules (kmod; in the guest too, which runs the host's
-# user space, as do perftest and iproute2), socat for the monitor sockets.
+# user space, as do perftest and iproute2), socat for the monitor sockets,
+# nvme-cli (its nvme is in /usr/sbin, run by root in the guest) and fio
+# for NVMe over RDMA between the guests (wire2-cm.sh, peerkill-guest.sh).
 ODP_NEED_vm=(
     busybox-static:busybox xz-utils:xz cpio:cpio file:file kmod
     perftest:ib_write_bw iproute2:ip socat:socat
+    nvme-cli fio:fio
 )
 
 ODP_HOST_GROUPS=(qemu sanitizers plot roce initramfs kernel)

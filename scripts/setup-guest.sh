@@ -10,8 +10,9 @@
 #    scripts/packages.sh (all from bookworm): rdma-core's build
 #    dependencies, the kernel module's build tools (gcc-12, make, dwarves),
 #    perftest, kmod (depmod for the guest kernel's modules; modprobe/insmod
-#    inside the guest, which runs the host's user space), iproute2 and
-#    socat (to talk to the monitor sockets).
+#    inside the guest, which runs the host's user space), iproute2,
+#    socat (to talk to the monitor sockets), nvme-cli and fio (NVMe over
+#    RDMA between two guests).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ODP_ROOT/scripts/packages.sh"

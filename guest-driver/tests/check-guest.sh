@@ -7,6 +7,9 @@
 #   - ibv_devices / ibv_devinfo -v list it with its ODP capabilities;
 #   - ibv_rc_pingpong loopback, pinned and ODP (-o, -O, -o -P), two sizes;
 #   - perftest loopback (write, read, send, atomic; with and without --odp);
+#   - rdma_cm in loopback (check-cm.sh): rping -v with its data checked,
+#     ucmatose, udaddy, rdma_server/rdma_client, perftest -R; rdma resource
+#     show (a running rping's QPs, CQs, MRs, PDs) and rdma statistic;
 #   - rdma-core's pyverbs tests (test_odp and friends), one TAP line each;
 #   - odp-verify (every byte under page churn, remap, fork, NUMA migration;
 #     unresolvable faults), one TAP line per result;
@@ -223,6 +226,10 @@ perftest "ib_write_bw --odp -s 4194304 -n 20" 300 "$port" \
     ib_write_bw -d "$DEV" -x "$ODP_GID" -p "$port" -F -s 4194304 -n 20 --odp
 f1="$(ctr odp_faults)"
 check "page faults raised during ib_write_bw --odp -s 4194304 ($((f1 - f0)))" test "$f1" -gt "$f0"
+
+# rdma_cm in loopback (rping, ucmatose, udaddy, rdma_server/rdma_client,
+# perftest -R) and what rdma resource / rdma statistic show (check-cm.sh).
+. "$ODP_ROOT/guest-driver/tests/check-cm.sh"
 
 # The driver's account of all the ODP runs above.
 echo "# driver counters, change during the runs:"

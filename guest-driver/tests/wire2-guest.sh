@@ -120,6 +120,10 @@ fi
 WIRE2_IMPAIRED="${WIRE2_IMPAIRED:-}" WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$PEER" WIRE2_ME_KIND="$KIND" \
     WIRE2_PEER_KIND="$PEER_KIND" \
     "$(dirname "${BASH_SOURCE[0]}")/wire2-rdma.sh" || FAILED=$((FAILED + 1))
+# rdma_cm's tools, perftest -R and NVMe over RDMA (wire2-cm.sh).
+WIRE2_ROLE="$ROLE" WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$PEER" WIRE2_ME_KIND="$KIND" \
+    WIRE2_PEER_KIND="$PEER_KIND" WIRE2_BLOB="$BLOB" \
+    "$(dirname "${BASH_SOURCE[0]}")/wire2-cm.sh" || FAILED=$((FAILED + 1))
 
 echo "# $IF: $(cat /sys/class/net/"$IF"/statistics/tx_packets) tx / $(cat /sys/class/net/"$IF"/statistics/rx_packets) rx packets, $(cat /sys/class/net/"$IF"/statistics/rx_errors) rx errors"
 
