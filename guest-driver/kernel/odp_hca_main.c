@@ -145,6 +145,7 @@ static int odp_hca_query_caps(struct odp_hca_dev *dev)
 	c->max_mtu = hw->max_mtu;
 	c->pt_levels = hw->pt_levels;
 	c->max_frame = odp_cpu32(hw->max_frame);
+	c->max_fast_reg_pages = odp_cpu32(hw->max_fast_reg_pages);
 
 	/* What the driver relies on; a device outside it is refused. */
 	if (c->page_size != ODP_HCA_PAGE_SIZE ||
@@ -167,6 +168,12 @@ static int odp_hca_query_caps(struct odp_hca_dev *dev)
 		dev_warn(dmadev, "device without on-demand paging\n");
 	if (!c->max_srq_wr || !is_power_of_2(c->max_srq_wr))
 		c->max_srq_wr = c->max_qp_wr;
+	/* A REG_MR's table is one page: no more entries than that. */
+	if (!(c->flags & ODP_HCA_CAP_FAST_REG) || !c->max_fast_reg_pages ||
+	    c->max_fast_reg_pages > ODP_HCA_FAST_REG_MAX_PAGES) {
+		c->flags &= ~ODP_HCA_CAP_FAST_REG;
+		c->max_fast_reg_pages = 0;
+	}
 	if (!c->max_msg_size)
 		c->max_msg_size = 1U << 31;
 	if (c->max_mtu < ODP_HCA_MTU_256 || c->max_mtu > ODP_HCA_MTU_4096)
