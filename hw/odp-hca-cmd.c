@@ -482,9 +482,7 @@ static uint8_t odp_hca_create_mr_physical(OdpHcaState *s,
     OdpHcaMr *mr;
 
     if (c->flags != ODP_HCA_MR_F_PHYSICAL || iova != 0 || len == 0 ||
-        (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
-                    ODP_HCA_ACCESS_REMOTE_READ |
-                    ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        (access & ~ODP_HCA_ACCESS_MASK)) {
         trace_odp_hca_err_mr_physical(c->flags, iova, len, access);
         odp_hca_guest_error(s, "CREATE_MR: untranslated MR with flags 0x%x "
                             "iova 0x%" PRIx64 " length 0x%" PRIx64
@@ -539,9 +537,7 @@ static uint8_t odp_hca_exec_create_mr(OdpHcaState *s,
     if (c->levels < 1 || c->levels > ODP_HCA_PT_MAX_LEVELS ||
         (table & (ODP_HCA_PAGE_SIZE - 1)) ||
         (c->flags & ~(ODP_HCA_MR_F_ON_DEMAND | ODP_HCA_MR_F_IMPLICIT)) ||
-        (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
-                    ODP_HCA_ACCESS_REMOTE_READ |
-                    ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        (access & ~ODP_HCA_ACCESS_MASK)) {
         trace_odp_hca_err_mr_param(c->levels, table, c->flags, access);
         odp_hca_guest_error(s, "CREATE_MR: levels %u table 0x%" PRIx64
                             " flags 0x%x access 0x%x", c->levels, table,

@@ -75,9 +75,7 @@ uint8_t odp_hca_mr_fast_reg(OdpHcaState *s, OdpHcaQp *qp,
     if (len == 0 || iova + len < iova ||
         odp_hca_mr_pages(iova, len) > ODP_HCA_FAST_REG_MAX_PAGES ||
         (table & (ODP_HCA_PAGE_SIZE - 1)) ||
-        (access & ~(ODP_HCA_ACCESS_LOCAL_WRITE | ODP_HCA_ACCESS_REMOTE_WRITE |
-                    ODP_HCA_ACCESS_REMOTE_READ |
-                    ODP_HCA_ACCESS_REMOTE_ATOMIC))) {
+        (access & ~ODP_HCA_ACCESS_MASK)) {
         trace_odp_hca_err_frmr_param(qp->qpn, iova, len, table, access);
         odp_hca_guest_error(s, "QP %u REG_MR: iova 0x%" PRIx64 " length 0x%"
                             PRIx64 " table 0x%" PRIx64 " access 0x%x",

@@ -371,6 +371,11 @@ enum odp_hca_qp_state {
 #define ODP_HCA_ACCESS_REMOTE_WRITE        (1u << 1)
 #define ODP_HCA_ACCESS_REMOTE_READ         (1u << 2)
 #define ODP_HCA_ACCESS_REMOTE_ATOMIC       (1u << 3)
+/* Every access flag the device knows: the rest are reserved. */
+#define ODP_HCA_ACCESS_MASK        (ODP_HCA_ACCESS_LOCAL_WRITE |	\
+				    ODP_HCA_ACCESS_REMOTE_WRITE |	\
+				    ODP_HCA_ACCESS_REMOTE_READ |	\
+				    ODP_HCA_ACCESS_REMOTE_ATOMIC)
 
 /* Path MTU: the IB enumeration, 1 = 256 ... 5 = 4096. */
 #define ODP_HCA_MTU_256                    1

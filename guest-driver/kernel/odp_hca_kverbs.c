@@ -153,10 +153,7 @@ static void odp_hca_build_reg_mr(const struct ib_reg_wr *wr, u8 flags,
 	w->wr_id = odp_le64(wr->wr.wr_id);
 	w->opcode = ODP_HCA_WQE_REG_MR;
 	w->flags = flags;
-	w->access = odp_le32(wr->access & (ODP_HCA_ACCESS_LOCAL_WRITE |
-					   ODP_HCA_ACCESS_REMOTE_WRITE |
-					   ODP_HCA_ACCESS_REMOTE_READ |
-					   ODP_HCA_ACCESS_REMOTE_ATOMIC));
+	w->access = odp_le32(wr->access & ODP_HCA_ACCESS_MASK);
 	w->iova = odp_le64(mr->ibmr.iova);
 	w->key = odp_le32(wr->key);
 	w->length = odp_le64(mr->ibmr.length);

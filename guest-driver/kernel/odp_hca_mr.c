@@ -277,10 +277,7 @@ int odp_hca_mr_create_hw(struct odp_hca_dev *dev, struct odp_hca_mr *mr,
 	/* Fast-reg and DMA MRs have no table (a REG_MR names a fast-reg's). */
 	c->table = odp_le64(mr->root ? mr->root->dma : 0);
 	c->pdn = odp_le32(pdn);
-	c->access = odp_le32(mr->access & (ODP_HCA_ACCESS_LOCAL_WRITE |
-					   ODP_HCA_ACCESS_REMOTE_WRITE |
-					   ODP_HCA_ACCESS_REMOTE_READ |
-					   ODP_HCA_ACCESS_REMOTE_ATOMIC));
+	c->access = odp_le32(mr->access & ODP_HCA_ACCESS_MASK);
 	c->key = odp_le32(mr->key);
 	c->levels = mr->levels;
 	c->flags = flags;

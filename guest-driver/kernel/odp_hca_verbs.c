@@ -817,10 +817,7 @@ int odp_hca_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr,
 	m->port = mask & IB_QP_PORT ? attr->port_num : 1;
 	m->pkey_index = odp_le16(attr->pkey_index);
 	m->access_flags = odp_le32(attr->qp_access_flags &
-				   (ODP_HCA_ACCESS_LOCAL_WRITE |
-				    ODP_HCA_ACCESS_REMOTE_WRITE |
-				    ODP_HCA_ACCESS_REMOTE_READ |
-				    ODP_HCA_ACCESS_REMOTE_ATOMIC));
+				   ODP_HCA_ACCESS_MASK);
 	m->qkey = odp_le32(attr->qkey);
 	m->dest_qpn = odp_le32(attr->dest_qp_num);
 	m->sq_psn = odp_le32(attr->sq_psn & ODP_HCA_PSN_MASK);
