@@ -544,3 +544,36 @@ void add_test(const char *path, GTestFunc fn)
 {
     add_test_data(path, (gconstpointer)fn, run_plain);
 }
+
+/* query-odp-hca's port of the only device: a new reference. */
+QDict *odp_port_query(T *t)
+{
+    QDict *rsp = qtest_qmp(t->h->qts, "{ 'execute': 'query-odp-hca' }");
+    QList *list = qdict_get_qlist(rsp, "return");
+    QDict *port;
+
+    g_assert_nonnull(list);
+    port = qdict_get_qdict(qobject_to(QDict, qlist_peek(list)), "port");
+    g_assert_nonnull(port);
+    qobject_ref(port);
+    qobject_unref(rsp);
+    return port;
+}
+
+/* A port counter: "rx-frames", or a drop reason such as "rx-no-qp". */
+uint64_t odp_port_count(T *t, const char *name)
+{
+    QDict *port = odp_port_query(t);
+    QDict *drops = qdict_get_qdict(port, "drops");
+    uint64_t v;
+
+    g_assert_nonnull(drops);
+    if (qdict_haskey(port, name)) {
+        v = qdict_get_int(port, name);
+    } else {
+        g_assert_true(qdict_haskey(drops, name));
+        v = qdict_get_int(drops, name);
+    }
+    qobject_unref(port);
+    return v;
+}

@@ -123,6 +123,10 @@ uint32_t wait_fault(T *t, uint32_t qpn, uint32_t key, uint64_t iova,
                     uint64_t min_len, uint64_t max_len, uint8_t access,
                     uint8_t side, int wqe_index);
 void wait_event(T *t, uint8_t type, uint32_t obj);
+/* query-odp-hca's port of the only device: a new reference. */
+QDict *odp_port_query(T *t);
+/* A port counter: "rx-frames", or a drop reason such as "rx-no-qp". */
+uint64_t odp_port_count(T *t, const char *name);
 void eq_quiet(T *t);
 void eq_drain(T *t);
 void resume_ok(T *t, uint32_t token);

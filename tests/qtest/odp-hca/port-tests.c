@@ -152,46 +152,13 @@ static void sock_quiet(Port *p)
     g_assert_cmpint(poll(&pfd, 1, PORT_QUIET_MS), ==, 0);
 }
 
-/* query-odp-hca's port of the only device: a new reference. */
-static QDict *port_query(T *t)
-{
-    QDict *rsp = qtest_qmp(t->h->qts, "{ 'execute': 'query-odp-hca' }");
-    QList *list = qdict_get_qlist(rsp, "return");
-    QDict *port;
-
-    g_assert_nonnull(list);
-    port = qdict_get_qdict(qobject_to(QDict, qlist_peek(list)), "port");
-    g_assert_nonnull(port);
-    qobject_ref(port);
-    qobject_unref(rsp);
-    return port;
-}
-
-/* A port counter: "rx-frames", or a drop reason such as "rx-no-qp". */
-static uint64_t port_count(T *t, const char *name)
-{
-    QDict *port = port_query(t);
-    QDict *drops = qdict_get_qdict(port, "drops");
-    uint64_t v;
-
-    g_assert_nonnull(drops);
-    if (qdict_haskey(port, name)) {
-        v = qdict_get_int(port, name);
-    } else {
-        g_assert_true(qdict_haskey(drops, name));
-        v = qdict_get_int(drops, name);
-    }
-    qobject_unref(port);
-    return v;
-}
-
 /* Frames reach the device when the main loop polls the socket: wait. */
 static void port_wait_count(T *t, const char *name, uint64_t want)
 {
     uint64_t v = 0;
 
     for (int i = 0; i < 2000; i++) {
-        v = port_count(t, name);
+        v = odp_port_count(t, name);
         if (v >= want) {
             break;
         }
@@ -214,7 +181,7 @@ static const char *const port_counters[] = {
 static void port_check_counts(T *t, const uint64_t *exp)
 {
     for (int i = 0; i < ARRAY_SIZE(port_counters); i++) {
-        uint64_t v = port_count(t, port_counters[i]);
+        uint64_t v = odp_port_count(t, port_counters[i]);
 
         if (v != exp[i]) {
             odp_diag("port counter %s is %" PRIu64 ", expected %" PRIu64,
@@ -347,8 +314,8 @@ static void test_port_tx_fault(void)
              p.qp->qpn);
     sock_expect(&p, f, len);
     sock_quiet(&p);
-    g_assert_cmpuint(port_count(p.t, "tx-frames"), ==, 1);
-    g_assert_cmpuint(port_count(p.t, "tx-bytes"), ==, len);
+    g_assert_cmpuint(odp_port_count(p.t, "tx-frames"), ==, 1);
+    g_assert_cmpuint(odp_port_count(p.t, "tx-bytes"), ==, len);
     port_free(&p);
 }
 
@@ -393,7 +360,7 @@ static void test_port_tx_errors(void)
         port_replace_qp(&p);
     }
     sock_quiet(&p);
-    g_assert_cmpuint(port_count(p.t, "tx-frames"), ==, 0);
+    g_assert_cmpuint(odp_port_count(p.t, "tx-frames"), ==, 0);
 
     /* the replacement QP works */
     port_tx_ok(&p, 0x30, 0, 64);
@@ -424,7 +391,7 @@ static void test_port_one_qp(void)
                      ==, ODP_HCA_CMD_OK);
     p.qp = raw_qp(p.t, p.cq);
     port_tx_ok(&p, 0x1, 0, 64);
-    g_assert_cmpuint(port_count(p.t, "tx-frames"), ==, 1);
+    g_assert_cmpuint(odp_port_count(p.t, "tx-frames"), ==, 1);
     port_free(&p);
 }
 
@@ -588,7 +555,7 @@ static void test_port_rx_fault(void)
     wait_recv(p.t, p.cq, &c, 0x61, ODP_HCA_CQE_RECV, p.qp->qpn, 0, 400);
     g_assert_cmpuint(c.wqe_index, ==, 0);
     buf_check(p.t, ob, 100, f2, 400, "frame after RESUME");
-    g_assert_cmpuint(port_count(p.t, "rx-frames"), ==, 1);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-frames"), ==, 1);
     port_free(&p);
 }
 
@@ -610,9 +577,9 @@ static void test_port_no_netdev(void)
     wait_cqe(t, cq, &c, 0x71, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, qp->qpn);
     send1(t, qp, 0x72, ODP_HCA_WQE_SEND, b->iova, 1514, b->key, 0, 0);
     wait_cqe(t, cq, &c, 0x72, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_SEND, qp->qpn);
-    g_assert_cmpuint(port_count(t, "tx-no-netdev"), ==, 2);
-    g_assert_cmpuint(port_count(t, "tx-frames"), ==, 0);
-    port = port_query(t);
+    g_assert_cmpuint(odp_port_count(t, "tx-no-netdev"), ==, 2);
+    g_assert_cmpuint(odp_port_count(t, "tx-frames"), ==, 0);
+    port = odp_port_query(t);
     g_assert_true(qdict_get_bool(port, "link"));
     g_assert_false(qdict_haskey(port, "netdev"));
     qobject_unref(port);
@@ -621,7 +588,7 @@ static void test_port_no_netdev(void)
 
 static void port_expect_link(Port *p, bool up)
 {
-    QDict *port = port_query(p->t);
+    QDict *port = odp_port_query(p->t);
 
     g_assert_cmphex(port_reg(p), ==,
                     (up ? ODP_HCA_PORT_LINK_UP : 0) | ODP_HCA_PORT_HAS_NETDEV);
@@ -650,7 +617,7 @@ static void test_port_link(void)
     port_expect_link(&p, false);
     /* the send completes, the frame is lost */
     port_tx_ok(&p, 0x81, 0, 100);
-    g_assert_cmpuint(port_count(p.t, "tx-link-down"), ==, 1);
+    g_assert_cmpuint(odp_port_count(p.t, "tx-link-down"), ==, 1);
     /* nothing comes in either */
     post_recv1(p.t, p.qp, 0x82, p.rx->iova, 2048, p.rx->key);
     sock_send(&p, f, 100);
@@ -668,8 +635,8 @@ static void test_port_link(void)
     sock_send(&p, f, 100);
     wait_recv(p.t, p.cq, &c, 0x82, ODP_HCA_CQE_RECV, p.qp->qpn, 0, 100);
     buf_check(p.t, p.rx, 0, f, 100, "frame after link up");
-    g_assert_cmpuint(port_count(p.t, "tx-frames"), ==, 1);
-    g_assert_cmpuint(port_count(p.t, "rx-frames"), ==, 1);
+    g_assert_cmpuint(odp_port_count(p.t, "tx-frames"), ==, 1);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-frames"), ==, 1);
 
     /* by the device's name too */
     port_set_link(p.t, "hca0", false);
@@ -756,12 +723,12 @@ static void test_port_reset_queued(void)
     /* ready for frames again only once enabled */
     port_bus_master(&p, true);
     odp_settle(h, ODP_QUIET_ROUNDS);
-    g_assert_cmpuint(port_count(p.t, "rx-frames"), ==, 0);
-    g_assert_cmpuint(port_count(p.t, "rx-no-qp"), ==, 0);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-frames"), ==, 0);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-no-qp"), ==, 0);
     odp_hca_bringup(h, 6);
     /* the RAW_ETH QP went with the reset */
     port_wait_count(p.t, "rx-no-qp", 3);
-    g_assert_cmpuint(port_count(p.t, "rx-frames"), ==, 0);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-frames"), ==, 0);
     buf_check_fill(p.t, p.rx, 0, 0xee, 2048, "buffer of the old QP");
 
     /* a new QP on the reset device receives */
@@ -828,15 +795,15 @@ static void test_port_hostile(void)
     do {
         sum = 0;
         for (int i = 0; i < ARRAY_SIZE(all); i++) {
-            sum += port_count(p.t, all[i]);
+            sum += odp_port_count(p.t, all[i]);
         }
     } while (sum < sent && ++rounds < 5000);
     g_assert_cmpuint(sum, ==, sent);
-    g_assert_cmpuint(port_count(p.t, "rx-no-qp"), ==, 0);
-    g_assert_cmpuint(port_count(p.t, "rx-too-short"), >=, 50);
-    g_assert_cmpuint(port_count(p.t, "rx-too-long"), >, 0);
-    g_assert_cmpuint(port_count(p.t, "rx-no-buffer"), >, 0);
-    g_assert_cmpuint(port_count(p.t, "rx-wqe-error"), ==, 1);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-no-qp"), ==, 0);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-too-short"), >=, 50);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-too-long"), >, 0);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-no-buffer"), >, 0);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-wqe-error"), ==, 1);
     /* every WQE completed: 7 frames and the bad key */
     for (int i = 0; i < 8; i++) {
         odp_cq_wait(p.t->h, p.cq, &c);
@@ -844,7 +811,7 @@ static void test_port_hostile(void)
         g_assert_cmpuint(c.status, ==, i == 5 ? ODP_HCA_WC_LOC_PROT_ERR
                                               : ODP_HCA_WC_SUCCESS);
     }
-    g_assert_cmpuint(port_count(p.t, "rx-frames"), ==, 7);
+    g_assert_cmpuint(odp_port_count(p.t, "rx-frames"), ==, 7);
     g_assert_cmpuint(qp_state(p.t, p.qp), ==, ODP_HCA_QPS_RTS);
 
     /* still a NIC */

@@ -597,6 +597,70 @@ static void test_wire_ack_timeout(void)
     wire_free(&w);
 }
 
+static void wire_set_link(Wire *w, bool up)
+{
+    QDict *rsp = qtest_qmp(w->t->h->qts, "{ 'execute': 'set_link', "
+                           "'arguments': { 'name': 'n0', 'up': %i } }", up);
+
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    wait_event(w->t, up ? ODP_HCA_EV_PORT_ACTIVE : ODP_HCA_EV_PORT_DOWN, 1);
+}
+
+/*
+ * The link goes down under a connection.  Shorter than the retry budget,
+ * nothing is lost: the ACK timer resends once the link is back.  Longer,
+ * the QP goes the way of a dead peer: retry exceeded, error state.
+ */
+static void test_wire_link_down(void)
+{
+    Wire w;
+    Frame f[3];
+    struct odp_hca_cqe c;
+    OdpRcAttr a;
+    g_autofree uint8_t *src = NULL;
+    const uint32_t len = 3000;
+    uint64_t lost;
+    int64_t tmo;
+
+    odp_rc_attr_init(&a);
+    a.path_mtu = WIRE_MTU_1024;
+    a.retry_cnt = 3;
+    a.timeout = 12;
+    tmo = odp_ack_timeout_ns(a.timeout);
+    wire_new(&w, &a);
+    src = buf_pattern(w.t, w.buf, 5);
+
+    /* a flap: posted while down, two timeouts in the dark, then up */
+    wire_set_link(&w, false);
+    lost = odp_port_count(w.t, "tx-link-down");
+    wire_post_write(&w, 0x51, 0, len, 0x30000, 0x77);
+    wire_quiet(&w);
+    odp_clock_step(w.t->h, tmo + 1000);
+    odp_clock_step(w.t->h, tmo + 1000);
+    wire_quiet(&w);
+    quiet(w.t, w.cq);
+    /* every try went to the link and was lost there */
+    g_assert_cmpuint(odp_port_count(w.t, "tx-link-down"), ==, lost + 9);
+    wire_set_link(&w, true);
+    odp_clock_step(w.t->h, tmo + 1000);
+    wire_expect_write(&w, f, 3, w.sq_psn, 0, src, len, 0x30000, 0x77);
+    wire_send_aeth(&w, SYN_ACK, psn_add(w.sq_psn, 2), 1);
+    wait_cqe(w.t, w.cq, &c, 0x51, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             w.qp->qpn);
+    wire_quiet(&w);
+
+    /* down for good: the retry budget runs out */
+    wire_set_link(&w, false);
+    wire_post_write(&w, 0x52, 0, len, 0x30000, 0x77);
+    for (int i = 0; i <= a.retry_cnt; i++) {
+        odp_clock_step(w.t->h, tmo + 1000);
+    }
+    wait_cqe(w.t, w.cq, &c, 0x52, ODP_HCA_WC_RETRY_EXC_ERR, -1, w.qp->qpn);
+    wait_qp_err(w.t, w.qp);
+    wire_free(&w);
+}
+
 /*
  * 3b: READs shorter than a packet, one at a time (ib_read_lat): the
  * second's request lost, the ACK timer asks again, counted once.  An
@@ -1202,6 +1266,7 @@ void odp_hca_add_wire_tests(void)
     add_test("/odp-hca/wire/go-back-n", test_wire_go_back_n);
     add_test("/odp-hca/wire/ack-timeout", test_wire_ack_timeout);
     add_test("/odp-hca/wire/read-timeout", test_wire_read_timeout);
+    add_test("/odp-hca/wire/link-down", test_wire_link_down);
     add_test("/odp-hca/wire/rnr", test_wire_rnr);
     add_test("/odp-hca/wire/rnr-refills-retry", test_wire_rnr_refills_retry);
     add_test("/odp-hca/wire/responder", test_wire_responder);
