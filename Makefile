@@ -81,7 +81,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := interface qtest roce guest plot asan fuzz wire wire2 wire2-rxe wire2-lossy
+CHECK_SUITES := interface qtest roce guest plot asan fuzz wire wire2 wire2-rxe wire2-lossy wire2-kill
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800

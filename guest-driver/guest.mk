@@ -18,9 +18,10 @@
 #                        RDMA both ways (pingpongs, perftest) (TAP)
 #   make check-wire2-rxe the same with a Soft-RoCE guest as the peer
 #   make check-wire2-lossy the same, the link losing and reordering 1%
-#   make check-wire2-kill two guests, one killed (its QEMU quit over QMP)
-#                        in the middle of an rping and of NVMe over RDMA:
-#                        the survivor reports it and unloads its driver
+#   make check-wire2-kill two guests: the survivor's link flaps under an
+#                        rping and NVMe over RDMA, then the other guest is
+#                        killed (its QEMU quit over QMP): the survivor
+#                        reports it and unloads its driver
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
@@ -142,7 +143,7 @@ check-wire2-rxe: vm-deps need-roce
 
 # A peer killed mid-connection: guest a (odp-hca) survives, guest b
 # (Soft-RoCE) is killed by the host while an rping and NVMe over RDMA run
-# between them (guest-driver/tests/check-peerkill.sh).
+# between them, after a link flap on a (guest-driver/tests/check-peerkill.sh).
 PEERKILL_TIMEOUT ?= 600
 check-wire2-kill: vm-deps
 	@QEMU=$(QEMU) PEERKILL_TIMEOUT=$(PEERKILL_TIMEOUT) \

@@ -1,18 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 # A peer that dies mid-connection (make check-wire2-kill): runs on the
-# host, boots two guests joined by a unix-socket link as check-wire2.sh
-# does (build/wire2-kill/a and b), each running
-# guest-driver/tests/peerkill-guest.sh.  Guest a is the survivor (odp-hca
+# host, boots two guests (build/wire2-kill/a and b), each running
+# guest-driver/tests/peerkill-guest.sh, joined through
+# guest-driver/tests/peerkill-relay.py (each QEMU's `-netdev stream`
+# connects to it over a unix socket).  Guest a is the survivor (odp-hca
 # unless PEERKILL_A=rxe), guest b the peer (Soft-RoCE unless
 # PEERKILL_B=odp).  Between them an rping runs without end (a the client)
-# and NVMe over RDMA moves data (fio); once both run, guest b says so
-# through its out share and this script kills b's QEMU (QMP "quit": the
-# guest gets no shutdown, its port just goes silent).  Guest a must then
-# report the lost peer (rping exits with an error or DISCONNECT; the nvme
-# host starts error recovery and `nvme disconnect` ends it, or the nvme
-# target's keep-alive timer expires and it is torn down) and unload its
-# driver with dmesg clean.
+# and NVMe over RDMA moves data (fio, a the host when its device can).
+# Guest a first takes its own link down and up again under both, and
+# checks that both carry on; then it asks for the kill (cut-now in its
+# out share).  The relay cuts the cable at a's next rping SEND to b and
+# this script quits b's QEMU over QMP (no shutdown: its port just goes
+# silent).  Guest a must then report the lost peer (rping: retry
+# exceeded; the NVMe host starts error recovery and `nvme disconnect`
+# ends it, or the NVMe target's keep-alive expires and it is torn down),
+# unload its driver and keep dmesg clean.
 # Environment: QEMU, PEERKILL_A, PEERKILL_B (odp or rxe),
 # PEERKILL_DIR (build/wire2-kill), PEERKILL_TIMEOUT (seconds a guest may
 # run, 600).
@@ -25,14 +28,14 @@ W="${PEERKILL_DIR:-build/wire2-kill}"
 TMO="${PEERKILL_TIMEOUT:-600}"
 MAC_A=52:54:00:0d:02:01
 MAC_B=52:54:00:0d:02:02
-sock="$W/link.sock"
+relay_pid=
 
 mkdir -p "$W/a/out" "$W/b/out"
 [ -f build/vm/initramfs.cpio.gz ] || { echo "Bail out! no build/vm/initramfs.cpio.gz (make vm-initramfs)"; exit 1; }
 for g in a b; do
     ln -sf ../../vm/initramfs.cpio.gz "$W/$g/initramfs.cpio.gz"
 done
-rm -f "$sock" "$W/b/out/kill-me"
+rm -f "$W/a.sock" "$W/b.sock" "$W/arm" "$W/cut" "$W/a/out/cut-now" "$W/b/out/ready" "$W/b/out/rping-qpn"
 
 guest() { # <a|b> <mac> <netdev options> <odp|rxe>
     local dev="odp-hca,id=hca0,netdev=p0,mac=$2"
@@ -45,25 +48,36 @@ guest() { # <a|b> <mac> <netdev options> <odp|rxe>
 
 echo "TAP version 13"
 t0="$(date +%s)"
-guest a "$MAC_A" "stream,id=p0,server=on,addr.type=unix,addr.path=$sock" "$A_KIND" &
-pa=$!
-for _ in $(seq 1 300); do
-    [ -S "$sock" ] && break
+/usr/bin/python3 guest-driver/tests/peerkill-relay.py "$W/a.sock" "$W/b.sock" "$W/arm" "$W/cut" \
+    2> "$W/relay.log" &
+relay_pid=$!
+trap 'kill "$relay_pid" 2>/dev/null' EXIT
+for _ in $(seq 1 100); do
+    [ -S "$W/a.sock" ] && [ -S "$W/b.sock" ] && break
     sleep 0.1
 done
-guest b "$MAC_B" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$sock" "$B_KIND" &
+guest a "$MAC_A" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$W/a.sock" "$A_KIND" &
+pa=$!
+guest b "$MAC_B" "stream,id=p0,server=off,reconnect-ms=1000,addr.type=unix,addr.path=$W/b.sock" "$B_KIND" &
 pb=$!
 
-# Guest b drops kill-me into its out share once rping and the NVMe I/O
-# run; a few seconds later its QEMU goes.
-killed=
+# Guest a asks for the kill (cut-now) once rping and the NVMe I/O have
+# come through its link flap; guest b has left its rping QPN.  The relay
+# cuts at a's next rping SEND, then b's QEMU goes.
+killed= cut=
 for _ in $(seq 1 $((TMO * 2))); do
-    [ -e "$W/b/out/kill-me" ] && break
-    kill -0 "$pb" 2>/dev/null || break
+    [ -e "$W/a/out/cut-now" ] && [ -s "$W/b/out/rping-qpn" ] && break
+    kill -0 "$pa" 2>/dev/null && kill -0 "$pb" 2>/dev/null || break
     sleep 0.5
 done
-if [ -e "$W/b/out/kill-me" ]; then
-    sleep 3
+if [ -e "$W/a/out/cut-now" ] && [ -s "$W/b/out/rping-qpn" ]; then
+    cp "$W/b/out/rping-qpn" "$W/arm"
+    for _ in $(seq 1 600); do
+        [ -e "$W/cut" ] && break
+        sleep 0.1
+    done
+    cut="$(cat "$W/cut" 2>/dev/null)"
+    # b goes even without a cut, so that the run ends (and fails below)
     if /usr/bin/python3 scripts/monitor.py qmp "$W/b/qmp.sock" quit > "$W/kill.log" 2>&1 ||
        ! kill -0 "$pb" 2>/dev/null; then
         killed="$(($(date +%s) - t0))"
@@ -85,11 +99,12 @@ for g in b a; do
     done < "$W/$g.log"
     if [ "$g" = b ]; then
         T=$((T + 1))
-        if [ -n "$killed" ] && [ "$rb" != 0 ] && ! grep -aq "ODP-VM-EXIT=" "$W/b.log"; then
-            echo "ok $T - host: guest b's QEMU killed (QMP quit) $killed s after the start, in the middle of rping and the NVMe I/O"
+        if [ -n "$cut" ] && [ -n "$killed" ] && [ "$rb" != 0 ] && ! grep -aq "ODP-VM-EXIT=" "$W/b.log"; then
+            echo "ok $T - host: the cable cut at a's rping request ($cut) and guest b's QEMU killed (QMP quit) $killed s after the start, in the middle of rping and the NVMe I/O"
         else
             FAILED=$((FAILED + 1))
-            echo "not ok $T - host: guest b's QEMU killed in the middle of the runs (killed: ${killed:-no}, b exit $rb; console in $W/b.log)"
+            echo "not ok $T - host: the cable cut at a's rping request and guest b's QEMU killed (cut: ${cut:-no}, killed: ${killed:-no}, b exit $rb; console in $W/b.log)"
+            sed 's/^/# relay: /' "$W/relay.log"
             cat "$W/kill.log" 2>/dev/null | sed 's/^/# /'
         fi
     fi

@@ -3,14 +3,18 @@
 # One side of the peer-kill test (guest-driver/tests/check-peerkill.sh):
 # runs inside a guest of scripts/vm.sh -c, prints "ok - ..." / "not ok -
 # ..." lines for the host to number.
-#   a (10.0.0.1, the survivor): rping client without end; NVMe host when
-#     its device can (fast registration MRs), else NVMe target; after b's
-#     death: rping ended with an error, the NVMe side noticed (host: error
-#     recovery, then nvme disconnect; target: keep-alive expiry, then torn
-#     down), the driver unloads (odp_hca, or rdma_rxe), dmesg clean.
+#   a (10.0.0.1, the survivor): NVMe host when its device can (fast
+#     registration MRs), else NVMe target; rping client without end.
+#     With both running it takes its own link down for a second and up
+#     again (QMP set_link through the harness): the port goes DOWN and
+#     ACTIVE (IBV_EVENT_PORT_ERR, PORT_ACTIVE), rping and fio carry on.
+#     Then it asks the host for the kill (cut-now in its out share) and
+#     checks: rping ends with retry exceeded, the NVMe side noticed
+#     (host: error recovery, then nvme disconnect; target: keep-alive
+#     expiry, then torn down), the driver unloads (odp_hca, or
+#     rdma_rxe), dmesg clean.
 #   b (10.0.0.2, killed by the host): rping server; the other NVMe side;
-#     drops kill-me into its out share once both run.
-# Environment: PEERKILL_ROLE (a|b), PEERKILL_MAC, PEERKILL_KIND (odp|rxe).
+#     leaves its rping QPN in its out share (rping-qpn) once both run.
 set -u
 
 ROLE="${PEERKILL_ROLE:?}"
@@ -113,8 +117,9 @@ if [ "$ROLE" = b ]; then
     if wait_for 300 sh -c "rdma resource show qp | grep -q 'type RC state RTS.*comm rping'" &&
        if [ "$nvme_role" = host ]; then sleep 3; kill -0 "$fio_pid"
        else wait_for 300 sh -c "dmesg | grep -q 'nvmet: creating nvm controller'"; fi; then
-        ok "rping and NVMe I/O running: ready to be killed"
-        touch "$OUT/kill-me"
+        qpn="$(rdma resource show qp | sed -n 's/.* lqpn \([0-9]*\) .*type RC state RTS.*comm rping.*/\1/p' | head -n1)"
+        ok "rping (QP $qpn) and NVMe I/O running: ready to be killed"
+        echo "$qpn" > "$OUT/.rping-qpn" && mv "$OUT/.rping-qpn" "$OUT/rping-qpn"
         sleep 600
     fi
     not_ok "rping and NVMe I/O running, then killed by the host"
@@ -122,21 +127,80 @@ if [ "$ROLE" = b ]; then
     exit 1
 fi
 
-# The survivor: rping client without end, until the peer dies.
-t0="$(date +%s)"
-for _ in $(seq 1 120); do
-    timeout 600 rping -c -a "$PEER" -p 7400 -C 0 -v > "$LOG/rping" 2> "$LOG/rping.err"
-    rc=$?
-    grep -q "ping data" "$LOG/rping" && break
-    sleep 1
-done
-n="$(grep -c "ping data" "$LOG/rping")"
-why="$(grep -E "completion failed|DISCONNECT|error|ERROR" "$LOG/rping.err" | head -n1)"
-if [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$n" -gt 0 ] && [ -n "$why" ]; then
-    ok "rping: $n pings, then the peer died: \"$why\" (exit $rc, $(($(date +%s) - t0)) s)"
+# The survivor: rping client without end, until the peer dies (a few
+# tries while b's server comes up).
+pings() { grep -c "ping data" "$LOG/rping" 2>/dev/null; }
+(
+    for _ in $(seq 1 120); do
+        rping -c -a "$PEER" -p 7400 -C 0 -v > "$LOG/rping" 2> "$LOG/rping.err"
+        echo $? > "$LOG/rping.rc"
+        [ "$(pings)" -gt 0 ] && break
+        sleep 1
+    done
+) &
+rping_loop=$!
+if wait_for 300 sh -c "[ \$(grep -c 'ping data' $LOG/rping 2>/dev/null) -ge 5 ]"; then
+    ok "rping -c -v to $PEER: $(pings) pings"
 else
-    not_ok "rping reports the dead peer (exit $rc, $n pings, \"$why\")"
+    not_ok "rping -c -v to $PEER: 5 pings"
     show "$LOG/rping.err"
+fi
+
+# The link goes down for a second and comes back: both ends retransmit
+# what was lost, nothing fails.
+aw="$LOG/asyncwatch"
+ibv_asyncwatch -d "$IB" > "$aw" 2>&1 &
+awpid=$!
+wait_for 30 sh -c "ls -l /proc/$awpid/fd | grep -q uverbs"
+sleep 1
+qmp() { "$ODP_ROOT/scripts/in-guest/monitor.sh" qmp "$@"; }
+port_is() { grep -q "$1" "/sys/class/infiniband/$IB/ports/1/state"; }
+if qmp set_link '{"name": "p0", "up": false}' > "$LOG/setlink" 2>&1 && wait_for 10 port_is DOWN &&
+   sleep 1 && qmp set_link '{"name": "p0", "up": true}' >> "$LOG/setlink" 2>&1 && wait_for 10 port_is ACTIVE; then
+    ok "link down for a second and up again (QMP set_link p0): $IB port 1 DOWN, then ACTIVE"
+else
+    not_ok "link down for a second and up again (QMP set_link p0)"
+    show "$LOG/setlink"
+fi
+n0="$(pings)"
+if wait_for 120 sh -c "[ \$(grep -c 'ping data' $LOG/rping) -ge $((n0 + 5)) ]" && kill -0 "$rping_loop" 2>/dev/null; then
+    ok "rping carries on after the link flap: $n0 pings, then $(pings)"
+else
+    not_ok "rping carries on after the link flap ($n0 pings, then $(pings))"
+    show "$LOG/rping.err"
+fi
+if [ -n "$fio_pid" ]; then
+    if kill -0 "$fio_pid" 2>/dev/null && ! dmesg | grep -qE "nvme nvme[0-9]+: (starting error recovery|Reconnecting)"; then
+        ok "NVMe host: fio still running after the link flap, no error recovery"
+    else
+        not_ok "NVMe host: fio still running after the link flap, no error recovery"
+        dmesg | grep nvme | tail -n 10 | sed 's/^/# /'
+    fi
+fi
+kill "$awpid" 2>/dev/null
+wait "$awpid" 2>/dev/null
+if grep -q IBV_EVENT_PORT_ERR "$aw" && grep -q IBV_EVENT_PORT_ACTIVE "$aw"; then
+    ok "port events: IBV_EVENT_PORT_ERR, IBV_EVENT_PORT_ACTIVE (ibv_asyncwatch)"
+else
+    not_ok "port events: IBV_EVENT_PORT_ERR, IBV_EVENT_PORT_ACTIVE (ibv_asyncwatch)"
+    show "$aw"
+fi
+
+# The kill: the host cuts the cable at rping's next SEND and quits b.
+t0="$(date +%s)"
+touch "$OUT/cut-now"
+wait_for 180 sh -c "! kill -0 $rping_loop"
+rc="$(cat "$LOG/rping.rc" 2>/dev/null)"
+n="$(pings)"
+# IBV_WC_RETRY_EXC_ERR is status 12
+why="$(grep -E "completion failed status" "$LOG/rping.err" | head -n1)"
+if [ -n "$rc" ] && [ "$rc" != 0 ] && grep -q "completion failed status 12" "$LOG/rping.err"; then
+    ok "rping: $n pings, then the peer died: \"$why\" (retry exceeded; exit $rc, $(($(date +%s) - t0)) s after the kill was asked for)"
+else
+    not_ok "rping reports the dead peer with retry exceeded (exit ${rc:-none}, $n pings, \"$why\")"
+    show "$LOG/rping.err"
+    kill "$rping_loop" 2>/dev/null
+    pkill rping
 fi
 
 if [ "$nvme_role" = host ]; then
