@@ -66,6 +66,7 @@ static void odp_hca_fault_record_new(OdpHcaState *s, OdpHcaQp *qp,
         .outcome = ODP_HCA_FAULT_OUTCOME_PENDING,
         .injected = s->inject.mark,
         .remote_qpn = qp->dest_qpn,
+        .policy = f->policy,
     };
     memcpy(rec->remote_gid, qp->dgid, sizeof(rec->remote_gid));
     if (s->inject.mark) {
@@ -83,6 +84,7 @@ void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f)
         return;
     }
     f->pending = false;
+    odp_hca_link_fault_over(s, f);
     rec = odp_hca_fault_record(s, f->seq);
     if (rec) {
         rec->outcome = ODP_HCA_FAULT_OUTCOME_FLUSHED;
@@ -96,6 +98,16 @@ void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f)
 
     if (f->pending && rec) {
         rec->rnr_retries++;
+    }
+}
+
+/* A responder fault made the responder discard one more request. */
+void odp_hca_fault_drop(OdpHcaState *s, OdpHcaFault *f)
+{
+    OdpHcaFaultEntry *rec = odp_hca_fault_record(s, f->seq);
+
+    if (f->pending && rec) {
+        rec->drops++;
     }
 }
 
@@ -183,6 +195,7 @@ void odp_hca_fault_raise(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f,
     uint32_t seq = ++s->fault_seq;
 
     f->pending = true;
+    f->policy = s->resp_fault;
     f->token = (seq << TOKEN_SEQ_SHIFT) | ((qp->qpn & 0xffff) << 1) | side;
     f->raised_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     f->info = (struct odp_hca_fault_info) {
@@ -263,6 +276,7 @@ uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status)
     }
 
     f->pending = false;
+    odp_hca_link_fault_over(s, f);
     service = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) -
               (f->posted ? f->posted_ns : f->raised_ns);
     trace_odp_hca_resume(qp->qpn, token, status, service);

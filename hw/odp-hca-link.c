@@ -26,6 +26,12 @@
  * may reuse the page), a configuration write (bus mastering turned off),
  * and the frame leaving by the netdev or the impairment.
  *
+ * Under the stall responder-fault policy the receive queue is the port's
+ * receive buffer: a responder fault stops it with the faulting frame back
+ * at its head (odp_hca_link_stall()), frames for every QP queue behind
+ * it, those from the netdev that find it full are dropped, and the fault's
+ * RESUME (or its QP's end) lets it go on from that frame.
+ *
  * Copyright (c) 2026 The odp-hca developers
  */
 
@@ -282,7 +288,7 @@ void odp_hca_link_unmap_all(OdpHcaState *s)
 /* Room for @frames more looped-back frames: the requester's back-pressure. */
 bool odp_hca_link_room(OdpHcaState *s, uint32_t frames)
 {
-    return s->rx_queued + frames <= ODP_HCA_RX_QUEUE_MAX;
+    return s->rx_queued + frames <= s->rx_queue_max;
 }
 
 /*
@@ -349,7 +355,7 @@ bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,
         return true;
     }
     if (hairpin) {
-        if (s->rx_queued >= ODP_HCA_RX_QUEUE_MAX) {
+        if (s->rx_queued >= s->rx_queue_max) {
             odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_QUEUE_FULL, pkt);
             odp_hca_frame_free(s, frame);
             return false;
@@ -384,7 +390,13 @@ ssize_t odp_hca_link_rx_roce(OdpHcaState *s, const uint8_t *buf, size_t size,
         s->stats.port_drops[ODP_HCA_PORT_DROP_RX_OTHER_HOST]++;
         return size;
     }
-    if (s->rx_queued >= ODP_HCA_RX_QUEUE_MAX) {
+    if (s->rx_queued >= s->rx_queue_max) {
+        if (s->rx_stall) {
+            /* a stalled port's buffer overflows; it does not push back */
+            s->stats.port_drops[ODP_HCA_PORT_DROP_RX_STALL_OVERFLOW]++;
+            trace_odp_hca_port_drop("rx-stall-overflow", size);
+            return size;
+        }
         s->rx_blocked = true;
         return 0;
     }
@@ -421,6 +433,50 @@ static void odp_hca_link_deliver(OdpHcaState *s, const OdpHcaRocePacket *pkt)
 }
 
 /*
+ * The responder fault @f stops the receive queue (stall policy).  Called
+ * while a frame is delivered, that frame goes back to the head.
+ */
+void odp_hca_link_stall(OdpHcaState *s, OdpHcaFault *f)
+{
+    if (s->rx_delivering) {
+        s->rx_hold = true;
+    }
+    if (s->rx_stall) {
+        return;
+    }
+    s->rx_stall = f;
+    s->rx_stall_since = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    s->stats.port_stalls++;
+    trace_odp_hca_port_stall(le32_to_cpu(f->info.token), s->rx_queued);
+}
+
+static void odp_hca_link_stall_end(OdpHcaState *s)
+{
+    int64_t ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->rx_stall_since;
+
+    s->stats.port_stall_ns += ns;
+    trace_odp_hca_port_unstall(le32_to_cpu(s->rx_stall->info.token), ns,
+                               s->rx_queued);
+    s->rx_stall = NULL;
+    qemu_bh_schedule(s->rx_bh);
+}
+
+/* The fault @f was resumed or flushed: a stall it held ends. */
+void odp_hca_link_fault_over(OdpHcaState *s, OdpHcaFault *f)
+{
+    if (s->rx_stall == f) {
+        odp_hca_link_stall_end(s);
+    }
+}
+
+/* Virtual time the receive queue stood still, a stall going on included. */
+uint64_t odp_hca_link_stall_ns(OdpHcaState *s)
+{
+    return s->stats.port_stall_ns + (s->rx_stall ?
+        qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->rx_stall_since : 0);
+}
+
+/*
  * Hand up to a budget of queued frames to the transport.  True when it
  * handled some (answers may have opened a requester's window).
  */
@@ -429,7 +485,7 @@ bool odp_hca_link_rx_run(OdpHcaState *s)
     uint32_t budget = ODP_HCA_RX_BUDGET;
     bool any = false;
 
-    while (budget-- && !odp_hca_quiescing(s) &&
+    while (budget-- && !odp_hca_quiescing(s) && !s->rx_stall &&
            !QSIMPLEQ_EMPTY(&s->rx_frames)) {
         OdpHcaFrame *f = QSIMPLEQ_FIRST(&s->rx_frames);
         OdpHcaRocePacket pkt;
@@ -447,14 +503,23 @@ bool odp_hca_link_rx_run(OdpHcaState *s)
             if (f->map) {
                 pkt.payload = f->map;
             }
+            s->rx_delivering = true;
             odp_hca_link_deliver(s, &pkt);
+            s->rx_delivering = false;
+            if (s->rx_hold) {
+                /* it stalled the queue: first again once that is over */
+                s->rx_hold = false;
+                QSIMPLEQ_INSERT_HEAD(&s->rx_frames, f, next);
+                s->rx_queued++;
+                break;
+            }
         } else {
             s->stats.roce_parse_drops[why]++;
             trace_odp_hca_roce_bad_frame(odp_hca_roce_drop_name(why), f->len);
         }
         odp_hca_frame_free(s, f);
     }
-    if (!QSIMPLEQ_EMPTY(&s->rx_frames)) {
+    if (!QSIMPLEQ_EMPTY(&s->rx_frames) && !s->rx_stall) {
         qemu_bh_schedule(s->rx_bh);
     }
     return any;
@@ -489,6 +554,7 @@ void odp_hca_link_flush(OdpHcaState *s)
         odp_hca_frame_free(s, f);
     }
     s->rx_queued = 0;
+    s->rx_hold = false;
 }
 
 void odp_hca_link_init(OdpHcaState *s)

@@ -147,6 +147,8 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
     c->rnr_naks = st->rnr_naks;
     c->requester_retries = st->req_retries;
     c->rnr_retries_exceeded = st->rnr_retry_exceeded;
+    c->responder_drops = st->responder_drops;
+    c->port_stalls = st->port_stalls;
     c->events_dropped = st->events_dropped;
     c->guest_errors = st->guest_errors;
     return c;
@@ -287,6 +289,7 @@ static OdpHcaPort *odp_hca_port_info(OdpHcaState *s)
     d->rx_fault = st->port_drops[ODP_HCA_PORT_DROP_RX_FAULT];
     d->rx_wqe_error = st->port_drops[ODP_HCA_PORT_DROP_RX_WQE_ERROR];
     d->rx_other_host = st->port_drops[ODP_HCA_PORT_DROP_RX_OTHER_HOST];
+    d->rx_stall_overflow = st->port_drops[ODP_HCA_PORT_DROP_RX_STALL_OVERFLOW];
     p->drops = d;
     p->roce = odp_hca_roce_info(st);
     p->impairment = odp_hca_impairment_info(&s->impair);
@@ -336,6 +339,8 @@ static OdpHcaFaultRecordList *odp_hca_records(OdpHcaState *s)
                             rec->outcome == ODP_HCA_FAULT_OUTCOME_FAILED;
         r->service_ns = rec->service_ns;
         r->rnr_retries = rec->rnr_retries;
+        r->drops = rec->drops;
+        r->policy = rec->policy;
         r->injected = rec->injected;
         r->remote_qpn = rec->remote_qpn;
         r->remote_gid = g_malloc(INET6_ADDRSTRLEN);
@@ -354,6 +359,8 @@ static OdpHcaInfo *odp_hca_info(OdpHcaState *s)
     info->qom_path = object_get_canonical_path(OBJECT(s));
     info->id = g_strdup(dev->id);
     info->counters = odp_hca_counters(&s->stats);
+    info->counters->port_stall_ns = odp_hca_link_stall_ns(s);
+    info->responder_fault = s->resp_fault;
     info->latency = odp_hca_latency(&s->stats);
     info->port = odp_hca_port_info(s);
     info->fault_ring_size = s->fault_ring_size;
@@ -454,6 +461,17 @@ void qmp_odp_hca_set_link_impairment(const char *id, bool has_loss,
     im->prng = seed;
 }
 
+void qmp_odp_hca_set_responder_fault(const char *id,
+                                     OdpHcaResponderFault policy,
+                                     Error **errp)
+{
+    OdpHcaState *s = odp_hca_find_one(id, errp);
+
+    if (s) {
+        s->resp_fault = policy;
+    }
+}
+
 OdpHcaFlushResult *qmp_odp_hca_flush_iotlb(const char *id, Error **errp)
 {
     OdpHcaState *s = odp_hca_find_one(id, errp);
@@ -498,6 +516,9 @@ static void odp_hca_hmp_counters(Monitor *mon, const OdpHcaCounters *c)
                    " | guest errors %" PRIu64 "\n", c->rnr_naks,
                    c->requester_retries, c->rnr_retries_exceeded,
                    c->events_dropped, c->guest_errors);
+    monitor_printf(mon, "  responder faults: drops %" PRIu64 " | port stalls %"
+                   PRIu64 " for %" PRIu64 " ns\n", c->responder_drops,
+                   c->port_stalls, c->port_stall_ns);
 }
 
 static void odp_hca_hmp_port(Monitor *mon, const OdpHcaPort *p)
@@ -513,9 +534,10 @@ static void odp_hca_hmp_port(Monitor *mon, const OdpHcaPort *p)
                    PRIu64 " | rx no-qp %" PRIu64 " no-buffer %" PRIu64
                    " too-long %" PRIu64 " too-short %" PRIu64 " fault %"
                    PRIu64 " wqe-error %" PRIu64 " other-host %" PRIu64
-                   "\n", d->tx_link_down, d->tx_no_netdev, d->rx_no_qp,
-                   d->rx_no_buffer, d->rx_too_long, d->rx_too_short,
-                   d->rx_fault, d->rx_wqe_error, d->rx_other_host);
+                   " stall-overflow %" PRIu64 "\n", d->tx_link_down,
+                   d->tx_no_netdev, d->rx_no_qp, d->rx_no_buffer,
+                   d->rx_too_long, d->rx_too_short, d->rx_fault,
+                   d->rx_wqe_error, d->rx_other_host, d->rx_stall_overflow);
 }
 
 /*
@@ -642,9 +664,10 @@ static void odp_hca_hmp_faults(Monitor *mon, const OdpHcaInfo *info)
         return;
     }
     monitor_printf(mon, "    %6s %12s %5s %10s %18s %8s %-6s %-9s %-8s %10s "
-                   "%4s %-3s %8s %s\n", "seq", "time-us", "qp", "key", "iova",
-                   "length", "access", "side", "outcome", "service-us",
-                   "rnr", "inj", "rqp", "remote-gid");
+                   "%-6s %4s %4s %-3s %8s %s\n", "seq", "time-us", "qp", "key",
+                   "iova", "length", "access", "side", "outcome",
+                   "service-us", "policy", "rnr", "drop", "inj", "rqp",
+                   "remote-gid");
     for (OdpHcaFaultRecordList *l = info->faults; l; l = l->next) {
         const OdpHcaFaultRecord *r = l->value;
 
@@ -659,8 +682,9 @@ static void odp_hca_hmp_faults(Monitor *mon, const OdpHcaInfo *info)
         } else {
             monitor_printf(mon, "%10s", "-");
         }
-        monitor_printf(mon, " %4u %-3s %8u %s\n", r->rnr_retries,
-                       r->injected ? "yes" : "no", r->remote_qpn,
+        monitor_printf(mon, " %-6s %4u %4u %-3s %8u %s\n",
+                       OdpHcaResponderFault_str(r->policy), r->rnr_retries,
+                       r->drops, r->injected ? "yes" : "no", r->remote_qpn,
                        r->remote_gid);
     }
 }
@@ -682,6 +706,8 @@ static void hmp_info_odp_hca(Monitor *mon, const QDict *qdict)
 
         monitor_printf(mon, "odp-hca %s%s%s\n", info->id ?: "",
                        info->id ? " " : "", info->qom_path);
+        monitor_printf(mon, "  responder-fault: %s\n",
+                       OdpHcaResponderFault_str(info->responder_fault));
         odp_hca_hmp_counters(mon, info->counters);
         odp_hca_hmp_port(mon, info->port);
         odp_hca_hmp_roce(mon, info->port->roce);
@@ -730,6 +756,23 @@ void hmp_odp_hca_set_link_impairment(Monitor *mon, const QDict *qdict)
     }
     qmp_odp_hca_set_link_impairment(id, true, v[0], true, v[1], true, v[2],
                                     true, v[3], true, v[4], true, v[5], &err);
+    hmp_handle_error(mon, err);
+}
+
+/* HMP odp-hca-set-responder-fault ID POLICY: the QMP command. */
+void hmp_odp_hca_set_responder_fault(Monitor *mon, const QDict *qdict)
+{
+    const char *id = qdict_get_str(qdict, "id");
+    const char *name = qdict_get_str(qdict, "policy");
+    Error *err = NULL;
+    int policy = qapi_enum_parse(&OdpHcaResponderFault_lookup, name, -1,
+                                 NULL);
+
+    if (policy < 0) {
+        error_setg(&err, "'%s': expected a policy: rnr, drop or stall", name);
+    } else {
+        qmp_odp_hca_set_responder_fault(id, policy, &err);
+    }
     hmp_handle_error(mon, err);
 }
 

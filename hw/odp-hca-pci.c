@@ -12,6 +12,7 @@
 #include "qemu/host-utils.h"
 #include "qemu/main-loop.h"
 #include "qapi/error.h"
+#include "qapi/util.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pcie.h"
 #include "hw/qdev-properties.h"
@@ -359,6 +360,7 @@ static bool odp_hca_check_props(OdpHcaState *s, Error **errp)
         { "vectors", offsetof(OdpHcaState, num_vectors), 1, 256 },
         { "fault-ring-size", offsetof(OdpHcaState, fault_ring_size), 1,
           65536 },
+        { "rx-queue", offsetof(OdpHcaState, rx_queue_max), 64, 65536 },
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(limits); i++) {
@@ -380,6 +382,18 @@ static bool odp_hca_check_props(OdpHcaState *s, Error **errp)
         error_setg(errp, "odp-hca: iotlb-entries and uars must be powers "
                    "of two");
         return false;
+    }
+    s->resp_fault = ODP_HCA_RESPONDER_FAULT_RNR;
+    if (s->responder_fault_prop) {
+        int policy = qapi_enum_parse(&OdpHcaResponderFault_lookup,
+                                     s->responder_fault_prop, -1, NULL);
+
+        if (policy < 0) {
+            error_setg(errp, "odp-hca: responder-fault=%s: expected rnr, "
+                       "drop or stall", s->responder_fault_prop);
+            return false;
+        }
+        s->resp_fault = policy;
     }
     return true;
 }
@@ -513,6 +527,8 @@ static const Property odp_hca_props[] = {
     DEFINE_PROP_UINT32("uars", OdpHcaState, num_uars, 64),
     DEFINE_PROP_UINT32("vectors", OdpHcaState, num_vectors, 8),
     DEFINE_PROP_UINT32("fault-ring-size", OdpHcaState, fault_ring_size, 256),
+    DEFINE_PROP_UINT32("rx-queue", OdpHcaState, rx_queue_max, 1024),
+    DEFINE_PROP_STRING("responder-fault", OdpHcaState, responder_fault_prop),
     /* "mac" (the port's MAC, which GIDs derive from) and "netdev" */
     DEFINE_NIC_PROPERTIES(OdpHcaState, conf),
 };

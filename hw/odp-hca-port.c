@@ -34,6 +34,7 @@ static const char *const odp_hca_port_drop_names[ODP_HCA_PORT_DROP_MAX] = {
     [ODP_HCA_PORT_DROP_RX_FAULT] = "rx-fault",
     [ODP_HCA_PORT_DROP_RX_WQE_ERROR] = "rx-wqe-error",
     [ODP_HCA_PORT_DROP_RX_OTHER_HOST] = "rx-other-host",
+    [ODP_HCA_PORT_DROP_RX_STALL_OVERFLOW] = "rx-stall-overflow",
 };
 
 static void odp_hca_port_drop(OdpHcaState *s, OdpHcaPortDrop why,

@@ -1336,7 +1336,7 @@ static bool odp_hca_req_window_open(OdpHcaState *s, OdpHcaQp *qp)
         return false;
     }
     /* Loopback: leave room in the receive queue for the answers too. */
-    return odp_hca_link_room(s, ODP_HCA_RX_QUEUE_MAX / 4);
+    return odp_hca_link_room(s, s->rx_queue_max / 4);
 }
 
 bool odp_hca_requester_run(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,

@@ -3,9 +3,13 @@
  * odp-hca: the responder: what a QP does with an incoming request, and
  * the answer it sends back (ACK, RNR NAK, NAK, or silence).
  *
- * A responder that meets a missing page raises a fault and answers RNR
- * NAK until the driver resumes it: the requester retries after the
- * responder's min_rnr_timer, as RC hardware with on-demand paging does.
+ * A responder that meets a missing page raises a fault and, until the
+ * driver resumes it, does what the port's responder-fault policy says
+ * (odp_hca_resp_not_ready()): answers RNR NAK, so the requester retries
+ * after the responder's min_rnr_timer, as RC hardware with on-demand
+ * paging does (rnr); discards the request and what follows it, leaving
+ * the requester to its ACK timeout (drop); or stops the port's receive
+ * queue with the request at its head (stall).
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -231,6 +235,41 @@ static void odp_hca_resp_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
     trace_odp_hca_rnr_nak(qp->qpn, qp->dest_qpn, psn);
     qp->resp.nak_out = true;
     odp_hca_resp_send_aeth(s, qp, AETH_RNR | (qp->min_rnr_timer & 31), psn);
+}
+
+/* A request discarded, unanswered, while the QP's fault is pending. */
+static void odp_hca_resp_drop(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
+{
+    s->stats.responder_drops++;
+    odp_hca_fault_drop(s, &qp->resp.fault);
+    trace_odp_hca_resp_fault_drop(qp->qpn, psn);
+}
+
+/*
+ * The request at @psn cannot go on.  Without a pending fault the receive
+ * queue is empty: RNR NAK, whatever the policy.  With one, the policy
+ * the fault was raised under decides what the requester hears.
+ */
+static void odp_hca_resp_not_ready(OdpHcaState *s, OdpHcaQp *qp,
+                                   uint32_t psn)
+{
+    OdpHcaFault *f = &qp->resp.fault;
+
+    if (!f->pending) {
+        odp_hca_resp_rnr(s, qp, psn);
+        return;
+    }
+    switch (f->policy) {
+    case ODP_HCA_RESPONDER_FAULT_DROP:
+        odp_hca_resp_drop(s, qp, psn);
+        break;
+    case ODP_HCA_RESPONDER_FAULT_STALL:
+        odp_hca_link_stall(s, f);
+        break;
+    default:
+        odp_hca_resp_rnr(s, qp, psn);
+        break;
+    }
 }
 
 static uint32_t odp_hca_resp_src(OdpHcaQp *qp)
@@ -508,7 +547,7 @@ static void odp_hca_resp_duplicate(OdpHcaState *s, OdpHcaQp *qp,
     s->stats.roce_duplicates++;
     if (flags & ODP_HCA_ROCE_F_READ) {
         if (rs->fault.pending) {
-            odp_hca_resp_rnr(s, qp, pkt->psn);
+            odp_hca_resp_not_ready(s, qp, pkt->psn);
             return;
         }
         /*
@@ -591,7 +630,7 @@ static void odp_hca_resp_in_order(OdpHcaState *s, OdpHcaQp *qp,
         return;
     }
     if (rs->fault.pending) {
-        odp_hca_resp_rnr(s, qp, pkt->psn);
+        odp_hca_resp_not_ready(s, qp, pkt->psn);
         return;
     }
     if (rs->fault_failed) {
@@ -660,7 +699,7 @@ static void odp_hca_resp_in_order(OdpHcaState *s, OdpHcaQp *qp,
         }
         return;
     case ODP_HCA_ANS_RNR:
-        odp_hca_resp_rnr(s, qp, pkt->psn);
+        odp_hca_resp_not_ready(s, qp, pkt->psn);
         return;
     case ODP_HCA_ANS_NAK_INVALID:
         odp_hca_resp_send_aeth(s, qp, AETH_NAK_INVALID, pkt->psn);
@@ -685,6 +724,12 @@ static void odp_hca_resp_rc(OdpHcaState *s, OdpHcaQp *qp,
     int32_t diff = odp_hca_psn_diff(pkt->psn, qp->rq_psn);
 
     if (diff > 0) {
+        if (qp->resp.fault.pending &&
+            qp->resp.fault.policy == ODP_HCA_RESPONDER_FAULT_DROP) {
+            /* behind a dropped request: dropped too, no NAK */
+            odp_hca_resp_drop(s, qp, pkt->psn);
+            return;
+        }
         /* A gap: one NAK says where to go back to; then silence. */
         odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_PSN, pkt);
         if (!qp->resp.nak_out) {
@@ -738,13 +783,13 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
         OdpHcaMr *mr = NULL;
         int rc;
 
-        if (wait_room && !odp_hca_link_room(s, ODP_HCA_RX_QUEUE_MAX / 8)) {
+        if (wait_room && !odp_hca_link_room(s, s->rx_queue_max / 8)) {
             return true;
         }
         if (rs->fault.pending) {
             /* as a fault of its own: asked again after RESUME */
             odp_hca_resp_read_take_back(qp, rd);
-            odp_hca_resp_rnr(s, qp, rd->psn);
+            odp_hca_resp_not_ready(s, qp, rd->psn);
             return false;
         }
         opcode = first && last ? ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_ONLY :
@@ -773,7 +818,7 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                     odp_hca_resp_fault(s, qp, rd->rkey, fault_iova,
                                        rd->va + rd->len - fault_iova,
                                        ODP_HCA_FAULT_READ);
-                    odp_hca_resp_rnr(s, qp, rd->psn);
+                    odp_hca_resp_not_ready(s, qp, rd->psn);
                 } else {
                     odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, rd->psn);
                     rs->nak_out = true;

@@ -118,6 +118,7 @@ typedef struct OdpHcaFault {
     struct odp_hca_fault_info info;
     int64_t raised_ns;
     int64_t posted_ns;      /* when the event reached the EQ */
+    OdpHcaResponderFault policy;    /* the port's when it was raised */
 } OdpHcaFault;
 
 /* A send WQE copied in from the ring, host order. */
@@ -302,6 +303,8 @@ typedef struct OdpHcaFaultEntry {
     uint32_t key;
     uint32_t length;
     uint32_t rnr_retries;
+    uint32_t drops;         /* requests discarded meanwhile (drop policy) */
+    OdpHcaResponderFault policy;
     uint8_t access;         /* ODP_HCA_FAULT_* */
     uint8_t side;
     OdpHcaFaultOutcome outcome;
@@ -382,8 +385,7 @@ typedef struct OdpHcaFrame {
 /* The one P_Key of the port (the default, full membership). */
 #define ODP_HCA_DEFAULT_PKEY       0xffff
 
-/* Frames the receive queue holds; frames one bottom-half run handles. */
-#define ODP_HCA_RX_QUEUE_MAX       1024
+/* Frames one bottom-half run of the receive queue handles. */
 #define ODP_HCA_RX_BUDGET          256
 
 /* Why the port dropped a frame: a counter each, in the monitor. */
@@ -397,6 +399,7 @@ typedef enum OdpHcaPortDrop {
     ODP_HCA_PORT_DROP_RX_FAULT,         /* the receive buffer faulted */
     ODP_HCA_PORT_DROP_RX_WQE_ERROR,     /* the receive WQE completed in error */
     ODP_HCA_PORT_DROP_RX_OTHER_HOST,    /* RoCEv2 to another MAC (a hub) */
+    ODP_HCA_PORT_DROP_RX_STALL_OVERFLOW, /* queue full behind a stall */
     ODP_HCA_PORT_DROP_MAX,
 } OdpHcaPortDrop;
 
@@ -488,6 +491,9 @@ typedef struct OdpHcaStats {
     uint64_t rnr_naks;
     uint64_t req_retries;
     uint64_t rnr_retry_exceeded;
+    uint64_t responder_drops;
+    uint64_t port_stalls;
+    uint64_t port_stall_ns;     /* of stalls that ended */
     uint64_t events_dropped;
     uint64_t guest_errors;
     /* the port (odp-hca-port.c) */
@@ -545,7 +551,11 @@ struct OdpHcaState {
     uint32_t num_uars;
     uint32_t num_vectors;
     uint32_t fault_ring_size;
+    uint32_t rx_queue_max;  /* "rx-queue": frames the receive queue holds */
+    char *responder_fault_prop; /* "responder-fault", parsed at realize */
     NICConf conf;           /* "mac" and "netdev" */
+    /* what responders do with a request that faults (odp-hca-responder.c) */
+    OdpHcaResponderFault resp_fault;
 
     /* registers */
     uint32_t ctrl;
@@ -590,6 +600,15 @@ struct OdpHcaState {
     QSIMPLEQ_HEAD(, OdpHcaFrame) rx_frames;
     uint32_t rx_queued;
     QEMUBH *rx_bh;
+    /*
+     * The stall policy: the responder fault that holds the receive queue
+     * (NULL: none), since when, and whether the frame being delivered
+     * goes back to the queue's head.
+     */
+    OdpHcaFault *rx_stall;
+    int64_t rx_stall_since;
+    bool rx_delivering;
+    bool rx_hold;
     OdpHcaFrame *frame_pool[ODP_HCA_FRAME_POOL];
     uint32_t frame_pooled;
     uint32_t frames_mapped; /* frames whose payload is still mapped */
@@ -700,6 +719,7 @@ void odp_hca_fault_raise(OdpHcaState *s, OdpHcaQp *qp, OdpHcaFault *f,
 void odp_hca_fault_repost(OdpHcaState *s);
 void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f);
 void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f);
+void odp_hca_fault_drop(OdpHcaState *s, OdpHcaFault *f);
 bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova);
 OdpHcaFaultEntry *odp_hca_fault_record(OdpHcaState *s, uint64_t seq);
 /* the RESUME command */
@@ -759,6 +779,9 @@ int odp_hca_link_payload(OdpHcaState *s, OdpHcaFrame *f,
                          const OdpHcaRocePacket *pkt, OdpHcaMr *mr,
                          uint64_t iova, uint64_t *fault_iova, uint8_t *verr);
 void odp_hca_link_unmap_all(OdpHcaState *s);
+void odp_hca_link_stall(OdpHcaState *s, OdpHcaFault *f);
+void odp_hca_link_fault_over(OdpHcaState *s, OdpHcaFault *f);
+uint64_t odp_hca_link_stall_ns(OdpHcaState *s);
 
 /* odp-hca-impair.c: the link impairment of the monitor */
 void odp_hca_impair_init(OdpHcaState *s);
@@ -769,6 +792,7 @@ bool odp_hca_impair_enabled(OdpHcaState *s);
 
 /* odp-hca-monitor.c: the HMP command (declared to QEMU in hmp-target.c) */
 void hmp_odp_hca_set_link_impairment(Monitor *mon, const QDict *qdict);
+void hmp_odp_hca_set_responder_fault(Monitor *mon, const QDict *qdict);
 
 /* 24-bit PSN arithmetic: @a - @b as a signed distance. */
 static inline int32_t odp_hca_psn_diff(uint32_t a, uint32_t b)

@@ -43,6 +43,7 @@ int main(int argc, char **argv)
     odp_hca_add_monitor_tests();
     odp_hca_add_port_tests();
     odp_hca_add_wire_tests();
+    odp_hca_add_responder_fault_tests();
 
     return g_test_run();
 }

@@ -1534,14 +1534,15 @@ static void hmp_check_table(char **lines, const OdpHcaInfo *info)
     for (l++; r; r = r->next, l++) {
         const OdpHcaFaultRecord *f = r->value;
         char time[32], key[32], iova[32], acc[16], side[16], out[16];
-        char svc[32], inj[8], gid[64];
-        unsigned qp, len, rnr, rqp;
+        char svc[32], pol[16], inj[8], gid[64];
+        unsigned qp, len, rnr, drops, rqp;
         uint64_t seq;
 
         g_assert_nonnull(*l);
         if (sscanf(*l, "%" SCNu64 " %31s %u %31s %31s %u %15s %15s %15s "
-                   "%31s %u %7s %u %63s", &seq, time, &qp, key, iova, &len,
-                   acc, side, out, svc, &rnr, inj, &rqp, gid) != 14) {
+                   "%31s %15s %u %u %7s %u %63s", &seq, time, &qp, key, iova,
+                   &len, acc, side, out, svc, pol, &rnr, &drops, inj, &rqp,
+                   gid) != 16) {
             odp_diag("HMP: fault row '%s'", *l);
             g_assert_not_reached();
         }
@@ -1559,7 +1560,9 @@ static void hmp_check_table(char **lines, const OdpHcaInfo *info)
         } else {
             g_assert_cmpstr(svc, ==, "-");
         }
+        g_assert_cmpstr(pol, ==, OdpHcaResponderFault_str(f->policy));
         g_assert_cmpuint(rnr, ==, f->rnr_retries);
+        g_assert_cmpuint(drops, ==, f->drops);
         g_assert_cmpstr(inj, ==, f->injected ? "yes" : "no");
         g_assert_cmpuint(rqp, ==, f->remote_qpn);
         g_assert_cmpstr(gid, ==, f->remote_gid);
@@ -1572,7 +1575,7 @@ static void hmp_check_table(char **lines, const OdpHcaInfo *info)
 static void hmp_check_port(char **lines, const OdpHcaPort *p)
 {
     const OdpHcaPortDrops *d = p->drops;
-    uint64_t v[9];
+    uint64_t v[10];
     char link[8], netdev[64];
     const char *l = hmp_find(lines, "port:");
 
@@ -1592,9 +1595,10 @@ static void hmp_check_port(char **lines, const OdpHcaPort *p)
                            " no-netdev %" SCNu64 " | rx no-qp %" SCNu64
                            " no-buffer %" SCNu64 " too-long %" SCNu64
                            " too-short %" SCNu64 " fault %" SCNu64
-                           " wqe-error %" SCNu64 " other-host %" SCNu64,
-                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-                           &v[7], &v[8]), ==, 9);
+                           " wqe-error %" SCNu64 " other-host %" SCNu64
+                           " stall-overflow %" SCNu64, &v[0], &v[1], &v[2],
+                           &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]),
+                    ==, 10);
     g_assert_cmpuint(v[0], ==, d->tx_link_down);
     g_assert_cmpuint(v[1], ==, d->tx_no_netdev);
     g_assert_cmpuint(v[2], ==, d->rx_no_qp);
@@ -1604,6 +1608,7 @@ static void hmp_check_port(char **lines, const OdpHcaPort *p)
     g_assert_cmpuint(v[6], ==, d->rx_fault);
     g_assert_cmpuint(v[7], ==, d->rx_wqe_error);
     g_assert_cmpuint(v[8], ==, d->rx_other_host);
+    g_assert_cmpuint(v[9], ==, d->rx_stall_overflow);
 }
 
 /* A QAPI struct of counters as a dict, member name -> count (new ref). */
@@ -1759,6 +1764,7 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
                                              info->id ? info->id : "",
                                              info->id ? " " : "",
                                              info->qom_path);
+    g_autofree char *policy = NULL;
     OdpHcaLatencyBucketList *b;
     g_auto(GStrv) words = NULL;
     int nwords, i;
@@ -1834,6 +1840,16 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
     g_assert_cmpuint(v[2], ==, k->rnr_retries_exceeded);
     g_assert_cmpuint(v[3], ==, k->events_dropped);
     g_assert_cmpuint(v[4], ==, k->guest_errors);
+    l = hmp_find(lines, "responder faults:");
+    g_assert_cmpint(sscanf(l, "responder faults: drops %" SCNu64
+                           " | port stalls %" SCNu64 " for %" SCNu64 " ns",
+                           &v[0], &v[1], &v[2]), ==, 3);
+    g_assert_cmpuint(v[0], ==, k->responder_drops);
+    g_assert_cmpuint(v[1], ==, k->port_stalls);
+    g_assert_cmpuint(v[2], ==, k->port_stall_ns);
+    policy = g_strdup_printf("responder-fault: %s",
+                             OdpHcaResponderFault_str(info->responder_fault));
+    g_assert_cmpstr(hmp_find(lines, "responder-fault:"), ==, policy);
 
     hmp_check_port(lines, info->port);
     hmp_check_roce(lines, info->port->roce);

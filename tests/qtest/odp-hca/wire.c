@@ -145,7 +145,9 @@ bool wire_recv_ms(Wire *w, Frame *f, int ms)
     g_assert_cmpmem(f->pkt.sgid, 16, dev_gid, 16);
     g_assert_cmpmem(f->pkt.dgid, 16, peer_gid, 16);
     g_assert_cmphex(f->pkt.pkey, ==, WIRE_PKEY);
-    g_assert_cmpuint(f->pkt.dest_qpn, ==, WIRE_PEER_QPN);
+    /* to the peer's QP, or to one a test added (w->peers) */
+    g_assert_cmpuint(f->pkt.dest_qpn, >=, WIRE_PEER_QPN);
+    g_assert_cmpuint(f->pkt.dest_qpn, <=, WIRE_PEER_QPN + w->peers);
     return true;
 }
 
@@ -241,9 +243,17 @@ void wire_send_aeth(Wire *w, uint8_t syndrome, uint32_t psn,
 void wire_write_only(Wire *w, uint32_t psn, uint64_t va, uint32_t rkey,
                      const uint8_t *data, uint32_t len)
 {
+    wire_write_only_to(w, w->qp->qpn, psn, va, rkey, data, len);
+}
+
+/* A WRITE ONLY, ACK requested, to the device's QP @qpn. */
+void wire_write_only_to(Wire *w, uint32_t qpn, uint32_t psn, uint64_t va,
+                        uint32_t rkey, const uint8_t *data, uint32_t len)
+{
     OdpHcaRocePacket p;
 
     pkt_init(w, &p, ODP_HCA_ROCE_RC_RDMA_WRITE_ONLY, psn);
+    p.dest_qpn = qpn;
     p.ack_req = true;
     p.reth.va = va;
     p.reth.rkey = rkey;

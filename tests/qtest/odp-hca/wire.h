@@ -3,7 +3,7 @@
  * The wire of the odp-hca qtests: the device's netdev is a socket backend
  * on one end of a socketpair, and the test, on the other end, plays the
  * remote RoCEv2 peer of an RC QP whose address vector points away from
- * the port (wire-tests.c).  Frames are built and
+ * the port (wire-tests.c, responder-fault-tests.c).  Frames are built and
  * parsed with the device's own RoCEv2 frame module (hw/odp-hca-roce.c,
  * linked into the test), so every frame carries a real ICRC.
  */
@@ -49,6 +49,7 @@ typedef struct Wire {
     uint32_t sq_psn;        /* the QP's first PSNs */
     uint32_t rq_psn;
     Buf *buf;               /* pinned, ACC_ALL */
+    uint32_t peers;         /* more peer QPs, WIRE_PEER_QPN + 1 onwards */
 } Wire;
 
 /* A frame the device sent, parsed. */
@@ -76,6 +77,8 @@ void wire_send_aeth(Wire *w, uint8_t syndrome, uint32_t psn,
                     uint32_t msn);
 void wire_write_only(Wire *w, uint32_t psn, uint64_t va, uint32_t rkey,
                      const uint8_t *data, uint32_t len);
+void wire_write_only_to(Wire *w, uint32_t qpn, uint32_t psn, uint64_t va,
+                        uint32_t rkey, const uint8_t *data, uint32_t len);
 uint64_t wire_counter(Wire *w, const char *name);
 void wire_post_write(Wire *w, uint64_t wr_id, uint64_t off,
                      uint32_t len, uint64_t raddr, uint32_t rkey);
