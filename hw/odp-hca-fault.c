@@ -307,6 +307,7 @@ uint8_t odp_hca_exec_resume(OdpHcaState *s, uint32_t token, uint32_t status)
          * pages present, or the failure recorded here.
          */
         qp->resp.fault_failed = status != ODP_HCA_RESUME_OK;
+        odp_hca_responder_resumed(s, qp);   /* notify: READY */
         odp_hca_qp_schedule(s, qp);     /* READs it stopped go on */
         return ODP_HCA_CMD_OK;
     }

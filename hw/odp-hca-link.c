@@ -94,6 +94,8 @@ void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,
     pkt->pkey = ODP_HCA_DEFAULT_PKEY;
     pkt->dest_qpn = qp->dest_qpn & ODP_HCA_ROCE_FIELD24_MAX;
     pkt->psn = psn & ODP_HCA_PSN_MASK;
+    /* this device's requesters take NOT_READY and READY (notify policy) */
+    pkt->x_notify = true;
 }
 
 /* A frame of @len bytes (contents undefined), from the pool if it fits. */

@@ -149,6 +149,11 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
     c->rnr_retries_exceeded = st->rnr_retry_exceeded;
     c->responder_drops = st->responder_drops;
     c->port_stalls = st->port_stalls;
+    c->not_ready_sent = st->not_ready_sent;
+    c->ready_sent = st->ready_sent;
+    c->not_ready_received = st->not_ready_received;
+    c->ready_received = st->ready_received;
+    c->ready_timeouts = st->ready_timeouts;
     c->events_dropped = st->events_dropped;
     c->guest_errors = st->guest_errors;
     return c;
@@ -517,8 +522,12 @@ static void odp_hca_hmp_counters(Monitor *mon, const OdpHcaCounters *c)
                    c->requester_retries, c->rnr_retries_exceeded,
                    c->events_dropped, c->guest_errors);
     monitor_printf(mon, "  responder faults: drops %" PRIu64 " | port stalls %"
-                   PRIu64 " for %" PRIu64 " ns\n", c->responder_drops,
-                   c->port_stalls, c->port_stall_ns);
+                   PRIu64 " for %" PRIu64 " ns | not-ready sent %" PRIu64
+                   " received %" PRIu64 " | ready sent %" PRIu64
+                   " received %" PRIu64 " timeouts %" PRIu64 "\n",
+                   c->responder_drops, c->port_stalls, c->port_stall_ns,
+                   c->not_ready_sent, c->not_ready_received, c->ready_sent,
+                   c->ready_received, c->ready_timeouts);
 }
 
 static void odp_hca_hmp_port(Monitor *mon, const OdpHcaPort *p)
@@ -769,7 +778,8 @@ void hmp_odp_hca_set_responder_fault(Monitor *mon, const QDict *qdict)
                                  NULL);
 
     if (policy < 0) {
-        error_setg(&err, "'%s': expected a policy: rnr, drop or stall", name);
+        error_setg(&err, "'%s': expected a policy: rnr, drop, stall or "
+                   "notify", name);
     } else {
         qmp_odp_hca_set_responder_fault(id, policy, &err);
     }

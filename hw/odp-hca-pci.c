@@ -390,7 +390,7 @@ static bool odp_hca_check_props(OdpHcaState *s, Error **errp)
 
         if (policy < 0) {
             error_setg(errp, "odp-hca: responder-fault=%s: expected rnr, "
-                       "drop or stall", s->responder_fault_prop);
+                       "drop, stall or notify", s->responder_fault_prop);
             return false;
         }
         s->resp_fault = policy;

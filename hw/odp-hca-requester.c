@@ -674,6 +674,7 @@ static void odp_hca_req_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
      */
     r->retry_left = qp->retry_cnt;
     r->rnr_psn = psn;
+    r->ready_wait = false;
     if (r->wait == ODP_HCA_REQ_RUN) {
         r->wait = ODP_HCA_REQ_RNR;
     }
@@ -686,6 +687,50 @@ static void odp_hca_req_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
     timer_mod(odp_hca_qp_timer(s, qp),
               qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
               rnr_timer_10us[syndrome & 31] * 10000ll);
+}
+
+/*
+ * NOT_READY (notify policy): an RNR NAK whose wait ends with the
+ * responder's READY rather than a timer.  It counts against rnr_retry
+ * as an RNR NAK does.  Should READY be lost, the ACK timeout (or, with
+ * timeout 0, the longest RNR timer) ends the wait instead, and the
+ * resend that follows is answered again.
+ */
+static void odp_hca_req_not_ready(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
+{
+    OdpHcaReq *r = &qp->req;
+
+    s->stats.not_ready_received++;
+    trace_odp_hca_req_not_ready(qp->qpn, psn);
+    /* syndrome 0: the longest RNR timer, the fallback for timeout 0 */
+    odp_hca_req_rnr(s, qp, psn, 0);
+    if (qp->state == ODP_HCA_QPS_ERR || r->wait != ODP_HCA_REQ_RNR) {
+        return;
+    }
+    r->ready_wait = true;
+    if (qp->timeout) {
+        timer_mod(odp_hca_qp_timer(s, qp),
+                  qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                  (4096ll << qp->timeout));
+    }
+}
+
+/* READY (notify policy): a NOT_READY wait for @psn ends now. */
+static bool odp_hca_req_ready(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
+{
+    OdpHcaReq *r = &qp->req;
+    bool taken = r->wait == ODP_HCA_REQ_RNR && r->ready_wait &&
+                 psn == r->rnr_psn;
+
+    trace_odp_hca_req_ready(qp->qpn, psn, taken);
+    if (!taken) {
+        return false;   /* late, duplicated, or for another wait */
+    }
+    s->stats.ready_received++;
+    r->ready_wait = false;
+    r->wait = ODP_HCA_REQ_RUN;
+    odp_hca_req_ack_timer(s, qp, true);
+    return true;
 }
 
 static void odp_hca_req_nak(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn,
@@ -822,7 +867,9 @@ void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
      * and are taken only for what was asked since.
      */
     if (odp_hca_psn_diff(pkt->psn,
-                         pkt->opcode == ODP_HCA_ROCE_RC_ACKNOWLEDGE ?
+                         pkt->opcode == ODP_HCA_ROCE_RC_ACKNOWLEDGE ||
+                         pkt->opcode == ODP_HCA_ROCE_X_NOT_READY ||
+                         pkt->opcode == ODP_HCA_ROCE_X_READY ?
                          r->psn_high : qp->sq_psn) >= 0 ||
         odp_hca_psn_diff(pkt->psn, r->una) < -(int32_t)ODP_HCA_REQ_MAX_PKTS *
                                               64) {
@@ -874,6 +921,17 @@ void odp_hca_requester_rx(OdpHcaState *s, OdpHcaQp *qp,
         default:
             odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
             break;
+        }
+        break;
+    case ODP_HCA_ROCE_X_NOT_READY:
+        odp_hca_req_acked(s, qp, pkt->psn - 1);
+        if (qp->state != ODP_HCA_QPS_ERR) {
+            odp_hca_req_not_ready(s, qp, pkt->psn);
+        }
+        break;
+    case ODP_HCA_ROCE_X_READY:
+        if (!odp_hca_req_ready(s, qp, pkt->psn)) {
+            odp_hca_link_xport_drop(s, ODP_HCA_XPORT_DROP_RESPONSE, pkt);
         }
         break;
     case ODP_HCA_ROCE_RC_ATOMIC_ACKNOWLEDGE: {
@@ -950,6 +1008,11 @@ static void odp_hca_req_timeout(OdpHcaState *s, OdpHcaQp *qp)
 
     if (r->wait == ODP_HCA_REQ_RNR) {
         trace_odp_hca_retry(qp->qpn, true);
+        if (r->ready_wait) {
+            /* no READY came: resend, answered again if still not ready */
+            s->stats.ready_timeouts++;
+            r->ready_wait = false;
+        }
         r->wait = ODP_HCA_REQ_RUN;
         odp_hca_req_ack_timer(s, qp, true);
         return;

@@ -8,8 +8,10 @@
  * (odp_hca_resp_not_ready()): answers RNR NAK, so the requester retries
  * after the responder's min_rnr_timer, as RC hardware with on-demand
  * paging does (rnr); discards the request and what follows it, leaving
- * the requester to its ACK timeout (drop); or stops the port's receive
- * queue with the request at its head (stall).
+ * the requester to its ACK timeout (drop); stops the port's receive
+ * queue with the request at its head (stall); or answers NOT_READY and
+ * sends READY on the RESUME, to a requester that says it takes them
+ * (notify; RNR NAK to one that does not).
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -237,6 +239,48 @@ static void odp_hca_resp_rnr(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
     odp_hca_resp_send_aeth(s, qp, AETH_RNR | (qp->min_rnr_timer & 31), psn);
 }
 
+/* BTH + AETH under one of the notify policy's opcodes. */
+static void odp_hca_resp_send_x(OdpHcaState *s, OdpHcaQp *qp, uint8_t opcode,
+                                uint32_t psn)
+{
+    OdpHcaRocePacket pkt;
+
+    odp_hca_link_fill(s, qp, &pkt, opcode, psn);
+    pkt.aeth.syndrome = AETH_ACK_UNLIMITED;
+    pkt.aeth.msn = qp->resp.msn & ODP_HCA_ROCE_FIELD24_MAX;
+    odp_hca_link_send(s, &pkt, NULL);
+}
+
+/* notify: NOT_READY for @psn; the RESUME will send READY. */
+static void odp_hca_resp_not_ready_nak(OdpHcaState *s, OdpHcaQp *qp,
+                                       uint32_t psn)
+{
+    s->stats.not_ready_sent++;
+    odp_hca_fault_rnr(s, &qp->resp.fault);
+    trace_odp_hca_not_ready(qp->qpn, qp->dest_qpn, psn);
+    qp->resp.ready_owed = true;
+    qp->resp.ready_psn = psn;
+    odp_hca_resp_send_x(s, qp, ODP_HCA_ROCE_X_NOT_READY, psn);
+}
+
+/*
+ * The responder fault of @qp was resumed (or failed): a requester told
+ * NOT_READY hears READY, for the PSN the last NOT_READY named (where it
+ * waits).  If READY is lost the requester resends on its ACK timeout.
+ */
+void odp_hca_responder_resumed(OdpHcaState *s, OdpHcaQp *qp)
+{
+    if (!qp->resp.ready_owed || qp->type != ODP_HCA_QPT_RC ||
+        !odp_hca_resp_receiving(qp)) {
+        qp->resp.ready_owed = false;
+        return;
+    }
+    qp->resp.ready_owed = false;
+    s->stats.ready_sent++;
+    trace_odp_hca_ready(qp->qpn, qp->dest_qpn, qp->resp.ready_psn);
+    odp_hca_resp_send_x(s, qp, ODP_HCA_ROCE_X_READY, qp->resp.ready_psn);
+}
+
 /* A request discarded, unanswered, while the QP's fault is pending. */
 static void odp_hca_resp_drop(OdpHcaState *s, OdpHcaQp *qp, uint32_t psn)
 {
@@ -260,6 +304,13 @@ static void odp_hca_resp_not_ready(OdpHcaState *s, OdpHcaQp *qp,
         return;
     }
     switch (f->policy) {
+    case ODP_HCA_RESPONDER_FAULT_NOTIFY:
+        if (qp->resp.peer_notify) {
+            odp_hca_resp_not_ready_nak(s, qp, psn);
+        } else {
+            odp_hca_resp_rnr(s, qp, psn);
+        }
+        break;
     case ODP_HCA_RESPONDER_FAULT_DROP:
         odp_hca_resp_drop(s, qp, psn);
         break;
@@ -959,6 +1010,7 @@ void odp_hca_responder_rx(OdpHcaState *s, const OdpHcaRocePacket *pkt)
     if (ud) {
         odp_hca_resp_ud(s, qp, pkt);
     } else {
+        qp->resp.peer_notify = pkt->x_notify;
         odp_hca_resp_rc(s, qp, pkt, op->flags);
     }
 }

@@ -164,6 +164,10 @@ static const OdpHcaRoceOpInfo odp_hca_roce_ops[256] = {
         "RC_SEND_ONLY_WITH_INVALIDATE",
         RC_REQ | F(SEND) | F(PAYLOAD) | F(ONLY) | F(IETH),
         ODP_HCA_ROCE_IETH_LEN },
+    [ODP_HCA_ROCE_X_NOT_READY] = {
+        "X_NOT_READY", RC_RESP | F(ONLY) | F(AETH), ODP_HCA_ROCE_AETH_LEN },
+    [ODP_HCA_ROCE_X_READY] = {
+        "X_READY", RC_RESP | F(ONLY) | F(AETH), ODP_HCA_ROCE_AETH_LEN },
     [ODP_HCA_ROCE_UD_SEND_ONLY] = {
         "UD_SEND_ONLY",
         F(UD) | F(REQUEST) | F(SEND) | F(PAYLOAD) | F(ONLY) | F(DETH),
@@ -481,7 +485,8 @@ ssize_t odp_hca_roce_build(const OdpHcaRocePacket *pkt, uint8_t *buf,
     wr16(p + 2, pkt->pkey);
     p[4] = 0;                           /* resv8a (FECN, BECN) */
     wr24(p + 5, pkt->dest_qpn);
-    p[8] = pkt->ack_req ? 0x80 : 0;
+    p[8] = (pkt->ack_req ? 0x80 : 0) |
+           (pkt->x_notify ? ODP_HCA_ROCE_BTH_X_NOTIFY : 0);
     wr24(p + 9, pkt->psn);
     p += ODP_HCA_ROCE_BTH_LEN;
 
@@ -692,6 +697,7 @@ static OdpHcaRoceDrop odp_hca_roce_parse_frame(const uint8_t *frame,
     pkt->pkey = rd16(bth + 2);
     pkt->dest_qpn = rd24(bth + 5);
     pkt->ack_req = bth[8] & 0x80;
+    pkt->x_notify = bth[8] & ODP_HCA_ROCE_BTH_X_NOTIFY;
     pkt->psn = rd24(bth + 9);
     if (pkt->tver != 0) {
         return ODP_HCA_ROCE_DROP_TVER;

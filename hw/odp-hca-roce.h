@@ -88,7 +88,24 @@ typedef enum OdpHcaRoceOpcode {
     ODP_HCA_ROCE_RC_SEND_ONLY_INV             = 0x17,
     ODP_HCA_ROCE_UD_SEND_ONLY                 = 0x64,
     ODP_HCA_ROCE_UD_SEND_ONLY_IMM             = 0x65,
+    /*
+     * The notify responder-fault policy's experimental exchange, in the
+     * manufacturer-specific opcode range (bits 7-6 11), which a standard
+     * RoCE receiver drops as unknown: BTH + AETH, like an ACKNOWLEDGE.
+     * NOT_READY: the request at the PSN met a missing page, wait for
+     * READY; READY: resend from the PSN now.  Sent only to a requester
+     * whose requests carry ODP_HCA_ROCE_BTH_X_NOTIFY.
+     */
+    ODP_HCA_ROCE_X_NOT_READY                  = 0xc0,
+    ODP_HCA_ROCE_X_READY                      = 0xc1,
 } OdpHcaRoceOpcode;
+
+/*
+ * A reserved bit of the BTH's ninth byte (next to AckReq), which
+ * standard receivers ignore: set by a sender that takes NOT_READY and
+ * READY (the notify policy's negotiation, carried in every packet).
+ */
+#define ODP_HCA_ROCE_BTH_X_NOTIFY 0x40
 
 /* What an opcode carries and is: OdpHcaRoceOpInfo.flags. */
 enum {
@@ -157,6 +174,7 @@ typedef struct OdpHcaRocePacket {
     uint16_t pkey;
     uint32_t dest_qpn;      /* 24 bits */
     bool ack_req;
+    bool x_notify;          /* ODP_HCA_ROCE_BTH_X_NOTIFY */
     uint32_t psn;           /* 24 bits */
 
     /* Extended transport headers */

@@ -165,6 +165,7 @@ typedef struct OdpHcaReq {
     uint32_t psn_high;      /* the next PSN never sent before */
     uint32_t since_ack_req; /* packets sent since one asked for an ACK */
     uint32_t rnr_psn;       /* where to go back to when the RNR wait ends */
+    bool ready_wait;        /* the RNR wait is a NOT_READY's: READY ends it */
     bool rewind_on_resume;  /* a READ response faulted: re-request it */
     bool head_fault;        /* the fault is the oldest WQE's (READ, ATOMIC) */
     uint32_t resume_psn;
@@ -208,6 +209,9 @@ typedef struct OdpHcaResp {
     bool recv_active;
     bool recv_from_srq;
     bool fault_failed;      /* RESUME failed: NAK the next request */
+    bool peer_notify;       /* the peer's requests take NOT_READY/READY */
+    bool ready_owed;        /* NOT_READY sent: READY on the RESUME */
+    uint32_t ready_psn;     /* ... for the PSN the NOT_READY named */
     uint16_t recv_index;
     uint32_t recv_cap;      /* bytes the receive WQE can hold */
     struct odp_hca_recv_wqe recv;
@@ -494,6 +498,11 @@ typedef struct OdpHcaStats {
     uint64_t responder_drops;
     uint64_t port_stalls;
     uint64_t port_stall_ns;     /* of stalls that ended */
+    uint64_t not_ready_sent;
+    uint64_t ready_sent;
+    uint64_t not_ready_received;
+    uint64_t ready_received;
+    uint64_t ready_timeouts;
     uint64_t events_dropped;
     uint64_t guest_errors;
     /* the port (odp-hca-port.c) */
@@ -720,6 +729,7 @@ void odp_hca_fault_repost(OdpHcaState *s);
 void odp_hca_fault_flush(OdpHcaState *s, OdpHcaFault *f);
 void odp_hca_fault_rnr(OdpHcaState *s, OdpHcaFault *f);
 void odp_hca_fault_drop(OdpHcaState *s, OdpHcaFault *f);
+void odp_hca_responder_resumed(OdpHcaState *s, OdpHcaQp *qp);
 bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova);
 OdpHcaFaultEntry *odp_hca_fault_record(OdpHcaState *s, uint64_t seq);
 /* the RESUME command */

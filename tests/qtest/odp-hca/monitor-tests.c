@@ -1842,11 +1842,19 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
     g_assert_cmpuint(v[4], ==, k->guest_errors);
     l = hmp_find(lines, "responder faults:");
     g_assert_cmpint(sscanf(l, "responder faults: drops %" SCNu64
-                           " | port stalls %" SCNu64 " for %" SCNu64 " ns",
-                           &v[0], &v[1], &v[2]), ==, 3);
+                           " | port stalls %" SCNu64 " for %" SCNu64
+                           " ns | not-ready sent %" SCNu64 " received %"
+                           SCNu64 " | ready sent %" SCNu64 " received %"
+                           SCNu64 " timeouts %" SCNu64, &v[0], &v[1], &v[2],
+                           &v[3], &v[4], &v[5], &v[6], &v[7]), ==, 8);
     g_assert_cmpuint(v[0], ==, k->responder_drops);
     g_assert_cmpuint(v[1], ==, k->port_stalls);
     g_assert_cmpuint(v[2], ==, k->port_stall_ns);
+    g_assert_cmpuint(v[3], ==, k->not_ready_sent);
+    g_assert_cmpuint(v[4], ==, k->not_ready_received);
+    g_assert_cmpuint(v[5], ==, k->ready_sent);
+    g_assert_cmpuint(v[6], ==, k->ready_received);
+    g_assert_cmpuint(v[7], ==, k->ready_timeouts);
     policy = g_strdup_printf("responder-fault: %s",
                              OdpHcaResponderFault_str(info->responder_fault));
     g_assert_cmpstr(hmp_find(lines, "responder-fault:"), ==, policy);

@@ -270,6 +270,163 @@ static void test_rf_stall_overflow(void)
     wire_free(&w);
 }
 
+/* The peer's notify-policy message @opcode for @psn. */
+static void rf_expect_x(Wire *w, uint8_t opcode, uint32_t psn)
+{
+    Frame f;
+
+    wire_expect(w, &f, opcode, psn);
+    g_assert_cmpuint(f.pkt.payload_len, ==, 0);
+    g_assert_true(f.pkt.x_notify);
+}
+
+/*
+ * notify, a peer that takes it: NOT_READY for each try while the fault
+ * is pending, READY for the PSN on the RESUME, and the resend lands.
+ */
+static void test_rf_notify(void)
+{
+    Wire w;
+    uint8_t d[RF_LEN];
+    uint32_t token, psn;
+    QDict *rec;
+    Buf *b;
+
+    b = rf_new(&w, "notify");
+    w.x_notify = true;
+    psn = w.rq_psn;
+    odp_pattern(d, sizeof(d), 28);
+    token = rf_write_faults(&w, b, psn, d);
+    rf_expect_x(&w, ODP_HCA_ROCE_X_NOT_READY, psn);
+    wire_write_only(&w, psn, b->iova + 64, b->key, d, RF_LEN);
+    rf_expect_x(&w, ODP_HCA_ROCE_X_NOT_READY, psn);
+    wire_quiet(&w);
+    buf_map(w.t, b, b->iova, ODP_HCA_PAGE_SIZE, true);
+    resume_ok(w.t, token);
+    rf_expect_x(&w, ODP_HCA_ROCE_X_READY, psn);
+    wire_quiet(&w);
+    wire_write_only(&w, psn, b->iova + 64, b->key, d, RF_LEN);
+    wire_expect_aeth(&w, SYN_ACK, psn);
+    buf_check(w.t, b, 64, d, RF_LEN, "WRITE after READY");
+    g_assert_cmpuint(wire_counter(&w, "not-ready-sent"), ==, 2);
+    g_assert_cmpuint(wire_counter(&w, "ready-sent"), ==, 1);
+    g_assert_cmpuint(wire_counter(&w, "rnr-naks"), ==, 0);
+    rec = rf_last_record(&w);
+    g_assert_cmpstr(qdict_get_str(rec, "policy"), ==, "notify");
+    g_assert_cmpuint(qdict_get_int(rec, "rnr-retries"), ==, 2);
+    qobject_unref(rec);
+    wire_free(&w);
+}
+
+/* notify, a peer that does not say it takes it: RNR NAK, no READY. */
+static void test_rf_notify_fallback(void)
+{
+    Wire w;
+    uint8_t d[RF_LEN];
+    uint32_t token, psn;
+    Buf *b;
+
+    b = rf_new(&w, "notify");
+    psn = w.rq_psn;
+    odp_pattern(d, sizeof(d), 29);
+    token = rf_write_faults(&w, b, psn, d);
+    wire_expect_aeth(&w, SYN_RNR | (w.a.min_rnr_timer & 31), psn);
+    buf_map(w.t, b, b->iova, ODP_HCA_PAGE_SIZE, true);
+    resume_ok(w.t, token);
+    wire_quiet(&w);
+    wire_write_only(&w, psn, b->iova + 64, b->key, d, RF_LEN);
+    wire_expect_aeth(&w, SYN_ACK, psn);
+    g_assert_cmpuint(wire_counter(&w, "not-ready-sent"), ==, 0);
+    g_assert_cmpuint(wire_counter(&w, "ready-sent"), ==, 0);
+    g_assert_cmpuint(wire_counter(&w, "rnr-naks"), ==, 1);
+    wire_free(&w);
+}
+
+/* The port's ACK timeouts (query-odp-hca's port.roce). */
+static uint64_t rf_ack_timeouts(Wire *w)
+{
+    QDict *port = odp_port_query(w->t);
+    uint64_t v = qdict_get_int(qdict_get_qdict(port, "roce"), "ack-timeouts");
+
+    qobject_unref(port);
+    return v;
+}
+
+/* The peer answers the device's requester with @opcode for @psn. */
+static void rf_send_x(Wire *w, uint8_t opcode, uint32_t psn)
+{
+    OdpHcaRocePacket p;
+
+    pkt_init(w, &p, opcode, psn);
+    p.aeth.syndrome = SYN_ACK;
+    wire_send(w, &p);
+}
+
+/*
+ * notify, the device as the requester: its requests say it takes the
+ * exchange; after NOT_READY it waits, READY sends it again at once (no
+ * timer), and a READY lost costs one ACK timeout, not a retry.
+ */
+static void test_rf_notify_requester(void)
+{
+    Wire w;
+    Frame f[3];
+    struct odp_hca_cqe c;
+    OdpRcAttr a;
+    g_autofree uint8_t *src = NULL;
+    const uint32_t len = 3000;
+    int64_t tmo;
+
+    odp_rc_attr_init(&a);
+    a.path_mtu = WIRE_MTU_1024;
+    a.retry_cnt = 3;
+    a.timeout = 12;
+    tmo = odp_ack_timeout_ns(a.timeout);
+    wire_new(&w, &a);
+    src = buf_pattern(w.t, w.buf, 6);
+
+    wire_post_write(&w, 0x61, 0, len, 0x40000, 0x55);
+    wire_expect_write(&w, f, 3, w.sq_psn, 0, src, len, 0x40000, 0x55);
+    g_assert_true(f[0].pkt.x_notify);
+    /* the first packet is not ready; the rest waits with it */
+    rf_send_x(&w, ODP_HCA_ROCE_X_NOT_READY, w.sq_psn);
+    odp_clock_step(w.t->h, tmo / 2);
+    wire_quiet(&w);
+    rf_send_x(&w, ODP_HCA_ROCE_X_READY, w.sq_psn);
+    /* at once, without the clock */
+    wire_expect_write(&w, f, 3, w.sq_psn, 0, src, len, 0x40000, 0x55);
+    /* a READY again (duplicated on the way): nothing */
+    rf_send_x(&w, ODP_HCA_ROCE_X_READY, w.sq_psn);
+    wire_quiet(&w);
+    wire_send_aeth(&w, SYN_ACK, psn_add(w.sq_psn, 2), 1);
+    wait_cqe(w.t, w.cq, &c, 0x61, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             w.qp->qpn);
+    g_assert_cmpuint(wire_counter(&w, "not-ready-received"), ==, 1);
+    g_assert_cmpuint(wire_counter(&w, "ready-received"), ==, 1);
+    /* sent again once, on the READY, not on a timer */
+    g_assert_cmpuint(wire_counter(&w, "requester-retries"), ==, 1);
+    g_assert_cmpuint(rf_ack_timeouts(&w), ==, 0);
+
+    /* READY lost: the ACK timeout resends, retry_cnt is not spent */
+    wire_post_write(&w, 0x62, 0, len, 0x40000, 0x55);
+    wire_expect_write(&w, f, 3, psn_add(w.sq_psn, 3), 0, src, len, 0x40000,
+                      0x55);
+    for (int i = 0; i <= a.retry_cnt; i++) {
+        rf_send_x(&w, ODP_HCA_ROCE_X_NOT_READY, psn_add(w.sq_psn, 3));
+        wire_quiet(&w);
+        odp_clock_step(w.t->h, tmo + 1000);
+        wire_expect_write(&w, f, 3, psn_add(w.sq_psn, 3), 0, src, len,
+                          0x40000, 0x55);
+    }
+    g_assert_cmpuint(wire_counter(&w, "ready-timeouts"), ==, a.retry_cnt + 1);
+    /* waits for READY, not ACK timeouts: retry_cnt 3 would be spent */
+    g_assert_cmpuint(rf_ack_timeouts(&w), ==, 0);
+    wire_send_aeth(&w, SYN_ACK, psn_add(w.sq_psn, 5), 2);
+    wait_cqe(w.t, w.cq, &c, 0x62, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             w.qp->qpn);
+    wire_free(&w);
+}
+
 /* A policy that faults pending began under stays theirs. */
 static void test_rf_switch(void)
 {
@@ -318,4 +475,9 @@ void odp_hca_add_responder_fault_tests(void)
     add_test("/odp-hca/responder-fault/stall-overflow",
              test_rf_stall_overflow);
     add_test("/odp-hca/responder-fault/switch", test_rf_switch);
+    add_test("/odp-hca/responder-fault/notify", test_rf_notify);
+    add_test("/odp-hca/responder-fault/notify-fallback",
+             test_rf_notify_fallback);
+    add_test("/odp-hca/responder-fault/notify-requester",
+             test_rf_notify_requester);
 }

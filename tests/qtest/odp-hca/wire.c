@@ -209,6 +209,7 @@ void pkt_init(Wire *w, OdpHcaRocePacket *p, uint8_t opcode,
     p->pkey = WIRE_PKEY;
     p->dest_qpn = w->qp->qpn;
     p->psn = psn & ODP_HCA_PSN_MASK;
+    p->x_notify = w->x_notify;
 }
 
 /* Build @p into @buf; returns the frame length. */

@@ -50,6 +50,7 @@ typedef struct Wire {
     uint32_t rq_psn;
     Buf *buf;               /* pinned, ACC_ALL */
     uint32_t peers;         /* more peer QPs, WIRE_PEER_QPN + 1 onwards */
+    bool x_notify;          /* the peer's packets say it takes NOT_READY */
 } Wire;
 
 /* A frame the device sent, parsed. */
