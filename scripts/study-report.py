@@ -210,7 +210,7 @@ def report(data, md_path):
         "guest b sends RDMA WRITEs to guest a in two flows at once, each its "
         "own RC QP on the same ports: the *faulting* flow into an on-demand "
         "(ODP) region, the *bystander* flow into a pinned one. "
-        "Faults: %s, so only the faulting flow's region faults. "
+        "Faults: %s. "
         "Each point ran %g s of traffic per flow (then drained); a point "
         "took %s s of wall time in all. The whole study took %s s."
         % (meta.get("injection", "?"), meta.get("seconds-per-point", 0),
