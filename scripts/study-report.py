@@ -69,7 +69,9 @@ def flow_cells(f):
     if not flow_ok(f):
         why = f.get("failed", "no result") if isinstance(f, dict) else "no result"
         return ["failed: %s" % why, "-"]
-    lat = f["lat-us"]
+    lat = f.get("lat-us")
+    if not lat:
+        return ["%.1f" % f["mbps"], "no completion"]
     return ["%.1f" % f["mbps"],
             "%.2f / %.2f / %.2f" % (lat["p50"] / 1000, lat["p99"] / 1000,
                                     lat["max"] / 1000)]
@@ -139,7 +141,7 @@ def series(data, loss, policy, flow, key):
     for p in measured(data):
         f = p["flows"].get(flow)
         if p["loss-ppm"] != loss or p["policy"] != policy or not p["every"] \
-                or not flow_ok(f):
+                or not flow_ok(f) or (key != "mbps" and not f.get("lat-us")):
             continue
         xs.append(1 / p["every"])
         ys.append(f["mbps"] if key == "mbps" else f["lat-us"]["p99"] / 1000)
@@ -150,7 +152,8 @@ def series(data, loss, policy, flow, key):
 def baseline(data, loss, flow, key):
     for p in measured(data):
         f = p["flows"].get(flow)
-        if p["loss-ppm"] == loss and not p["every"] and flow_ok(f):
+        if p["loss-ppm"] == loss and not p["every"] and flow_ok(f) \
+                and (key == "mbps" or f.get("lat-us")):
             return f["mbps"] if key == "mbps" else f["lat-us"]["p99"] / 1000
     return None
 
@@ -234,7 +237,7 @@ def report(data, md_path):
     out += ["",
             "Columns: MB/s is the flow's WRITE payload per second over the "
             "point; latency is from posting a WRITE to polling its "
-            "completion. Requester retries, packets resent and RNR retry "
+            "completion (\"no completion\": not one WRITE completed). Requester retries, packets resent and RNR retry "
             "exceeded are the requester's (guest b's) counters; RNR NAKs, "
             "port stalls, responder drops and stall-overflow drops the "
             "responder's (guest a's). \"absent\": this device does not "

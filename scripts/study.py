@@ -359,7 +359,9 @@ def brief(f):
         return "no result"
     if "failed" in f:
         return "failed (%s)" % f["failed"]
-    s = "%.1f MB/s p99 %.0f us" % (f["mbps"], f["lat-us"]["p99"])
+    lat = f.get("lat-us")
+    s = "%.1f MB/s p99 %s" % (f["mbps"], "%.0f us" % lat["p99"] if lat
+                                else "- (no completion)")
     if f.get("errors"):
         s += ", QP died: %s" % f.get("first-error")
     if f.get("stuck"):

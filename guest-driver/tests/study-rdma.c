@@ -30,7 +30,8 @@
  *
  * The client prints one JSON line: the flow's name, the QP settings,
  * WRITEs completed, bytes, seconds, MB/s, completion latency (from
- * posting to the completion being polled) p50/p99/max in microseconds,
+ * posting to the completion being polled) p50/p99/max in microseconds
+ * (null when no WRITE completed),
  * error completions and the first one's status (the QP is then dead:
  * e.g. "transport retry counter exceeded" or "RNR retry counter
  * exceeded"), and "stuck": WRITEs still outstanding when the drain
@@ -262,11 +263,8 @@ static int cmp_double(const void *a, const void *b)
 
 static double pct(const double *v, size_t n, double p)
 {
-	size_t i;
+	size_t i = (size_t)(p * (n - 1) + 0.5);
 
-	if (!n)
-		return 0;
-	i = (size_t)(p * (n - 1) + 0.5);
 	return v[i < n ? i : n - 1];
 }
 
@@ -437,18 +435,25 @@ static int client(void)
 		double secs = (t_last > t_end ? t_last : t_end) - t0;
 		double mbps;
 
+		char lats[128] = "null";
+
 		mbps = ops * (double)msg / secs / 1e6;
-		qsort(lat, nlat, sizeof(*lat), cmp_double);
+		/* no completion, no latency: null, not 0 */
+		if (nlat) {
+			qsort(lat, nlat, sizeof(*lat), cmp_double);
+			snprintf(lats, sizeof(lats),
+				 "{\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}",
+				 pct(lat, nlat, 0.5), pct(lat, nlat, 0.99), lat[nlat - 1]);
+		}
 		printf("{\"flow\": \"%s\", \"odp\": %s, \"msg-bytes\": %zu, \"depth\": %d, "
 		       "\"qp\": {\"timeout\": %u, \"retry_cnt\": %u, \"rnr_retry\": %u, "
 		       "\"min_rnr_timer\": %u, \"path_mtu\": 1024}, "
 		       "\"ops\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"seconds\": %.3f, "
-		       "\"mbps\": %.3f, \"lat-us\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}, "
+		       "\"mbps\": %.3f, \"lat-us\": %s, "
 		       "\"errors\": %" PRIu64 ", \"first-error\": \"%s\", \"stuck\": %d}\n",
 		       flow, odp ? "true" : "false", msg, depth, timeout, retry_cnt,
 		       rnr_retry, min_rnr, ops, ops * (uint64_t)msg, secs, mbps,
-		       pct(lat, nlat, 0.5), pct(lat, nlat, 0.99),
-		       nlat ? lat[nlat - 1] : 0.0, errors, first_err, stuck);
+		       lats, errors, first_err, stuck);
 		fflush(stdout);
 	}
 	/* A stuck QP may hold the device busy; let the process exit tear it down. */

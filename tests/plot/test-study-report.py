@@ -11,7 +11,8 @@
 #    counters, one with them, one refused: the tables per link hold
 #    every point with its numbers, a missing counter reads "absent"
 #    (never 0), the refused policy "not available in this device" with
-#    the device's answer, a dead QP its status; both PNGs are PNGs.
+#    the device's answer, a dead QP its status, a flow without a
+#    completion no latency; both PNGs are PNGs.
 # 2. An aborted study with a skipped point: the report says so.
 # 3. Bad input: no file, not JSON, wrong shape: exit status 1 and a
 #    message, no traceback, no report.
@@ -45,7 +46,7 @@ def tap(ok, name, diag=None):
 
 def flow(name, mbps, p50, p99, mx, errors=0, first="", stuck=0):
     return {"flow": name, "mbps": mbps, "ops": 100, "seconds": 4.0,
-            "lat-us": {"p50": p50, "p99": p99, "max": mx},
+            "lat-us": {"p50": p50, "p99": p99, "max": mx} if p50 else None,
             "errors": errors, "first-error": first, "stuck": stuck,
             "qp": {"timeout": 14, "retry_cnt": 7, "rnr_retry": 7,
                    "min_rnr_timer": 12}}
@@ -90,7 +91,8 @@ def study():
                                                "rnr-retries-exceeded": 0}),
                     "wall-seconds": 7})
         pts.append({"policy": "drop", "every": every, "loss-ppm": 10000,
-                    "flows": {"faulting": flow("faulting", mb / 2, 1300, 70000, 80000,
+                    "flows": {"faulting": flow("faulting", mb / 2,
+                                               None if every == 10 else 1300, 70000, 80000,
                                                errors=8 if every == 10 else 0,
                                                first="transport retry counter exceeded"
                                                if every == 10 else ""),
@@ -176,6 +178,8 @@ def good(work):
         and d10[5].startswith("failed: exit 2"),
         "a dead QP's status and a flow that failed to start are reported",
         d10)
+    tap(d10 is not None and d10[4] == "no completion",
+        "a flow without a completion has no latency (not 0)", d10)
     base = by.get(("(no faults)", "-"))
     tap(base is not None and base[3] == "71.5", "the point without faults", base)
     tap("| stall | not available in this device: CommandNotFound: no such command xyzzy |"
