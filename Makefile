@@ -29,7 +29,8 @@
 #                     RDMA WRITEs into an ODP region under fault injection
 #                     and a pinned bystander, per policy and fault rate, with
 #                     and without 1% loss; build/results/responder-faults.md
-#                     (+ .json, PNGs); about 8 minutes once built under TCG
+#                     (+ .json, PNGs); 3-5 minutes once built under TCG with
+#                     one policy, about 7 with all four
 #                     (not part of check)
 #   make clean        remove build/ (downloads stay cached in
 #                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
