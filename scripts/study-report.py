@@ -162,6 +162,7 @@ def plot(data, key, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     ls = losses(data) or [0]
     pols = policies(data)
@@ -182,7 +183,15 @@ def plot(data, key, path):
             if key == "mbps":
                 ax.set_ylim(bottom=0)
             else:
-                ax.set_yscale("log")
+                # log only where the latencies span a decade, plain numbers
+                ys = [y for ln in ax.get_lines() for y in ln.get_ydata()]
+                if ys and min(ys) > 0 and max(ys) / min(ys) > 10:
+                    ax.set_yscale("log")
+                    plain = FuncFormatter(lambda v, _: "%g" % v)
+                    ax.yaxis.set_major_formatter(plain)
+                    ax.yaxis.set_minor_formatter(plain)
+                else:
+                    ax.set_ylim(bottom=0)
             ax.set_title("%s flow, %s" % (flow, loss_name(loss)))
             ax.set_xlabel("injected fault rate 1/N (every Nth translation)")
             ax.set_ylabel(what)
