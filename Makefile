@@ -12,7 +12,7 @@
 #                     sides of it, no rule of include/odp-hca-hw.h restated
 #   make check-qtest  build and run the odp-hca qtest
 #   make check-plot   tools/odp-hca-plot on a real qtest run (images in
-#                     build/plot/)
+#                     build/plot/), the make study report on made-up numbers
 #   make check-roce   the RoCEv2 frame module (hw/odp-hca-roce.c): its unit
 #                     test, again under ASan+UBSan, and tshark on its frames
 #   make check-asan   the odp-hca qtest against the ASan+UBSan build of QEMU
@@ -25,6 +25,13 @@
 #   make bench-loopback  perftest ib_write_bw loopback bandwidth in one TCG
 #                     guest, 3 runs each of 64 KiB and 1 MiB, medians in
 #                     build/results/bench-loopback.txt (not part of check)
+#   make study        issue 11's responder-fault study: two guests on a wire,
+#                     RDMA WRITEs into an ODP region under fault injection
+#                     and a pinned bystander, per policy and fault rate, with
+#                     and without 1% loss; build/results/responder-faults.md
+#                     (+ .json, PNGs); 3-5 minutes once built under TCG with
+#                     one policy, about 7 with all four
+#                     (not part of check)
 #   make clean        remove build/ (downloads stay cached in
 #                     $${XDG_CACHE_HOME:-$$HOME/.cache}/odp-hca, objects in ccache)
 #
@@ -160,6 +167,22 @@ bench-loopback: vm-deps
 	@QEMU=$(QEMU) VM_ACCEL='$(BENCH_ACCEL)' \
 	    scripts/bench-loopback.sh $(RESULTS) $(BENCH_TIMEOUT)
 
+# A study, not a test: issue 11's responder-fault policies measured on two
+# guests joined by a wire (scripts/study.py boots them once and drives
+# the points over QMP; guest-driver/tests/study-guest.sh and study-rdma
+# run the flows), then the report and its plots (scripts/study-report.py).
+# The report is written even when the study stopped early; make fails then.
+STUDY_DIR     ?= $(BUILD)/study
+STUDY_REPORT  := $(RESULTS)/responder-faults
+.PHONY: study
+study: vm-deps study-rdma need-plot
+	@mkdir -p $(RESULTS)
+	@rc=0; QEMU=$(QEMU) STUDY_DIR=$(STUDY_DIR) \
+	    /usr/bin/python3 scripts/study.py $(STUDY_REPORT).json || rc=1; \
+	    /usr/bin/python3 scripts/study-report.py $(STUDY_REPORT).json \
+	        $(STUDY_REPORT).md || rc=1; \
+	    exit $$rc
+
 check-qtest: build
 	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
 	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
@@ -171,10 +194,15 @@ check-interface:
 	@scripts/run-tap.sh interface $(RESULTS) 60 -- \
 	    /usr/bin/python3 tests/interface/check-interface.py
 
+# Then the report of make study (scripts/study-report.py) on a small
+# study made up by its test.
 check-plot: build need-plot
 	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
-	    /usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
-	    $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot)
+	    bash -c '/usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
+	        $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot); a=$$?; \
+	        /usr/bin/python3 tests/plot/test-study-report.py \
+	            $(abspath $(BUILD)/plot-study); b=$$?; \
+	        [ $$a = 0 ] && [ $$b = 0 ]'
 
 # The RoCEv2 frame module (hw/odp-hca-roce.c): its unit test
 # (tests/unit/odp-hca-roce-test.c, built by the QEMU build from our

@@ -25,6 +25,8 @@
 #   make odp-verify      build/guest-tests/odp-verify, the ODP byte checker
 #   make odp-midflight   build/guest-tests/odp-midflight, steady checked
 #                        traffic for the mid-flight tests
+#   make study-rdma      build/guest-tests/study-rdma, one RDMA WRITE flow
+#                        between two guests (make study)
 #   make qp-linger       build/guest-tests/qp-linger.so, which keeps a
 #                        verbs program's QPs a moment before destroying
 #                        them (the lossy-link pingpongs)
@@ -84,6 +86,17 @@ $(ODP_MIDFLIGHT): guest-driver/tests/odp-midflight.c $(GUEST_TEST_HDRS) \
 	@mkdir -p $(@D)
 	$(CC) $(ODP_VERIFY_CFLAGS) -Iinclude -I$(RDMA_CORE)/include -o $@ $< \
 	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs -lpthread
+
+# One RDMA WRITE flow between two guests, server or client, for the
+# responder-fault study (guest-driver/tests/study-rdma.c, make study).
+STUDY_RDMA        := $(BUILD)/guest-tests/study-rdma
+.PHONY: study-rdma
+study-rdma: $(STUDY_RDMA)
+$(STUDY_RDMA): guest-driver/tests/study-rdma.c \
+               $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
+	@mkdir -p $(@D)
+	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
+	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs
 
 # The preload of the lossy-link pingpongs (guest-driver/tests/qp-linger.c).
 QP_LINGER         := $(BUILD)/guest-tests/qp-linger.so
