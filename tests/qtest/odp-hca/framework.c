@@ -6,6 +6,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <poll.h>
 #include "framework.h"
 
 T *t_new_eq(const char *opts, uint8_t eq0_log)
@@ -576,4 +577,44 @@ uint64_t odp_port_count(T *t, const char *name)
     }
     qobject_unref(port);
     return v;
+}
+
+/* Write all @len bytes to the tests' end of a socket netdev. */
+void odp_sock_write_all(int fd, const void *buf, size_t len)
+{
+    const uint8_t *b = buf;
+
+    while (len) {
+        ssize_t n = write(fd, b, len);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        g_assert_cmpint(n, >, 0);
+        b += n;
+        len -= n;
+    }
+}
+
+/* Read exactly @len bytes within @ms; false on timeout. */
+bool odp_sock_read_all(int fd, void *buf, size_t len, int ms)
+{
+    uint8_t *b = buf;
+
+    while (len) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        ssize_t n;
+
+        if (poll(&pfd, 1, ms) <= 0) {
+            return false;
+        }
+        n = read(fd, b, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        g_assert_cmpint(n, >, 0);
+        b += n;
+        len -= n;
+    }
+    return true;
 }

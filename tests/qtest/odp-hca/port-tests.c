@@ -83,52 +83,13 @@ static uint8_t *frame_new(T *t, uint32_t len, uint32_t seed)
     return f;
 }
 
-static void sock_write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *b = buf;
-
-    while (len) {
-        ssize_t n = write(fd, b, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        g_assert_cmpint(n, >, 0);
-        b += n;
-        len -= n;
-    }
-}
-
 /* Hand @len bytes to the netdev as one frame. */
 static void sock_send(Port *p, const void *frame, uint32_t len)
 {
     uint32_t be = htonl(len);
 
-    sock_write_all(p->fd, &be, 4);
-    sock_write_all(p->fd, frame, len);
-}
-
-/* Read exactly @len bytes within @ms; false on timeout. */
-static bool sock_read_all(int fd, void *buf, size_t len, int ms)
-{
-    uint8_t *b = buf;
-
-    while (len) {
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        ssize_t n;
-
-        if (poll(&pfd, 1, ms) <= 0) {
-            return false;
-        }
-        n = read(fd, b, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        g_assert_cmpint(n, >, 0);
-        b += n;
-        len -= n;
-    }
-    return true;
+    odp_sock_write_all(p->fd, &be, 4);
+    odp_sock_write_all(p->fd, frame, len);
 }
 
 /* The next frame the device sent: exactly @exp. */
@@ -137,9 +98,9 @@ static void sock_expect(Port *p, const uint8_t *exp, uint32_t len)
     g_autofree uint8_t *got = g_malloc(MAX(len, 1));
     uint32_t be;
 
-    g_assert_true(sock_read_all(p->fd, &be, 4, PORT_WAIT_MS));
+    g_assert_true(odp_sock_read_all(p->fd, &be, 4, PORT_WAIT_MS));
     g_assert_cmpuint(ntohl(be), ==, len);
-    g_assert_true(sock_read_all(p->fd, got, len, PORT_WAIT_MS));
+    g_assert_true(odp_sock_read_all(p->fd, got, len, PORT_WAIT_MS));
     g_assert_cmpmem(got, len, exp, len);
 }
 

@@ -70,52 +70,13 @@ void wire_free(Wire *w)
     t_free(w->t);
 }
 
-static void sock_write_all(int fd, const void *buf, size_t len)
-{
-    const uint8_t *b = buf;
-
-    while (len) {
-        ssize_t n = write(fd, b, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        g_assert_cmpint(n, >, 0);
-        b += n;
-        len -= n;
-    }
-}
-
 /* Hand @len bytes to the netdev as one frame (4-byte length first). */
 void wire_send_raw(Wire *w, const void *frame, uint32_t len)
 {
     uint32_t be = htonl(len);
 
-    sock_write_all(w->fd, &be, 4);
-    sock_write_all(w->fd, frame, len);
-}
-
-/* Read exactly @len bytes within @ms; false on timeout. */
-static bool sock_read_all(int fd, void *buf, size_t len, int ms)
-{
-    uint8_t *b = buf;
-
-    while (len) {
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        ssize_t n;
-
-        if (poll(&pfd, 1, ms) <= 0) {
-            return false;
-        }
-        n = read(fd, b, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        g_assert_cmpint(n, >, 0);
-        b += n;
-        len -= n;
-    }
-    return true;
+    odp_sock_write_all(w->fd, &be, 4);
+    odp_sock_write_all(w->fd, frame, len);
 }
 
 /*
@@ -127,12 +88,12 @@ bool wire_recv_ms(Wire *w, Frame *f, int ms)
     OdpHcaRoceDrop why;
     uint32_t be;
 
-    if (!sock_read_all(w->fd, &be, 4, ms)) {
+    if (!odp_sock_read_all(w->fd, &be, 4, ms)) {
         return false;
     }
     f->len = ntohl(be);
     g_assert_cmpuint(f->len, <=, sizeof(f->data));
-    g_assert_true(sock_read_all(w->fd, f->data, f->len, WIRE_WAIT_MS));
+    g_assert_true(odp_sock_read_all(w->fd, f->data, f->len, WIRE_WAIT_MS));
     why = odp_hca_roce_parse(f->data, f->len, ODP_HCA_PAGE_SIZE, &f->pkt);
     if (why != ODP_HCA_ROCE_OK) {
         odp_diag("frame of %u bytes from the device: %s", f->len,
