@@ -838,9 +838,20 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
             return true;
         }
         if (rs->fault.pending) {
+            if (rs->fault.policy == ODP_HCA_RESPONDER_FAULT_STALL) {
+                return false;   /* held: goes on from here on RESUME */
+            }
             /* as a fault of its own: asked again after RESUME */
             odp_hca_resp_read_take_back(qp, rd);
             odp_hca_resp_not_ready(s, qp, rd->psn);
+            return false;
+        }
+        if (rs->fault_failed) {
+            /* a READ held by a stall whose pages could not be mapped */
+            rs->fault_failed = false;
+            odp_hca_resp_read_take_back(qp, rd);
+            odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, rd->psn);
+            rs->nak_out = true;
             return false;
         }
         opcode = first && last ? ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_ONLY :
@@ -864,13 +875,24 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                                            &verr) : -1;
             if (rc) {
                 odp_hca_frame_free(s, frame);
-                odp_hca_resp_read_take_back(qp, rd);
                 if (rc > 0) {
                     odp_hca_resp_fault(s, qp, rd->rkey, fault_iova,
                                        rd->va + rd->len - fault_iova,
                                        ODP_HCA_FAULT_READ);
+                    if (rs->fault.pending &&
+                        rs->fault.policy == ODP_HCA_RESPONDER_FAULT_STALL) {
+                        /*
+                         * The port stands with the READ where it stopped,
+                         * as it would with a request at its head: RESUME
+                         * answers on from this packet, nothing is resent.
+                         */
+                        odp_hca_link_stall(s, &rs->fault);
+                        return false;
+                    }
+                    odp_hca_resp_read_take_back(qp, rd);
                     odp_hca_resp_not_ready(s, qp, rd->psn);
                 } else {
+                    odp_hca_resp_read_take_back(qp, rd);
                     odp_hca_resp_send_aeth(s, qp, AETH_NAK_ACCESS, rd->psn);
                     rs->nak_out = true;
                 }

@@ -227,6 +227,63 @@ static void test_rf_stall(void)
 }
 
 /*
+ * stall: a READ whose answer meets a missing page mid-way stands where
+ * it stopped, the port with it; the RESUME answers on from that packet,
+ * with nothing asked again (under rnr or drop the requester must resend
+ * the READ after its RNR timer or ACK timeout).
+ */
+static void test_rf_stall_read(void)
+{
+    const uint32_t mtu = 1024, len = 2 * ODP_HCA_PAGE_SIZE;
+    const uint32_t npkts = len / mtu, before = ODP_HCA_PAGE_SIZE / mtu;
+    g_autofree uint8_t *d = g_malloc(len);
+    OdpHcaRocePacket p;
+    uint32_t token, psn;
+    Wire w;
+    Frame f;
+    Buf *b;
+
+    b = rf_new(&w, "stall");
+    psn = w.rq_psn;
+    odp_pattern(d, len, 26);
+    buf_write(w.t, b, 0, d, len);
+    buf_map(w.t, b, b->iova, ODP_HCA_PAGE_SIZE, true);  /* not the 2nd */
+    pkt_init(&w, &p, ODP_HCA_ROCE_RC_RDMA_READ_REQUEST, psn);
+    p.ack_req = true;
+    p.reth.va = b->iova;
+    p.reth.rkey = b->key;
+    p.reth.dma_len = len;
+    wire_send(&w, &p);
+    /* the first page's packets, then the fault on the second */
+    for (uint32_t i = 0; i < before; i++) {
+        wire_expect(&w, &f, i ? ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_MIDDLE :
+                            ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_FIRST,
+                    psn_add(psn, i));
+        g_assert_cmpmem(f.pkt.payload, f.pkt.payload_len, d + i * mtu, mtu);
+    }
+    token = wait_fault(w.t, w.qp->qpn, b->key, b->iova + ODP_HCA_PAGE_SIZE,
+                       1, len, ODP_HCA_FAULT_READ, ODP_HCA_FAULT_RESPONDER,
+                       -1);
+    wire_quiet(&w);
+    g_assert_cmpuint(wire_counter(&w, "port-stalls"), ==, 1);
+    g_assert_cmpuint(wire_counter(&w, "rnr-naks"), ==, 0);
+
+    buf_map(w.t, b, b->iova + ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE, true);
+    resume_ok(w.t, token);
+    /* on from the packet it stopped at, without a resend */
+    for (uint32_t i = before; i < npkts; i++) {
+        wire_expect(&w, &f, i + 1 < npkts ?
+                            ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_MIDDLE :
+                            ODP_HCA_ROCE_RC_RDMA_READ_RESPONSE_LAST,
+                    psn_add(psn, i));
+        g_assert_cmpmem(f.pkt.payload, f.pkt.payload_len, d + i * mtu, mtu);
+    }
+    wire_quiet(&w);
+    g_assert_cmpuint(wire_counter(&w, "rnr-naks"), ==, 0);
+    wire_free(&w);
+}
+
+/*
  * stall: the receive queue is a bounded buffer.  Frames from the wire
  * that find it full are dropped and counted; the rest are answered after
  * the RESUME.
@@ -472,6 +529,7 @@ void odp_hca_add_responder_fault_tests(void)
     add_test("/odp-hca/responder-fault/rnr", test_rf_rnr);
     add_test("/odp-hca/responder-fault/drop", test_rf_drop);
     add_test("/odp-hca/responder-fault/stall", test_rf_stall);
+    add_test("/odp-hca/responder-fault/stall-read", test_rf_stall_read);
     add_test("/odp-hca/responder-fault/stall-overflow",
              test_rf_stall_overflow);
     add_test("/odp-hca/responder-fault/switch", test_rf_switch);
