@@ -52,19 +52,28 @@
  * The requester needs no ODP (its buffer is pinned without it); the
  * responder does.
  *
- * Usage: odp-verify [-d device] [-g gid-index] [-q] [-v]
+ * Usage: odp-verify [-d device] [-g gid-index] [-u timeout] [-r retries]
+ *                   [-q] [-v]
  *                   [--serve ADDR:PORT | --connect ADDR:PORT] [test...]
  *   -d  the device (default: $ODP_DEV, else the first one)
  *   -g  the GID index: of the loopback address, or across the wire of
  *       this host's address (default: the first non-zero GID of port 1)
+ *   -u  the QPs' local ACK timeout, 4.096 us << timeout (default 14, 67 ms)
+ *   -r  the QPs' retry_cnt, 0 to 7 (default 7); rnr_retry is always 7
+ *       (infinite): a responder that faults answers RNR NAK.  A responder
+ *       that drops instead (odp-hca responder-fault=drop) spends retry_cnt
+ *       at one ACK timeout a try, so give it a timeout longer than its
+ *       slowest fault.
  *   -q  quick: fewer rounds
  *   -v  print every operation
  *   --serve    be the responder: listen on IPv4 ADDR:PORT for one requester
  *   --connect  be the requester of the responder at ADDR:PORT (retried
  *              while it does not listen yet)
  *   test  run only the test groups whose name contains one of the words:
- *         drop, churn, remap, memfd, numa, fork, unresolvable (across the
- *         wire: drop, churn, remap, memfd, numa)
+ *         drop, churn, remap, memfd, numa, migrator, fork, unresolvable
+ *         (across the wire: drop, churn, remap, memfd, numa, migrator).
+ *         churn and migrator are the scenarios with a thread that drops
+ *         or migrates the pages during the operations.
  *
  * Copyright (c) 2026 The odp-hca developers
  */
@@ -116,6 +125,8 @@ static struct ibv_mr *imr;		/* the implicit ODP MR */
 static union ibv_gid gid;
 static int gid_index = -1;
 static uint32_t max_rd_atomic = 1;
+/* the requester's local ACK timeout (4.096 us << n) and its retry budget */
+static uint8_t qp_timeout = 14, qp_retry_cnt = 7;
 static const char *dev_name;
 static bool quick, verbose;
 static bool dev_odp, dev_implicit;	/* what the device can do */
@@ -442,8 +453,8 @@ static void qp_connect_to(struct ibv_qp *qp, uint32_t dest,
 		bail("modify QP to RTR");
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
-	a.timeout = 14;
-	a.retry_cnt = 7;
+	a.timeout = qp_timeout;
+	a.retry_cnt = qp_retry_cnt;
 	a.rnr_retry = 7;	/* responder faults: retry for as long as it takes */
 	a.sq_psn = sq_psn;
 	a.max_rd_atomic = max_rd_atomic;
@@ -1007,7 +1018,7 @@ static void *numa_thread(void *arg)
  */
 enum { SC_DROP, SC_CHURN, SC_REMAP, SC_MEMFD, SC_NUMA, SC_NUMA_THREAD, SC_N };
 static const char *const sc_group[SC_N] = {
-	"drop", "churn", "remap", "memfd", "numa", "numa",
+	"drop", "churn", "remap", "memfd", "numa", "migrator",
 };
 static const char *const sc_name[SC_N] = {
 	"anonymous memory dropped (MADV_DONTNEED) before each operation",
@@ -2354,6 +2365,30 @@ static void open_device(bool need_odp, bool need_implicit)
 	     gid_index, max_rd_atomic, numa_nodes());
 }
 
+/* @s as a whole number up to @max, into @out */
+static bool parse_uint(const char *s, unsigned int max, uint8_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max)
+		return false;
+	*out = (uint8_t)v;
+	return true;
+}
+
+static int usage(const char *argv0, const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", argv0, why);
+	fprintf(stderr, "usage: %s [-d device] [-g gid-index] [-u timeout] [-r retries]\n"
+		"       [-q] [-v] [--serve ADDR:PORT | --connect ADDR:PORT] [test...]\n",
+		argv0);
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const names[] = {
@@ -2365,6 +2400,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "serve", required_argument, NULL, 'S' },
 		{ "connect", required_argument, NULL, 'C' },
+		{ "qp-timeout", required_argument, NULL, 'u' },
+		{ "retry-cnt", required_argument, NULL, 'r' },
 		{ 0 },
 	};
 	const char *serve = NULL, *connect_to = NULL;
@@ -2377,19 +2414,24 @@ int main(int argc, char **argv)
 	unsetenv("RDMAV_FORK_SAFE");
 	unsetenv("IBV_FORK_SAFE");
 	dev_name = getenv("ODP_DEV");
-	while ((opt = getopt_long(argc, argv, "d:g:qvh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "d:g:u:r:qvh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'd': dev_name = optarg; break;
 		case 'g': gid_index = atoi(optarg); break;
+		case 'u':
+			if (!parse_uint(optarg, 31, &qp_timeout))
+				return usage(argv[0], "-u: a timeout from 0 to 31");
+			break;
+		case 'r':
+			if (!parse_uint(optarg, 7, &qp_retry_cnt))
+				return usage(argv[0], "-r: a retry count from 0 to 7");
+			break;
 		case 'q': quick = true; break;
 		case 'v': verbose = true; break;
 		case 'S': serve = optarg; break;
 		case 'C': connect_to = optarg; break;
 		default:
-			fprintf(stderr, "usage: %s [-d device] [-g gid-index] [-q] [-v]\n"
-				"       [--serve ADDR:PORT | --connect ADDR:PORT] [test...]\n",
-				argv[0]);
-			return 2;
+			return usage(argv[0], NULL);
 		}
 	}
 	only = argv + optind;
