@@ -70,16 +70,10 @@ wait_for 10 sh -c "[ \"\$(cat /sys/class/net/$IF/operstate)\" = up ]" ||
     give_up "$IF has no carrier"
 
 # The RoCE v2 GID of this guest's address (::ffff:a.b.c.d).
-want="$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' $(echo "$ME" | tr . ' '))"
+. "$(dirname "${BASH_SOURCE[0]}")/roce-lib.sh"
 GIDX=
 for _ in $(seq 1 100); do
-    for g in /sys/class/infiniband/"$IB"/ports/1/gids/*; do
-        if [ "$(cat "$g" 2>/dev/null)" = "$want" ] &&
-           [ "$(cat /sys/class/infiniband/"$IB"/ports/1/gid_attrs/types/"${g##*/}" 2>/dev/null)" = "RoCE v2" ]; then
-            GIDX="${g##*/}"
-        fi
-    done
-    [ -n "$GIDX" ] && break
+    GIDX="$(roce_v2_gid_index "$IB" "$ME")" && break
     sleep 0.1
 done
 [ -n "$GIDX" ] || give_up "$IB has no RoCE v2 GID for $ME"

@@ -33,20 +33,8 @@ skip() { echo "ok - guest $ROLE: $1 # SKIP $2"; }
 show() { sed "s/^/# /" "$1" | tail -n "${2:-40}"; }
 
 # The GID index of this guest's IPv4 address (::ffff:a.b.c.d): RoCEv2.
-gid_index() {
-    local want g
-    want="$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' \
-        $(echo "$ME" | tr . ' '))"
-    for g in /sys/class/infiniband/"$IB"/ports/1/gids/*; do
-        if [ "$(cat "$g" 2>/dev/null)" = "$want" ] &&
-           [ "$(cat /sys/class/infiniband/"$IB"/ports/1/gid_attrs/types/"${g##*/}" 2>/dev/null)" = "RoCE v2" ]; then
-            echo "${g##*/}"
-            return 0
-        fi
-    done
-    return 1
-}
-GIDX="$(gid_index)" || { not_ok "$IB has a RoCE v2 GID for $ME"; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/roce-lib.sh"
+GIDX="$(roce_v2_gid_index "$IB" "$ME")" || { not_ok "$IB has a RoCE v2 GID for $ME"; exit 1; }
 ok "$IB: RoCE v2 GID index $GIDX is ::ffff:$ME"
 
 # odp: this guest's device does ODP (odp-hca); rxe on 6.12 does not.
