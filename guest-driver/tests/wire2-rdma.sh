@@ -251,7 +251,7 @@ for server in a b; do
     # a thread keeps dropping its pages (minutes an operation: README,
     # Known gaps); every other scenario runs.
     verify "odp-verify across the wire, $client -> $server" "$server" \
-        drop remap memfd numa
+        drop remap memfd numa migrator
     skip "odp-verify across the wire, $client -> $server: pages dropped by a thread during the operations" \
         "a Soft-RoCE requester takes minutes an operation there (README, Known gaps)"
 done
@@ -284,6 +284,23 @@ if can_odp && [ -z "${WIRE2_IMPAIRED:-}" ]; then
             run "$t --odp -s 65536 -n 200, responder-fault $policy, b -> a" a pt \
                 "$t" -F -s 65536 -n 200 --odp
         done
+        # odp-verify, every byte checked, with the QP settings each policy
+        # needs (docs/responder-faults.md, "Choosing timeout and retry_cnt").
+        desc="odp-verify across the wire, responder-fault $policy, b -> a"
+        case "$policy" in
+            drop)
+                # A dropped request is resent one ACK timeout later; a thread
+                # that drops or migrates the pages every few hundred
+                # microseconds has taken the page again by then, every time.
+                verify "$desc" a drop remap memfd numa
+                skip "$desc: pages dropped or migrated by a thread during the operations" \
+                    "drop cannot win that race: every resend faults again until retry_cnt runs out (docs/responder-faults.md)" ;;
+            stall)
+                # The requester's ACK timer runs while the port stands:
+                # the timeout must outlast the slowest fault (1.07 s).
+                verify "$desc" a -u 18 ;;
+            *) verify "$desc" a ;;
+        esac
         if [ -n "$mine" ]; then
             "$MON" qmp odp-hca-inject-faults '{"id": "hca0"}' > /dev/null 2>&1
             "$MON" qmp query-odp-hca '{"id": "hca0"}' > "$LOG/query-$policy" 2>&1
