@@ -107,7 +107,8 @@ $(QP_LINGER): guest-driver/tests/qp-linger.c \
 	@mkdir -p $(@D)
 	$(CC) $(ODP_VERIFY_CFLAGS) -shared -fPIC -I$(RDMA_CORE)/include -o $@ $< -ldl
 
-vm-deps: need-vm qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight qp-linger
+vm-deps: need-vm qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight qp-linger \
+         study-rdma
 
 vm: vm-deps
 	@if [ -n "$$GUEST_CMD" ]; then \

@@ -15,7 +15,8 @@
 #   nvme_host_connect <addr> <svcid> <nqn> <seconds>
 #                               connect, retrying while the target is not
 #                               listening yet; sets NVME_CTRL (nvme0) and
-#                               NVME_DEV (/dev/nvme0n1)
+#                               NVME_DEV (/dev/nvme0n1); NVME_CONNECT_OPTS
+#                               adds to nvme connect's options
 # Each returns non-zero with the reason in NVME_WHY.
 NVMET=/sys/kernel/config/nvmet
 
@@ -72,7 +73,7 @@ nvme_host_connect() {
     NVME_WHY="" NVME_CTRL="" NVME_DEV=""
     modprobe nvme-rdma 2>/dev/null || { NVME_WHY="modprobe nvme-rdma failed"; return 1; }
     for n in $(seq 1 "$tmo"); do
-        timeout 120 nvme connect -t rdma -a "$addr" -s "$svcid" -n "$nqn" > /tmp/nvme-connect.log 2>&1 && break
+        timeout 120 nvme connect -t rdma -a "$addr" -s "$svcid" -n "$nqn" ${NVME_CONNECT_OPTS:-} > /tmp/nvme-connect.log 2>&1 && break
         sleep 1
     done
     for c in /sys/class/nvme/nvme*; do

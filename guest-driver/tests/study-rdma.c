@@ -7,12 +7,18 @@
  *
  * Server (the responder):
  *   study-rdma server -d dev -g gid-index -p port [-o] [-s region]
- *                     [-m min_rnr_timer]
+ *                     [-m min_rnr_timer] [-F file]
  * registers one region of -s bytes (default 1 MiB), with -o as an
  * on-demand (ODP) MR, else pinned, once for its whole life, prints
  * "ready" and then serves one client at a time: a QP of its own for
  * each, destroyed when the client closes the TCP connection.
  * Its QP's min_rnr_timer is -m (default 12: 0.64 ms).
+ * With -F file the region is the file's first -s bytes, mapped shared
+ * (a block device too), and before each client its pages are written
+ * back and dropped from the page cache: the client's first WRITE to each
+ * page makes the kernel read it from the file's storage to resolve the
+ * device's fault.  (make check-wire2 backs it with NVMe over RDMA through
+ * the faulting port itself, the stall policy's deadlock.)
  *
  * Client (the requester):
  *   study-rdma client -d dev -g gid-index -p port -S server-ip
@@ -54,6 +60,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,7 +81,7 @@ static struct ibv_context *ctx;
 static struct ibv_pd *pd;
 static union ibv_gid gid;
 static int gid_index = -1;
-static const char *dev_name, *server_ip, *flow = "flow";
+static const char *dev_name, *server_ip, *flow = "flow", *file;
 static int port = 18600, depth = 8;
 static size_t region = 1 << 20, msg = 16384;
 static double seconds = 4, drain = 20;
@@ -194,6 +202,45 @@ static void fill_msg(struct wmsg *m, struct ibv_qp *qp, uint32_t psn)
 	memcpy(m->gid, gid.raw, 16);
 }
 
+static int file_fd = -1;
+
+/* The server's region: anonymous and zeroed, or the file's first bytes. */
+static char *region_map(void)
+{
+	char *buf;
+
+	if (!file) {
+		buf = aligned_alloc(4096, region);
+		if (!buf)
+			die("aligned_alloc");
+		memset(buf, 0, region);
+		return buf;
+	}
+	file_fd = open(file, O_RDWR | O_CLOEXEC);
+	if (file_fd < 0)
+		die("open the file");
+	buf = mmap(NULL, region, PROT_READ | PROT_WRITE, MAP_SHARED, file_fd, 0);
+	if (buf == MAP_FAILED)
+		die("mmap the file");
+	return buf;
+}
+
+/*
+ * A file-backed region written back and out of memory: unmapped from the
+ * process (the device's translations go with it) and dropped from the
+ * page cache, so that the next access reads the file's storage.
+ */
+static void region_cool(char *buf)
+{
+	if (!file)
+		return;
+	if (msync(buf, region, MS_SYNC) || madvise(buf, region, MADV_DONTNEED))
+		die("msync/madvise the file's region");
+	errno = posix_fadvise(file_fd, 0, region, POSIX_FADV_DONTNEED);
+	if (errno)
+		die("posix_fadvise(DONTNEED)");
+}
+
 static int serve(void)
 {
 	int one = 1, l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -207,17 +254,14 @@ static int serve(void)
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(l, (struct sockaddr *)&sa, sizeof(sa)) || listen(l, 4))
 		die("bind/listen");
-	buf = aligned_alloc(4096, region);
-	if (!buf)
-		die("aligned_alloc");
-	memset(buf, 0, region);
+	buf = region_map();
 	if (odp)
 		access |= IBV_ACCESS_ON_DEMAND;
 	mr = ibv_reg_mr(pd, buf, region, access);
 	if (!mr)
 		die(odp ? "ibv_reg_mr (on-demand)" : "ibv_reg_mr");
-	printf("ready %s port %d region %zu key 0x%x\n", odp ? "odp" : "pinned",
-	       port, region, mr->rkey);
+	printf("ready %s port %d region %zu key 0x%x%s%s\n", odp ? "odp" : "pinned",
+	       port, region, mr->rkey, file ? " file " : "", file ? file : "");
 	fflush(stdout);
 	for (;;) {
 		struct wmsg peer, me;
@@ -235,6 +279,7 @@ static int serve(void)
 			close(fd);
 			continue;
 		}
+		region_cool(buf);
 		cq = ibv_create_cq(ctx, 4, NULL, NULL, 0);
 		if (!cq)
 			die("ibv_create_cq");
@@ -475,7 +520,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	optind = 2;
-	while ((c = getopt(argc, argv, "d:g:p:os:m:S:t:b:q:f:T:r:n:D:w")) != -1) {
+	while ((c = getopt(argc, argv, "d:g:p:os:m:F:S:t:b:q:f:T:r:n:D:w")) != -1) {
 		switch (c) {
 		case 'd': dev_name = optarg; break;
 		case 'g': gid_index = atoi(optarg); break;
@@ -483,6 +528,7 @@ int main(int argc, char **argv)
 		case 'o': odp = true; break;
 		case 's': region = strtoull(optarg, NULL, 0); break;
 		case 'm': min_rnr = atoi(optarg); break;
+		case 'F': file = optarg; break;
 		case 'S': server_ip = optarg; break;
 		case 't': seconds = atof(optarg); break;
 		case 'b': msg = strtoull(optarg, NULL, 0); break;

@@ -124,6 +124,12 @@ WIRE2_IMPAIRED="${WIRE2_IMPAIRED:-}" WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$
 WIRE2_ROLE="$ROLE" WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$PEER" WIRE2_ME_KIND="$KIND" \
     WIRE2_PEER_KIND="$PEER_KIND" WIRE2_BLOB="$BLOB" \
     "$(dirname "${BASH_SOURCE[0]}")/wire2-cm.sh" || FAILED=$((FAILED + 1))
+# The stall policy's deadlock: a fault that needs NVMe reads through the
+# stalled port (wire2-deadlock.sh); two odp-hca guests on a clean link.
+if [ "$KIND" = odp ] && [ "$PEER_KIND" = odp ] && [ -z "${WIRE2_IMPAIRED:-}" ]; then
+    WIRE2_ROLE="$ROLE" WIRE2_IB="$IB" WIRE2_ME="$ME" WIRE2_PEER="$PEER" \
+        "$(dirname "${BASH_SOURCE[0]}")/wire2-deadlock.sh" || FAILED=$((FAILED + 1))
+fi
 
 echo "# $IF: $(cat /sys/class/net/"$IF"/statistics/tx_packets) tx / $(cat /sys/class/net/"$IF"/statistics/rx_packets) rx packets, $(cat /sys/class/net/"$IF"/statistics/rx_errors) rx errors"
 
