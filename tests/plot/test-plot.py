@@ -38,22 +38,10 @@ QTEST_PATH = os.environ.get("PLOT_QTEST_PATH", "/odp-hca/monitor/counters")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 SUMMARY = re.compile(r"^device (.+): (\d+) faults plotted, (\d+) buckets$")
 
-n_tests = 0
-n_failed = 0
+sys.path.insert(0, os.path.join(HERE, ".."))
+from tap import Tap  # noqa: E402  (tests/tap.py)
 
-
-def tap(ok, name, diag=None, skip=None):
-    global n_tests, n_failed
-    n_tests += 1
-    if skip is not None:
-        print(f"ok {n_tests} - {name} # SKIP {skip}", flush=True)
-        return True
-    print(f"{'ok' if ok else 'not ok'} {n_tests} - {name}", flush=True)
-    if not ok:
-        n_failed += 1
-        for line in str(diag or "").splitlines():
-            print(f"#   {line}", flush=True)
-    return ok
+tap = Tap()
 
 
 def note(msg):
@@ -462,8 +450,7 @@ def main():
         plot_dump(dump, work)
     live_qmp(qemu, work)
     bad_inputs(work)
-    print(f"1..{n_tests}")
-    return 1 if n_failed else 0
+    return tap.plan()
 
 
 if __name__ == "__main__":

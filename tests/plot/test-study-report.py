@@ -29,19 +29,10 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.join(HERE, "..", "..", "scripts", "study-report.py")
 
-n_tests = 0
-n_failed = 0
+sys.path.insert(0, os.path.join(HERE, ".."))
+from tap import Tap  # noqa: E402  (tests/tap.py)
 
-
-def tap(ok, name, diag=None):
-    global n_tests, n_failed
-    n_tests += 1
-    print(f"{'ok' if ok else 'not ok'} {n_tests} - {name}", flush=True)
-    if not ok:
-        n_failed += 1
-        for line in str(diag or "").splitlines():
-            print(f"#   {line}", flush=True)
-    return ok
+tap = Tap()
 
 
 def flow(name, mbps, p50, p99, mx, errors=0, first="", stuck=0):
@@ -244,8 +235,7 @@ def main():
     good(work)
     aborted(work)
     bad(work)
-    print(f"1..{n_tests}")
-    return 1 if n_failed else 0
+    return tap.plan()
 
 
 if __name__ == "__main__":
