@@ -25,6 +25,12 @@
 #   make bench-loopback  perftest ib_write_bw loopback bandwidth in one TCG
 #                     guest, 3 runs each of 64 KiB and 1 MiB, medians in
 #                     build/results/bench-loopback.txt (not part of check)
+#   make bench        issue 12's benchmark: one TCG guest, odp-hca pinned,
+#                     ODP and cold against Soft-RoCE in the same guest
+#                     (perftest bandwidth, message rate and latency), the
+#                     fault service histogram, registration, QP scale;
+#                     build/results/bench.md, plots, bench.json (not in check)
+#   make check-bench  a short run of make bench: every part gives figures
 #   make study        issue 11's responder-fault study: two guests on a wire,
 #                     RDMA WRITEs into an ODP region under fault injection
 #                     and a pinned bystander, per policy and fault rate, with
@@ -88,7 +94,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := interface qtest roce guest plot asan fuzz wire wire2 wire2-rxe wire2-lossy wire2-kill
+CHECK_SUITES := interface qtest roce guest plot bench asan fuzz wire wire2 wire2-rxe wire2-lossy wire2-kill
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
@@ -108,7 +114,7 @@ FUZZ_TARGET  ?= odp-hca
 FUZZ_FLAGS   ?=
 
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
-        check check-interface check-qtest check-plot check-roce roce-test \
+        check check-interface check-qtest check-plot check-roce roce-test check-bench \
         clean clean-kernel \
         configure-sanitizers firmware-sanitizers build-asan build-fuzz \
         check-asan check-fuzz fuzz fuzz-seeds
@@ -161,11 +167,32 @@ run: vm-deps
 # (scripts/bench-loopback.sh).  Under TCG unless BENCH_ACCEL says otherwise,
 # so that figures from different machines and days compare.
 BENCH_ACCEL   ?= tcg
-BENCH_TIMEOUT ?= 900
+BENCH_TIMEOUT ?= 1800
 .PHONY: bench-loopback
 bench-loopback: vm-deps
 	@QEMU=$(QEMU) VM_ACCEL='$(BENCH_ACCEL)' \
 	    scripts/bench-loopback.sh $(RESULTS) $(BENCH_TIMEOUT)
+
+# A benchmark, not a test (issue 12): odp-hca against pinned memory,
+# against Soft-RoCE in the same guest, and the cost of a fault, one guest,
+# one run (scripts/bench.sh, guest-driver/tests/bench-guest.py), then
+# build/results/bench.md, its plots and bench.json (scripts/bench-report.py).
+.PHONY: bench
+bench: vm-deps need-plot
+	@QEMU=$(QEMU) VM_ACCEL='$(BENCH_ACCEL)' \
+	    scripts/bench.sh $(RESULTS) $(BENCH_TIMEOUT)
+
+# make bench's smoke run (in make check): a few seconds of every part,
+# one size, in build/bench-smoke; tests/bench/check-smoke.py checks that
+# each gave its figures and the report was written.  Nothing about speed.
+BENCH_SMOKE := $(BUILD)/results-bench-smoke
+check-bench: vm-deps need-plot
+	@QEMU=$(QEMU) scripts/run-tap.sh bench $(RESULTS) 900 -- bash -c '\
+	    BENCH_DIR=build/bench-smoke BENCH_SECONDS=1 BENCH_SIZES=4096 \
+	    BENCH_TESTS=write BENCH_QPS=4 VM_ACCEL=tcg \
+	        scripts/bench.sh $(BENCH_SMOKE) 600 > $(BUILD)/bench-smoke.log 2>&1; \
+	    /usr/bin/python3 tests/bench/check-smoke.py $(BENCH_SMOKE)/bench.json \
+	        $(BENCH_SMOKE)/bench.md $$?'
 
 # A study, not a test: issue 11's responder-fault policies measured on two
 # guests joined by a wire (scripts/study.py boots them once and drives
@@ -202,7 +229,9 @@ check-plot: build need-plot
 	        $(abspath $(QTEST_BIN)) $(abspath $(BUILD)/plot); a=$$?; \
 	        /usr/bin/python3 tests/plot/test-study-report.py \
 	            $(abspath $(BUILD)/plot-study); b=$$?; \
-	        [ $$a = 0 ] && [ $$b = 0 ]'
+	        /usr/bin/python3 tests/plot/test-bench-report.py \
+	            $(abspath $(BUILD)/plot-bench); c=$$?; \
+	        [ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ]'
 
 # The RoCEv2 frame module (hw/odp-hca-roce.c): its unit test
 # (tests/unit/odp-hca-roce-test.c, built by the QEMU build from our

@@ -1,0 +1,353 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+"""The guest side of make bench (issue 12): one guest, its odp-hca
+(odp_hca0) and a Soft-RoCE device (rxe0, rdma_rxe on a virtio-net port
+with no peer: every run is a loopback inside its device), measured side
+by side in one run.
+
+  bench-guest.py <out.jsonl>
+
+Writes one JSON object per line to <out.jsonl> (the host's share;
+scripts/bench-report.py makes the report), each with a "kind":
+
+  bw       perftest ib_{write,read,send}_bw in loopback, server and
+           client in this guest, -D seconds (a run long enough that the
+           first touches of --odp are amortized: "ODP warm"), per device,
+           memory (pinned, odp) and message size: MB/s and messages/s;
+  cold     the same with -n 300 (the issue's "cold" run: the first
+           touches dominate), pinned and --odp on odp-hca, with the
+           device's faults and pages resolved during the --odp run;
+  lat      perftest ib_{write,read,send}_lat -s 8 -n 1000: typical
+           (median), average and 99th percentile in microseconds;
+  faults   the device's fault service histogram (query-odp-hca, event
+           posted to RESUME) over ib_write_bw --odp while every Nth
+           on-demand translation faults (odp-hca-inject-faults);
+  reg      ibv_reg_mr time (pyverbs) of 64 MiB, 1 GiB and 16 GiB
+           regions: pinned (memory touched first; not 16 GiB), on-demand,
+           and implicit on-demand; 10000 pinned 4 KiB MRs;
+  scale    ib_write_bw -q N (1, 16, 256, 1024 QPs) at 64 KiB, aggregate
+           (-t 16384/N WRs in flight per QP, at most 128: perftest's CQ
+           is N x that deep, the device's at most 32768);
+  error    a run that gave no figure, with why (the report lists it).
+
+Nothing is asserted about speed: the exit status is 1 only when the
+devices could not be set up.  Environment: BENCH_SECONDS (2),
+BENCH_SIZES ("64 1024 16384 65536 1048576 4194304"), BENCH_TESTS
+("write read send"), BENCH_PARTS ("bw cold lat faults reg scale"),
+BENCH_QPS ("1 16 256 1024"), BENCH_INJECT_EVERY (100).
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.environ.get("ODP_ROOT", os.getcwd())
+MON = os.path.join(ROOT, "scripts/in-guest/monitor.sh")
+RXE_MAC = os.environ.get("BENCH_RXE_MAC", "52:54:00:0d:03:01")
+SECONDS = os.environ.get("BENCH_SECONDS", "2")
+SIZES = [int(x) for x in os.environ.get(
+    "BENCH_SIZES", "64 1024 16384 65536 1048576 4194304").split()]
+TESTS = os.environ.get("BENCH_TESTS", "write read send").split()
+PARTS = os.environ.get("BENCH_PARTS", "bw cold lat faults reg scale").split()
+QPS = [int(x) for x in os.environ.get("BENCH_QPS", "1 16 256 1024").split()]
+INJECT_EVERY = int(os.environ.get("BENCH_INJECT_EVERY", "100"))
+RUN_TIMEOUT = 300
+
+out = None
+port = 18800
+
+
+def emit(rec):
+    out.write(json.dumps(rec) + "\n")
+    out.flush()
+    print("bench:", json.dumps(rec), flush=True)
+
+
+def sh(*cmd, check=True):
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if check and r.returncode:
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stdout.strip()))
+    return r.stdout
+
+
+# --- devices ---------------------------------------------------------
+
+def first_gid(ib):
+    """The first non-zero GID index of port 1 (loopback needs any)."""
+    d = "/sys/class/infiniband/%s/ports/1/gids" % ib
+    for i in sorted(os.listdir(d), key=int):
+        try:
+            with open(os.path.join(d, i)) as f:
+                g = f.read().strip()
+        except OSError:
+            continue
+        if g and set(g.replace(":", "")) != {"0"}:
+            return i
+    return None
+
+
+def netdev_by_mac(mac):
+    for n in os.listdir("/sys/class/net"):
+        try:
+            with open("/sys/class/net/%s/address" % n) as f:
+                if f.read().strip() == mac:
+                    return n
+        except OSError:
+            pass
+    return None
+
+
+def setup_rxe():
+    """rxe0 on the virtio-net port; None (and why) when it cannot be."""
+    sh("modprobe", "virtio_net", check=False)
+    for _ in range(50):
+        ifname = netdev_by_mac(RXE_MAC)
+        if ifname:
+            break
+        time.sleep(0.1)
+    else:
+        return None, "no virtio-net port with MAC %s" % RXE_MAC
+    sh("ip", "addr", "add", "10.9.0.1/24", "dev", ifname, check=False)
+    sh("ip", "link", "set", ifname, "up")
+    sh("modprobe", "rdma_rxe")
+    if not os.path.isdir("/sys/class/infiniband/rxe0"):
+        sh("rdma", "link", "add", "rxe0", "type", "rxe", "netdev", ifname)
+    return "rxe0", None
+
+
+def wait_gid(ib):
+    for _ in range(100):
+        g = first_gid(ib)
+        if g is not None:
+            return g
+        time.sleep(0.1)
+    return None
+
+
+# --- perftest --------------------------------------------------------
+
+BW_LINE = re.compile(r"^\s*(\d+)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*$")
+LAT_LINE = re.compile(r"^\s*(\d+)\s+(\d+)((\s+[\d.]+){7})\s*$")
+
+
+def listening(p):
+    return subprocess.run(["ss", "-Hltn", "sport = :%d" % p],
+                          stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
+def perftest(tool, ib, gid, args):
+    """Run <tool> in loopback (server, then client to localhost): the
+    client's output, or raise with the reason."""
+    global port
+    port += 1
+    cmd = [tool, "-d", ib, "-x", gid, "-p", str(port), "-F"] + args
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(200):
+            if listening(port) or server.poll() is not None:
+                break
+            time.sleep(0.05)
+        client = subprocess.run(cmd + ["localhost"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                timeout=RUN_TIMEOUT)
+        sout = server.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate()
+        raise RuntimeError("timed out after %d s" % RUN_TIMEOUT)
+    if client.returncode or server.returncode:
+        tail = (client.stdout.strip().splitlines() or ["?"])[-1]
+        stail = (sout.strip().splitlines() or ["?"])[-1]
+        raise RuntimeError("client exit %d (%s), server exit %s (%s)" % (
+            client.returncode, tail, server.returncode, stail))
+    return client.stdout
+
+
+def bw_run(tool, ib, gid, size, args):
+    o = perftest(tool, ib, gid, ["-s", str(size)] + args)
+    rows = [m for m in map(BW_LINE.match, o.splitlines()) if m]
+    if not rows:
+        raise RuntimeError("no result line")
+    m = rows[-1]
+    return {"iterations": int(m.group(2)), "mbps": float(m.group(4)),
+            "mpps": float(m.group(5))}
+
+
+def lat_run(tool, ib, gid, args):
+    o = perftest(tool, ib, gid, ["-s", "8", "-n", "1000"] + args)
+    rows = [m for m in map(LAT_LINE.match, o.splitlines()) if m]
+    if not rows:
+        raise RuntimeError("no result line")
+    v = [float(x) for x in rows[-1].group(3).split()]
+    # t_min t_max t_typical t_avg t_stdev 99% 99.9%
+    return {"min-us": v[0], "typical-us": v[2], "avg-us": v[3],
+            "p99-us": v[5], "max-us": v[1]}
+
+
+# --- the device over the monitor -------------------------------------
+
+def qmp(cmd, args=None):
+    r = subprocess.run([MON, "qmp", cmd] + ([json.dumps(args)] if args else []),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=60)
+    if r.returncode:
+        raise RuntimeError("%s: %s" % (cmd, r.stdout.strip()))
+    return json.loads(r.stdout) if r.stdout.strip() else None
+
+
+def device():
+    return qmp("query-odp-hca", {"id": "hca0"})[0]
+
+
+# --- the parts -------------------------------------------------------
+
+def measure(rec, fn):
+    try:
+        rec.update(fn())
+        emit(rec)
+    except (RuntimeError, ValueError, OSError) as e:
+        rec.update({"error": str(e), "of": rec.get("kind")})
+        rec["kind"] = "error"
+        emit(rec)
+
+
+def part_bw(devs):
+    for t in TESTS:
+        tool = "ib_%s_bw" % t
+        for size in SIZES:
+            for dev, ib, gid, mem in devs:
+                args = ["-D", SECONDS] + (["--odp"] if mem == "odp" else [])
+                measure({"kind": "bw", "test": tool, "dev": dev, "mem": mem,
+                         "size": size, "seconds": float(SECONDS)},
+                        lambda: bw_run(tool, ib, gid, size, args))
+
+
+def odp_cold(tool, ib, gid, size):
+    qmp("odp-hca-reset-stats", {"id": "hca0"})
+    r = bw_run(tool, ib, gid, size, ["-n", "300", "--odp"])
+    c = device()["counters"]
+    r.update({"faults": c["faults-requester"] + c["faults-responder"],
+              "faults-requester": c["faults-requester"],
+              "faults-responder": c["faults-responder"],
+              "pages-resolved": c["pages-resolved"]})
+    return r
+
+
+def part_cold(ib, gid):
+    for t in TESTS:
+        tool = "ib_%s_bw" % t
+        for size in (65536, 1048576):
+            measure({"kind": "cold", "test": tool, "dev": "odp-hca",
+                     "mem": "pinned", "size": size, "iterations": 300},
+                    lambda: bw_run(tool, ib, gid, size, ["-n", "300"]))
+            measure({"kind": "cold", "test": tool, "dev": "odp-hca",
+                     "mem": "odp", "size": size, "iterations": 300},
+                    lambda: odp_cold(tool, ib, gid, size))
+
+
+def part_lat(devs):
+    for t in TESTS:
+        tool = "ib_%s_lat" % t
+        for dev, ib, gid, mem in devs:
+            args = ["--odp"] if mem == "odp" else []
+            measure({"kind": "lat", "test": tool, "dev": dev, "mem": mem,
+                     "size": 8}, lambda: lat_run(tool, ib, gid, args))
+
+
+def faults_run(ib, gid):
+    qmp("odp-hca-reset-stats", {"id": "hca0"})
+    qmp("odp-hca-inject-faults", {"id": "hca0", "every": INJECT_EVERY})
+    try:
+        r = bw_run("ib_write_bw", ib, gid, 65536, ["-D", "4", "--odp"])
+    finally:
+        qmp("odp-hca-inject-faults", {"id": "hca0"})
+    d = device()
+    c = d["counters"]
+    r.update({"every": INJECT_EVERY, "latency": d["latency"],
+              "faults": c["faults-requester"] + c["faults-responder"],
+              "injected": c["faults-injected"]})
+    return r
+
+
+def part_faults(ib, gid):
+    measure({"kind": "faults", "test": "ib_write_bw", "dev": "odp-hca",
+             "size": 65536}, lambda: faults_run(ib, gid))
+
+
+def part_reg(ib):
+    r = subprocess.run([sys.executable, os.path.join(ROOT,
+                        "guest-driver/tests/bench-reg.py"), ib],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=900)
+    for line in r.stdout.splitlines():
+        if line.startswith("{"):
+            rec = json.loads(line)
+            rec["dev"] = "odp-hca"
+            emit(rec)
+    if r.returncode:
+        emit({"kind": "error", "of": "reg", "dev": "odp-hca",
+              "error": "bench-reg.py exit %d: %s" % (
+                  r.returncode, (r.stdout.strip().splitlines() or ["?"])[-1])})
+
+
+def part_scale(ib, gid):
+    for q in QPS:
+        # perftest's CQ holds tx-depth x QPs entries; the device's at most
+        # 32768 (its max-cqe): fewer WRs in flight per QP as QPs grow
+        depth = max(1, min(128, 16384 // q))
+        measure({"kind": "scale", "test": "ib_write_bw", "dev": "odp-hca",
+                 "mem": "pinned", "size": 65536, "qps": q, "tx-depth": depth},
+                lambda: bw_run("ib_write_bw", ib, gid, 65536,
+                               ["-D", SECONDS, "-q", str(q), "-t",
+                                str(depth)]))
+
+
+def main():
+    global out
+    if len(sys.argv) != 2:
+        sys.exit("usage: bench-guest.py <out.jsonl>")
+    out = open(sys.argv[1], "w")
+    odp_gid = wait_gid("odp_hca0")
+    if odp_gid is None:
+        emit({"kind": "error", "of": "setup", "error": "odp_hca0 has no GID"})
+        return 1
+    rxe, why = setup_rxe()
+    rxe_gid = wait_gid(rxe) if rxe else None
+    devs = [("odp-hca", "odp_hca0", odp_gid, "pinned"),
+            ("odp-hca", "odp_hca0", odp_gid, "odp")]
+    if rxe_gid is not None:
+        devs.append(("soft-roce", rxe, rxe_gid, "pinned"))
+    else:
+        emit({"kind": "error", "of": "setup", "dev": "soft-roce",
+              "error": why or "rxe0 has no GID"})
+    emit({"kind": "meta", "kernel": os.uname().release,
+          "cpus": os.cpu_count(), "perftest-seconds": float(SECONDS),
+          "perftest": sh("dpkg-query", "-W", "-f", "${Version}", "perftest",
+                         check=False).strip(),
+          "soft-roce-odp": "none in this kernel (rdma_rxe has no on-demand paging before 6.15)"})
+    for part in PARTS:
+        t0 = time.time()
+        if part == "bw":
+            part_bw(devs)
+        elif part == "cold":
+            part_cold("odp_hca0", odp_gid)
+        elif part == "lat":
+            part_lat(devs)
+        elif part == "faults":
+            part_faults("odp_hca0", odp_gid)
+        elif part == "reg":
+            part_reg("odp_hca0")
+        elif part == "scale":
+            part_scale("odp_hca0", odp_gid)
+        print("bench: part %s took %.0f s" % (part, time.time() - t0),
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+#
+# Tests of scripts/bench-report.py (the report of make bench), printing
+# TAP; part of make check-plot.  No guest: a small bench JSON made here,
+# its numbers chosen so that each can be found in the report and each
+# target's verdict follows from them.
+#
+# Usage: test-bench-report.py <work-dir>
+#
+# 1. A bench with every kind of result: the bandwidth table holds each
+#    configuration's MB/s and the ratios of the same run, the cold,
+#    latency, fault, registration and scale tables their numbers, each
+#    target is met, not met or not measured as its numbers say, a run
+#    without a figure is listed with its reason; the three PNGs are PNGs.
+# 2. Bad input: no file, not JSON, wrong shape: exit status 1 and a
+#    message, no traceback, no report.
+#
+# Copyright (c) 2026 The odp-hca developers
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOL = os.path.join(HERE, "..", "..", "scripts", "bench-report.py")
+MiB = 1 << 20
+
+sys.path.insert(0, os.path.join(HERE, ".."))
+from tap import Tap  # noqa: E402  (tests/tap.py)
+
+tap = Tap()
+
+
+def bw(test, dev, mem, size, mbps, mpps):
+    return {"kind": "bw", "test": test, "dev": dev, "mem": mem, "size": size,
+            "seconds": 2.0, "iterations": 1000, "mbps": mbps, "mpps": mpps}
+
+
+def bench():
+    r = [
+        bw("ib_write_bw", "odp-hca", "pinned", 64, 12.5, 0.2048),
+        bw("ib_write_bw", "odp-hca", "odp", 64, 11.5, 0.1884),
+        bw("ib_write_bw", "soft-roce", "pinned", 64, 1.5, 0.0200),
+        bw("ib_write_bw", "odp-hca", "pinned", 65536, 4640.0, 0.0742),
+        bw("ib_write_bw", "odp-hca", "odp", 65536, 4500.0, 0.072),
+        bw("ib_write_bw", "soft-roce", "pinned", 65536, 25.0, 0.0004),
+        bw("ib_write_bw", "odp-hca", "pinned", MiB, 5500.0, 0.0052),
+        bw("ib_write_bw", "soft-roce", "pinned", MiB, 0.0, 0.0),
+        {"kind": "cold", "test": "ib_write_bw", "dev": "odp-hca",
+         "mem": "pinned", "size": MiB, "iterations": 300, "mbps": 5000.0,
+         "mpps": 0.005},
+        {"kind": "cold", "test": "ib_write_bw", "dev": "odp-hca",
+         "mem": "odp", "size": MiB, "iterations": 300, "mbps": 4250.0,
+         "mpps": 0.004, "faults": 6, "faults-requester": 3,
+         "faults-responder": 3, "pages-resolved": 768},
+        {"kind": "lat", "test": "ib_write_lat", "dev": "odp-hca",
+         "mem": "pinned", "size": 8, "min-us": 30.0, "typical-us": 41.0,
+         "avg-us": 42.0, "p99-us": 77.0, "max-us": 200.0},
+        {"kind": "lat", "test": "ib_write_lat", "dev": "soft-roce",
+         "mem": "pinned", "size": 8, "min-us": 40.0, "typical-us": 51.0,
+         "avg-us": 52.0, "p99-us": 88.0, "max-us": 300.0},
+        {"kind": "faults", "test": "ib_write_bw", "dev": "odp-hca",
+         "size": 65536, "every": 100, "faults": 321, "injected": 300,
+         "mbps": 1234.5, "mpps": 0.02, "iterations": 1,
+         "latency": {"count": 321, "min-ns": 90000, "median-ns": 131072,
+                     "p99-ns": 2097152, "max-ns": 3000000,
+                     "buckets": [{"le-ns": 131072, "count": 300},
+                                 {"le-ns": 2097152, "count": 21}]}},
+        {"kind": "reg", "dev": "odp-hca", "mem": "pinned", "bytes": 64 * MiB,
+         "seconds": 0.125},
+        {"kind": "reg", "dev": "odp-hca", "mem": "odp", "bytes": 64 * MiB,
+         "seconds": 0.002},
+        {"kind": "reg", "dev": "odp-hca", "mem": "odp", "bytes": 16384 * MiB,
+         "seconds": 0.0025},
+        {"kind": "reg", "dev": "odp-hca", "mem": "implicit", "bytes": None,
+         "seconds": 0.0015},
+        {"kind": "reg", "dev": "odp-hca", "mem": "pinned", "bytes": 4096,
+         "count": 10000, "seconds": 2.5, "dereg_seconds": 1.5},
+        {"kind": "scale", "test": "ib_write_bw", "dev": "odp-hca",
+         "mem": "pinned", "size": 65536, "qps": 16, "mbps": 3999.5,
+         "mpps": 0.061, "iterations": 1},
+        {"kind": "error", "of": "bw", "test": "ib_read_bw", "dev": "soft-roce",
+         "mem": "pinned", "size": 64, "error": "client exit 1 (Couldn't connect)"},
+    ]
+    return {"meta": {"commit": "abc1234", "accel": "tcg", "wall-seconds": 321,
+                     "perftest-seconds": 2.0,
+                     "date": "2026-11-28T00:00:00Z", "kernel": "6.12.95",
+                     "cpus": 2, "perftest": "4.5", "host-cpus": 2,
+                     "device": "odp-hca,id=hca0"},
+            "results": r}
+
+
+def run(args):
+    return subprocess.run([sys.executable, TOOL] + args, capture_output=True,
+                          text=True)
+
+
+def has(text, *needles):
+    missing = [n for n in needles if n not in text]
+    return not missing, "missing: %s" % missing
+
+
+def is_png(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read(8) == b"\x89PNG\r\n\x1a\n"
+    except OSError:
+        return False
+
+
+def test_report(work):
+    """The report of a bench with every kind of result."""
+    js, md = os.path.join(work, "bench.json"), os.path.join(work, "bench.md")
+    with open(js, "w") as f:
+        json.dump(bench(), f)
+    r = run([js, md])
+    if not tap(r.returncode == 0 and os.path.exists(md),
+               "a bench: report written", r.stderr):
+        return
+    text = open(md).read()
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()
+            if line.startswith("| ") and line.count("|") > 3}
+
+    ok, why = has(rows.get("64 B", ""), "12.5", "11.5", "0.92", "1.5",
+                  "8.3x", "0.205", "0.020")
+    tap(ok, "bandwidth: 64 B's MB/s, ODP/pinned 0.92, odp-hca/Soft-RoCE "
+        "8.3x, message rates", why)
+    ok, why = has(rows.get("64 KiB", ""), "4640.0", "4500.0", "0.97",
+                  "185.6x")
+    tap(ok, "bandwidth: 64 KiB's row with its ratios", why)
+    row = rows.get("1 MiB", "")
+    ok, why = has(row, "5500.0", "0.0\\*")
+    tap(ok and "x |" not in row and "perftest counted no completed message"
+        in text, "bandwidth: a run whose window saw no message is marked, "
+        "with no ratio taken of it", why + "\n" + row)
+    ok, why = has(rows.get("ib_write_bw", ""), "1 MiB", "5000.0", "4250.0",
+                  "0.85", "| 3 + 3 |", "3.0", "1.50")
+    tap(ok, "cold run: MB/s, ratio, faults by side, MiB resolved, faults "
+        "per MiB a side (3 over 1.5 MiB rounded up to 2)", why)
+    ok, why = has(rows.get("ib_write_lat", ""), "41.0 (77.0)",
+                  "51.0 (88.0)", "0.80")
+    tap(ok, "latency: typical (p99) and the ratio to Soft-RoCE", why)
+    ok, why = has(text, "321 faults (300 injected)", "| 321 | 90 us | "
+                  "131 us | 2.1 ms | 3.0 ms |")
+    tap(ok, "fault service: count, min, p50, p99, max", why)
+    ok, why = has(text, "| 64 MiB | 125.00 ms | 2.00 ms | 1.50 ms |",
+                  "| 16 GiB |" if "| 16 GiB |" in text else "| 16384 MiB |",
+                  "not tried (guest memory)", "10000 pinned MRs of 4 KiB: "
+                  "2.50 s to register, 1.50 s to deregister (250 us each)")
+    tap(ok, "registration: pinned, on-demand, implicit, 10000 MRs", why)
+    ok, why = has(rows.get("16", ""), "3999.5", "0.061")
+    tap(ok, "scale: 16 QPs' aggregate", why)
+
+    targets = {line.split("|")[1].strip(): line for line in
+               text.split("## Targets")[1].split("##")[0].splitlines()
+               if line.startswith("| ") and "target" not in line}
+
+    def verdict(prefix):
+        return next((v for k, v in targets.items() if k.startswith(prefix)),
+                    "")
+    checks = [
+        ("fault service p50", "**not met**", "p99 2.1 ms > 1 ms"),
+        ("a cold transfer costs", "**not met**", "1.50 faults per MiB"),
+        ("cold 64 KiB and 1 MiB", "| met", "0.85 >= 0.8"),
+        ("ODP warm", "**not met**", "0.92 < 0.95"),
+        ("ib_write_lat", "**not met**", "0.80 > 1/4"),
+        ("message rate", "| met", "10.2x"),
+        ("across the wire", "not measured yet", "no wire figures"),
+        ("ODP registration", "| met", "1.25x"),
+        ("device instructions", "not measured yet", "no callgrind"),
+    ]
+    for prefix, want, why in checks:
+        v = verdict(prefix)
+        tap(want in v, "target '%s...': %s (%s)" % (prefix, want.strip("|* "),
+                                                   why), v or "no such row")
+    ok, why = has(text, "## Runs that gave no figure", "of bw, test "
+                  "ib_read_bw, dev soft-roce, mem pinned, size 64: client exit "
+                  "1 (Couldn't connect)")
+    tap(ok, "a run without a figure is listed with its reason", why)
+    for suffix in ("bw", "lat", "faults"):
+        p = os.path.join(work, "bench-%s.png" % suffix)
+        tap(is_png(p), "bench-%s.png is a PNG" % suffix)
+
+
+def test_bad(work):
+    md = os.path.join(work, "bad.md")
+    cases = [("no file", os.path.join(work, "nope.json"), "cannot read"),
+             ("not JSON", "{", "is not JSON"),
+             ("wrong shape", json.dumps({"meta": {}}), "is not a bench"),
+             ("a result without a kind",
+              json.dumps({"meta": {}, "results": [{}]}), "without a kind")]
+    for name, content, want in cases:
+        path = content
+        if not content.endswith(".json"):
+            path = os.path.join(work, "bad.json")
+            with open(path, "w") as f:
+                f.write(content)
+        if os.path.exists(md):
+            os.unlink(md)
+        r = run([path, md])
+        tap(r.returncode == 1 and want in r.stderr and
+            "Traceback" not in r.stderr and not os.path.exists(md),
+            "bad input (%s): exit 1, says '%s', no report" % (name, want),
+            r.stderr)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: test-bench-report.py <work-dir>", file=sys.stderr)
+        return 2
+    work = sys.argv[1]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    test_report(work)
+    test_bad(work)
+    return tap.plan()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
