@@ -16,27 +16,18 @@ one line per configuration), <bench>-lat.png and <bench>-faults.png
 (python3-matplotlib).  Exit status 1 with a message on bad input.
 """
 
-import json
 import math
 import os
 import sys
+
+from report_input import InputError, read_json  # scripts/report_input.py
 
 PROG = "bench-report.py"
 CONFIGS = (("odp-hca", "pinned"), ("odp-hca", "odp"), ("soft-roce", "pinned"))
 
 
-class InputError(Exception):
-    pass
-
-
 def load(path):
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except OSError as e:
-        raise InputError("cannot read %s: %s" % (path, e.strerror))
-    except ValueError as e:
-        raise InputError("%s is not JSON: %s" % (path, e))
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("meta"), dict) \
             or not isinstance(data.get("results"), list):
         raise InputError("%s is not a bench (meta and results)" % path)

@@ -15,27 +15,18 @@ with its answer and drawn not at all.  Needs matplotlib
 (python3-matplotlib).  Exit status 1 with a message on bad input.
 """
 
-import json
 import os
 import sys
+
+from report_input import InputError, read_json  # scripts/report_input.py
 
 PROG = "study-report.py"
 ABSENT = "absent"
 FLOWS = ("faulting", "bystander")
 
 
-class InputError(Exception):
-    pass
-
-
 def load(path):
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except OSError as e:
-        raise InputError("cannot read %s: %s" % (path, e.strerror))
-    except ValueError as e:
-        raise InputError("%s is not JSON: %s" % (path, e))
+    data = read_json(path)
     if not isinstance(data, dict) or not isinstance(data.get("points"), list) \
             or not isinstance(data.get("policies"), dict) \
             or not isinstance(data.get("meta"), dict):
