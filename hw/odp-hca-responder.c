@@ -816,6 +816,18 @@ static void odp_hca_resp_read_take_back(OdpHcaQp *qp, OdpHcaRespRead *rd)
     qp->resp.read_count = 0;
 }
 
+/*
+ * A READ whose answer met a missing page under the stall policy is held
+ * where it stopped, the port standing with it as with a request at its
+ * head: the RESUME answers on from that packet, nothing is resent.  Under
+ * the other policies it is taken back and asked for again.
+ */
+static bool odp_hca_resp_read_held(const OdpHcaResp *rs)
+{
+    return rs->fault.pending &&
+           rs->fault.policy == ODP_HCA_RESPONDER_FAULT_STALL;
+}
+
 static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                               bool wait_room)
 {
@@ -838,8 +850,8 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
             return true;
         }
         if (rs->fault.pending) {
-            if (rs->fault.policy == ODP_HCA_RESPONDER_FAULT_STALL) {
-                return false;   /* held: goes on from here on RESUME */
+            if (odp_hca_resp_read_held(rs)) {
+                return false;   /* goes on from here on RESUME */
             }
             /* as a fault of its own: asked again after RESUME */
             odp_hca_resp_read_take_back(qp, rd);
@@ -879,13 +891,7 @@ static bool odp_hca_resp_reads(OdpHcaState *s, OdpHcaQp *qp, uint64_t *bytes,
                     odp_hca_resp_fault(s, qp, rd->rkey, fault_iova,
                                        rd->va + rd->len - fault_iova,
                                        ODP_HCA_FAULT_READ);
-                    if (rs->fault.pending &&
-                        rs->fault.policy == ODP_HCA_RESPONDER_FAULT_STALL) {
-                        /*
-                         * The port stands with the READ where it stopped,
-                         * as it would with a request at its head: RESUME
-                         * answers on from this packet, nothing is resent.
-                         */
+                    if (odp_hca_resp_read_held(rs)) {
                         odp_hca_link_stall(s, &rs->fault);
                         return false;
                     }
