@@ -28,11 +28,7 @@ HERE="$(dirname "${BASH_SOURCE[0]}")"
 . "$HERE/nvme-lib.sh"
 NQN=odp-hca.peerkill
 
-FAILED=0
-ok() { echo "ok - guest $ROLE: $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - guest $ROLE: $*"; }
-skip() { echo "ok - guest $ROLE: $1 # SKIP $2"; }
-show() { sed 's/^/# /' "$1" | tail -n "${2:-15}"; }
+. "$(dirname "${BASH_SOURCE[0]}")/guest-tap.sh"
 wait_for() {
     local n=$(($1 * 10))
     shift

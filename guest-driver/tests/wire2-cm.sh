@@ -42,12 +42,7 @@ HERE="$(dirname "${BASH_SOURCE[0]}")"
 . "$HERE/cm-lib.sh"
 . "$HERE/nvme-lib.sh"
 
-FAILED=0
-ok() { echo "ok - guest $ROLE: $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - guest $ROLE: $*"; }
-skip() { echo "ok - guest $ROLE: $1 # SKIP $2"; }
-show() { sed "s/^/# /" "$1" | tail -n "${2:-30}"; }
-wanted() { [ -z "${WIRE2_ONLY:-}" ] || echo "$1" | grep -qE "$WIRE2_ONLY"; }
+. "$(dirname "${BASH_SOURCE[0]}")/guest-tap.sh"
 
 for m in rdma_cm rdma_ucm; do
     modprobe "$m" 2>/dev/null || not_ok "modprobe $m"

@@ -49,11 +49,7 @@ NQN=odp-hca.deadlock
 IO_TIMEOUT=2            # seconds: nvme_core.io_timeout on the host (a)
 REGION=1048576          # the MR: the namespace's first MiB
 
-FAILED=0
-ok() { echo "ok - guest $ROLE: $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - guest $ROLE: $*"; }
-show() { sed "s/^/# /" "$1" | tail -n "${2:-30}"; }
-wanted() { [ -z "${WIRE2_ONLY:-}" ] || echo "$1" | grep -qE "$WIRE2_ONLY"; }
+. "$(dirname "${BASH_SOURCE[0]}")/guest-tap.sh"
 wanted "stall deadlock" || exit 0
 
 GIDX="$(roce_v2_gid_index "$IB" "$ME")" || { not_ok "$IB has a RoCE v2 GID for $ME"; exit 1; }

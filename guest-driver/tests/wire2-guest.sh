@@ -19,10 +19,7 @@ else ME=10.0.0.2 PEER=10.0.0.1 GID4=0a00:0002; fi
 LOG=/tmp/wire2
 mkdir -p "$LOG"
 
-FAILED=0
-ok() { echo "ok - guest $ROLE: $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - guest $ROLE: $*"; }
-show() { sed 's/^/# /' "$1" | tail -n "${2:-15}"; }
+. "$(dirname "${BASH_SOURCE[0]}")/guest-tap.sh"
 wait_for() {
     local n=$(($1 * 10))
     shift

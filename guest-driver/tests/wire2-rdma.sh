@@ -26,11 +26,7 @@ PEER_KIND="${WIRE2_PEER_KIND:-odp}"
 LOG=/tmp/wire2-rdma
 mkdir -p "$LOG"
 
-FAILED=0
-ok() { echo "ok - guest $ROLE: $*"; }
-not_ok() { FAILED=$((FAILED + 1)); echo "not ok - guest $ROLE: $*"; }
-skip() { echo "ok - guest $ROLE: $1 # SKIP $2"; }
-show() { sed "s/^/# /" "$1" | tail -n "${2:-40}"; }
+. "$(dirname "${BASH_SOURCE[0]}")/guest-tap.sh"
 
 # The GID index of this guest's IPv4 address (::ffff:a.b.c.d): RoCEv2.
 . "$(dirname "${BASH_SOURCE[0]}")/roce-lib.sh"
