@@ -35,7 +35,7 @@ mkdir -p "$W/a/out" "$W/b/out"
 for g in a b; do
     ln -sf ../../vm/initramfs.cpio.gz "$W/$g/initramfs.cpio.gz"
 done
-rm -f "$W/a.sock" "$W/b.sock" "$W/arm" "$W/cut" "$W/a/out/cut-now" "$W/b/out/ready" "$W/b/out/rping-qpn"
+rm -f "$W/a.sock" "$W/b.sock" "$W/arm" "$W/arm.tmp" "$W/cut" "$W/a/out/cut-now" "$W/b/out/ready" "$W/b/out/rping-qpn"
 
 guest() { # <a|b> <mac> <netdev options> <odp|rxe>
     local dev="odp-hca,id=hca0,netdev=p0,mac=$2"
@@ -71,7 +71,9 @@ for _ in $(seq 1 $((TMO * 2))); do
     sleep 0.5
 done
 if [ -e "$W/a/out/cut-now" ] && [ -s "$W/b/out/rping-qpn" ]; then
-    cp "$W/b/out/rping-qpn" "$W/arm"
+    # renamed into place: the relay polls for the file and must never
+    # see it created but not yet written
+    cp "$W/b/out/rping-qpn" "$W/arm.tmp" && mv "$W/arm.tmp" "$W/arm"
     for _ in $(seq 1 600); do
         [ -e "$W/cut" ] && break
         sleep 0.1

@@ -103,8 +103,12 @@ def main():
 
     while True:
         if armed_qpn is None and not cut and os.path.exists(arm_file):
+            # the host renames the file into place, but a QPN that is
+            # not there yet is read again on the next turn, never guessed
             with open(arm_file) as f:
-                armed_qpn = int(f.read().split()[0])
+                words = f.read().split()
+            if words:
+                armed_qpn = int(words[0])
         for key, _ in sel.select(timeout=0.1):
             kind, side = key.data
             if kind == "listen":
