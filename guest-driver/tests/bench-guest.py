@@ -42,6 +42,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.environ.get("ODP_ROOT", os.getcwd())
@@ -145,8 +146,12 @@ def perftest(tool, ib, gid, args):
     global port
     port += 1
     cmd = [tool, "-d", ib, "-x", gid, "-p", str(port), "-F"] + args
-    server = subprocess.Popen(cmd, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    # The server writes to a file, not a pipe: nobody reads it until the
+    # client is done, and with -q 256 perftest prints more than a pipe
+    # holds (two address lines a QP), so it would block mid-handshake.
+    slog = tempfile.TemporaryFile(mode="w+")
+    server = subprocess.Popen(cmd, stdout=slog, stderr=subprocess.STDOUT,
+                              text=True)
     try:
         for _ in range(200):
             if listening(port) or server.poll() is not None:
@@ -155,11 +160,15 @@ def perftest(tool, ib, gid, args):
         client = subprocess.run(cmd + ["localhost"], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
                                 timeout=RUN_TIMEOUT)
-        sout = server.communicate(timeout=60)[0]
+        server.wait(timeout=60)
     except subprocess.TimeoutExpired:
         server.kill()
-        server.communicate()
+        server.wait()
         raise RuntimeError("timed out after %d s" % RUN_TIMEOUT)
+    finally:
+        slog.seek(0)
+        sout = slog.read()
+        slog.close()
     if client.returncode or server.returncode:
         tail = (client.stdout.strip().splitlines() or ["?"])[-1]
         stail = (sout.strip().splitlines() or ["?"])[-1]
