@@ -307,7 +307,15 @@ void odp_hca_link_enqueue(OdpHcaState *s, OdpHcaFrame *f)
 
     QSIMPLEQ_INSERT_TAIL(&s->rx_frames, f, next);
     s->rx_queued++;
-    if (was_empty) {
+    if (was_empty && !s->kicking) {
+        qemu_bh_schedule(s->rx_bh);
+    }
+}
+
+/* After a doorbell's own run (odp_hca_qp_kick()): the frames it left. */
+void odp_hca_link_rx_resched(OdpHcaState *s)
+{
+    if (!QSIMPLEQ_EMPTY(&s->rx_frames) && !s->rx_stall && !s->kicking) {
         qemu_bh_schedule(s->rx_bh);
     }
 }
@@ -482,9 +490,8 @@ uint64_t odp_hca_link_stall_ns(OdpHcaState *s)
  * Hand up to a budget of queued frames to the transport.  True when it
  * handled some (answers may have opened a requester's window).
  */
-bool odp_hca_link_rx_run(OdpHcaState *s)
+bool odp_hca_link_rx_run(OdpHcaState *s, uint32_t budget)
 {
-    uint32_t budget = ODP_HCA_RX_BUDGET;
     bool any = false;
 
     while (budget-- && !odp_hca_quiescing(s) && !s->rx_stall &&
@@ -521,9 +528,7 @@ bool odp_hca_link_rx_run(OdpHcaState *s)
         }
         odp_hca_frame_free(s, f);
     }
-    if (!QSIMPLEQ_EMPTY(&s->rx_frames) && !s->rx_stall) {
-        qemu_bh_schedule(s->rx_bh);
-    }
+    odp_hca_link_rx_resched(s);
     return any;
 }
 
@@ -538,10 +543,10 @@ static void odp_hca_link_rx_bh(void *opaque)
 
     odp_hca_enter(s);
     for (int round = 0; round < ODP_HCA_PUMP_ROUNDS; round++) {
-        if (!odp_hca_link_rx_run(s)) {
+        if (!odp_hca_link_rx_run(s, ODP_HCA_RX_BUDGET)) {
             break;
         }
-        odp_hca_qp_run(s);
+        odp_hca_qp_run(s, ODP_HCA_QP_BYTE_BUDGET, ODP_HCA_QP_WQE_BUDGET * 8);
     }
     odp_hca_leave(s);
 }

@@ -85,7 +85,7 @@ void odp_hca_qp_schedule(OdpHcaState *s, OdpHcaQp *qp)
         QTAILQ_INSERT_TAIL(&s->run_list, qp, run_next);
         qp->queued = true;
     }
-    if (was_empty) {
+    if (was_empty && !s->kicking) {
         qemu_bh_schedule(s->qp_bh);
     }
 }
@@ -349,6 +349,38 @@ void odp_hca_qp_query(OdpHcaQp *qp, struct odp_hca_cmd_modify_qp *m)
     m->traffic_class = qp->traffic_class;
 }
 
+/*
+ * A send doorbell starts its work at once, in the vCPU's write, and the
+ * bottom halves do what a small budget leaves.  Under TCG the main loop
+ * thread that runs them competes with the vCPUs for the host's CPUs, and
+ * waking it (an eventfd write, then the BQL) cost more than a small
+ * message takes (ib_write_lat 8 B, the 64-byte message rate): while it
+ * runs, nothing schedules a bottom half, and at its end only what is
+ * left does.  The budget bounds how long the write takes.  Only the
+ * outermost entry runs: a doorbell reached from inside the device (its
+ * own DMA) leaves the work to the bottom half.
+ */
+static void odp_hca_qp_kick(OdpHcaState *s, OdpHcaQp *qp)
+{
+    if (s->busy != 1 || s->kicking) {
+        odp_hca_qp_schedule(s, qp);
+        return;
+    }
+    s->kicking = true;
+    odp_hca_qp_schedule(s, qp);
+    for (int round = 0; round < ODP_HCA_KICK_ROUNDS; round++) {
+        odp_hca_qp_run(s, ODP_HCA_KICK_BYTE_BUDGET, ODP_HCA_KICK_WQE_BUDGET);
+        if (!odp_hca_link_rx_run(s, ODP_HCA_KICK_RX_BUDGET)) {
+            break;
+        }
+    }
+    s->kicking = false;
+    if (!QTAILQ_EMPTY(&s->run_list)) {
+        qemu_bh_schedule(s->qp_bh);
+    }
+    odp_hca_link_rx_resched(s);
+}
+
 void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                          uint32_t val)
 {
@@ -403,7 +435,7 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
             return;
         }
         qp->sq_pi = count;
-        odp_hca_qp_schedule(s, qp);
+        odp_hca_qp_kick(s, qp);
     } else {
         if (qp->srqn != ODP_HCA_NO_SRQ ||
             !odp_hca_counter_move_ok(qp->rq_pi, count,
@@ -427,10 +459,8 @@ void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
     }
 }
 
-void odp_hca_qp_run(OdpHcaState *s)
+void odp_hca_qp_run(OdpHcaState *s, uint64_t bytes, uint32_t wqes)
 {
-    uint64_t bytes = ODP_HCA_QP_BYTE_BUDGET;
-    uint32_t wqes = ODP_HCA_QP_WQE_BUDGET * 8;
 
     /* Round robin; a QP that still has work goes to the back. */
     while (!QTAILQ_EMPTY(&s->run_list) && bytes && wqes &&
@@ -453,7 +483,7 @@ void odp_hca_qp_run(OdpHcaState *s)
             qp->queued = true;
         }
     }
-    if (!QTAILQ_EMPTY(&s->run_list)) {
+    if (!QTAILQ_EMPTY(&s->run_list) && !s->kicking) {
         qemu_bh_schedule(s->qp_bh);
     }
 }
@@ -464,8 +494,8 @@ void odp_hca_qp_bh(void *opaque)
 
     odp_hca_enter(s);
     for (int round = 0; round < ODP_HCA_PUMP_ROUNDS; round++) {
-        odp_hca_qp_run(s);
-        if (!odp_hca_link_rx_run(s)) {
+        odp_hca_qp_run(s, ODP_HCA_QP_BYTE_BUDGET, ODP_HCA_QP_WQE_BUDGET * 8);
+        if (!odp_hca_link_rx_run(s, ODP_HCA_RX_BUDGET)) {
             break;
         }
     }

@@ -593,6 +593,8 @@ struct OdpHcaState {
     QEMUBH *qp_bh;
     QTAILQ_HEAD(, OdpHcaQp) run_list;
     OdpHcaQpTimer *qp_timers;   /* one per QP slot */
+    /* a doorbell runs the QPs itself: the bottom halves only for the rest */
+    bool kicking;
 
     /* See odp_hca_enter(): device code on the stack, a reset held back. */
     uint32_t busy;
@@ -651,6 +653,12 @@ static inline bool odp_hca_counter_move_ok(uint16_t cur, uint16_t next,
 #define ODP_HCA_CMD_BUDGET         64
 #define ODP_HCA_QP_BYTE_BUDGET     (256 * 1024)
 #define ODP_HCA_QP_WQE_BUDGET      32
+
+/* ...and the smaller one a send doorbell runs in the vCPU's write. */
+#define ODP_HCA_KICK_BYTE_BUDGET   (64 * 1024)
+#define ODP_HCA_KICK_WQE_BUDGET    8
+#define ODP_HCA_KICK_RX_BUDGET     64
+#define ODP_HCA_KICK_ROUNDS        2
 
 /* odp-hca-pci.c */
 void odp_hca_guest_error(OdpHcaState *s, const char *fmt, ...)
@@ -755,7 +763,7 @@ bool odp_hca_qp_flush_rq(OdpHcaState *s, OdpHcaQp *qp, uint32_t *budget);
 void odp_hca_qp_doorbell(OdpHcaState *s, uint32_t uar, hwaddr reg,
                          uint32_t val);
 void odp_hca_qp_bh(void *opaque);
-void odp_hca_qp_run(OdpHcaState *s);
+void odp_hca_qp_run(OdpHcaState *s, uint64_t bytes, uint32_t wqes);
 
 /*
  * Rounds of "QPs send, then the frames they sent are received" one bottom
@@ -777,7 +785,8 @@ const char *odp_hca_xport_drop_name(OdpHcaXportDrop why);
 void odp_hca_link_init(OdpHcaState *s);
 void odp_hca_link_fini(OdpHcaState *s);
 void odp_hca_link_flush(OdpHcaState *s);
-bool odp_hca_link_rx_run(OdpHcaState *s);
+bool odp_hca_link_rx_run(OdpHcaState *s, uint32_t budget);
+void odp_hca_link_rx_resched(OdpHcaState *s);
 void odp_hca_link_xport_drop(OdpHcaState *s, OdpHcaXportDrop why,
                              const OdpHcaRocePacket *pkt);
 void odp_hca_link_fill(OdpHcaState *s, OdpHcaQp *qp, OdpHcaRocePacket *pkt,
