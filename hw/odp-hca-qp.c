@@ -34,6 +34,13 @@ static void odp_hca_qp_timer_expired(void *opaque)
     odp_hca_leave(t->s);
 }
 
+/* No RNR or ACK wait any more: the QP broke, went to reset or away. */
+void odp_hca_qp_timer_stop(OdpHcaState *s, OdpHcaQp *qp)
+{
+    timer_del(odp_hca_qp_timer(s, qp));
+    qp->req.ack_deadline = 0;
+}
+
 void odp_hca_qp_timers_init(OdpHcaState *s)
 {
     s->qp_timers = g_new0(OdpHcaQpTimer, s->max_qps);
@@ -69,7 +76,7 @@ void odp_hca_qp_fini(OdpHcaState *s, OdpHcaQp *qp)
     odp_hca_fault_flush(s, &qp->req.fault);
     odp_hca_fault_flush(s, &qp->resp.fault);
     odp_hca_qp_unschedule(s, qp);
-    timer_del(odp_hca_qp_timer(s, qp));
+    odp_hca_qp_timer_stop(s, qp);
 }
 
 /*
@@ -155,7 +162,7 @@ void odp_hca_qp_error(OdpHcaState *s, OdpHcaQp *qp, uint8_t verr)
         return;
     }
     odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
-    timer_del(odp_hca_qp_timer(s, qp));
+    odp_hca_qp_timer_stop(s, qp);
     odp_hca_fault_flush(s, &qp->req.fault);
     odp_hca_fault_flush(s, &qp->resp.fault);
     odp_hca_event(s, ODP_HCA_EV_QP_FATAL, verr, qp->qpn);
@@ -165,7 +172,7 @@ void odp_hca_qp_error(OdpHcaState *s, OdpHcaQp *qp, uint8_t verr)
 static void odp_hca_qp_to_reset(OdpHcaState *s, OdpHcaQp *qp)
 {
     odp_hca_qp_unschedule(s, qp);
-    timer_del(odp_hca_qp_timer(s, qp));
+    odp_hca_qp_timer_stop(s, qp);
     qp->sq_pi = qp->sq_ci = 0;
     qp->rq_pi = qp->rq_ci = 0;
     qp->sq_drain_posted = false;
@@ -303,7 +310,7 @@ uint8_t odp_hca_qp_modify(OdpHcaState *s, OdpHcaQp *qp,
         odp_hca_qp_set_state(qp, next);
     } else if (next == ODP_HCA_QPS_ERR) {
         odp_hca_qp_set_state(qp, ODP_HCA_QPS_ERR);
-        timer_del(odp_hca_qp_timer(s, qp));
+        odp_hca_qp_timer_stop(s, qp);
         odp_hca_fault_flush(s, &qp->req.fault);
         odp_hca_fault_flush(s, &qp->resp.fault);
         odp_hca_qp_schedule(s, qp);     /* flushes both queues */

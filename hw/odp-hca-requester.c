@@ -83,7 +83,14 @@ static bool odp_hca_req_is_rc(OdpHcaQp *qp)
     return qp->type == ODP_HCA_QPT_RC;
 }
 
-/* (Re)arm the local ACK timer while packets are unacknowledged. */
+/*
+ * (Re)arm the local ACK timer while packets are unacknowledged.  Lazily:
+ * the deadline moves with every send and ACK, the timer only when it
+ * must fire earlier.  Moving a QEMU timer that is the first to expire
+ * wakes the main loop, and doing that for every message cost more than
+ * a small message takes; a timer that fires before the deadline is
+ * armed again for it, once per timeout at most.
+ */
 static void odp_hca_req_ack_timer(OdpHcaState *s, OdpHcaQp *qp, bool restart)
 {
     OdpHcaReq *r = &qp->req;
@@ -94,12 +101,15 @@ static void odp_hca_req_ack_timer(OdpHcaState *s, OdpHcaQp *qp, bool restart)
     }
     if (r->una == qp->sq_psn || !qp->timeout) {
         /* Timeout 0 means wait forever, as the IB spec says. */
-        timer_del(t);
+        r->ack_deadline = 0;
         return;
     }
-    if (restart || !timer_pending(t)) {
-        timer_mod(t, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                     (4096ll << qp->timeout));
+    if (restart || !r->ack_deadline) {
+        r->ack_deadline = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                          (4096ll << qp->timeout);
+    }
+    if (!timer_pending(t) || timer_expire_time_ns(t) > r->ack_deadline) {
+        timer_mod(t, r->ack_deadline);
     }
 }
 
@@ -1017,8 +1027,15 @@ static void odp_hca_req_timeout(OdpHcaState *s, OdpHcaQp *qp)
         odp_hca_req_ack_timer(s, qp, true);
         return;
     }
-    if (r->wait == ODP_HCA_REQ_FAULT || r->una == qp->sq_psn) {
-        return;     /* a local fault does not count against the peer */
+    if (r->wait == ODP_HCA_REQ_FAULT || r->una == qp->sq_psn ||
+        !r->ack_deadline) {
+        /* nothing to wait for, or a local fault: not the peer's doing */
+        return;
+    }
+    if (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) < r->ack_deadline) {
+        /* early: the deadline moved on since the timer was set */
+        timer_mod(odp_hca_qp_timer(s, qp), r->ack_deadline);
+        return;
     }
     trace_odp_hca_retry(qp->qpn, false);
     s->stats.roce_ack_timeouts++;

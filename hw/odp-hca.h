@@ -176,6 +176,12 @@ typedef struct OdpHcaReq {
     uint8_t rnr_left;
     uint8_t retry_left;
     bool timer_fired;       /* the RNR or ACK wait is over */
+    /*
+     * When the ACK wait ends (QEMU_CLOCK_VIRTUAL ns; 0: nothing to wait
+     * for).  The timer itself is moved only to bring it earlier: one that
+     * fires before this is armed again (odp_hca_req_timeout()).
+     */
+    int64_t ack_deadline;
     OdpHcaWqe comp;         /* the WQE whose responses land (READ, ATOMIC) */
     OdpHcaFlight flight[ODP_HCA_REQ_WINDOW];
     OdpHcaFault fault;
@@ -748,6 +754,7 @@ static inline QEMUTimer *odp_hca_qp_timer(OdpHcaState *s, OdpHcaQp *qp)
 {
     return &s->qp_timers[qp - s->qps].timer;
 }
+void odp_hca_qp_timer_stop(OdpHcaState *s, OdpHcaQp *qp);
 void odp_hca_qp_timers_init(OdpHcaState *s);
 void odp_hca_qp_timers_fini(OdpHcaState *s);
 uint16_t odp_hca_recv_slot(OdpHcaState *s, OdpHcaQp *qp, uint16_t counter,

@@ -262,6 +262,78 @@ static void test_wire_ack_timeout(void)
 }
 
 /*
+ * The ACK timer counts from the last send or progress, not from when it
+ * was first armed: the device moves its QEMU timer only to bring it
+ * earlier (odp_hca_req_ack_timer()), so a timer left from an answered
+ * WRITE fires early and must be put off, never resend.
+ */
+static void test_wire_ack_timeout_restarts(void)
+{
+    Wire w;
+    Frame f[1];
+    struct odp_hca_cqe c;
+    OdpRcAttr a;
+    g_autofree uint8_t *src = NULL;
+    const uint32_t len = 500;
+    int64_t tmo;
+
+    odp_rc_attr_init(&a);
+    a.path_mtu = WIRE_MTU_1024;
+    a.retry_cnt = 3;
+    a.timeout = 12;             /* 16.8 ms */
+    tmo = odp_ack_timeout_ns(a.timeout);
+    wire_new(&w, &a);
+    src = buf_pattern(w.t, w.buf, 5);
+
+    /* A, answered three quarters into its timeout */
+    wire_post_write(&w, 0x51, 0, len, 0x20000, 0x99);
+    wire_expect_write(&w, f, 1, w.sq_psn, 0, src, len, 0x20000, 0x99);
+    odp_clock_step(w.t->h, tmo * 3 / 4);
+    wire_send_aeth(&w, SYN_ACK, w.sq_psn, 1);
+    wait_cqe(w.t, w.cq, &c, 0x51, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             w.qp->qpn);
+
+    /* B, never answered: resent one timeout after B, not after A */
+    wire_post_write(&w, 0x52, 0, len, 0x20000, 0x99);
+    wire_expect_write(&w, f, 1, psn_add(w.sq_psn, 1), 0, src, len, 0x20000,
+                      0x99);
+    odp_clock_step(w.t->h, tmo / 2);        /* A's timeout has passed */
+    wire_quiet(&w);
+    odp_clock_step(w.t->h, tmo / 2 - 1000);
+    wire_quiet(&w);
+    odp_clock_step(w.t->h, 2000);
+    wire_expect_write(&w, f, 1, psn_add(w.sq_psn, 1), 0, src, len, 0x20000,
+                      0x99);
+
+    /*
+     * C goes out behind B; B's ACK, 0.6 timeouts on, is progress: C's
+     * wait starts again there, and the deadline of the resend is gone.
+     */
+    wire_post_write(&w, 0x53, 0, len, 0x20000, 0x99);
+    wire_expect_write(&w, f, 1, psn_add(w.sq_psn, 2), 0, src, len, 0x20000,
+                      0x99);
+    odp_clock_step(w.t->h, tmo * 6 / 10);
+    wire_send_aeth(&w, SYN_ACK, psn_add(w.sq_psn, 1), 2);
+    wait_cqe(w.t, w.cq, &c, 0x52, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             w.qp->qpn);
+    odp_clock_step(w.t->h, tmo / 2);        /* the resend's has passed */
+    wire_quiet(&w);
+    odp_clock_step(w.t->h, tmo / 2 - 1000);
+    wire_quiet(&w);
+    odp_clock_step(w.t->h, 2000);
+    wire_expect_write(&w, f, 1, psn_add(w.sq_psn, 2), 0, src, len, 0x20000,
+                      0x99);
+    wire_send_aeth(&w, SYN_ACK, psn_add(w.sq_psn, 2), 3);
+    wait_cqe(w.t, w.cq, &c, 0x53, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             w.qp->qpn);
+    /* answered: the timer, early or not, sends nothing more */
+    odp_clock_step(w.t->h, 3 * tmo);
+    wire_quiet(&w);
+    g_assert_cmpuint(wire_counter(&w, "requester-retries"), ==, 2);
+    wire_free(&w);
+}
+
+/*
  * The link goes down under a connection.  Shorter than the retry budget,
  * nothing is lost: the ACK timer resends once the link is back.  Longer,
  * the QP goes the way of a dead peer: retry exceeded, error state.
@@ -919,6 +991,8 @@ void odp_hca_add_wire_tests(void)
     add_test("/odp-hca/wire/requester-read", test_wire_requester_read);
     add_test("/odp-hca/wire/go-back-n", test_wire_go_back_n);
     add_test("/odp-hca/wire/ack-timeout", test_wire_ack_timeout);
+    add_test("/odp-hca/wire/ack-timeout-restarts",
+             test_wire_ack_timeout_restarts);
     add_test("/odp-hca/wire/read-timeout", test_wire_read_timeout);
     add_test("/odp-hca/wire/link-down", test_wire_link_down);
     add_test("/odp-hca/wire/rnr", test_wire_rnr);
