@@ -178,11 +178,8 @@ bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova)
 static void odp_hca_fault_latency(OdpHcaStats *st, int64_t ns)
 {
     uint64_t v = MAX(ns, 0);
-    /* Bucket 0 holds 0 ns; bucket b > 0 holds (2^(b-2), 2^(b-1)] ns. */
-    int b = v == 0 ? 0 :
-            MIN(1 + (v == 1 ? 0 : 64 - clz64(v - 1)), ODP_HCA_LAT_BUCKETS - 1);
 
-    st->lat_buckets[b]++;
+    st->lat_buckets[odp_hca_lat_bucket(v)]++;
     st->lat_min = st->lat_count ? MIN(st->lat_min, v) : v;
     st->lat_max = MAX(st->lat_max, v);
     st->lat_count++;

@@ -188,7 +188,9 @@ def section_faults(data, out):
                "translation faults (odp-hca-inject-faults): %d faults "
                "(%d injected), %s MB/s. From the event being posted to the "
                "RESUME, on the virtual clock; p50 and p99 are the upper "
-               "bounds of their log2 buckets.\n" % (
+               "bounds of their buckets (eight to an octave, so within "
+               "12.5%%), and a target is met only when that bound is "
+               "within it.\n" % (
                    r["every"], r["faults"], r["injected"], fmt(r["mbps"])))
     out.append("| faults resumed | min | p50 | p99 | max |")
     out.append("|---|---|---|---|---|")

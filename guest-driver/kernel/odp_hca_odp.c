@@ -398,6 +398,22 @@ void odp_hca_odp_mr_release(struct odp_hca_mr *mr)
 /* ------------------------------------------------------------------ */
 /* Faults */
 
+/*
+ * Where a fault is resolved.  By default in the async EQ's interrupt
+ * thread that read its event: that thread runs at real-time priority,
+ * where a work item waits for the scheduler behind whatever else runs
+ * (under TCG, the busy-polling verbs programs whose pages faulted), and
+ * that wait was most of the fault service time's tail.  The price: the
+ * device's other async events wait while a fault sleeps in
+ * hmm_range_fault (for I/O, say); command completions do not, they are
+ * taken in the hard interrupt.  fault_wq=1 hands each fault to an
+ * unbound workqueue instead, as before, for comparison (make bench).
+ */
+static bool fault_wq;
+module_param(fault_wq, bool, 0644);
+MODULE_PARM_DESC(fault_wq,
+		 "resolve page faults on a workqueue, not in the event interrupt thread");
+
 struct odp_hca_pf_work {
 	struct work_struct work;
 	struct odp_hca_dev *dev;
@@ -507,11 +523,10 @@ static void odp_hca_pf_work_fn(struct work_struct *work)
 void odp_hca_page_fault(struct odp_hca_dev *dev, u32 qpn,
 			const struct odp_hca_fault_info *fi)
 {
-	struct odp_hca_pf_work local, *pf;
+	struct odp_hca_pf_work local, *pf = &local;
 
-	pf = kmalloc(sizeof(*pf), GFP_KERNEL | __GFP_NOWARN);
-	if (!pf)
-		pf = &local;
+	if (READ_ONCE(fault_wq))
+		pf = kmalloc(sizeof(*pf), GFP_KERNEL | __GFP_NOWARN) ?: &local;
 	pf->dev = dev;
 	pf->qpn = qpn;
 	pf->token = odp_cpu32(fi->token);
@@ -533,7 +548,7 @@ void odp_hca_page_fault(struct odp_hca_dev *dev, u32 qpn,
 		odp_hca_count(dev, ODP_HCA_CNT_FAULTS_READ, 1);
 
 	if (pf == &local) {
-		/* No memory for a work item: resolve it here, slower. */
+		/* the default, or no memory for a work item */
 		odp_hca_pf_handle(dev, pf);
 		return;
 	}

@@ -657,15 +657,22 @@ static void mon_check_records(OdpHcaFaultRecordList *l, const ExpFault *exp,
  * nanoseconds (a power of two); the bucket holds latencies above half
  * of it, up to it".  Latency 0 has the bucket 0.
  */
+/*
+ * The histogram's bound for @ns, counted out afresh: 1 to 16 ns one by
+ * one, then eight equal steps to each next power of two.
+ */
 static uint64_t mon_lat_bucket(uint64_t ns)
 {
-    uint64_t le = 1;
+    uint64_t le = 1, step = 1;
 
     if (!ns) {
         return 0;
     }
     while (le < ns) {
-        le <<= 1;
+        if (le >= 16 && !(le & (le - 1))) {
+            step = le / 8;
+        }
+        le += step;
     }
     return le;
 }
