@@ -178,25 +178,46 @@ def section_lat(data, out):
     out.append("")
 
 
+FAULT_CONTEXTS = (("irq-thread", "interrupt thread (the default)"),
+                  ("workqueue", "workqueue (fault_wq=1)"))
+
+
+def fault_runs(data):
+    """(label, record) of each fault-context run; an older record
+    without a context is the interrupt-thread default's."""
+    runs = []
+    for ctx, label in FAULT_CONTEXTS:
+        r = one(data, "faults", context=ctx)
+        if r is None and ctx == "irq-thread":
+            r = next((x for x in of(data, "faults") if "context" not in x),
+                     None)
+        if r:
+            runs.append((label, r))
+    return runs
+
+
 def section_faults(data, out):
-    r = one(data, "faults")
-    if not r:
+    runs = fault_runs(data)
+    if not runs:
         return
-    lat = r["latency"]
+    r = runs[0][1]
     out.append("## Fault service (the device's histogram)\n")
     out.append("ib_write_bw --odp -s 64 KiB -D 4 while every %dth on-demand "
-               "translation faults (odp-hca-inject-faults): %d faults "
-               "(%d injected), %s MB/s. From the event being posted to the "
-               "RESUME, on the virtual clock; p50 and p99 are the upper "
-               "bounds of their buckets (eight to an octave, so within "
-               "12.5%%), and a target is met only when that bound is "
-               "within it.\n" % (
-                   r["every"], r["faults"], r["injected"], fmt(r["mbps"])))
-    out.append("| faults resumed | min | p50 | p99 | max |")
-    out.append("|---|---|---|---|---|")
-    out.append("| %d | %s | %s | %s | %s |" % (
-        lat["count"], us(lat["min-ns"]), us(lat["median-ns"]),
-        us(lat["p99-ns"]), us(lat["max-ns"])))
+               "translation faults (odp-hca-inject-faults), once for each "
+               "place the driver resolves faults in. From the event being "
+               "posted to the RESUME, on the virtual clock; p50 and p99 are "
+               "the upper bounds of their buckets (eight to an octave, so "
+               "within 12.5%%), and a target is met only when that bound "
+               "is within it.\n" % r["every"])
+    out.append("| resolved in | faults (injected) | MB/s | min | p50 | p99 "
+               "| max |")
+    out.append("|---|---|---|---|---|---|---|")
+    for label, r in runs:
+        lat = r["latency"]
+        out.append("| %s | %d (%d) | %s | %s | %s | %s | %s |" % (
+            label, r["faults"], r["injected"], fmt(r["mbps"]),
+            us(lat["min-ns"]), us(lat["median-ns"]), us(lat["p99-ns"]),
+            us(lat["max-ns"])))
     out.append("")
 
 
@@ -252,7 +273,7 @@ def section_scale(data, out):
 def target_rows(data):
     """(target, measured, verdict) for each of the issue's targets."""
     rows = []
-    f = one(data, "faults")
+    f = fault_runs(data)[0][1] if fault_runs(data) else None
     if f:
         p50, p99 = f["latency"]["median-ns"], f["latency"]["p99-ns"]
         rows.append(("fault service p50 < 220 us, p99 < 1 ms",
@@ -395,7 +416,7 @@ def plots(data, base):
         fig.tight_layout()
         fig.savefig(base + "-lat.png", dpi=100)
         plt.close(fig)
-    f = one(data, "faults")
+    f = fault_runs(data)[0][1] if fault_runs(data) else None
     if f and f["latency"]["buckets"]:
         b = f["latency"]["buckets"]
         fig, ax = plt.subplots(figsize=(7, 4))
@@ -436,7 +457,7 @@ def report(data, md):
     if of(data, "lat"):
         out.append("![latency](%s-lat.png)\n" % name)
     section_faults(data, out)
-    if one(data, "faults"):
+    if fault_runs(data):
         out.append("![fault service](%s-faults.png)\n" % name)
     section_reg(data, out)
     section_scale(data, out)

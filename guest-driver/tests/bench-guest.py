@@ -21,7 +21,9 @@ scripts/bench-report.py makes the report), each with a "kind":
            (median), average and 99th percentile in microseconds;
   faults   the device's fault service histogram (query-odp-hca, event
            posted to RESUME) over ib_write_bw --odp while every Nth
-           on-demand translation faults (odp-hca-inject-faults);
+           on-demand translation faults (odp-hca-inject-faults), with
+           the driver resolving faults in its interrupt thread (the
+           default) and then on a workqueue (fault_wq=1);
   reg      ibv_reg_mr time (pyverbs) of 64 MiB, 1 GiB and 16 GiB
            regions: pinned (memory touched first; not 16 GiB), on-demand,
            and implicit on-demand; 10000 pinned 4 KiB MRs;
@@ -283,9 +285,25 @@ def faults_run(ib, gid):
     return r
 
 
+FAULT_WQ = "/sys/module/odp_hca/parameters/fault_wq"
+
+
+def set_fault_wq(on):
+    with open(FAULT_WQ, "w") as f:
+        f.write("1" if on else "0")
+
+
 def part_faults(ib, gid):
-    measure({"kind": "faults", "test": "ib_write_bw", "dev": "odp-hca",
-             "size": 65536}, lambda: faults_run(ib, gid))
+    """The driver's default, faults resolved in its interrupt thread,
+    then handed to a workqueue (odp_hca fault_wq=1) for comparison."""
+    for ctx, wq in (("irq-thread", False), ("workqueue", True)):
+        set_fault_wq(wq)
+        try:
+            measure({"kind": "faults", "test": "ib_write_bw",
+                     "dev": "odp-hca", "size": 65536, "context": ctx},
+                    lambda: faults_run(ib, gid))
+        finally:
+            set_fault_wq(False)
 
 
 def part_reg(ib):
