@@ -5,7 +5,8 @@
 # Boots one guest (scripts/vm.sh; VM_DIR build/bench) with an odp-hca
 # (id hca0, room for 1024 QPs a side and 10000 MRs) and a virtio-net port
 # on a hub of its own, on which the guest puts Soft-RoCE (rxe0); every run
-# is a loopback inside one device.  guest-driver/tests/bench-guest.py runs
+# there is a loopback inside one device.  The wire part then boots two
+# guests (bench_wire below) and runs perftest between them.  guest-driver/tests/bench-guest.py runs
 # the figures into the out share; this script wraps them with what was
 # measured where (commit, accelerator, host) into <results>/bench.json
 # and has scripts/bench-report.py write <results>/bench.md and its plots.
@@ -35,22 +36,98 @@ ln -sfr build/vm/initramfs.cpio.gz "$VM_DIR/initramfs.cpio.gz"
 raw="$VM_DIR/out/bench.jsonl"
 rm -f "$raw"
 
-# The guest inherits nothing but its command line: hand the knobs over.
-gcmd="BENCH_RXE_MAC=$rxe_mac"
-for v in BENCH_SECONDS BENCH_SIZES BENCH_TESTS BENCH_PARTS BENCH_QPS BENCH_INJECT_EVERY; do
-    if [ -n "${!v:-}" ]; then gcmd="$gcmd $v='${!v}'"; fi
+# The parts of the one guest, and whether the two-guest wire part runs.
+wire_dir="${BENCH_WIRE_DIR:-build/bench-wire}"
+rm -f "$VM_DIR/bench.log"
+parts="${BENCH_PARTS:-bw cold lat faults reg scale wire}"
+wire=no one=
+for p in $parts; do
+    if [ "$p" = wire ]; then wire=yes; else one="$one $p"; fi
 done
-gcmd="$gcmd python3 guest-driver/tests/bench-guest.py $VM_DIR/out/bench.jsonl"
-info "bench: $gcmd (accel $VM_ACCEL)"
+
+# The guests inherit nothing but their command line: hand the knobs over.
+knobs() {
+    local v k=
+    for v in "$@"; do
+        if [ -n "${!v:-}" ]; then k="$k $v='${!v}'"; fi
+    done
+    echo "$k"
+}
+
+# The wire part: two guests (build/bench-wire/a and b), each with an
+# odp-hca and a virtio-net port (rxe0); the odp-hcas joined by one
+# -netdev stream link, the virtio-nets by another, both unix sockets
+# under the directory.  Guest a serves perftest, guest b runs the
+# clients (guest-driver/tests/bench-wire-guest.py) and writes the
+# figures, which join the one guest's.
+bench_wire() {
+    local w="$wire_dir" g pids=() rc=0 i
+    local cmd srv dev extra
+    declare -A omac=([a]=52:54:00:0d:04:01 [b]=52:54:00:0d:04:02)
+    declare -A rmac=([a]=52:54:00:0d:05:01 [b]=52:54:00:0d:05:02)
+
+    rm -f "$w/odp.sock" "$w/rxe.sock" "$w/b/out/wire.jsonl"
+    for g in a b; do
+        mkdir -p "$w/$g/out"
+        ln -sfr build/vm/initramfs.cpio.gz "$w/$g/initramfs.cpio.gz"
+    done
+    for g in a b; do
+        if [ "$g" = a ]; then
+            srv="server=on"
+        else
+            srv="server=off,reconnect-ms=1000"
+            # b connects once a's QEMU listens
+            for i in $(seq 1 300); do
+                [ -S "$w/odp.sock" ] && [ -S "$w/rxe.sock" ] && break
+                sleep 0.1
+            done
+        fi
+        dev="odp-hca,id=hca0,netdev=p0,mac=${omac[$g]}"
+        extra="-netdev stream,id=p0,$srv,addr.type=unix,addr.path=$w/odp.sock"
+        extra="$extra -netdev stream,id=p1,$srv,addr.type=unix,addr.path=$w/rxe.sock"
+        extra="$extra -device virtio-net-pci,netdev=p1,mac=${rmac[$g]},romfile="
+        cmd="BENCH_WIRE_ODP_MAC=${omac[$g]} BENCH_WIRE_RXE_MAC=${rmac[$g]}"
+        cmd="$cmd$(knobs BENCH_WIRE_SIZES BENCH_WIRE_TESTS)"
+        cmd="$cmd python3 guest-driver/tests/bench-wire-guest.py $g $w/$g/out/wire.jsonl"
+        info "bench wire, guest $g: $cmd"
+        VM_DIR="$w/$g" VM_MEM=2G VM_DEVICE="$dev" VM_EXTRA="$extra" \
+            timeout -k 10 "$tmo" scripts/vm.sh -c "$cmd" < /dev/null \
+            > "$w/$g.log" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do
+        wait "$i" || rc=$?
+    done
+    [ -f "$w/b/out/wire.jsonl" ] && cat "$w/b/out/wire.jsonl" >> "$raw"
+    # a side that could not set up says so in its own file
+    [ -f "$w/a/out/wire.jsonl" ] && cat "$w/a/out/wire.jsonl" >> "$raw"
+    return "$rc"
+}
+
 t0=$(date +%s)
-set +e
-timeout -k 10 "$tmo" scripts/vm.sh -c "$gcmd" < /dev/null > "$VM_DIR/bench.log" 2>&1
-rc=$?
-set -e
+rc=0
+if [ -n "$one" ]; then
+    gcmd="BENCH_RXE_MAC=$rxe_mac BENCH_PARTS='${one# }'"
+    gcmd="$gcmd$(knobs BENCH_SECONDS BENCH_SIZES BENCH_TESTS BENCH_QPS BENCH_INJECT_EVERY)"
+    gcmd="$gcmd python3 guest-driver/tests/bench-guest.py $VM_DIR/out/bench.jsonl"
+    info "bench: $gcmd (accel $VM_ACCEL)"
+    set +e
+    timeout -k 10 "$tmo" scripts/vm.sh -c "$gcmd" < /dev/null > "$VM_DIR/bench.log" 2>&1
+    rc=$?
+    set -e
+fi
+if [ "$wire" = yes ]; then
+    set +e
+    bench_wire
+    wrc=$?
+    set -e
+    [ "$rc" -ne 0 ] || rc=$wrc
+fi
 secs=$(($(date +%s) - t0))
 
 # what the guest really ran under: vm.sh's command line (auto may pick KVM)
-accel="$(grep -o -- '-accel [a-z]*' "$VM_DIR/bench.log" | head -n1 | cut -d' ' -f2)"
+accel="$(cat "$VM_DIR/bench.log" "$wire_dir/a.log" 2>/dev/null |
+         grep -o -- '-accel [a-z]*' | head -n1 | cut -d' ' -f2 || true)"
 rev="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 git diff --quiet HEAD 2>/dev/null || rev="$rev+changes"
 /usr/bin/python3 - "$raw" "$results/bench.json" "$rev" "${accel:-$VM_ACCEL}" "$secs" "$rc" "$VM_DEVICE" <<'EOF'

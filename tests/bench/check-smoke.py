@@ -63,6 +63,13 @@ def main():
         sorted(map(str, kinds)))
     tap(bool(figs("scale")) and all(r["mbps"] > 0 for r in figs("scale")),
         "several QPs at once", figs("scale"))
+    for dev in ("odp-hca", "soft-roce"):
+        w = figs("wire-bw", dev=dev)
+        tap(w and all(r["mbps"] > 0 and r["mpps"] > 0 for r in w),
+            "across the wire, two guests: bandwidth of %s" % dev, w)
+        wl = figs("wire-lat", dev=dev)
+        tap(wl and all(0 < r["typical-us"] <= r["max-us"] for r in wl),
+            "across the wire, two guests: latency of %s" % dev, wl)
     try:
         text = open(md).read()
     except OSError as e:
