@@ -373,6 +373,12 @@ def bad_inputs(work):
              "seq": 1, "time-ns": 0, "qpn": 2, "side": "requester",
              "outcome": "lost", "injected": False}])])),
          "'outcome' should be one of resumed, failed, flushed, pending"),
+        ("a bucket bound the device does not have (17 ns: after 16, "
+         "buckets step by 2)",
+         write("bad9.json", json.dumps([dict(good_dev, latency=dict(
+             good_dev["latency"], count=1, buckets=[
+                 {"le-ns": 18, "count": 0}, {"le-ns": 17, "count": 1}]))])),
+         "latency bucket 1: 'le-ns' 17 is not a bucket bound"),
         ("a QMP error response",
          write("bad8.json", json.dumps({"error": {
              "class": "CommandNotFound",
