@@ -130,7 +130,7 @@ setup:
 # runs scripts/require.sh <group> (the groups are in scripts/packages.sh),
 # which installs nothing and stops with "missing ...; run 'make setup' as
 # root".
-NEEDS := qemu sanitizers plot roce initramfs kernel rdma-core kmod vm
+NEEDS := qemu sanitizers plot bench roce initramfs kernel rdma-core kmod vm
 .PHONY: $(addprefix need-,$(NEEDS))
 $(addprefix need-,$(NEEDS)):
 	@scripts/require.sh $(@:need-%=%)
@@ -175,19 +175,21 @@ bench-loopback: vm-deps
 
 # A benchmark, not a test (issue 12): odp-hca against pinned memory,
 # against Soft-RoCE in the same guest, and the cost of a fault, one guest,
-# one run (scripts/bench.sh, guest-driver/tests/bench-guest.py), then
-# build/results/bench.md, its plots and bench.json (scripts/bench-report.py).
+# one run (scripts/bench.sh, guest-driver/tests/bench-guest.py), across
+# the wire between two guests (bench-wire-guest.py), QEMU's instructions
+# per byte (scripts/bench-callgrind.sh), then build/results/bench.md, its plots and bench.json (scripts/bench-report.py).
 .PHONY: bench
-bench: vm-deps need-plot
-	@QEMU=$(QEMU) VM_ACCEL='$(BENCH_ACCEL)' \
+bench: vm-deps build need-plot need-bench
+	@QEMU=$(QEMU) QTEST_BIN=$(QTEST_BIN) VM_ACCEL='$(BENCH_ACCEL)' \
 	    scripts/bench.sh $(RESULTS) $(BENCH_TIMEOUT)
 
 # make bench's smoke run (in make check): a few seconds of every part,
 # one size, in build/bench-smoke; tests/bench/check-smoke.py checks that
 # each gave its figures and the report was written.  Nothing about speed.
 BENCH_SMOKE := $(BUILD)/results-bench-smoke
-check-bench: vm-deps need-plot
-	@QEMU=$(QEMU) scripts/run-tap.sh bench $(RESULTS) 900 -- bash -c '\
+check-bench: vm-deps build need-plot need-bench
+	@QEMU=$(QEMU) QTEST_BIN=$(QTEST_BIN) \
+	    scripts/run-tap.sh bench $(RESULTS) 900 -- bash -c '\
 	    BENCH_DIR=build/bench-smoke BENCH_SECONDS=1 BENCH_SIZES=4096 \
 	    BENCH_TESTS=write BENCH_QPS=4 BENCH_WIRE_SIZES=65536 \
 	    BENCH_WIRE_TESTS=write VM_ACCEL=tcg \

@@ -6,15 +6,20 @@
 # (id hca0, room for 1024 QPs a side and 10000 MRs) and a virtio-net port
 # on a hub of its own, on which the guest puts Soft-RoCE (rxe0); every run
 # there is a loopback inside one device.  The wire part then boots two
-# guests (bench_wire below) and runs perftest between them.  guest-driver/tests/bench-guest.py runs
+# guests (bench_wire below) and runs perftest between them, and the
+# callgrind part counts QEMU's instructions per byte on the host
+# (scripts/bench-callgrind.sh).  guest-driver/tests/bench-guest.py runs
 # the figures into the out share; this script wraps them with what was
 # measured where (commit, accelerator, host) into <results>/bench.json
 # and has scripts/bench-report.py write <results>/bench.md and its plots.
 #
 # Usage: bench.sh <results-dir> <timeout-seconds>
-# Environment: QEMU, VM_ACCEL (tcg unless told otherwise, so that figures
-# compare between machines; "auto" takes KVM when it really runs a guest),
-# BENCH_* (see bench-guest.py), and vm.sh's knobs.
+# Environment: QEMU, QTEST_BIN (the callgrind part), VM_ACCEL (tcg unless
+# told otherwise, so that figures compare between machines; "auto" takes
+# KVM when it really runs a guest), BENCH_PARTS (the one guest's parts of
+# bench-guest.py, and "wire" and "callgrind"), BENCH_* (see
+# bench-guest.py, bench-wire-guest.py, bench-callgrind.sh), and vm.sh's
+# knobs.
 # A benchmark: it asserts nothing about speed; it fails when the guest
 # did not run the parts to the end or the report could not be written.
 set -euo pipefail
@@ -39,10 +44,14 @@ rm -f "$raw"
 # The parts of the one guest, and whether the two-guest wire part runs.
 wire_dir="${BENCH_WIRE_DIR:-build/bench-wire}"
 rm -f "$VM_DIR/bench.log"
-parts="${BENCH_PARTS:-bw cold lat faults reg scale wire}"
-wire=no one=
+parts="${BENCH_PARTS:-bw cold lat faults reg scale wire callgrind}"
+wire=no callgrind=no one=
 for p in $parts; do
-    if [ "$p" = wire ]; then wire=yes; else one="$one $p"; fi
+    case "$p" in
+        wire) wire=yes ;;
+        callgrind) callgrind=yes ;;
+        *) one="$one $p" ;;
+    esac
 done
 
 # The guests inherit nothing but their command line: hand the knobs over.
@@ -122,6 +131,11 @@ if [ "$wire" = yes ]; then
     wrc=$?
     set -e
     [ "$rc" -ne 0 ] || rc=$wrc
+fi
+if [ "$callgrind" = yes ]; then
+    # on the host, no guest: QEMU under callgrind with qtest
+    scripts/bench-callgrind.sh "$raw" "${BENCH_CG_DIR:-build/bench-callgrind}" ||
+        [ "$rc" -ne 0 ] || rc=1
 fi
 secs=$(($(date +%s) - t0))
 

@@ -28,6 +28,8 @@ ODP_NEED_qemu=(
 ODP_NEED_sanitizers=(clang-14:clang-14 libclang-rt-14-dev llvm-14:llvm-symbolizer-14)
 # tools/odp-hca-plot (check-plot).
 ODP_NEED_plot=(python3-matplotlib)
+# make bench's instruction counts (scripts/bench-callgrind.sh).
+ODP_NEED_bench=(valgrind:valgrind build-essential:gcc)
 # check-roce: tshark decodes the RoCEv2 frames the device builds.
 ODP_NEED_roce=(tshark:tshark)
 # The busybox initramfs of `make initramfs`.
@@ -57,7 +59,7 @@ ODP_NEED_vm=(
     nvme-cli fio:fio
 )
 
-ODP_HOST_GROUPS=(qemu sanitizers plot roce initramfs kernel)
+ODP_HOST_GROUPS=(qemu sanitizers plot bench roce initramfs kernel)
 ODP_GUEST_GROUPS=(rdma-core kmod vm)
 
 # odp_packages GROUP...: the packages of the groups, once each, in order.

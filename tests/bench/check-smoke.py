@@ -70,6 +70,12 @@ def main():
         wl = figs("wire-lat", dev=dev)
         tap(wl and all(0 < r["typical-us"] <= r["max-us"] for r in wl),
             "across the wire, two guests: latency of %s" % dev, wl)
+    cg = figs("callgrind")
+    tap(cg and cg[0]["device-ir-per-byte"] > 0 and
+        cg[0]["memcpy-ir-per-byte"] > 0 and
+        cg[0]["device-ir"][1] > cg[0]["device-ir"][0],
+        "instructions per byte under callgrind, device and memcpy, more "
+        "for more WRITEs", cg)
     try:
         text = open(md).read()
     except OSError as e:
