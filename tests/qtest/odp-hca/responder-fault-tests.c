@@ -429,17 +429,11 @@ static void test_rf_notify_requester(void)
     Wire w;
     Frame f[3];
     struct odp_hca_cqe c;
-    OdpRcAttr a;
     g_autofree uint8_t *src = NULL;
     const uint32_t len = 3000;
     int64_t tmo;
 
-    odp_rc_attr_init(&a);
-    a.path_mtu = WIRE_MTU_1024;
-    a.retry_cnt = 3;
-    a.timeout = 12;
-    tmo = odp_ack_timeout_ns(a.timeout);
-    wire_new(&w, &a);
+    tmo = wire_new_timed(&w);
     src = buf_pattern(w.t, w.buf, 6);
 
     wire_post_write(&w, 0x61, 0, len, 0x40000, 0x55);
@@ -468,14 +462,14 @@ static void test_rf_notify_requester(void)
     wire_post_write(&w, 0x62, 0, len, 0x40000, 0x55);
     wire_expect_write(&w, f, 3, psn_add(w.sq_psn, 3), 0, src, len, 0x40000,
                       0x55);
-    for (int i = 0; i <= a.retry_cnt; i++) {
+    for (int i = 0; i <= w.a.retry_cnt; i++) {
         rf_send_x(&w, ODP_HCA_ROCE_X_NOT_READY, psn_add(w.sq_psn, 3));
         wire_quiet(&w);
         odp_clock_step(w.t->h, tmo + 1000);
         wire_expect_write(&w, f, 3, psn_add(w.sq_psn, 3), 0, src, len,
                           0x40000, 0x55);
     }
-    g_assert_cmpuint(wire_counter(&w, "ready-timeouts"), ==, a.retry_cnt + 1);
+    g_assert_cmpuint(wire_counter(&w, "ready-timeouts"), ==, w.a.retry_cnt + 1);
     /* waits for READY, not ACK timeouts: retry_cnt 3 would be spent */
     g_assert_cmpuint(rf_ack_timeouts(&w), ==, 0);
     wire_send_aeth(&w, SYN_ACK, psn_add(w.sq_psn, 5), 2);

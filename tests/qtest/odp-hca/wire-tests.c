@@ -219,18 +219,12 @@ static void test_wire_ack_timeout(void)
     Wire w;
     Frame f[3];
     struct odp_hca_cqe c;
-    OdpRcAttr a;
     g_autofree uint8_t *src = NULL;
     const uint32_t len = 3000;
     int64_t tmo;
     uint64_t retries;
 
-    odp_rc_attr_init(&a);
-    a.path_mtu = WIRE_MTU_1024;
-    a.retry_cnt = 3;
-    a.timeout = 12;             /* 16.8 ms */
-    tmo = odp_ack_timeout_ns(a.timeout);
-    wire_new(&w, &a);
+    tmo = wire_new_timed(&w);
     src = buf_pattern(w.t, w.buf, 3);
     retries = wire_counter(&w, "requester-retries");
 
@@ -241,7 +235,7 @@ static void test_wire_ack_timeout(void)
     odp_clock_step(w.t->h, tmo - 1000);
     wire_quiet(&w);
 
-    for (int i = 0; i < a.retry_cnt; i++) {
+    for (int i = 0; i < w.a.retry_cnt; i++) {
         odp_clock_step(w.t->h, i ? tmo + 1000 : 2000);
         /* the same packets again, from the first unacknowledged */
         wire_expect_write(&w, f, 3, w.sq_psn, 0, src, len, 0x20000, 0x99);
@@ -254,7 +248,7 @@ static void test_wire_ack_timeout(void)
     wire_quiet(&w);
     /* the ACK timer retries are the transport's retries */
     g_assert_cmpuint(wire_counter(&w, "requester-retries"), ==,
-                     retries + a.retry_cnt);
+                     retries + w.a.retry_cnt);
     /* and nothing more, however long */
     odp_clock_step(w.t->h, 10 * tmo);
     wire_quiet(&w);
@@ -272,17 +266,11 @@ static void test_wire_ack_timeout_restarts(void)
     Wire w;
     Frame f[1];
     struct odp_hca_cqe c;
-    OdpRcAttr a;
     g_autofree uint8_t *src = NULL;
     const uint32_t len = 500;
     int64_t tmo;
 
-    odp_rc_attr_init(&a);
-    a.path_mtu = WIRE_MTU_1024;
-    a.retry_cnt = 3;
-    a.timeout = 12;             /* 16.8 ms */
-    tmo = odp_ack_timeout_ns(a.timeout);
-    wire_new(&w, &a);
+    tmo = wire_new_timed(&w);
     src = buf_pattern(w.t, w.buf, 5);
 
     /* A, answered three quarters into its timeout */
@@ -343,18 +331,12 @@ static void test_wire_link_down(void)
     Wire w;
     Frame f[3];
     struct odp_hca_cqe c;
-    OdpRcAttr a;
     g_autofree uint8_t *src = NULL;
     const uint32_t len = 3000;
     uint64_t lost;
     int64_t tmo;
 
-    odp_rc_attr_init(&a);
-    a.path_mtu = WIRE_MTU_1024;
-    a.retry_cnt = 3;
-    a.timeout = 12;
-    tmo = odp_ack_timeout_ns(a.timeout);
-    wire_new(&w, &a);
+    tmo = wire_new_timed(&w);
     src = buf_pattern(w.t, w.buf, 5);
 
     /* a flap: posted while down, two timeouts in the dark, then up */
@@ -379,7 +361,7 @@ static void test_wire_link_down(void)
     /* down for good: the retry budget runs out */
     wire_set_link(&w, false);
     wire_post_write(&w, 0x52, 0, len, 0x30000, 0x77);
-    for (int i = 0; i <= a.retry_cnt; i++) {
+    for (int i = 0; i <= w.a.retry_cnt; i++) {
         odp_clock_step(w.t->h, tmo + 1000);
     }
     wait_cqe(w.t, w.cq, &c, 0x52, ODP_HCA_WC_RETRY_EXC_ERR, -1, w.qp->qpn);
@@ -398,7 +380,6 @@ static void test_wire_read_timeout(void)
     Wire w;
     Frame f;
     struct odp_hca_cqe c;
-    OdpRcAttr a;
     const uint8_t rem[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
     const uint64_t raddr = 0x30000;
     const uint32_t rkey = 0x55;
@@ -406,12 +387,7 @@ static void test_wire_read_timeout(void)
     int64_t tmo;
     uint32_t psn;
 
-    odp_rc_attr_init(&a);
-    a.path_mtu = WIRE_MTU_1024;
-    a.retry_cnt = 3;
-    a.timeout = 12;
-    tmo = odp_ack_timeout_ns(a.timeout);
-    wire_new(&w, &a);
+    tmo = wire_new_timed(&w);
     psn = w.sq_psn;
     retries = wire_counter(&w, "requester-retries");
 

@@ -27,6 +27,22 @@ uint32_t psn_add(uint32_t psn, int32_t n)
     return (psn + n) & ODP_HCA_PSN_MASK;
 }
 
+/*
+ * wire_new() for the tests of the requester's timers: 1024-byte MTU,
+ * retry_cnt 3, ACK timeout 12 (16.8 ms).  That timeout in ns.
+ */
+int64_t wire_new_timed(Wire *w)
+{
+    OdpRcAttr a;
+
+    odp_rc_attr_init(&a);
+    a.path_mtu = WIRE_MTU_1024;
+    a.retry_cnt = 3;
+    a.timeout = 12;
+    wire_new(w, &a);
+    return odp_ack_timeout_ns(a.timeout);
+}
+
 void wire_new(Wire *w, const OdpRcAttr *attr)
 {
     struct odp_hca_cmd_modify_qp q;

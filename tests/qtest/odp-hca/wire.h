@@ -62,6 +62,7 @@ typedef struct Frame {
 
 uint32_t psn_add(uint32_t psn, int32_t n);
 void wire_new(Wire *w, const OdpRcAttr *attr);
+int64_t wire_new_timed(Wire *w);
 void wire_free(Wire *w);
 void wire_send_raw(Wire *w, const void *frame, uint32_t len);
 bool wire_recv_ms(Wire *w, Frame *f, int ms);
