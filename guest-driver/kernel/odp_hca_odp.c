@@ -399,20 +399,24 @@ void odp_hca_odp_mr_release(struct odp_hca_mr *mr)
 /* Faults */
 
 /*
- * Where a fault is resolved.  By default in the async EQ's interrupt
- * thread that read its event: that thread runs at real-time priority,
+ * Where a fault is resolved.  By default on an unbound workqueue, as
+ * mlx5 does: the async EQ's interrupt thread only reads the event.
+ * fault_wq=0 resolves it in that thread instead (real-time priority),
  * where a work item waits for the scheduler behind whatever else runs
- * (under TCG, the busy-polling verbs programs whose pages faulted), and
- * that wait was most of the fault service time's tail.  The price: the
- * device's other async events wait while a fault sleeps in
- * hmm_range_fault (for I/O, say); command completions do not, they are
- * taken in the hard interrupt.  fault_wq=1 hands each fault to an
- * unbound workqueue instead, as before, for comparison (make bench).
+ * (under TCG, the busy-polling verbs programs whose pages faulted): make
+ * bench measured about half the fault service time there.  It is not the
+ * default because a storm of faults (injected on every translation of
+ * one MR) then keeps the thread resolving for as long as the storm
+ * lasts: the device's other async events wait, and rmmod took 6 to 48 s
+ * instead of under one, once with flushed completions reaching a verbs
+ * program before IBV_EVENT_DEVICE_FATAL (check-midflight.sh).  Command
+ * completions do not wait (the hard interrupt takes them).  Writable at
+ * run time under /sys/module/odp_hca/parameters/.
  */
-static bool fault_wq;
+static bool fault_wq = true;
 module_param(fault_wq, bool, 0644);
 MODULE_PARM_DESC(fault_wq,
-		 "resolve page faults on a workqueue, not in the event interrupt thread");
+		 "resolve page faults on a workqueue (default), not in the event interrupt thread");
 
 struct odp_hca_pf_work {
 	struct work_struct work;
@@ -548,7 +552,7 @@ void odp_hca_page_fault(struct odp_hca_dev *dev, u32 qpn,
 		odp_hca_count(dev, ODP_HCA_CNT_FAULTS_READ, 1);
 
 	if (pf == &local) {
-		/* the default, or no memory for a work item */
+		/* fault_wq=0, or no memory for a work item */
 		odp_hca_pf_handle(dev, pf);
 		return;
 	}

@@ -22,8 +22,8 @@ scripts/bench-report.py makes the report), each with a "kind":
   faults   the device's fault service histogram (query-odp-hca, event
            posted to RESUME) over ib_write_bw --odp while every Nth
            on-demand translation faults (odp-hca-inject-faults), with
-           the driver resolving faults in its interrupt thread (the
-           default) and then on a workqueue (fault_wq=1);
+           the driver resolving faults on a workqueue (the default) and
+           then in its event interrupt thread (fault_wq=0);
   reg      ibv_reg_mr time (pyverbs) of 64 MiB, 1 GiB and 16 GiB
            regions: pinned (memory touched first; not 16 GiB), on-demand,
            and implicit on-demand; 10000 pinned 4 KiB MRs;
@@ -294,16 +294,16 @@ def set_fault_wq(on):
 
 
 def part_faults(ib, gid):
-    """The driver's default, faults resolved in its interrupt thread,
-    then handed to a workqueue (odp_hca fault_wq=1) for comparison."""
-    for ctx, wq in (("irq-thread", False), ("workqueue", True)):
+    """The driver's default, faults resolved on a workqueue, then in its
+    event interrupt thread (odp_hca fault_wq=0) for comparison."""
+    for ctx, wq in (("workqueue", True), ("irq-thread", False)):
         set_fault_wq(wq)
         try:
             measure({"kind": "faults", "test": "ib_write_bw",
                      "dev": "odp-hca", "size": 65536, "context": ctx},
                     lambda: faults_run(ib, gid))
         finally:
-            set_fault_wq(False)
+            set_fault_wq(True)
 
 
 def part_reg(ib):
