@@ -342,7 +342,7 @@ def target_rows(data):
     if f:
         p50, p99 = f["latency"]["median-ns"], f["latency"]["p99-ns"]
         rows.append(("fault service p50 < 220 us, p99 < 1 ms",
-                     "p50 <= %s, p99 <= %s (%s)" % (us(p50), us(p99), label),
+                     "p50 <= %s, p99 <= %s; %s" % (us(p50), us(p99), label),
                      p50 <= 220000 and p99 <= 1000000))
     else:
         rows.append(("fault service p50 < 220 us, p99 < 1 ms", "-", None))

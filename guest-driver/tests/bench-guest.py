@@ -179,11 +179,16 @@ def perftest(tool, ib, gid, args):
     return client.stdout
 
 
+def last_lines(o, n=3):
+    """The end of perftest's output, for a run that gave no figure."""
+    return " | ".join(o.strip().splitlines()[-n:]) or "(nothing)"
+
+
 def bw_run(tool, ib, gid, size, args):
     o = perftest(tool, ib, gid, ["-s", str(size)] + args)
     rows = [m for m in map(BW_LINE.match, o.splitlines()) if m]
     if not rows:
-        raise RuntimeError("no result line")
+        raise RuntimeError("no result line; it ended: %s" % last_lines(o))
     m = rows[-1]
     return {"iterations": int(m.group(2)), "mbps": float(m.group(4)),
             "mpps": float(m.group(5))}
@@ -193,7 +198,7 @@ def lat_run(tool, ib, gid, args):
     o = perftest(tool, ib, gid, ["-s", "8", "-n", "1000"] + args)
     rows = [m for m in map(LAT_LINE.match, o.splitlines()) if m]
     if not rows:
-        raise RuntimeError("no result line")
+        raise RuntimeError("no result line; it ended: %s" % last_lines(o))
     v = [float(x) for x in rows[-1].group(3).split()]
     # t_min t_max t_typical t_avg t_stdev 99% 99.9%
     return {"min-us": v[0], "typical-us": v[2], "avg-us": v[3],

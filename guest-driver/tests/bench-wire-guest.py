@@ -195,7 +195,7 @@ def bw(peer, devs, dev, tool, size):
                                    str(iterations(size))])
     rows = [m for m in map(bg.BW_LINE.match, o.splitlines()) if m]
     if not rows:
-        raise RuntimeError("no result line")
+        raise RuntimeError("no result line; it ended: %s" % bg.last_lines(o))
     return {"iterations": int(rows[-1].group(2)),
             "mbps": float(rows[-1].group(4)),
             "mpps": float(rows[-1].group(5))}
@@ -205,7 +205,7 @@ def lat(peer, devs, dev):
     o = peer.run(devs, dev, "ib_write_lat", ["-s", "8", "-n", "1000"])
     rows = [m for m in map(bg.LAT_LINE.match, o.splitlines()) if m]
     if not rows:
-        raise RuntimeError("no result line")
+        raise RuntimeError("no result line; it ended: %s" % bg.last_lines(o))
     v = [float(x) for x in rows[-1].group(3).split()]
     return {"min-us": v[0], "typical-us": v[2], "avg-us": v[3],
             "p99-us": v[5], "max-us": v[1]}
