@@ -546,7 +546,7 @@ static void odp_hca_link_rx_bh(void *opaque)
         if (!odp_hca_link_rx_run(s, ODP_HCA_RX_BUDGET)) {
             break;
         }
-        odp_hca_qp_run(s, ODP_HCA_QP_BYTE_BUDGET, ODP_HCA_QP_WQE_BUDGET * 8);
+        odp_hca_qp_run(s, ODP_HCA_QP_BYTE_BUDGET, ODP_HCA_BH_WQE_BUDGET);
     }
     odp_hca_leave(s);
 }

@@ -501,7 +501,7 @@ void odp_hca_qp_bh(void *opaque)
 
     odp_hca_enter(s);
     for (int round = 0; round < ODP_HCA_PUMP_ROUNDS; round++) {
-        odp_hca_qp_run(s, ODP_HCA_QP_BYTE_BUDGET, ODP_HCA_QP_WQE_BUDGET * 8);
+        odp_hca_qp_run(s, ODP_HCA_QP_BYTE_BUDGET, ODP_HCA_BH_WQE_BUDGET);
         if (!odp_hca_link_rx_run(s, ODP_HCA_RX_BUDGET)) {
             break;
         }

@@ -690,6 +690,7 @@ static inline bool odp_hca_counter_move_ok(uint16_t cur, uint16_t next,
 #define ODP_HCA_CMD_BUDGET         64
 #define ODP_HCA_QP_BYTE_BUDGET     (256 * 1024)
 #define ODP_HCA_QP_WQE_BUDGET      32
+#define ODP_HCA_BH_WQE_BUDGET      (ODP_HCA_QP_WQE_BUDGET * 8) /* all QPs */
 
 /* ...and the smaller one a send doorbell runs in the vCPU's write. */
 #define ODP_HCA_KICK_BYTE_BUDGET   (64 * 1024)

@@ -261,6 +261,13 @@ def fault_runs(data):
     return runs
 
 
+def default_faults(data):
+    """(label, record) of the driver's default fault context, or
+    (None, None) when the run measured no faults."""
+    runs = fault_runs(data)
+    return runs[0] if runs else (None, None)
+
+
 def section_faults(data, out):
     runs = fault_runs(data)
     if not runs:
@@ -338,7 +345,7 @@ def section_scale(data, out):
 def target_rows(data):
     """(target, measured, verdict) for each of the issue's targets."""
     rows = []
-    label, f = fault_runs(data)[0] if fault_runs(data) else (None, None)
+    label, f = default_faults(data)
     if f:
         p50, p99 = f["latency"]["median-ns"], f["latency"]["p99-ns"]
         rows.append(("fault service p50 < 220 us, p99 < 1 ms",
@@ -500,7 +507,7 @@ def plots(data, base):
         fig.tight_layout()
         fig.savefig(base + "-lat.png", dpi=100)
         plt.close(fig)
-    f = fault_runs(data)[0][1] if fault_runs(data) else None
+    f = default_faults(data)[1]
     if f and f["latency"]["buckets"]:
         b = f["latency"]["buckets"]
         fig, ax = plt.subplots(figsize=(7, 4))
