@@ -5,7 +5,9 @@
   study-report.py <study.json> <report.md>
 
 Reads what scripts/study.py measured and writes <report.md>, its tables
-per link (no loss, 1% loss), and two PNGs next to it,
+per link (no loss, 1% loss; then no loss again with the responders'
+min_rnr_timer set conservatively, where the study measured that), and
+two PNGs next to it,
 <report>-throughput.png and <report>-p99.png: the faulting and the
 bystander flow's throughput and p99 completion latency against the
 fault rate (1/N for every=N, log axis), one line per policy, the point
@@ -44,8 +46,33 @@ def measured(data):
     return [p for p in data["points"] if not p.get("warm-up")]
 
 
+# The InfiniBand min_rnr_timer encoding (IBA table 45), in ms: what a
+# requester waits after an RNR NAK naming it.
+RNR_MS = (655.36, 0.01, 0.02, 0.03, 0.04, 0.06, 0.08, 0.12, 0.16, 0.24,
+          0.32, 0.48, 0.64, 0.96, 1.28, 1.92, 2.56, 3.84, 5.12, 7.68, 10.24,
+          15.36, 20.48, 30.72, 40.96, 61.44, 81.92, 122.88, 163.84, 245.76,
+          327.68, 491.52)
+
+
 def loss_name(ppm):
     return "no loss" if not ppm else "%g%% loss" % (ppm / 10000)
+
+
+def rnr_name(t):
+    if not isinstance(t, int) or not 0 <= t < len(RNR_MS):
+        return "min_rnr_timer %r" % (t,)
+    return "min_rnr_timer %d (%g ms)" % (t, RNR_MS[t])
+
+
+def group_of(p):
+    """A point's table: its link, and the responders' min_rnr_timer when
+    the study set one (None: the server's own, the main grid)."""
+    return (p["loss-ppm"], p.get("min-rnr-timer"))
+
+
+def group_name(g):
+    loss, rnr = g
+    return loss_name(loss) + ("" if rnr is None else ", " + rnr_name(rnr))
 
 
 def num(v, fmt="%d"):
@@ -114,11 +141,11 @@ def table(points):
     return "\n".join([HEAD, sep] + [row(p) for p in points])
 
 
-def losses(data):
+def groups(data):
     seen = []
     for p in measured(data):
-        if p["loss-ppm"] not in seen:
-            seen.append(p["loss-ppm"])
+        if group_of(p) not in seen:
+            seen.append(group_of(p))
     return seen
 
 
@@ -126,12 +153,12 @@ def policies(data):
     return [k for k, v in data["policies"].items() if v.get("available")]
 
 
-def series(data, loss, policy, flow, key):
+def series(data, group, policy, flow, key):
     """(1/N, value) of one policy's line; flows that failed are left out."""
     xs, ys = [], []
     for p in measured(data):
         f = p["flows"].get(flow)
-        if p["loss-ppm"] != loss or p["policy"] != policy or not p["every"] \
+        if group_of(p) != group or p["policy"] != policy or not p["every"] \
                 or not flow_ok(f) or (key != "mbps" and not f.get("lat-us")):
             continue
         xs.append(1 / p["every"])
@@ -141,6 +168,8 @@ def series(data, loss, policy, flow, key):
 
 
 def baseline(data, loss, flow, key):
+    """The point without faults on that link (no RNR NAK there: the
+    same for every min_rnr_timer)."""
     for p in measured(data):
         f = p["flows"].get(flow)
         if p["loss-ppm"] == loss and not p["every"] and flow_ok(f) \
@@ -155,19 +184,19 @@ def plot(data, key, path):
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
-    ls = losses(data) or [0]
+    ls = groups(data) or [(0, None)]
     pols = policies(data)
     fig, axes = plt.subplots(len(ls), 2, figsize=(11, 3.6 * len(ls)),
                              squeeze=False)
     what = "throughput (MB/s)" if key == "mbps" else "p99 completion latency (ms)"
-    for i, loss in enumerate(ls):
+    for i, grp in enumerate(ls):
         for j, flow in enumerate(FLOWS):
             ax = axes[i][j]
             for pol in pols:
-                xs, ys = series(data, loss, pol, flow, key)
+                xs, ys = series(data, grp, pol, flow, key)
                 if xs:
                     ax.plot(xs, ys, marker="o", label=pol)
-            b = baseline(data, loss, flow, key)
+            b = baseline(data, grp[0], flow, key)
             if b is not None:
                 ax.axhline(b, linestyle="--", color="grey", label="no faults")
             ax.set_xscale("log")
@@ -183,7 +212,7 @@ def plot(data, key, path):
                     ax.yaxis.set_minor_formatter(plain)
                 else:
                     ax.set_ylim(bottom=0)
-            ax.set_title("%s flow, %s" % (flow, loss_name(loss)))
+            ax.set_title("%s flow, %s" % (flow, group_name(grp)), fontsize="medium")
             ax.set_xlabel("injected fault rate 1/N (every Nth translation)")
             ax.set_ylabel(what)
             ax.grid(True, which="both", alpha=0.3)
@@ -244,13 +273,20 @@ def report(data, md_path):
             "report that counter. QPs died: flows that ended with an error "
             "completion (its status) or with WRITEs stuck after the drain.",
             ""]
-    for loss in losses(data):
-        out += ["## %s" % loss_name(loss).capitalize(), "",
-                table([p for p in pts if p["loss-ppm"] == loss]), ""]
+    for grp in groups(data):
+        out += ["## %s" % group_name(grp).capitalize(), ""]
+        if grp[1] is not None:
+            out += ["The responders' QPs take this min_rnr_timer instead: an "
+                    "RNR NAK makes the requester wait it whatever the fault "
+                    "costs, where a READY after NOT_READY ends the wait when "
+                    "the fault is resolved. The point without faults is the "
+                    "no-loss one above.", ""]
+        out += [table([p for p in pts if group_of(p) == grp]), ""]
     if data.get("skipped"):
         out += ["Skipped (past the time budget): " + ", ".join(
             "%s every=%s %s" % (k.get("policy"), k.get("every") or "-",
-                                loss_name(k.get("loss-ppm", 0)))
+                                group_name((k.get("loss-ppm", 0),
+                                            k.get("min-rnr-timer"))))
             for k in data["skipped"]) + ".", ""]
     out += ["## Plots", "",
             "![throughput](%s)" % os.path.basename(pngs["mbps"]), "",

@@ -21,6 +21,12 @@ after it both devices' are read (query-odp-hca).  One point per link
 without injection is the baseline.  Everything goes over the QEMUs' QMP
 sockets (scripts/monitor.py), the guests only run the flows.
 
+Then, with no loss, the policies whose requester waits on a timer the
+responder names (rnr and notify) again at every fault rate, with each
+responder QP's min_rnr_timer set to a conservative value: the RNR NAK's
+wait is then long against the fault service, which is where notify's
+"ready" message should earn its keep.
+
 A policy the device refuses (no such command, or it names another
 policy) is recorded as not available with the device's answer, and
 measured not at all; "rnr" without the command is the device's only
@@ -36,7 +42,9 @@ point, 6), STUDY_RATES (every= values, "100000 10000 1000 100 10"),
 STUDY_POLICIES ("rnr drop stall notify"), STUDY_LOSSES (parts per
 million, "0 10000"), STUDY_CLIENT_OPTS (study-rdma client options,
 "-T 14 -r 7 -n 7 -b 16384 -q 8 -D 10"), STUDY_SERVER_OPTS ("-m 12 -s
-1048576"), STUDY_TIMEOUT (seconds the guests may live, 1500),
+1048576"), STUDY_RNR_TIMERS (the conservative min_rnr_timer values,
+"20": 10.24 ms; "" for none), STUDY_RNR_POLICIES ("rnr notify"),
+STUDY_TIMEOUT (seconds the guests may live, 1500),
 STUDY_BUDGET (seconds from the start after which the points left are
 skipped, and listed as such, 660: make study must end within 20 minutes
 of a clean clone, builds included).
@@ -78,6 +86,8 @@ class Study:
         self.copts = os.environ.get("STUDY_CLIENT_OPTS",
                                     "-T 14 -r 7 -n 7 -b 16384 -q 8 -D 10")
         self.sopts = os.environ.get("STUDY_SERVER_OPTS", "-m 12 -s 1048576")
+        self.rnr_timers = env_list("STUDY_RNR_TIMERS", "20", int)
+        self.rnr_policies = env_list("STUDY_RNR_POLICIES", "rnr notify")
         self.tmo = int(os.environ.get("STUDY_TIMEOUT", "1500"))
         self.budget = float(os.environ.get("STUDY_BUDGET", "660"))
         self.procs = {}
@@ -88,6 +98,7 @@ class Study:
                 "seconds-per-point": self.secs,
                 "rates-every": self.rates,
                 "losses-ppm": self.losses,
+                "rnr-timers": self.rnr_timers,
                 "impairment-seed": SEED,
                 "client-options": self.copts,
                 "server-options": self.sopts,
@@ -228,11 +239,12 @@ class Study:
             self.qmp(g, "odp-hca-set-link-impairment", args)
 
     # --- one point --------------------------------------------------------
-    def point(self, policy, every, loss, warm=False):
+    def point(self, policy, every, loss, warm=False, rnr=None):
+        """rnr: the responder QPs' min_rnr_timer, None for the server's."""
         t = time.monotonic()
         if t - self.t0 > self.budget:
             self.data["skipped"].append({"policy": policy, "every": every,
-                                         "loss-ppm": loss})
+                                         "loss-ppm": loss, "min-rnr-timer": rnr})
             self.say("point %s every=%s loss=%d skipped: past the %g s budget"
                      % (policy, every or "-", loss, self.budget))
             return None
@@ -244,7 +256,8 @@ class Study:
         n = self.point_no
         name = os.path.join(self.out("b"), "point.%d" % n)
         with open(name + ".tmp", "w") as f:
-            f.write("seconds %g warm %d\n" % (1 if warm else self.secs, warm))
+            f.write("seconds %g warm %d%s\n" % (1 if warm else self.secs, warm,
+                                                "" if rnr is None else " rnr %d" % rnr))
         os.rename(name + ".tmp", name)
         res = os.path.join(self.out("b"), "result.%d" % n)
         self.wait(lambda: os.path.exists(res), self.secs + DRAIN + 120,
@@ -261,13 +274,15 @@ class Study:
                         j = {"flow": "?", "failed": "bad JSON line: %s" % e}
                     flows[j.get("flow", "?")] = j
         p = {"policy": policy, "every": every, "loss-ppm": loss,
-             "warm-up": warm, "flows": flows,
+             "min-rnr-timer": rnr, "warm-up": warm, "flows": flows,
              "responder": device_numbers(self.query("a")),
              "requester": device_numbers(self.query("b")),
              "wall-seconds": round(time.monotonic() - t, 1)}
         self.data["points"].append(p)
-        self.say("point %d: %-6s every=%-6s loss=%-5d faulting %s, bystander %s (%.0f s)"
-                 % (n, policy, every or "-", loss, brief(flows.get("faulting")),
+        self.say("point %d: %-6s every=%-6s loss=%-5d%s faulting %s, bystander %s (%.0f s)"
+                 % (n, policy, every or "-", loss,
+                    "" if rnr is None else " rnr=%d" % rnr,
+                    brief(flows.get("faulting")),
                     brief(flows.get("bystander")), p["wall-seconds"]))
         return p
 
@@ -294,6 +309,11 @@ class Study:
                     for every in self.rates:
                         self.point(pol, every, loss)
             self.impair(0)
+            for rnr in self.rnr_timers:
+                for pol in [p for p in self.rnr_policies if p in available]:
+                    self.set_policy(pol)
+                    for every in self.rates:
+                        self.point(pol, every, 0, rnr=rnr)
         except Aborted as e:
             self.data["aborted"] = str(e)
             self.say("aborted: %s" % e)

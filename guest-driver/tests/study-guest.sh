@@ -19,7 +19,9 @@
 #                                 the servers' lines
 #                  result.N       point N's two JSON lines (b)
 #                  error          why the guest gave up
-#   host -> guest  point.N        "seconds S warm 0|1": run point N
+#   host -> guest  point.N        "seconds S warm 0|1 [rnr T]": run
+#                                 point N (rnr: the responder QPs'
+#                                 min_rnr_timer, else the server's own)
 #                  done           the study is over: power off
 # Environment: STUDY_ROLE (a|b), STUDY_MAC (this guest's port),
 # STUDY_OUT, STUDY_CLIENT_OPTS (study-rdma client options: QP settings,
@@ -111,9 +113,10 @@ while :; do
         sleep 0.1
         continue
     fi
-    read -r _ secs _ warm < "$OUT/point.$n"
+    read -r _ secs _ warm _ rnr < "$OUT/point.$n"
     w=
     [ "$warm" = 1 ] && w=-w
+    [ -n "$rnr" ] && w="$w -m $rnr"
     # shellcheck disable=SC2086
     "$PROG" client -d "$IB" -g "$GIDX" -S "$PEER" -p 18601 -o -f faulting -t "$secs" $w $COPTS \
         > "$T/faulting" 2> "$T/faulting.err" &

@@ -12,7 +12,8 @@
  * on-demand (ODP) MR, else pinned, once for its whole life, prints
  * "ready" and then serves one client at a time: a QP of its own for
  * each, destroyed when the client closes the TCP connection.
- * Its QP's min_rnr_timer is -m (default 12: 0.64 ms).
+ * Its QP's min_rnr_timer is -m (default 12: 0.64 ms), unless the client
+ * asks for another; it tells the client the one it used.
  * With -F file the region is the file's first -s bytes, mapped shared
  * (a block device too), and before each client its pages are written
  * back and dropped from the page cache: the client's first WRITE to each
@@ -24,7 +25,7 @@
  *   study-rdma client -d dev -g gid-index -p port -S server-ip
  *                     [-t seconds] [-b bytes] [-q depth] [-f flow]
  *                     [-T timeout] [-r retry_cnt] [-n rnr_retry]
- *                     [-D drain-seconds] [-w]
+ *                     [-D drain-seconds] [-m min_rnr_timer] [-w]
  * keeps -q (default 8) RDMA WRITEs of -b bytes (default 16384) in
  * flight for -t seconds (default 4), cycling through the server's
  * region, every one signaled; its local buffer is pinned.  Then it
@@ -33,6 +34,9 @@
  * maps the server's ODP pages).
  * The QP's local ACK timeout, retry count and RNR retry count are -T
  * (default 14: 67 ms), -r (default 7) and -n (default 7: for ever).
+ * With -m the client asks the server to give its QP that min_rnr_timer
+ * (the RNR NAK timer the responder puts in its NAKs, which is what the
+ * requester waits); the JSON line reports the one the server used.
  *
  * The client prints one JSON line: the flow's name, the QP settings,
  * WRITEs completed, bytes, seconds, MB/s, completion latency (from
@@ -71,8 +75,12 @@
 #define MAX_DEPTH	64
 
 /* What the two sides tell each other, in network byte order. */
+/*
+ * rnr: a client's wish for the server QP's min_rnr_timer, plus one (0:
+ * no wish); in the server's answer, the one it used, plus one.
+ */
 struct wmsg {
-	uint32_t qpn, psn, rkey, pad;
+	uint32_t qpn, psn, rkey, rnr;
 	uint64_t addr, len;
 	uint8_t gid[16];
 };
@@ -86,7 +94,9 @@ static int port = 18600, depth = 8;
 static size_t region = 1 << 20, msg = 16384;
 static double seconds = 4, drain = 20;
 static bool odp, warm;
-static uint8_t timeout = 14, retry_cnt = 7, rnr_retry = 7, min_rnr = 12;
+static uint8_t timeout = 14, retry_cnt = 7, rnr_retry = 7;
+static int min_rnr = 12;	/* an int, so that -m 256 is refused, not 0 */
+static bool min_rnr_set;
 
 static void die(const char *what)
 {
@@ -147,12 +157,13 @@ static struct ibv_qp *make_qp(struct ibv_cq *cq)
 }
 
 /* RTR then RTS towards the peer's QP; our requests start at @sq_psn. */
-static void connect_qp(struct ibv_qp *qp, const struct wmsg *peer, uint32_t sq_psn)
+static void connect_qp(struct ibv_qp *qp, const struct wmsg *peer, uint32_t sq_psn,
+		       uint8_t rnr_timer)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_RTR, .path_mtu = IBV_MTU_1024,
 		.dest_qp_num = ntohl(peer->qpn), .rq_psn = ntohl(peer->psn),
-		.max_dest_rd_atomic = 1, .min_rnr_timer = min_rnr,
+		.max_dest_rd_atomic = 1, .min_rnr_timer = rnr_timer,
 		.ah_attr = {
 			.is_global = 1, .port_num = 1,
 			.grh = { .sgid_index = gid_index, .hop_limit = 64 },
@@ -267,6 +278,7 @@ static int serve(void)
 		struct wmsg peer, me;
 		struct ibv_cq *cq;
 		struct ibv_qp *qp;
+		uint32_t rnr_timer;
 		char c;
 		int fd = accept(l, NULL, NULL);
 
@@ -279,6 +291,13 @@ static int serve(void)
 			close(fd);
 			continue;
 		}
+		rnr_timer = ntohl(peer.rnr) ? ntohl(peer.rnr) - 1 : (uint32_t)min_rnr;
+		if (rnr_timer > 31) {	/* a 5-bit field: refuse, not truncate */
+			fprintf(stderr, "study-rdma: a client asked for min_rnr_timer %u\n",
+				rnr_timer);
+			close(fd);
+			continue;
+		}
 		region_cool(buf);
 		cq = ibv_create_cq(ctx, 4, NULL, NULL, 0);
 		if (!cq)
@@ -288,7 +307,8 @@ static int serve(void)
 		me.rkey = htonl(mr->rkey);
 		me.addr = htobe64((uintptr_t)buf);
 		me.len = htobe64(region);
-		connect_qp(qp, &peer, 0);
+		me.rnr = htonl(rnr_timer + 1u);
+		connect_qp(qp, &peer, 0, rnr_timer);
 		if (!full_io(fd, &me, sizeof(me), true))
 			while (read(fd, &c, 1) > 0 || errno == EINTR)
 				;	/* until the client is done */
@@ -330,6 +350,7 @@ static int client(void)
 	bool posting = true, warming = warm;
 	uint64_t warm_left = 0;
 	char first_err[64] = "";
+	unsigned int resp_rnr;
 	char *buf;
 
 	if (inet_pton(AF_INET, server_ip, &sa.sin_addr) != 1)
@@ -363,9 +384,17 @@ static int client(void)
 		die("ibv_reg_mr");
 	/* Both sides start at PSN 0: each point has new QPs, new numbers. */
 	fill_msg(&me, qp, 0);
+	if (min_rnr_set)
+		me.rnr = htonl(min_rnr + 1u);
 	if (full_io(fd, &me, sizeof(me), true) || full_io(fd, &peer, sizeof(peer), false))
 		die("exchange with the server");
-	connect_qp(qp, &peer, ntohl(me.psn));
+	/* our own QP answers nothing: its timer is the server's too */
+	resp_rnr = ntohl(peer.rnr) ? ntohl(peer.rnr) - 1 : (unsigned int)min_rnr;
+	if (resp_rnr > 31) {
+		errno = 0;
+		die("the server answered with a min_rnr_timer over 31");
+	}
+	connect_qp(qp, &peer, ntohl(me.psn), resp_rnr);
 	raddr = be64toh(peer.addr);
 	rlen = be64toh(peer.len);
 	rkey = ntohl(peer.rkey);
@@ -497,7 +526,7 @@ static int client(void)
 		       "\"mbps\": %.3f, \"lat-us\": %s, "
 		       "\"errors\": %" PRIu64 ", \"first-error\": \"%s\", \"stuck\": %d}\n",
 		       flow, odp ? "true" : "false", msg, depth, timeout, retry_cnt,
-		       rnr_retry, min_rnr, ops, ops * (uint64_t)msg, secs, mbps,
+		       rnr_retry, resp_rnr, ops, ops * (uint64_t)msg, secs, mbps,
 		       lats, errors, first_err, stuck);
 		fflush(stdout);
 	}
@@ -527,7 +556,7 @@ int main(int argc, char **argv)
 		case 'p': port = atoi(optarg); break;
 		case 'o': odp = true; break;
 		case 's': region = strtoull(optarg, NULL, 0); break;
-		case 'm': min_rnr = atoi(optarg); break;
+		case 'm': min_rnr = atoi(optarg); min_rnr_set = true; break;
 		case 'F': file = optarg; break;
 		case 'S': server_ip = optarg; break;
 		case 't': seconds = atof(optarg); break;
@@ -542,8 +571,9 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (depth < 1 || depth > MAX_DEPTH || !msg || region < 4096) {
-		fprintf(stderr, "study-rdma: bad -q, -b or -s\n");
+	if (depth < 1 || depth > MAX_DEPTH || !msg || region < 4096 ||
+	    min_rnr < 0 || min_rnr > 31) {
+		fprintf(stderr, "study-rdma: bad -q, -b, -s or -m\n");
 		return 2;
 	}
 	open_device();

@@ -94,6 +94,15 @@ def study():
                     "requester": dev(True, **{"requester-retries": 1508, "retransmits": 94141,
                                               "rnr-retries-exceeded": 0}),
                     "wall-seconds": 8})
+    # the conservative min_rnr_timer: rnr and notify, no loss
+    for pol, mb in (("rnr", 2.5), ("notify", 31.25)):
+        pts.append({"policy": pol, "every": 10, "loss-ppm": 0, "min-rnr-timer": 20,
+                    "flows": {"faulting": flow("faulting", mb, 1300, 21000, 30000),
+                              "bystander": flow("bystander", 66.5, 1300, 7800, 16000)},
+                    "responder": dev(True, **{"faults-injected": 77, "rnr-naks": 5}),
+                    "requester": dev(True, **{"requester-retries": 9, "retransmits": 99,
+                                              "rnr-retries-exceeded": 0}),
+                    "wall-seconds": 7})
     return {"meta": {"seconds-per-point": 4, "wall-seconds": 400.5,
                      "client-options": "-T 14", "server-options": "-m 12",
                      "impairment-seed": 1, "injection": "inject every=N",
@@ -151,6 +160,10 @@ def good(work):
         "one row per point: 3 without loss, 2 with 1% loss",
         f"{no_loss}\n{lossy}")
     by = {(r[0], r[1]): r for r in no_loss + lossy}
+    slow = section(text, "No loss, min_rnr_timer 20 (10.24 ms)")
+    tap([(r[0], r[3]) for r in slow] == [("rnr", "2.5"), ("notify", "31.2")],
+        "the conservative min_rnr_timer points have a table of their own, "
+        "named with the timer's value in ms", slow)
     rnr10 = by.get(("rnr", "10"))
     tap(rnr10 is not None and rnr10[2] == "136" and rnr10[3] == "5.8"
         and rnr10[4] == "1.30 / 8.91 / 13.00",
@@ -186,14 +199,17 @@ def good(work):
 def aborted(work):
     s = study()
     s["aborted"] = "guest a stopped (exit 125)"
-    s["skipped"] = [{"policy": "notify", "every": 10, "loss-ppm": 10000}]
+    s["skipped"] = [{"policy": "notify", "every": 10, "loss-ppm": 10000},
+                    {"policy": "rnr", "every": 100, "loss-ppm": 0,
+                     "min-rnr-timer": 20}]
     js = os.path.join(work, "a.json")
     with open(js, "w") as f:
         json.dump(s, f)
     r = run(js, os.path.join(work, "a.md"))
     text = open(os.path.join(work, "a.md")).read() if r.returncode == 0 else ""
     tap("stopped early: guest a stopped (exit 125)" in text
-        and "notify every=10 1% loss" in text,
+        and "notify every=10 1% loss" in text
+        and "rnr every=100 no loss, min_rnr_timer 20 (10.24 ms)" in text,
         "an aborted study: the report says why and what was skipped",
         r.stderr)
 
