@@ -55,6 +55,14 @@ static inline u64 odp_cpu64(u64 v) { return le64_to_cpu((__force __le64)v); }
 #define ODP_HCA_IMR_CHILD_SIZE	BIT_ULL(ODP_HCA_IMR_CHILD_SHIFT)
 /* An implicit MR covers [0, 2^48): four levels of 9 bits over 4 KiB. */
 #define ODP_HCA_IMR_VA_BITS	48
+/*
+ * An explicit on-demand MR longer than this is chunked like an implicit
+ * one (child umems made on first fault), so that registering it costs
+ * the same at any size: ib_umem_odp_get() allocates and zeroes two
+ * arrays of a word per page of the whole range up front (64 MiB for
+ * 16 GiB).
+ */
+#define ODP_HCA_ODP_CHUNKED_MIN	ODP_HCA_IMR_CHILD_SIZE
 
 /* A fault resolves at most this much at once, then a window up to 2 MiB. */
 #define ODP_HCA_FAULT_MAX_BYTES	(4UL << 20)
@@ -127,6 +135,7 @@ enum odp_hca_counter {
 	ODP_HCA_CNT_PREFETCH_PAGES,
 	ODP_HCA_CNT_RNR_NAKS,
 	ODP_HCA_CNT_IMR_CHILDREN,
+	ODP_HCA_CNT_ODP_CHUNKS,
 	ODP_HCA_CNT_ASYNC_EVENTS,
 	ODP_HCA_CNT_BAD_EVENTS,
 	ODP_HCA_CNT_CMDS,
@@ -340,13 +349,14 @@ struct odp_hca_mr {
 	u64 first_page;		/* iova >> 12: table index 0 */
 	u64 npages;		/* table indices 0 .. npages - 1 */
 	u8 levels;
+	bool chunked;		/* ODP: child umems of an implicit root */
 
 	struct odp_hca_pt_node *root;
 	struct mutex pt_lock;	/* grows the table; never in the notifier */
 	struct odp_hca_frmr frmr;	/* ODP_HCA_MR_FAST_REG only */
 
 	struct ib_umem *umem;	/* pinned, on-demand or implicit root */
-	struct xarray children;	/* implicit: va >> CHILD_SHIFT -> umem_odp */
+	struct xarray children;	/* implicit or chunked: va >> CHILD_SHIFT -> umem_odp */
 	struct mutex child_lock;
 
 	refcount_t users;	/* lookups by key: faults, prefetches */
@@ -365,6 +375,12 @@ static inline struct odp_hca_mr *to_omr(struct ib_mr *ibmr)
 static inline bool odp_hca_mr_is_odp(const struct odp_hca_mr *mr)
 {
 	return mr->kind == ODP_HCA_MR_ODP || mr->kind == ODP_HCA_MR_IMPLICIT;
+}
+
+/* Its umem is an implicit root; the pages are in children by chunk. */
+static inline bool odp_hca_mr_has_children(const struct odp_hca_mr *mr)
+{
+	return mr->kind == ODP_HCA_MR_IMPLICIT || mr->chunked;
 }
 
 /* odp_hca_cmd.c */

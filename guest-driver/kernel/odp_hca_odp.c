@@ -25,7 +25,10 @@
  * the implicit root (ib_umem_odp_alloc_child()) created on its first
  * fault or prefetch and kept until the MR goes.  Children share the MR's
  * table: each leaf belongs to exactly one child and is written under
- * that child's umem_mutex.
+ * that child's umem_mutex.  An explicit MR longer than
+ * ODP_HCA_ODP_CHUNKED_MIN is built the same way (an implicit root, the
+ * children of the chunks it overlaps, leaves only for its own pages), so
+ * its registration allocates nothing in proportion to its length.
  *
  * Prefetch (advise_mr) runs the same resolution, with or without
  * faulting pages in (PREFETCH_NO_FAULT maps only what is resident),
@@ -136,7 +139,10 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 	return written;
 }
 
-/* The child umem of an implicit MR for chunk @idx, created on first use. */
+/*
+ * The child umem of an implicit or chunked MR for chunk @idx, created on
+ * first use.
+ */
 static struct ib_umem_odp *odp_hca_imr_child(struct odp_hca_mr *mr, u64 idx)
 {
 	struct ib_umem_odp *odp;
@@ -164,7 +170,8 @@ static struct ib_umem_odp *odp_hca_imr_child(struct odp_hca_mr *mr, u64 idx)
 		odp = ERR_PTR(ret);
 		goto out;
 	}
-	odp_hca_count(mr->dev, ODP_HCA_CNT_IMR_CHILDREN, 1);
+	odp_hca_count(mr->dev, mr->kind == ODP_HCA_MR_IMPLICIT ?
+		      ODP_HCA_CNT_IMR_CHILDREN : ODP_HCA_CNT_ODP_CHUNKS, 1);
 out:
 	mutex_unlock(&mr->child_lock);
 	return odp;
@@ -194,7 +201,7 @@ static int odp_hca_odp_resolve(struct odp_hca_mr *mr, u64 iova, u64 len,
 		struct ib_umem_odp *odp;
 		u64 chunk = min_t(u64, end - va, ODP_HCA_FAULT_MAX_BYTES);
 
-		if (mr->kind == ODP_HCA_MR_IMPLICIT) {
+		if (odp_hca_mr_has_children(mr)) {
 			u64 idx = va >> ODP_HCA_IMR_CHILD_SHIFT;
 
 			odp = odp_hca_imr_child(mr, idx);
@@ -294,6 +301,9 @@ struct ib_mr *odp_hca_reg_odp_mr(struct odp_hca_pd *pd, u64 start,
 {
 	struct odp_hca_dev *dev = to_odev(pd->ibpd.device);
 	bool implicit = !start && length == U64_MAX;
+	/* The core refuses huge pages in an implicit root. */
+	bool chunked = !implicit && length > ODP_HCA_ODP_CHUNKED_MIN &&
+		       !(access & IB_ACCESS_HUGETLB);
 	struct ib_umem_odp *odp;
 	struct odp_hca_mr *mr;
 	u8 flags = ODP_HCA_MR_F_ON_DEMAND;
@@ -305,7 +315,7 @@ struct ib_mr *odp_hca_reg_odp_mr(struct odp_hca_pd *pd, u64 start,
 		if (iova || !(dev->caps.flags & ODP_HCA_CAP_IMPLICIT_ODP))
 			return ERR_PTR(-EINVAL);
 	} else if ((start ^ iova) & (ODP_HCA_PAGE_SIZE - 1) ||
-		   iova + length < iova) {
+		   iova + length < iova || start + length < start) {
 		return ERR_PTR(-EINVAL);
 	}
 
@@ -328,13 +338,17 @@ struct ib_mr *odp_hca_reg_odp_mr(struct odp_hca_pd *pd, u64 start,
 		mr->levels = ODP_HCA_PT_MAX_LEVELS;
 		flags |= ODP_HCA_MR_F_IMPLICIT;
 	} else {
-		odp = ib_umem_odp_get(&dev->ibdev, start, length, access,
-				      &odp_hca_mn_ops);
+		if (chunked)
+			odp = ib_umem_odp_alloc_implicit(&dev->ibdev, access);
+		else
+			odp = ib_umem_odp_get(&dev->ibdev, start, length,
+					      access, &odp_hca_mn_ops);
 		if (IS_ERR(odp)) {
 			ret = PTR_ERR(odp);
 			goto err_key;
 		}
 		mr->kind = ODP_HCA_MR_ODP;
+		mr->chunked = chunked;
 		mr->iova = iova;
 		mr->va = start;
 		mr->length = length;
@@ -354,7 +368,7 @@ struct ib_mr *odp_hca_reg_odp_mr(struct odp_hca_pd *pd, u64 start,
 	ret = odp_hca_pt_alloc_root(mr);
 	if (ret)
 		goto err_umem;
-	if (!implicit) {
+	if (!odp_hca_mr_has_children(mr)) {
 		mutex_lock(&odp->umem_mutex);
 		odp->private = mr;
 		mutex_unlock(&odp->umem_mutex);
@@ -383,7 +397,7 @@ void odp_hca_odp_mr_release(struct odp_hca_mr *mr)
 	struct ib_umem_odp *odp;
 	unsigned long idx;
 
-	if (mr->kind == ODP_HCA_MR_IMPLICIT) {
+	if (odp_hca_mr_has_children(mr)) {
 		xa_for_each(&mr->children, idx, odp) {
 			xa_erase(&mr->children, idx);
 			/* Unmaps its pages and waits out its notifier. */

@@ -24,7 +24,9 @@
  *    goes to the parent's current pages, and the child's copy, checked
  *    after each step, stays exactly what it was at the fork;
  *  - faults that cannot be resolved (nothing mapped): an error completion,
- *    and the other queue pairs carry on.
+ *    and the other queue pairs carry on;
+ *  - a 400 MiB explicit MR, sparse, across every 64 MiB-aligned address
+ *    (the chunk boundaries of a driver that builds large MRs in chunks).
  *
  * Operations: RDMA WRITE, RDMA READ, SEND/RECV (with several SGEs on some
  * rounds) and atomics (fetch-and-add, compare-and-swap, both outcomes).
@@ -70,7 +72,8 @@
  *   --connect  be the requester of the responder at ADDR:PORT (retried
  *              while it does not listen yet)
  *   test  run only the test groups whose name contains one of the words:
- *         drop, churn, remap, memfd, numa, migrator, fork, unresolvable
+ *         drop, churn, remap, memfd, numa, migrator, fork, unresolvable,
+ *         large
  *         (across the wire: drop, churn, remap, memfd, numa, migrator).
  *         churn and migrator are the scenarios with a thread that drops
  *         or migrates the pages during the operations.
@@ -1149,6 +1152,139 @@ static void t_scenarios(struct pair *p)
 		scen_finish(&sc, w);
 		scen_teardown(&sc);
 	}
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * An explicit on-demand MR of 400 MiB, a few pages of it ever touched.
+ * The driver may build a large MR from child umems made on first fault
+ * (odp_hca does, in chunks of 128 MiB): operations that straddle every
+ * 64 MiB-aligned address of the region cross every chunk boundary of
+ * such a driver (a power of two of at least that size), as responder
+ * (RDMA WRITE into the MR) and as requester (RDMA READ into it), then
+ * across a boundary whose pages were dropped, and at the MR's last page.
+ */
+#define LARGE_LEN	(400ul << 20)
+#define LARGE_STEP	(64ul << 20)
+#define LARGE_OP	(4 * PAGE)	/* half on either side of a boundary */
+
+static void t_large(struct pair *p)
+{
+	char *G = map_anon(LARGE_LEN), *L = map_anon(2 * LARGE_OP);
+	struct ibv_mr *gmr, *lmr = reg_odp(L, 2 * LARGE_OP);
+	uint64_t first = ((uintptr_t)G + LARGE_STEP) & ~(LARGE_STEP - 1);
+	long long chunks0 = counter("odp_chunks"), chunks;
+	int nb = 0;
+	double t;
+	struct op o;
+
+	t = now();
+	gmr = reg_odp(G, LARGE_LEN);
+	note("registering %lu MiB on demand took %.3f ms", LARGE_LEN >> 20,
+	     (now() - t) * 1e3);
+
+	/* WRITE into the MR across each boundary, then READ it back. */
+	for (uint64_t b = first; b + LARGE_OP <= (uintptr_t)G + LARGE_LEN;
+	     b += LARGE_STEP, nb++) {
+		char *at = (char *)(uintptr_t)(b - LARGE_OP / 2);
+		uint64_t sw = fresh_seed(), sr = fresh_seed();
+
+		pair_fix(p);
+		pat_fill(L, sw, 0, LARGE_OP);
+		memset(&o, 0, sizeof(o));
+		o.opcode = IBV_WR_RDMA_WRITE;
+		o.sge[0] = sge(L, LARGE_OP, lmr->lkey);
+		o.nsge = 1;
+		o.raddr = (uintptr_t)at;
+		o.rkey = gmr->rkey;
+		if (op_ok(p, &o, "WRITE across %#" PRIx64, b))
+			expect(at, sw, 0, LARGE_OP, "WRITE across %#" PRIx64, b);
+		/* the pages beside it were never written: still zero */
+		expect(at - PAGE, 0, 0, PAGE, "the page before %#" PRIx64, b);
+		expect(at + LARGE_OP, 0, 0, PAGE, "the page after %#" PRIx64, b);
+
+		/* the MR as the requester's target: a READ lands in it */
+		pat_fill(L + LARGE_OP, sr, 0, LARGE_OP);
+		memset(&o, 0, sizeof(o));
+		o.opcode = IBV_WR_RDMA_READ;
+		o.sge[0] = sge(at + LARGE_OP + PAGE, LARGE_OP, gmr->lkey);
+		o.nsge = 1;
+		o.raddr = (uintptr_t)(L + LARGE_OP);
+		o.rkey = lmr->rkey;
+		pair_fix(p);
+		if (op_ok(p, &o, "READ into %#" PRIx64 "+", b))
+			expect(at + LARGE_OP + PAGE, sr, 0, LARGE_OP,
+			       "READ into %#" PRIx64 "+", b);
+	}
+	result("a 400 MiB on-demand MR: WRITE across each of its %d 64 MiB "
+	       "boundaries and a READ into it beside each, every byte", nb);
+
+	/* Drop the pages across the first boundary: the device must fault
+	 * them in again, and must not write the old ones. */
+	{
+		char *at = (char *)(uintptr_t)(first - LARGE_OP / 2);
+		uint64_t s = fresh_seed();
+
+		drop(at, LARGE_OP);
+		expect(at, 0, 0, LARGE_OP, "dropped pages read zero");
+		pat_fill(L, s, 0, LARGE_OP);
+		memset(&o, 0, sizeof(o));
+		o.opcode = IBV_WR_RDMA_WRITE;
+		o.sge[0] = sge(L, LARGE_OP, lmr->lkey);
+		o.nsge = 1;
+		o.raddr = (uintptr_t)at;
+		o.rkey = gmr->rkey;
+		pair_fix(p);
+		if (op_ok(p, &o, "WRITE after MADV_DONTNEED"))
+			expect(at, s, 0, LARGE_OP, "WRITE after MADV_DONTNEED");
+		result("the same MR: WRITE across a boundary whose pages were "
+		       "dropped, every byte");
+	}
+
+	/* Its last page, short of any chunk boundary. */
+	{
+		char *at = G + LARGE_LEN - PAGE;
+		uint64_t s = fresh_seed();
+
+		pat_fill(L, s, 0, PAGE);
+		memset(&o, 0, sizeof(o));
+		o.opcode = IBV_WR_RDMA_WRITE;
+		o.sge[0] = sge(L, PAGE, lmr->lkey);
+		o.nsge = 1;
+		o.raddr = (uintptr_t)at;
+		o.rkey = gmr->rkey;
+		pair_fix(p);
+		if (op_ok(p, &o, "WRITE to the last page"))
+			expect(at, s, 0, PAGE, "WRITE to the last page");
+		/* one byte past the MR: outside it, however it is built */
+		o.raddr = (uintptr_t)(G + LARGE_LEN - PAGE + 1);
+		pair_fix(p);
+		op_run(p, &o, OP_TIMEOUT);
+		if (o.status != IBV_WC_REM_ACCESS_ERR)
+			fail("a WRITE ending one byte past the MR completed %s, "
+			     "expected %s", wcstr(o.status),
+			     wcstr(IBV_WC_REM_ACCESS_ERR));
+		pair_fix(p);
+		result("the same MR: its last page, and a WRITE one byte past "
+		       "its end refused");
+	}
+
+	chunks = counter("odp_chunks");
+	if (chunks0 < 0 || chunks < 0) {
+		skip("the device has no odp_chunks counter",
+		     "the driver built the large MR from chunks");
+	} else {
+		/* each boundary crossed: both sides of it have a child */
+		if (chunks - chunks0 < 2)
+			fail("odp_chunks went from %lld to %lld: %d boundaries "
+			     "crossed in one chunk?", chunks0, chunks, nb);
+		result("the driver built the large MR from chunks on first "
+		       "fault (%lld)", chunks - chunks0);
+	}
+	if (ibv_dereg_mr(gmr) || ibv_dereg_mr(lmr))
+		bail("ibv_dereg_mr");
+	munmap(G, LARGE_LEN);
+	munmap(L, 2 * LARGE_OP);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2465,6 +2601,8 @@ int main(int argc, char **argv)
 	}
 	if (wanted("unresolvable"))
 		t_unresolvable(&p);
+	if (wanted("large"))
+		t_large(&p);
 
 	pair_destroy(&p);
 	ibv_dereg_mr(imr);
