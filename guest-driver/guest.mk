@@ -27,6 +27,8 @@
 #                        traffic for the mid-flight tests
 #   make study-rdma      build/guest-tests/study-rdma, one RDMA WRITE flow
 #                        between two guests (make study)
+#   make bench-xfer      build/guest-tests/bench-xfer, one WRITE's time
+#                        with the memory pinned, prefetched or cold
 #   make qp-linger       build/guest-tests/qp-linger.so, which keeps a
 #                        verbs program's QPs a moment before destroying
 #                        them (the lossy-link pingpongs)
@@ -98,6 +100,17 @@ $(STUDY_RDMA): guest-driver/tests/study-rdma.c \
 	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
 	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs
 
+# One WRITE's time with the memory pinned, prefetched, or dropped before
+# every WRITE, for make bench (guest-driver/tests/bench-xfer.c).
+BENCH_XFER        := $(BUILD)/guest-tests/bench-xfer
+.PHONY: bench-xfer
+bench-xfer: $(BENCH_XFER)
+$(BENCH_XFER): guest-driver/tests/bench-xfer.c guest-driver/tests/tap.h \
+               $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
+	@mkdir -p $(@D)
+	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \
+	    -L$(RDMA_CORE)/lib -Wl,-rpath,$(abspath $(RDMA_CORE)/lib) -libverbs
+
 # The preload of the lossy-link pingpongs (guest-driver/tests/qp-linger.c).
 QP_LINGER         := $(BUILD)/guest-tests/qp-linger.so
 .PHONY: qp-linger
@@ -108,7 +121,7 @@ $(QP_LINGER): guest-driver/tests/qp-linger.c \
 	$(CC) $(ODP_VERIFY_CFLAGS) -shared -fPIC -I$(RDMA_CORE)/include -o $@ $< -ldl
 
 vm-deps: need-vm qemu kernel vm-initramfs rdma-core $(GUEST_KMOD) odp-verify odp-midflight qp-linger \
-         study-rdma
+         study-rdma bench-xfer
 
 vm: vm-deps
 	@if [ -n "$$GUEST_CMD" ]; then \

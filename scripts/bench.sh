@@ -44,7 +44,7 @@ rm -f "$raw"
 # The parts of the one guest, and whether the two-guest wire part runs.
 wire_dir="${BENCH_WIRE_DIR:-build/bench-wire}"
 rm -f "$VM_DIR/bench.log"
-parts="${BENCH_PARTS:-bw cold lat faults reg scale wire callgrind}"
+parts="${BENCH_PARTS:-bw cold lat faults reg xfer scale wire callgrind}"
 wire=no callgrind=no one=
 for p in $parts; do
     case "$p" in
@@ -117,7 +117,8 @@ t0=$(date +%s)
 rc=0
 if [ -n "$one" ]; then
     gcmd="BENCH_RXE_MAC=$rxe_mac BENCH_PARTS='${one# }'"
-    gcmd="$gcmd$(knobs BENCH_SECONDS BENCH_SIZES BENCH_TESTS BENCH_QPS BENCH_INJECT_EVERY)"
+    gcmd="$gcmd$(knobs BENCH_SECONDS BENCH_SIZES BENCH_TESTS BENCH_QPS BENCH_INJECT_EVERY \
+        BENCH_COLD_REPEAT BENCH_XFER_SIZES)"
     gcmd="$gcmd python3 guest-driver/tests/bench-guest.py $VM_DIR/out/bench.jsonl"
     info "bench: $gcmd (accel $VM_ACCEL)"
     set +e

@@ -17,6 +17,9 @@ scripts/bench-report.py makes the report), each with a "kind":
   cold     the same with -n 300 (the issue's "cold" run: the first
            touches dominate), pinned and --odp on odp-hca, with the
            device's faults and pages resolved during the --odp run;
+           --odp under the device's default responder-fault policy
+           (rnr) and under notify; BENCH_COLD_REPEAT runs of each
+           (they last milliseconds: one run says little);
   lat      perftest ib_{write,read,send}_lat -s 8 -n 1000: typical
            (median), average and 99th percentile in microseconds;
   faults   the device's fault service histogram (query-odp-hca, event
@@ -27,6 +30,12 @@ scripts/bench-report.py makes the report), each with a "kind":
   reg      ibv_reg_mr time (pyverbs) of 64 MiB, 1 GiB and 16 GiB
            regions: pinned (memory touched first; not 16 GiB), on-demand,
            and implicit on-demand; 10000 pinned 4 KiB MRs;
+  xfer     guest-driver/tests/bench-xfer: one RDMA WRITE's time at
+           4 KiB, 64 KiB, 1 MiB and 64 MiB with the memory pinned,
+           prefetched (odp-warm, implicit-warm) or dropped before every
+           WRITE (odp-cold, implicit-cold; odp-cold also under notify),
+           and memcpy of the same bytes, warm and cold (the CPU's own
+           first-touch cost);
   scale    ib_write_bw -q N (1, 16, 256, 1024 QPs) at 64 KiB, aggregate
            (-t 16384/N WRs in flight per QP, at most 128: perftest's CQ
            is N x that deep, the device's at most 32768);
@@ -35,8 +44,9 @@ scripts/bench-report.py makes the report), each with a "kind":
 Nothing is asserted about speed: the exit status is 1 only when the
 devices could not be set up.  Environment: BENCH_SECONDS (2),
 BENCH_SIZES ("64 1024 16384 65536 1048576 4194304"), BENCH_TESTS
-("write read send"), BENCH_PARTS ("bw cold lat faults reg scale"),
-BENCH_QPS ("1 16 256 1024"), BENCH_INJECT_EVERY (100).
+("write read send"), BENCH_PARTS ("bw cold lat faults reg xfer scale"),
+BENCH_QPS ("1 16 256 1024"), BENCH_INJECT_EVERY (100),
+BENCH_COLD_REPEAT (3), BENCH_XFER_SIZES ("4096 65536 1048576 67108864").
 """
 
 import json
@@ -54,9 +64,13 @@ SECONDS = os.environ.get("BENCH_SECONDS", "2")
 SIZES = [int(x) for x in os.environ.get(
     "BENCH_SIZES", "64 1024 16384 65536 1048576 4194304").split()]
 TESTS = os.environ.get("BENCH_TESTS", "write read send").split()
-PARTS = os.environ.get("BENCH_PARTS", "bw cold lat faults reg scale").split()
+PARTS = os.environ.get("BENCH_PARTS", "bw cold lat faults reg xfer scale").split()
 QPS = [int(x) for x in os.environ.get("BENCH_QPS", "1 16 256 1024").split()]
 INJECT_EVERY = int(os.environ.get("BENCH_INJECT_EVERY", "100"))
+COLD_REPEAT = int(os.environ.get("BENCH_COLD_REPEAT", "3"))
+XFER_SIZES = [int(x) for x in os.environ.get(
+    "BENCH_XFER_SIZES", "4096 65536 1048576 67108864").split()]
+XFER = os.path.join(ROOT, "build/guest-tests/bench-xfer")
 RUN_TIMEOUT = 300
 
 out = None
@@ -254,16 +268,63 @@ def odp_cold(tool, ib, gid, size):
     return r
 
 
+def set_policy(policy):
+    qmp("odp-hca-set-responder-fault", {"id": "hca0", "policy": policy})
+
+
 def part_cold(ib, gid):
+    """Pinned, then --odp under rnr and under notify, next to each
+    other, COLD_REPEAT times round."""
     for t in TESTS:
         tool = "ib_%s_bw" % t
         for size in (65536, 1048576):
-            measure({"kind": "cold", "test": tool, "dev": "odp-hca",
-                     "mem": "pinned", "size": size, "iterations": 300},
-                    lambda: bw_run(tool, ib, gid, size, ["-n", "300"]))
-            measure({"kind": "cold", "test": tool, "dev": "odp-hca",
-                     "mem": "odp", "size": size, "iterations": 300},
-                    lambda: odp_cold(tool, ib, gid, size))
+            for run in range(COLD_REPEAT):
+                base = {"kind": "cold", "test": tool, "dev": "odp-hca",
+                        "size": size, "iterations": 300, "run": run}
+                measure(dict(base, mem="pinned"),
+                        lambda: bw_run(tool, ib, gid, size, ["-n", "300"]))
+                for policy in ("rnr", "notify"):
+                    set_policy(policy)
+                    try:
+                        measure(dict(base, mem="odp", policy=policy),
+                                lambda: odp_cold(tool, ib, gid, size))
+                    finally:
+                        set_policy("rnr")
+
+
+XFER_MODES = ("pinned", "odp-warm", "odp-cold", "implicit-warm",
+              "implicit-cold", "cpu-warm", "cpu-cold")
+
+
+def xfer_run(mode, size):
+    n = 100 if size <= 65536 else 20 if size <= 1 << 20 else 3
+    r = subprocess.run([XFER, "-d", "odp_hca0", "-m", mode, "-s", str(size),
+                        "-n", str(n)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True,
+                       timeout=RUN_TIMEOUT)
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if r.returncode or not lines:
+        raise RuntimeError("bench-xfer exit %d: %s" % (
+            r.returncode, last_lines(r.stdout, 2)))
+    rec = json.loads(lines[-1])
+    rec.pop("mode", None)
+    rec.pop("size", None)
+    return rec
+
+
+def part_xfer():
+    for size in XFER_SIZES:
+        for mode in XFER_MODES:
+            measure({"kind": "xfer", "dev": "odp-hca", "mode": mode,
+                     "size": size, "policy": "rnr"},
+                    lambda: xfer_run(mode, size))
+        set_policy("notify")
+        try:
+            measure({"kind": "xfer", "dev": "odp-hca", "mode": "odp-cold",
+                     "size": size, "policy": "notify"},
+                    lambda: xfer_run("odp-cold", size))
+        finally:
+            set_policy("rnr")
 
 
 def part_lat(devs):
@@ -374,6 +435,8 @@ def main():
             part_faults("odp_hca0", odp_gid)
         elif part == "reg":
             part_reg("odp_hca0")
+        elif part == "xfer":
+            part_xfer()
         elif part == "scale":
             part_scale("odp_hca0", odp_gid)
         print("bench: part %s took %.0f s" % (part, time.time() - t0),

@@ -47,8 +47,23 @@ def main():
             "latency of %s %s" % (dev, mem), lt)
     c = figs("cold", mem="odp")
     tap(c and all(r["mbps"] > 0 and r["faults"] > 0 and
-                  r["pages-resolved"] > 0 for r in c),
-        "cold --odp runs: MB/s, and the faults they took", c)
+                  r["pages-resolved"] > 0 for r in c) and
+        {r.get("policy") for r in c} == {"rnr", "notify"},
+        "cold --odp runs under rnr and notify: MB/s, and the faults they "
+        "took", c)
+    x = {(r["mode"], r["policy"]): r for r in figs("xfer")}
+    modes = ("pinned", "odp-warm", "odp-cold", "implicit-warm",
+             "implicit-cold", "cpu-warm", "cpu-cold")
+    tap(all((m, "rnr") in x for m in modes) and ("odp-cold", "notify") in x
+        and all(0 < r["us"]["min"] <= r["us"]["p50"] <= r["us"]["max"]
+                for r in x.values()),
+        "one WRITE's time in every memory state, and memcpy's", sorted(x))
+    tap(all(x.get((m, "rnr"), {}).get("faults", 0) > 0
+            for m in ("odp-cold", "implicit-cold")) and
+        all(x.get((m, "rnr"), {}).get("faults", 1) == 0
+            for m in ("pinned", "odp-warm", "implicit-warm")),
+        "cold WRITEs fault, prefetched and pinned ones do not",
+        {k: v.get("faults") for k, v in x.items()})
     f = figs("faults")
     tap(f and f[0]["latency"]["count"] > 0 and f[0]["injected"] > 0 and
         f[0]["latency"]["min-ns"] <= f[0]["latency"]["median-ns"] <=
