@@ -3,7 +3,8 @@
  * odp_hca: on-demand paging.
  *
  * An on-demand MR pins nothing.  Its umem is an ib_umem_odp with an MMU
- * interval notifier; its table starts empty.
+ * interval notifier; its table starts with the pages present at
+ * registration (below), or empty.
  *
  * Fault: the device stalls the QP and posts ODP_HCA_EV_PAGE_FAULT on EQ
  * 0 (odp_hca_eq.c).  A work item looks the MR up by key, makes the
@@ -29,6 +30,14 @@
  * ODP_HCA_ODP_CHUNKED_MIN is built the same way (an implicit root, the
  * children of the chunks it overlaps, leaves only for its own pages), so
  * its registration allocates nothing in proportion to its length.
+ *
+ * Registration maps what is already there: an explicit MR's pages that
+ * are present in the process when it is registered get their leaves
+ * at once, without faulting anything in (a snapshot, as mlx5 takes in
+ * mlx5_ib_init_odp_mr()), so a buffer the program wrote before
+ * registering it costs the device no fault.  reg_snapshot=0 leaves every
+ * table empty, so that every first touch faults.  Implicit and chunked
+ * MRs take no snapshot: it would walk their whole range.
  *
  * Prefetch (advise_mr) runs the same resolution, with or without
  * faulting pages in (PREFETCH_NO_FAULT maps only what is resident),
@@ -296,6 +305,21 @@ out:
 /* ------------------------------------------------------------------ */
 /* Registration */
 
+static bool reg_snapshot = true;
+module_param(reg_snapshot, bool, 0644);
+MODULE_PARM_DESC(reg_snapshot,
+		 "map an explicit on-demand MR's pages already present when it is registered (default); 0: every first touch faults");
+
+/* Leaves for the pages present now; best effort: a miss only faults. */
+static void odp_hca_odp_snapshot(struct odp_hca_mr *mr)
+{
+	int ret = odp_hca_odp_resolve(mr, mr->iova, mr->length, false,
+				      mr->writable);
+
+	if (ret > 0)
+		odp_hca_count(mr->dev, ODP_HCA_CNT_SNAPSHOT_PAGES, ret);
+}
+
 struct ib_mr *odp_hca_reg_odp_mr(struct odp_hca_pd *pd, u64 start,
 				 u64 length, u64 iova, int access)
 {
@@ -376,6 +400,9 @@ struct ib_mr *odp_hca_reg_odp_mr(struct odp_hca_pd *pd, u64 start,
 	ret = odp_hca_mr_create_hw(dev, mr, pd->pdn, flags);
 	if (ret)
 		goto err_pt;
+	/* After CREATE_MR: an invalidation racing it names a known key. */
+	if (!odp_hca_mr_has_children(mr) && READ_ONCE(reg_snapshot))
+		odp_hca_odp_snapshot(mr);
 	return &mr->ibmr;
 
 err_pt:

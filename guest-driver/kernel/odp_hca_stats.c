@@ -33,6 +33,7 @@ static const struct rdma_stat_desc odp_hca_counter_descs[] = {
 	[ODP_HCA_CNT_RNR_NAKS].name = "rnr_naks",
 	[ODP_HCA_CNT_IMR_CHILDREN].name = "odp_implicit_children",
 	[ODP_HCA_CNT_ODP_CHUNKS].name = "odp_chunks",
+	[ODP_HCA_CNT_SNAPSHOT_PAGES].name = "odp_snapshot_pages",
 	[ODP_HCA_CNT_ASYNC_EVENTS].name = "async_events",
 	[ODP_HCA_CNT_BAD_EVENTS].name = "bad_events",
 	[ODP_HCA_CNT_CMDS].name = "commands",
