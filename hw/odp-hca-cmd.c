@@ -395,6 +395,7 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
     qp->valid = true;
     qp->qpn = qpn;
     qp->type = c->type;
+    qp->tally.since_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     qp->state = ODP_HCA_QPS_RESET;
     qp->pdn = pdn;
     qp->send_cqn = scqn;
@@ -421,8 +422,20 @@ static uint8_t odp_hca_exec_create_qp(OdpHcaState *s,
     return ODP_HCA_CMD_OK;
 }
 
+/* The monitor keeps what a QP did after it is gone. */
+static void odp_hca_qp_remember(OdpHcaState *s, const OdpHcaQp *qp)
+{
+    OdpHcaQpGone *g = &s->qp_gone[s->qp_gone_count++ % ODP_HCA_QP_GONE_KEPT];
+
+    g->qpn = qp->qpn;
+    g->type = qp->type;
+    g->tally = qp->tally;
+    g->gone_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
 static void odp_hca_qp_release(OdpHcaState *s, OdpHcaQp *qp)
 {
+    odp_hca_qp_remember(s, qp);
     odp_hca_qp_fini(s, qp);
     if (s->raw_qpn == qp->qpn) {
         s->raw_qpn = 0;

@@ -385,6 +385,17 @@ OdpHcaInfoList *qmp_query_odp_hca(const char *id, Error **errp)
     return head;
 }
 
+/* Every live QP counts again from now; the destroyed ones are forgotten. */
+static void odp_hca_qp_tallies_reset(OdpHcaState *s)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    for (uint32_t i = 0; i < s->max_qps; i++) {
+        s->qps[i].tally = (OdpHcaQpCount) { .since_ns = now };
+    }
+    s->qp_gone_count = 0;
+}
+
 void qmp_odp_hca_reset_stats(const char *id, Error **errp)
 {
     GSList *list = odp_hca_find(id, errp);
@@ -393,6 +404,7 @@ void qmp_odp_hca_reset_stats(const char *id, Error **errp)
         OdpHcaState *s = ODP_HCA(l->data);
 
         memset(&s->stats, 0, sizeof(s->stats));
+        odp_hca_qp_tallies_reset(s);
         memset(s->fault_ring, 0,
                s->fault_ring_size * sizeof(*s->fault_ring));
         /* Sequence numbers go on, so pending faults never match a new one. */
@@ -487,6 +499,66 @@ OdpHcaFlushResult *qmp_odp_hca_flush_iotlb(const char *id, Error **errp)
     }
     r = g_new0(OdpHcaFlushResult, 1);
     r->entries = odp_hca_tlb_invalidate(s, 0, 0, 0, true);
+    return r;
+}
+
+static OdpHcaQpType odp_hca_qp_type(uint8_t type)
+{
+    switch (type) {
+    case ODP_HCA_QPT_GSI:
+        return ODP_HCA_QP_TYPE_GSI;
+    case ODP_HCA_QPT_UD:
+        return ODP_HCA_QP_TYPE_UD;
+    case ODP_HCA_QPT_RAW_ETH:
+        return ODP_HCA_QP_TYPE_RAW_ETH;
+    default:
+        return ODP_HCA_QP_TYPE_RC;      /* CREATE_QP takes no other */
+    }
+}
+
+static OdpHcaQpTally *odp_hca_qp_tally(uint32_t qpn, uint8_t type, bool live,
+                                       const OdpHcaQpCount *t, int64_t end)
+{
+    OdpHcaQpTally *q = g_new0(OdpHcaQpTally, 1);
+
+    q->qpn = qpn;
+    q->type = odp_hca_qp_type(type);
+    q->live = live;
+    q->wqes = t->wqes;
+    q->bytes = t->bytes;
+    q->ns = end > t->since_ns ? end - t->since_ns : 0;
+    return q;
+}
+
+OdpHcaQps *qmp_query_odp_hca_qps(const char *id, Error **errp)
+{
+    OdpHcaState *s = odp_hca_find_one(id, errp);
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    OdpHcaQpTallyList **tail;
+    OdpHcaQps *r;
+    uint64_t kept, i;
+
+    if (!s) {
+        return NULL;
+    }
+    r = g_new0(OdpHcaQps, 1);
+    tail = &r->qps;
+    for (i = 0; i < s->max_qps; i++) {
+        const OdpHcaQp *qp = &s->qps[i];
+
+        if (qp->valid) {
+            QAPI_LIST_APPEND(tail, odp_hca_qp_tally(qp->qpn, qp->type, true,
+                                                    &qp->tally, now));
+        }
+    }
+    kept = MIN(s->qp_gone_count, ODP_HCA_QP_GONE_KEPT);
+    r->destroyed_dropped = s->qp_gone_count - kept;
+    for (i = s->qp_gone_count - kept; i < s->qp_gone_count; i++) {
+        const OdpHcaQpGone *g = &s->qp_gone[i % ODP_HCA_QP_GONE_KEPT];
+
+        QAPI_LIST_APPEND(tail, odp_hca_qp_tally(g->qpn, g->type, false,
+                                                &g->tally, g->gone_ns));
+    }
     return r;
 }
 

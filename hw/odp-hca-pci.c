@@ -449,6 +449,7 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
     s->mrs = g_new0(OdpHcaMr, s->max_mrs);
     s->tlb = g_new0(OdpHcaTlbEntry, s->iotlb_entries);
     s->fault_ring = g_new0(OdpHcaFaultEntry, s->fault_ring_size);
+    s->qp_gone = g_new0(OdpHcaQpGone, ODP_HCA_QP_GONE_KEPT);
     QTAILQ_INIT(&s->run_list);
     odp_hca_qp_timers_init(s);
     s->cmd_bh = qemu_bh_new_guarded(odp_hca_cmd_bh, s,
@@ -484,6 +485,7 @@ static void odp_hca_exit(PCIDevice *pdev)
     g_free(s->mrs);
     g_free(s->tlb);
     g_free(s->fault_ring);
+    g_free(s->qp_gone);
     msix_unuse_all_vectors(pdev);
     msix_uninit_exclusive_bar(pdev);
     pcie_aer_exit(pdev);

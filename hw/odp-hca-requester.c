@@ -146,6 +146,10 @@ static void odp_hca_req_retire(OdpHcaState *s, OdpHcaQp *qp, uint8_t status,
     }
     qp->sq_ci++;
 
+    if (status == ODP_HCA_WC_SUCCESS) {
+        qp->tally.wqes++;
+        qp->tally.bytes += f->length;
+    }
     if (status != ODP_HCA_WC_SUCCESS) {
         r->wait = ODP_HCA_REQ_RUN;
         odp_hca_qp_error(s, qp, verr);

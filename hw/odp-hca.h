@@ -246,6 +246,26 @@ typedef struct OdpHcaResp {
     uint32_t read_count;
 } OdpHcaResp;
 
+/*
+ * What a QP's requester completed, for the monitor (query-odp-hca-qps):
+ * the spread between QPs that share the device, which a benchmark's
+ * aggregate hides.
+ */
+typedef struct OdpHcaQpCount {
+    uint64_t wqes;          /* send WQEs completed with success */
+    uint64_t bytes;         /* ... their payload */
+    int64_t since_ns;       /* QEMU_CLOCK_VIRTUAL: created, or reset-stats */
+} OdpHcaQpCount;
+
+/* A destroyed QP's tally, kept until reset-stats: the last ones only. */
+#define ODP_HCA_QP_GONE_KEPT       4096
+typedef struct OdpHcaQpGone {
+    uint32_t qpn;
+    uint8_t type;
+    OdpHcaQpCount tally;
+    int64_t gone_ns;
+} OdpHcaQpGone;
+
 typedef struct OdpHcaQp {
     bool valid;
     bool queued;            /* on the run list */
@@ -289,6 +309,7 @@ typedef struct OdpHcaQp {
     uint8_t hop_limit, traffic_class;
     OdpHcaReq req;
     OdpHcaResp resp;
+    OdpHcaQpCount tally;
     QTAILQ_ENTRY(OdpHcaQp) run_next;
 } OdpHcaQp;
 
@@ -625,6 +646,9 @@ struct OdpHcaState {
     uint64_t fault_records_cleared; /* ... of which reset-stats dropped */
     OdpHcaFaultEntry *fault_ring;
     OdpHcaInject inject;
+    /* destroyed QPs' tallies: a ring of ODP_HCA_QP_GONE_KEPT */
+    OdpHcaQpGone *qp_gone;
+    uint64_t qp_gone_count; /* destroyed since reset-stats */
 
     QEMUBH *cmd_bh;
     QEMUBH *qp_bh;

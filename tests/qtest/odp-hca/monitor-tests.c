@@ -411,6 +411,8 @@ static void mon_assert_id_error(QTestState *qts, const char *id,
                                id), cls);
     mon_assert_error(qtest_qmp(qts, "{ 'execute': 'odp-hca-flush-iotlb',"
                                " 'arguments': { 'id': %s } }", id), cls);
+    mon_assert_error(qtest_qmp(qts, "{ 'execute': 'query-odp-hca-qps',"
+                               " 'arguments': { 'id': %s } }", id), cls);
     mon_assert_error(qtest_qmp(qts, "{ 'execute': "
                                "'odp-hca-set-link-impairment',"
                                " 'arguments': { 'id': %s, 'loss': 1 } }",
@@ -2432,6 +2434,116 @@ static void test_mon_flush(void)
     t_free(t);
 }
 
+/* query-odp-hca-qps, checked against the schema and decoded. */
+static OdpHcaQps *mon_qps(T *t)
+{
+    QDict *rsp = qtest_qmp(t->h->qts, "{ 'execute': 'query-odp-hca-qps',"
+                           " 'arguments': { 'id': 'hca0' } }");
+    QObject *ret = qdict_get(rsp, "return");
+    QmpSchema *sc = schema_load(t->h->qts);
+    g_autoptr(GString) errs = g_string_new("");
+    OdpHcaQps *q = NULL;
+    Visitor *v;
+
+    g_assert(ret);
+    g_assert_true(schema_check_ret(sc, "query-odp-hca-qps", ret, errs));
+    g_assert_cmpuint(errs->len, ==, 0);
+    schema_free(sc);
+    v = qobject_input_visitor_new(ret);
+    g_assert_true(visit_type_OdpHcaQps(v, NULL, &q, &error_abort));
+    visit_free(v);
+    qobject_unref(rsp);
+    return q;
+}
+
+/* The entry of QP @qpn that is (or is not) @live; NULL when none. */
+static OdpHcaQpTally *mon_qp(OdpHcaQps *q, uint32_t qpn, bool live)
+{
+    for (OdpHcaQpTallyList *l = q->qps; l; l = l->next) {
+        if (l->value->qpn == qpn && l->value->live == live) {
+            return l->value;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * What each QP's requester completed: WQEs and bytes that completed
+ * with success (not a failed one), the QP's time, kept when it is
+ * destroyed, forgotten (and restarted for the live ones) by reset-stats.
+ */
+static void test_mon_qps(void)
+{
+    T *t = t_new("id=hca0");
+    Buf *src, *dst;
+    struct odp_hca_cqe c;
+    OdpHcaQpTally *a, *b;
+    OdpHcaQps *q;
+    uint32_t qpn_a;
+    uint64_t ns;
+    Pair p, r;
+
+    pair_new(t, &p);
+    pair_new(t, &r);
+    src = buf_pinned(t, 4 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst = buf_pinned(t, 4 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    qpn_a = p.a->qpn;
+
+    write_and_wait(t, &p, 1, src, 0, 4096, dst, 0);
+    write_and_wait(t, &p, 2, src, 0, 8192, dst, 0);
+    write_and_wait(t, &p, 3, src, 0, 100, dst, 0);
+    write_and_wait(t, &r, 4, src, 0, 64, dst, 0);
+    /* a WRITE with a bad key fails: not counted */
+    send1(t, r.a, 5, ODP_HCA_WQE_RDMA_WRITE, src->iova, 512, src->key,
+          dst->iova, dst->key ^ 0x100);
+    wait_cqe(t, r.cqa, &c, 5, ODP_HCA_WC_REM_ACCESS_ERR,
+             ODP_HCA_CQE_RDMA_WRITE, r.a->qpn);
+
+    /* the virtual clock moves only when the test steps it */
+    qtest_clock_step(t->h->qts, 1000000);
+    q = mon_qps(t);
+    a = mon_qp(q, qpn_a, true);
+    b = mon_qp(q, p.b->qpn, true);
+    g_assert_nonnull(a);
+    g_assert_nonnull(b);
+    g_assert_cmpint(a->type, ==, ODP_HCA_QP_TYPE_RC);
+    g_assert_cmpuint(a->wqes, ==, 3);
+    g_assert_cmpuint(a->bytes, ==, 4096 + 8192 + 100);
+    g_assert_cmpuint(a->ns, >=, 1000000);
+    ns = a->ns;
+    g_assert_cmpuint(b->wqes, ==, 0);     /* the responder sent nothing */
+    g_assert_cmpuint(mon_qp(q, r.a->qpn, true)->wqes, ==, 1);
+    g_assert_cmpuint(mon_qp(q, r.a->qpn, true)->bytes, ==, 64);
+    g_assert_null(mon_qp(q, qpn_a, false));
+    g_assert_cmpuint(q->destroyed_dropped, ==, 0);
+    qapi_free_OdpHcaQps(q);
+
+    /* destroyed: kept, with its counts, no longer live */
+    g_assert_cmpuint(odp_destroy(t->h, ODP_HCA_CMD_DESTROY_QP, qpn_a), ==,
+                     ODP_HCA_CMD_OK);
+    qtest_clock_step(t->h->qts, 1000000);
+    q = mon_qps(t);
+    g_assert_null(mon_qp(q, qpn_a, true));
+    a = mon_qp(q, qpn_a, false);
+    g_assert_nonnull(a);
+    g_assert_cmpuint(a->wqes, ==, 3);
+    g_assert_cmpuint(a->bytes, ==, 4096 + 8192 + 100);
+    g_assert_cmpuint(a->ns, ==, ns);    /* its time stopped with it */
+    g_assert_cmpuint(mon_qp(q, p.b->qpn, true)->ns, >=, ns + 1000000);
+    qapi_free_OdpHcaQps(q);
+
+    /* reset-stats: the destroyed one forgotten, the live ones from 0 */
+    qobject_unref(qtest_qmp(t->h->qts, "{ 'execute': 'odp-hca-reset-stats',"
+                            " 'arguments': { 'id': 'hca0' } }"));
+    q = mon_qps(t);
+    g_assert_null(mon_qp(q, qpn_a, false));
+    g_assert_nonnull(mon_qp(q, p.b->qpn, true));
+    g_assert_cmpuint(mon_qp(q, r.a->qpn, true)->wqes, ==, 0);
+    g_assert_cmpuint(mon_qp(q, r.a->qpn, true)->bytes, ==, 0);
+    qapi_free_OdpHcaQps(q);
+    t_free(t);
+}
+
 /*
  * @n pairs whose requesters each WRITE 64 bytes from an unmapped
  * on-demand page (a fault each), with EQ 0 not consumed automatically.
@@ -3239,6 +3351,7 @@ void odp_hca_add_monitor_tests(void)
     add_test("/odp-hca/monitor/inject-both-sides",
              test_mon_inject_both_sides);
     add_test("/odp-hca/monitor/flush-iotlb", test_mon_flush);
+    add_test("/odp-hca/monitor/qps", test_mon_qps);
     add_test("/odp-hca/monitor/events-dropped", test_mon_dropped);
     add_test("/odp-hca/monitor/latency-deferred", test_mon_latency_deferred);
     add_test("/odp-hca/monitor/roce", test_mon_roce);
