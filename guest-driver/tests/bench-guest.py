@@ -17,9 +17,13 @@ scripts/bench-report.py makes the report), each with a "kind":
   cold     the same with -n 300 (the issue's "cold" run: the first
            touches dominate), pinned and --odp on odp-hca, with the
            device's faults and pages resolved during the --odp run;
-           --odp under the device's default responder-fault policy
-           (rnr) and under notify; BENCH_COLD_REPEAT runs of each
-           (they last milliseconds: one run says little);
+           --odp with the driver's defaults (perftest writes its
+           buffers before registering them, and the driver maps pages
+           already present at registration: its snapshot), then with
+           reg_snapshot=0, where the first touches fault, under the
+           device's default responder-fault policy (rnr) and under
+           notify; BENCH_COLD_REPEAT rounds of each (they last
+           milliseconds: one run says little);
   lat      perftest ib_{write,read,send}_lat -s 8 -n 1000: typical
            (median), average and 99th percentile in microseconds;
   faults   the device's fault service histogram (query-odp-hca, event
@@ -38,7 +42,9 @@ scripts/bench-report.py makes the report), each with a "kind":
            first-touch cost);
   scale    ib_write_bw -q N (1, 16, 256, 1024 QPs) at 64 KiB, aggregate
            (-t 16384/N WRs in flight per QP, at most 128: perftest's CQ
-           is N x that deep, the device's at most 32768);
+           is N x that deep, the device's at most 32768), and the bytes
+           each QP's WRITEs moved (query-odp-hca-qps): the spread between
+           the fastest and the slowest QP;
   error    a run that gave no figure, with why (the report lists it).
 
 Nothing is asserted about speed: the exit status is 1 only when the
@@ -257,24 +263,43 @@ def part_bw(devs):
                         lambda: bw_run(tool, ib, gid, size, args))
 
 
+def driver_counter(name):
+    with open("/sys/class/infiniband/odp_hca0/ports/1/hw_counters/" + name) as f:
+        return int(f.read())
+
+
 def odp_cold(tool, ib, gid, size):
     qmp("odp-hca-reset-stats", {"id": "hca0"})
+    s0 = driver_counter("odp_snapshot_pages")
     r = bw_run(tool, ib, gid, size, ["-n", "300", "--odp"])
     c = device()["counters"]
     r.update({"faults": c["faults-requester"] + c["faults-responder"],
               "faults-requester": c["faults-requester"],
               "faults-responder": c["faults-responder"],
-              "pages-resolved": c["pages-resolved"]})
+              "pages-resolved": c["pages-resolved"],
+              "snapshot-pages": driver_counter("odp_snapshot_pages") - s0})
     return r
+
+
+SNAPSHOT = "/sys/module/odp_hca/parameters/reg_snapshot"
+
+
+def set_snapshot(on):
+    with open(SNAPSHOT, "w") as f:
+        f.write("1" if on else "0")
 
 
 def set_policy(policy):
     qmp("odp-hca-set-responder-fault", {"id": "hca0", "policy": policy})
 
 
+COLD_CONFIGS = ((True, "rnr"), (False, "rnr"), (False, "notify"))
+
+
 def part_cold(ib, gid):
-    """Pinned, then --odp under rnr and under notify, next to each
-    other, COLD_REPEAT times round."""
+    """Pinned, then --odp with the driver's defaults and with
+    reg_snapshot=0 under rnr and under notify, next to each other,
+    COLD_REPEAT times round."""
     for t in TESTS:
         tool = "ib_%s_bw" % t
         for size in (65536, 1048576):
@@ -283,13 +308,16 @@ def part_cold(ib, gid):
                         "size": size, "iterations": 300, "run": run}
                 measure(dict(base, mem="pinned"),
                         lambda: bw_run(tool, ib, gid, size, ["-n", "300"]))
-                for policy in ("rnr", "notify"):
+                for snap, policy in COLD_CONFIGS:
+                    set_snapshot(snap)
                     set_policy(policy)
                     try:
-                        measure(dict(base, mem="odp", policy=policy),
+                        measure(dict(base, mem="odp", policy=policy,
+                                     snapshot=snap),
                                 lambda: odp_cold(tool, ib, gid, size))
                     finally:
                         set_policy("rnr")
+                        set_snapshot(True)
 
 
 XFER_MODES = ("pinned", "odp-warm", "odp-cold", "implicit-warm",
@@ -388,6 +416,22 @@ def part_reg(ib):
                   r.returncode, (r.stdout.strip().splitlines() or ["?"])[-1])})
 
 
+def scale_run(ib, gid, q, depth):
+    """perftest's aggregate, and what each of its QPs moved: the device's
+    per-QP counts (query-odp-hca-qps), the QPs that completed WRITEs."""
+    qmp("odp-hca-reset-stats", {"id": "hca0"})
+    r = bw_run("ib_write_bw", ib, gid, 65536,
+               ["-D", SECONDS, "-q", str(q), "-t", str(depth)])
+    qps = qmp("query-odp-hca-qps", {"id": "hca0"})
+    sent = sorted(x["bytes"] for x in qps["qps"]
+                  if x["type"] == "rc" and x["wqes"] > 0)
+    if sent:
+        r["qp-bytes"] = {"qps": len(sent), "min": sent[0],
+                         "median": sent[len(sent) // 2], "max": sent[-1],
+                         "destroyed-dropped": qps["destroyed-dropped"]}
+    return r
+
+
 def part_scale(ib, gid):
     for q in QPS:
         # perftest's CQ holds tx-depth x QPs entries; the device's at most
@@ -395,9 +439,7 @@ def part_scale(ib, gid):
         depth = max(1, min(128, 16384 // q))
         measure({"kind": "scale", "test": "ib_write_bw", "dev": "odp-hca",
                  "mem": "pinned", "size": 65536, "qps": q, "tx-depth": depth},
-                lambda: bw_run("ib_write_bw", ib, gid, 65536,
-                               ["-D", SECONDS, "-q", str(q), "-t",
-                                str(depth)]))
+                lambda: scale_run(ib, gid, q, depth))
 
 
 def main():

@@ -45,12 +45,16 @@ def main():
         lt = figs("lat", dev=dev, mem=mem)
         tap(lt and all(0 < r["typical-us"] <= r["max-us"] for r in lt),
             "latency of %s %s" % (dev, mem), lt)
-    c = figs("cold", mem="odp")
+    c = figs("cold", mem="odp", snapshot=False)
     tap(c and all(r["mbps"] > 0 and r["faults"] > 0 and
                   r["pages-resolved"] > 0 for r in c) and
         {r.get("policy") for r in c} == {"rnr", "notify"},
-        "cold --odp runs under rnr and notify: MB/s, and the faults they "
-        "took", c)
+        "cold --odp runs with reg_snapshot=0 under rnr and notify: MB/s, "
+        "and the faults they took", c)
+    c = figs("cold", mem="odp", snapshot=True)
+    tap(c and all(r["mbps"] > 0 and r["snapshot-pages"] > 0 for r in c),
+        "cold --odp runs with the driver's defaults: MB/s, and the pages "
+        "registration mapped", c)
     x = {(r["mode"], r["policy"]): r for r in figs("xfer")}
     modes = ("pinned", "odp-warm", "odp-cold", "implicit-warm",
              "implicit-cold", "cpu-warm", "cpu-cold")
@@ -76,8 +80,12 @@ def main():
     tap(want <= kinds and all(r["seconds"] > 0 for r in reg),
         "registration: pinned, on-demand 64 MiB and 16 GiB, implicit",
         sorted(map(str, kinds)))
-    tap(bool(figs("scale")) and all(r["mbps"] > 0 for r in figs("scale")),
-        "several QPs at once", figs("scale"))
+    sc = figs("scale")
+    tap(sc and all(r["mbps"] > 0 and r["qp-bytes"]["qps"] == r["qps"] and
+                   0 < r["qp-bytes"]["min"] <= r["qp-bytes"]["max"]
+                   for r in sc),
+        "several QPs at once: the aggregate, and each QP's bytes from the "
+        "device", sc)
     for dev in ("odp-hca", "soft-roce"):
         w = figs("wire-bw", dev=dev)
         tap(w and all(r["mbps"] > 0 and r["mpps"] > 0 for r in w),
