@@ -65,6 +65,13 @@ def bench():
         bw("ib_write_bw", "odp-hca", "odp", 65536, 4500.0, 0.072),
         bw("ib_write_bw", "soft-roce", "pinned", 65536, 25.0, 0.0004),
         bw("ib_write_bw", "odp-hca", "pinned", MiB, 5500.0, 0.0052),
+        # three rounds at 4 KiB: ratios 0.90, 1.05, 0.80
+        dict(bw("ib_write_bw", "odp-hca", "pinned", 4096, 100.0, 0.024), run=0),
+        dict(bw("ib_write_bw", "odp-hca", "odp", 4096, 90.0, 0.022), run=0),
+        dict(bw("ib_write_bw", "odp-hca", "pinned", 4096, 200.0, 0.048), run=1),
+        dict(bw("ib_write_bw", "odp-hca", "odp", 4096, 210.0, 0.051), run=1),
+        dict(bw("ib_write_bw", "odp-hca", "pinned", 4096, 300.0, 0.073), run=2),
+        dict(bw("ib_write_bw", "odp-hca", "odp", 4096, 240.0, 0.059), run=2),
         bw("ib_write_bw", "soft-roce", "pinned", MiB, 0.0, 0.0),
         # three rounds: pinned, then --odp under rnr and notify
         {"kind": "cold", "test": "ib_write_bw", "dev": "odp-hca",
@@ -220,6 +227,13 @@ def test_report(work):
                   "8.3x", "0.205", "0.020")
     tap(ok, "bandwidth: 64 B's MB/s, ODP/pinned 0.92, odp-hca/Soft-RoCE "
         "8.3x, message rates", why)
+    ok, why = has(rows.get("4 KiB", ""), "| 200.0 | 210.0 | 0.90 |")
+    tap(ok, "bandwidth: three rounds give the median MB/s of each and the "
+        "median of the rounds' ratios", why)
+    ok, why = has(verdict_row(text, "ODP warm"), "worst median 0.90 "
+                  "(ib_write_bw 4 KiB, 3 rounds, 0.80-1.05)")
+    tap(ok, "warm target: the worst size's median ratio, with its rounds",
+        why)
     ok, why = has(rows.get("64 KiB", ""), "4640.0", "4500.0", "0.97",
                   "185.6x")
     tap(ok, "bandwidth: 64 KiB's row with its ratios", why)
