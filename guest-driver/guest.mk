@@ -70,8 +70,10 @@ ODP_VERIFY        := $(BUILD)/guest-tests/odp-verify
 ODP_VERIFY_CFLAGS ?= -O2 -g -Wall -Wextra -Werror
 .PHONY: odp-verify
 odp-verify: $(ODP_VERIFY)
-# Both programs include the interface header and the shared TAP helpers.
-GUEST_TEST_HDRS   := include/odp-hca-hw.h guest-driver/tests/tap.h
+# Both programs include the interface header, the shared TAP helpers and
+# the driver counters' reader.
+GUEST_TEST_HDRS   := include/odp-hca-hw.h guest-driver/tests/tap.h \
+                     guest-driver/tests/hw-counters.h
 $(ODP_VERIFY): guest-driver/tests/odp-verify.c $(GUEST_TEST_HDRS) \
                $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
 	@mkdir -p $(@D)
@@ -106,6 +108,7 @@ BENCH_XFER        := $(BUILD)/guest-tests/bench-xfer
 .PHONY: bench-xfer
 bench-xfer: $(BENCH_XFER)
 $(BENCH_XFER): guest-driver/tests/bench-xfer.c guest-driver/tests/tap.h \
+               guest-driver/tests/hw-counters.h \
                $(wildcard $(RDMA_CORE)/include/infiniband/verbs.h) | rdma-core
 	@mkdir -p $(@D)
 	$(CC) $(ODP_VERIFY_CFLAGS) -I$(RDMA_CORE)/include -o $@ $< \

@@ -60,6 +60,7 @@
 
 #include <infiniband/verbs.h>
 
+#include "hw-counters.h"
 #include "tap.h"
 
 #define WRITE_TIMEOUT	60.0	/* seconds */
@@ -87,24 +88,6 @@ static void die(const char *fmt, ...)
 	tap_vfatal("bench-xfer: ", fmt, ap);
 }
 
-/* The driver's counter @name of port 1, or -1 when it has none. */
-static long long counter(const char *name)
-{
-	char path[256];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 ibv_get_device_name(ctx->device), name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
 
 static void open_device(const char *name)
 {
@@ -367,9 +350,9 @@ int main(int argc, char **argv)
 		prefetch(dmr, dst, len);
 	}
 
-	f0 = counter("odp_faults");
-	p0 = counter("odp_fault_pages");
-	r0 = counter("odp_prefetch_pages");
+	f0 = hw_counter(ctx, "odp_faults");
+	p0 = hw_counter(ctx, "odp_fault_pages");
+	r0 = hw_counter(ctx, "odp_prefetch_pages");
 	for (int i = 0; i < iters; i++) {
 		uint64_t tag = 0x9e3779b97f4a7c15ull * (i + 1);
 
@@ -394,9 +377,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	f1 = counter("odp_faults");
-	p1 = counter("odp_fault_pages");
-	r1 = counter("odp_prefetch_pages");
+	f1 = hw_counter(ctx, "odp_faults");
+	p1 = hw_counter(ctx, "odp_fault_pages");
+	r1 = hw_counter(ctx, "odp_prefetch_pages");
 
 	qsort(us, iters, sizeof(*us), cmp_double);
 	printf("{\"mode\": \"%s\", \"size\": %zu, \"iterations\": %d, "

@@ -73,6 +73,7 @@
 
 #include <infiniband/verbs.h>
 
+#include "hw-counters.h"
 #include "tap.h"
 
 #define MAX_PAIRS	16
@@ -184,27 +185,6 @@ static bool check(const void *buf, uint64_t seed, size_t *bad, size_t *first)
 			*first = i * 8;
 	}
 	return !*bad;
-}
-
-/* ------------------------------------------------------------------ */
-/* Driver counters (sysfs) */
-
-static long long counter(const char *name)
-{
-	char path[256];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 ibv_get_device_name(ctx->device), name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -640,9 +620,9 @@ int main(int argc, char **argv)
 	     kinds, implicit ? "implicit ODP" : "explicit ODP",
 	     churn ? ", pages dropped in a loop" : "", duration);
 
-	f0 = counter("odp_faults");
-	i0 = counter("odp_invalidations");
-	r0 = counter("odp_resumes");
+	f0 = hw_counter(ctx, "odp_faults");
+	i0 = hw_counter(ctx, "odp_invalidations");
+	r0 = hw_counter(ctx, "odp_resumes");
 	t0 = now();
 	t_end = t0 + duration;
 	last_done = t0;
@@ -705,8 +685,8 @@ int main(int argc, char **argv)
 						" pair%d %" PRIu64, i,
 						pairs[i].checked);
 			note("progress %.1f s:%s ops, faults %lld, invalidations %lld",
-			     t - t0, line, counter("odp_faults") - f0,
-			     counter("odp_invalidations") - i0);
+			     t - t0, line, hw_counter(ctx, "odp_faults") - f0,
+			     hw_counter(ctx, "odp_invalidations") - i0);
 			next_progress = t + progress_every;
 		}
 		if (draining && !busy)
@@ -729,8 +709,8 @@ int main(int argc, char **argv)
 			out += pairs[i].posted - pairs[i].checked;
 		if (!fatal) {
 			note("driver: faults %lld, resumes %lld, invalidations %lld during the run",
-			     counter("odp_faults") - f0, counter("odp_resumes") - r0,
-			     counter("odp_invalidations") - i0);
+			     hw_counter(ctx, "odp_faults") - f0, hw_counter(ctx, "odp_resumes") - r0,
+			     hw_counter(ctx, "odp_invalidations") - i0);
 		}
 		if (churn)
 			note("churn: every buffer's pages dropped %lu times", churns);

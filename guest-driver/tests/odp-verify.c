@@ -107,6 +107,7 @@
 #include <infiniband/verbs.h>
 
 #include "odp-hca-hw.h"
+#include "hw-counters.h"
 #include "tap.h"
 
 #ifndef MPOL_MF_MOVE
@@ -658,27 +659,6 @@ static int split_sge(struct ibv_sge *s, int n, char *addr, size_t len,
 }
 
 /* ------------------------------------------------------------------ */
-/* Driver counters (sysfs), to show that faults really happened. */
-
-static long long counter(const char *name)
-{
-	char path[256];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path),
-		 "/sys/class/infiniband/%s/ports/1/hw_counters/%s",
-		 ibv_get_device_name(ctx->device), name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/* ------------------------------------------------------------------ */
 /* Scenarios: two buffers (src, dst) and what happens to their memory
  * around each operation. */
 
@@ -890,7 +870,7 @@ static void scen_run(struct scen *sc, struct pair *p)
 {
 	int rounds = quick ? 4 : 8;
 	pthread_t th;
-	long long f0 = counter("odp_faults"), i0 = counter("odp_invalidations");
+	long long f0 = hw_counter(ctx, "odp_faults"), i0 = hw_counter(ctx, "odp_invalidations");
 
 	for (int k = 0; k < OP_KINDS; k++) {
 		double t0 = now();
@@ -909,8 +889,8 @@ static void scen_run(struct scen *sc, struct pair *p)
 	}
 	if (f0 >= 0)
 		note("driver: %lld faults, %lld invalidations during these",
-		     counter("odp_faults") - f0,
-		     counter("odp_invalidations") - i0);
+		     hw_counter(ctx, "odp_faults") - f0,
+		     hw_counter(ctx, "odp_invalidations") - i0);
 }
 
 /* --- anonymous memory, dropped before each operation --- */
@@ -1155,6 +1135,18 @@ static void t_scenarios(struct pair *p)
 }
 
 /* ------------------------------------------------------------------ */
+/* @o: one RDMA WRITE of @len bytes from @src to @dst. */
+static void write_op(struct op *o, char *src, uint32_t lkey, char *dst,
+		     uint32_t rkey, size_t len)
+{
+	memset(o, 0, sizeof(*o));
+	o->opcode = IBV_WR_RDMA_WRITE;
+	o->sge[0] = sge(src, len, lkey);
+	o->nsge = 1;
+	o->raddr = (uintptr_t)dst;
+	o->rkey = rkey;
+}
+
 /*
  * An explicit on-demand MR of 400 MiB, a few pages of it ever touched.
  * The driver may build a large MR from child umems made on first fault
@@ -1173,7 +1165,7 @@ static void t_large(struct pair *p)
 	char *G = map_anon(LARGE_LEN), *L = map_anon(2 * LARGE_OP);
 	struct ibv_mr *gmr, *lmr = reg_odp(L, 2 * LARGE_OP);
 	uint64_t first = ((uintptr_t)G + LARGE_STEP) & ~(LARGE_STEP - 1);
-	long long chunks0 = counter("odp_chunks"), chunks;
+	long long chunks0 = hw_counter(ctx, "odp_chunks"), chunks;
 	int nb = 0;
 	double t;
 	struct op o;
@@ -1191,12 +1183,7 @@ static void t_large(struct pair *p)
 
 		pair_fix(p);
 		pat_fill(L, sw, 0, LARGE_OP);
-		memset(&o, 0, sizeof(o));
-		o.opcode = IBV_WR_RDMA_WRITE;
-		o.sge[0] = sge(L, LARGE_OP, lmr->lkey);
-		o.nsge = 1;
-		o.raddr = (uintptr_t)at;
-		o.rkey = gmr->rkey;
+		write_op(&o, L, lmr->lkey, at, gmr->rkey, LARGE_OP);
 		if (op_ok(p, &o, "WRITE across %#" PRIx64, b))
 			expect(at, sw, 0, LARGE_OP, "WRITE across %#" PRIx64, b);
 		/* the pages beside it were never written: still zero */
@@ -1228,12 +1215,7 @@ static void t_large(struct pair *p)
 		drop(at, LARGE_OP);
 		expect(at, 0, 0, LARGE_OP, "dropped pages read zero");
 		pat_fill(L, s, 0, LARGE_OP);
-		memset(&o, 0, sizeof(o));
-		o.opcode = IBV_WR_RDMA_WRITE;
-		o.sge[0] = sge(L, LARGE_OP, lmr->lkey);
-		o.nsge = 1;
-		o.raddr = (uintptr_t)at;
-		o.rkey = gmr->rkey;
+		write_op(&o, L, lmr->lkey, at, gmr->rkey, LARGE_OP);
 		pair_fix(p);
 		if (op_ok(p, &o, "WRITE after MADV_DONTNEED"))
 			expect(at, s, 0, LARGE_OP, "WRITE after MADV_DONTNEED");
@@ -1247,12 +1229,7 @@ static void t_large(struct pair *p)
 		uint64_t s = fresh_seed();
 
 		pat_fill(L, s, 0, PAGE);
-		memset(&o, 0, sizeof(o));
-		o.opcode = IBV_WR_RDMA_WRITE;
-		o.sge[0] = sge(L, PAGE, lmr->lkey);
-		o.nsge = 1;
-		o.raddr = (uintptr_t)at;
-		o.rkey = gmr->rkey;
+		write_op(&o, L, lmr->lkey, at, gmr->rkey, PAGE);
 		pair_fix(p);
 		if (op_ok(p, &o, "WRITE to the last page"))
 			expect(at, s, 0, PAGE, "WRITE to the last page");
@@ -1269,7 +1246,7 @@ static void t_large(struct pair *p)
 		       "its end refused");
 	}
 
-	chunks = counter("odp_chunks");
+	chunks = hw_counter(ctx, "odp_chunks");
 	if (chunks0 < 0 || chunks < 0) {
 		skip("the device has no odp_chunks counter",
 		     "the driver built the large MR from chunks");
@@ -1681,7 +1658,7 @@ static void t_unresolvable(struct pair *good)
 	};
 	enum { N_CASES = sizeof(cases) / sizeof(cases[0]) };
 	struct pair y[N_CASES], z;
-	long long ff0 = counter("odp_faults_failed");
+	long long ff0 = hw_counter(ctx, "odp_faults_failed");
 
 	/*
 	 * The queue pairs first: their rings are memory the provider maps,
@@ -1784,7 +1761,7 @@ static void t_unresolvable(struct pair *good)
 	}
 	if (ff0 >= 0)
 		note("driver: %lld faults answered RESUME(FAIL)",
-		     counter("odp_faults_failed") - ff0);
+		     hw_counter(ctx, "odp_faults_failed") - ff0);
 	ibv_dereg_mr(rmr);
 	ibv_dereg_mr(smr);
 	munmap(R, 4 * PAGE);
@@ -2411,7 +2388,8 @@ static void t_wire(const char *serve, const char *connect_to)
 {
 	const char *name = serve ? "odp_faults_responder" : "odp_faults_requester";
 	const char *kind = serve ? "responder" : "requester";
-	long long f0 = counter(name), i0 = counter("odp_invalidations");
+	long long f0 = hw_counter(ctx, name);
+	long long i0 = hw_counter(ctx, "odp_invalidations");
 
 	if (serve)
 		wire_responder(serve);
@@ -2421,7 +2399,8 @@ static void t_wire(const char *serve, const char *connect_to)
 		pair_destroy(&wp);
 	/* Faults really happened here: on ODP memory that kept going away. */
 	if (f0 >= 0 && wire_ran && (serve || dev_odp)) {
-		long long f = counter(name) - f0, i = counter("odp_invalidations") - i0;
+		long long f = hw_counter(ctx, name) - f0;
+		long long i = hw_counter(ctx, "odp_invalidations") - i0;
 
 		if (f <= 0)
 			fail("no %s counted", name);
@@ -2589,7 +2568,7 @@ int main(int argc, char **argv)
 	}
 	open_device(true, true);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		c0[i] = counter(names[i]);
+		c0[i] = hw_counter(ctx, names[i]);
 	pair_create(&p);
 
 	t_scenarios(&p);
@@ -2613,7 +2592,7 @@ int main(int argc, char **argv)
 
 		printf("# driver counters during odp-verify:");
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			d[i] = counter(names[i]) - c0[i];
+			d[i] = hw_counter(ctx, names[i]) - c0[i];
 			printf(" %s %lld", names[i], d[i]);
 		}
 		printf("\n");

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB */
 /*
  * tap.h: the output helpers of the guest test programs (odp-verify.c,
- * odp-midflight.c), each one file built on its own, hence static inline.
+ * odp-midflight.c, bench-xfer.c), each one file built on its own, hence
+ * static inline.
  *
  *   now()          monotonic time in seconds
  *   note()         a "# ..." line: progress and details
