@@ -85,16 +85,28 @@ def bw_of(data, test, size, dev, mem, key="mbps"):
     return median(rs) if rs else None
 
 
-def warm_ratio(data, test, size):
-    """ODP / pinned on odp-hca: the median of each round's ratio (the
-    pinned run just before), its range and the rounds."""
-    pinned = of(data, "bw", test=test, size=size, dev="odp-hca", mem="pinned")
-    rs = []
-    for o in of(data, "bw", test=test, size=size, dev="odp-hca", mem="odp"):
+def rounds(pinned, others):
+    """(pinned, other) pairs of runs of the same round: each other run
+    with the pinned run just before it."""
+    out = []
+    for o in others:
         p = next((r for r in pinned if r.get("run") == o.get("run")), None)
         if p and p.get("mbps"):
-            rs.append(o["mbps"] / p["mbps"])
+            out.append((p, o))
+    return out
+
+
+def round_ratios(pairs):
+    """The median of the rounds' other / pinned, its range, the rounds."""
+    rs = [o["mbps"] / p["mbps"] for p, o in pairs]
     return (median(rs), min(rs), max(rs), len(rs)) if rs else None
+
+
+def warm_ratio(data, test, size):
+    """ODP / pinned on odp-hca, a round at a time."""
+    return round_ratios(rounds(
+        of(data, "bw", test=test, size=size, dev="odp-hca", mem="pinned"),
+        of(data, "bw", test=test, size=size, dev="odp-hca", mem="odp")))
 
 
 # --- sections --------------------------------------------------------
@@ -125,8 +137,11 @@ def section_bw(data, out):
                 fmt(bw_of(data, t, s, "odp-hca", "pinned", "mpps"), "%.3f"),
                 fmt(bw_of(data, t, s, "soft-roce", "pinned", "mpps"), "%.3f")))
         out.append("")
-    out.append("0.0\\*: perftest counted no completed message in its timed "
-               "window (-D), a run that stalled; no ratio is taken of it.\n")
+    out.append("0.0\\*: perftest reported no message in its timed window "
+               "(-D) with a CPU clock it did measure; no ratio is taken of "
+               "it. A run where perftest could not measure the clock (its "
+               "0.00 MB/s of a run that moved data) is run again, up to "
+               "three times (\"tries\" in bench.json).\n")
 
 
 def zero(v):
@@ -171,23 +186,14 @@ def cold_name(cfg):
 
 
 def cold_runs(data, test, size, cfg):
-    """(pinned, ODP) records of one configuration, paired by the round
-    they ran in (the pinned run just before)."""
-    pinned = of(data, "cold", test=test, size=size, mem="pinned")
-    out = []
-    for o in of(data, "cold", test=test, size=size, mem="odp"):
-        if cold_config(o) != cfg:
-            continue
-        p = next((r for r in pinned if r.get("run") == o.get("run")), None)
-        if p and p.get("mbps"):
-            out.append((p, o))
-    return out
+    """(pinned, ODP) records of one configuration, by round."""
+    return rounds(of(data, "cold", test=test, size=size, mem="pinned"),
+                  [o for o in of(data, "cold", test=test, size=size,
+                                 mem="odp") if cold_config(o) == cfg])
 
 
 def cold_ratio(data, test, size, cfg):
-    """Median over the rounds of ODP / pinned, and the range."""
-    rs = [o["mbps"] / p["mbps"] for p, o in cold_runs(data, test, size, cfg)]
-    return (median(rs), min(rs), max(rs), len(rs)) if rs else None
+    return round_ratios(cold_runs(data, test, size, cfg))
 
 
 def section_cold(data, out):
