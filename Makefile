@@ -12,7 +12,8 @@
 #                     sides of it, no rule of include/odp-hca-hw.h restated
 #   make check-qtest  build and run the odp-hca qtest
 #   make check-plot   tools/odp-hca-plot on a real qtest run (images in
-#                     build/plot/), the make study report on made-up numbers
+#                     build/plot/), the make study and make bench reports on
+#                     made-up numbers, and how make bench reads perftest
 #   make check-roce   the RoCEv2 frame module (hw/odp-hca-roce.c): its unit
 #                     test, again under ASan+UBSan, and tshark on its frames
 #   make check-asan   the odp-hca qtest against the ASan+UBSan build of QEMU
@@ -225,8 +226,9 @@ check-interface:
 	@scripts/run-tap.sh interface $(RESULTS) 60 -- \
 	    /usr/bin/python3 tests/interface/check-interface.py
 
-# Then the report of make study (scripts/study-report.py) on a small
-# study made up by its test.
+# Then the reports of make study and make bench (scripts/study-report.py,
+# scripts/bench-report.py) on numbers made up by their tests, and how the
+# bench reads perftest's output (tests/bench/test-perftest-runs.py).
 check-plot: build need-plot
 	@scripts/run-tap.sh plot $(RESULTS) $(PLOT_TIMEOUT) -- \
 	    bash -c '/usr/bin/python3 tests/plot/test-plot.py $(abspath $(QEMU)) \
@@ -235,7 +237,8 @@ check-plot: build need-plot
 	            $(abspath $(BUILD)/plot-study); b=$$?; \
 	        /usr/bin/python3 tests/plot/test-bench-report.py \
 	            $(abspath $(BUILD)/plot-bench); c=$$?; \
-	        [ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ]'
+	        /usr/bin/python3 tests/bench/test-perftest-runs.py; d=$$?; \
+	        [ $$a = 0 ] && [ $$b = 0 ] && [ $$c = 0 ] && [ $$d = 0 ]'
 
 # The RoCEv2 frame module (hw/odp-hca-roce.c): its unit test
 # (tests/unit/odp-hca-roce-test.c, built by the QEMU build from our

@@ -184,31 +184,20 @@ class Peer:
 
 
 def iterations(size):
-    """-n for @size: 64 MiB, 100 to 10000 messages.  Counted, not timed
-    (-D): across the wire perftest's -D window reported 0.00 MB/s for
-    Soft-RoCE runs that did move data (356 x 64 KiB in 2 s)."""
+    """-n for @size: 64 MiB, 100 to 10000 messages, counted rather than
+    timed (-D), so that both devices move the same bytes."""
     return max(100, min(10000, (64 << 20) // size))
 
 
 def bw(peer, devs, dev, tool, size):
-    o = peer.run(devs, dev, tool, ["-s", str(size), "-n",
-                                   str(iterations(size))])
-    rows = [m for m in map(bg.BW_LINE.match, o.splitlines()) if m]
-    if not rows:
-        raise RuntimeError("no result line; it ended: %s" % bg.last_lines(o))
-    return {"iterations": int(rows[-1].group(2)),
-            "mbps": float(rows[-1].group(4)),
-            "mpps": float(rows[-1].group(5))}
+    return bg.measured(lambda: peer.run(devs, dev, tool, [
+        "-s", str(size), "-n", str(iterations(size))]), bg.parse_bw)
 
 
 def lat(peer, devs, dev):
-    o = peer.run(devs, dev, "ib_write_lat", ["-s", "8", "-n", "1000"])
-    rows = [m for m in map(bg.LAT_LINE.match, o.splitlines()) if m]
-    if not rows:
-        raise RuntimeError("no result line; it ended: %s" % bg.last_lines(o))
-    v = [float(x) for x in rows[-1].group(3).split()]
-    return {"min-us": v[0], "typical-us": v[2], "avg-us": v[3],
-            "p99-us": v[5], "max-us": v[1]}
+    return bg.measured(lambda: peer.run(devs, dev, "ib_write_lat",
+                                        ["-s", "8", "-n", "1000"]),
+                       bg.parse_lat)
 
 
 def drive(devs):
