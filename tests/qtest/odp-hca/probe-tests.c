@@ -99,7 +99,7 @@ static void test_probe_defaults(void)
     g_assert_cmpuint(c->max_eqe, ==, 4096);
     g_assert_cmpuint(c->max_sge, ==, 16);
     g_assert_cmpuint(c->max_inline, ==, 256);
-    g_assert_cmpuint(c->iotlb_entries, ==, 1024);
+    g_assert_cmpuint(c->iotlb_entries, ==, 16384);
     g_assert_cmpuint(c->num_uars, ==, 64);
     g_assert_cmpuint(c->num_vectors, ==, 8);
     g_assert_cmpuint(h->bar2_size, ==, 64 * ODP_HCA_PAGE_SIZE);
