@@ -391,49 +391,61 @@ FAULT_CONTEXTS = (("workqueue", "workqueue (the default)"),
 
 
 def fault_runs(data):
-    """(label, record) of each fault-context run, the driver's default
-    first; a record without a context is the default's (older runs
-    measured only that)."""
+    """(label, [records]) of each fault context, a record a round, the
+    driver's default first; a record without a context is the default's
+    (older runs measured only that)."""
     runs = []
     for ctx, label in FAULT_CONTEXTS:
-        r = one(data, "faults", context=ctx)
-        if r is None and ctx == "workqueue":
-            r = next((x for x in of(data, "faults") if "context" not in x),
-                     None)
-        if r:
-            runs.append((label, r))
+        rs = of(data, "faults", context=ctx)
+        if not rs and ctx == "workqueue":
+            rs = [x for x in of(data, "faults") if "context" not in x]
+        if rs:
+            runs.append((label, rs))
     return runs
 
 
 def default_faults(data):
-    """(label, record) of the driver's default fault context, or
-    (None, None) when the run measured no faults."""
+    """(label, [records]) of the driver's default fault context, or
+    (None, []) when the run measured no faults."""
     runs = fault_runs(data)
-    return runs[0] if runs else (None, None)
+    return runs[0] if runs else (None, [])
+
+
+def fault_medians(rs):
+    """The median over the rounds of the p50 and of the p99 bounds."""
+    return (median([r["latency"]["median-ns"] for r in rs]),
+            median([r["latency"]["p99-ns"] for r in rs]))
 
 
 def section_faults(data, out):
     runs = fault_runs(data)
     if not runs:
         return
-    r = runs[0][1]
+    r = runs[0][1][0]
     out.append("## Fault service (the device's histogram)\n")
     out.append("ib_write_bw --odp -s 64 KiB -D 4 while every %dth on-demand "
-               "translation faults (odp-hca-inject-faults), once for each "
-               "place the driver resolves faults in. From the event being "
-               "posted to the RESUME, on the virtual clock; p50 and p99 are "
-               "the upper bounds of their buckets (eight to an octave, so "
-               "within 12.5%%), and a target is met only when that bound "
-               "is within it.\n" % r["every"])
+               "translation faults (odp-hca-inject-faults), in rounds, each "
+               "round once for each place the driver resolves faults in. "
+               "From the event being posted to the RESUME, on the virtual "
+               "clock; p50 and p99 are the upper bounds of their buckets "
+               "(eight to an octave, so within 12.5%%), and a target is met "
+               "only when the median of the rounds' bounds is within it.\n"
+               % r["every"])
     out.append("| resolved in | faults (injected) | MB/s | min | p50 | p99 "
                "| max |")
     out.append("|---|---|---|---|---|---|---|")
-    for label, r in runs:
-        lat = r["latency"]
-        out.append("| %s | %d (%d) | %s | %s | %s | %s | %s |" % (
-            label, r["faults"], r["injected"], fmt(r["mbps"]),
-            us(lat["min-ns"]), us(lat["median-ns"]), us(lat["p99-ns"]),
-            us(lat["max-ns"])))
+    for label, rs in runs:
+        for i, r in enumerate(rs):
+            lat = r["latency"]
+            out.append("| %s | %d (%d) | %s | %s | %s | %s | %s |" % (
+                label if len(rs) == 1 else "%s, round %d" % (label, i + 1),
+                r["faults"], r["injected"], fmt(r["mbps"]),
+                us(lat["min-ns"]), us(lat["median-ns"]), us(lat["p99-ns"]),
+                us(lat["max-ns"])))
+        if len(rs) > 1:
+            p50, p99 = fault_medians(rs)
+            out.append("| %s, median of %d rounds | | | | %s | %s | |" % (
+                label, len(rs), us(p50), us(p99)))
     out.append("")
 
 
@@ -498,11 +510,14 @@ def section_scale(data, out):
 def target_rows(data):
     """(target, measured, verdict) for each of the issue's targets."""
     rows = []
-    label, f = default_faults(data)
-    if f:
-        p50, p99 = f["latency"]["median-ns"], f["latency"]["p99-ns"]
+    label, fs = default_faults(data)
+    if fs:
+        p50, p99 = fault_medians(fs)
         rows.append(("fault service p50 < 220 us, p99 < 1 ms",
-                     "p50 <= %s, p99 <= %s; %s" % (us(p50), us(p99), label),
+                     "p50 <= %s, p99 <= %s; %s%s" % (
+                         us(p50), us(p99), label,
+                         ", median of %d rounds" % len(fs)
+                         if len(fs) > 1 else ""),
                      p50 <= 220000 and p99 <= 1000000))
     else:
         rows.append(("fault service p50 < 220 us, p99 < 1 ms", "-", None))
@@ -679,9 +694,14 @@ def plots(data, base):
         fig.tight_layout()
         fig.savefig(base + "-lat.png", dpi=100)
         plt.close(fig)
-    f = default_faults(data)[1]
-    if f and f["latency"]["buckets"]:
-        b = f["latency"]["buckets"]
+    fs = default_faults(data)[1]
+    pooled = {}
+    for f in fs:        # the rounds' histograms, added up
+        for x in f["latency"]["buckets"]:
+            pooled[x["le-ns"]] = pooled.get(x["le-ns"], 0) + x["count"]
+    if pooled:
+        f = fs[0]
+        b = [{"le-ns": k, "count": pooled[k]} for k in sorted(pooled)]
         fig, ax = plt.subplots(figsize=(7, 4))
         ax.bar(range(len(b)), [x["count"] for x in b])
         ax.set_xticks(range(len(b)))
@@ -689,8 +709,8 @@ def plots(data, base):
                            fontsize=7)
         ax.set_xlabel("fault service time, bucket upper bound")
         ax.set_ylabel("faults")
-        ax.set_title("fault service, every %dth translation faulting" %
-                     f["every"])
+        ax.set_title("fault service, every %dth translation faulting, "
+                     "%d round(s)" % (f["every"], len(fs)))
         fig.tight_layout()
         fig.savefig(base + "-faults.png", dpi=100)
         plt.close(fig)
