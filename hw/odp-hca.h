@@ -407,6 +407,9 @@ typedef struct OdpHcaInject {
     uint32_t spared_next;
 } OdpHcaInject;
 
+/* IOTLB entries a set (odp-hca-translate.c); fewer only when the IOTLB is. */
+#define ODP_HCA_TLB_WAYS           2
+
 typedef struct OdpHcaTlbEntry {
     bool valid;
     bool writable;

@@ -2434,6 +2434,45 @@ static void test_mon_flush(void)
     t_free(t);
 }
 
+/*
+ * The IOTLB's sets: two MRs of four pages each in an IOTLB of eight
+ * entries (four sets of two) are both cached after one pass, whatever
+ * their keys, and a second pass walks nothing.  A direct-mapped IOTLB
+ * indexed by a hash of each page put some of the eight in one slot.
+ */
+static void test_mon_tlb_sets(void)
+{
+    enum { NP = 4 };
+    g_autoptr(OdpHcaInfoList) l0 = NULL;
+    g_autoptr(OdpHcaInfoList) l1 = NULL;
+
+    for (int round = 0; round < 8; round++) {
+        T *t = t_new("id=hca0,iotlb-entries=8");
+        Buf *src, *dst;
+        Pair p;
+
+        pair_new(t, &p);
+        /* other keys each round: buffers taken and left */
+        for (int i = 0; i < round; i++) {
+            buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+        }
+        src = buf_pinned(t, NP * ODP_HCA_PAGE_SIZE, ACC_ALL);
+        dst = buf_pinned(t, NP * ODP_HCA_PAGE_SIZE, ACC_ALL);
+        write_and_wait(t, &p, 1, src, 0, NP * ODP_HCA_PAGE_SIZE, dst, 0);
+        l0 = mon_query1(t);
+        write_and_wait(t, &p, 2, src, 0, NP * ODP_HCA_PAGE_SIZE, dst, 0);
+        l1 = mon_query1(t);
+        g_assert_cmpuint(l1->value->counters->table_walks -
+                         l0->value->counters->table_walks, ==, 0);
+        g_assert_cmpuint(l1->value->counters->iotlb_hits -
+                         l0->value->counters->iotlb_hits, ==, 2 * NP);
+        qapi_free_OdpHcaInfoList(l0);
+        qapi_free_OdpHcaInfoList(l1);
+        l0 = l1 = NULL;
+        t_free(t);
+    }
+}
+
 /* query-odp-hca-qps, checked against the schema and decoded. */
 static OdpHcaQps *mon_qps(T *t)
 {
@@ -3352,6 +3391,7 @@ void odp_hca_add_monitor_tests(void)
              test_mon_inject_both_sides);
     add_test("/odp-hca/monitor/flush-iotlb", test_mon_flush);
     add_test("/odp-hca/monitor/qps", test_mon_qps);
+    add_test("/odp-hca/monitor/iotlb-sets", test_mon_tlb_sets);
     add_test("/odp-hca/monitor/events-dropped", test_mon_dropped);
     add_test("/odp-hca/monitor/latency-deferred", test_mon_latency_deferred);
     add_test("/odp-hca/monitor/roce", test_mon_roce);
