@@ -487,10 +487,12 @@ def section_scale(data, out):
     if not rs:
         return
     out.append("## Scale (ib_write_bw -q N, 64 KiB, odp-hca pinned)\n")
-    out.append("perftest reports the aggregate; the device counts what "
-               "each QP's WRITEs moved (query-odp-hca-qps), over the same "
-               "-D window for every QP: the slowest, the median and the "
-               "fastest QP, in MB, and the fastest over the slowest.\n")
+    out.append("perftest reports the aggregate of its -D window; the "
+               "device counts what each QP's WRITEs moved over the whole "
+               "run (query-odp-hca-qps; perftest's warm-up and drain "
+               "included, the same for every QP): the slowest, the median "
+               "and the fastest QP, in MB, and the fastest over the "
+               "slowest.\n")
     out.append("| QPs | aggregate MB/s | Mmsg/s | QPs that sent | MB a QP: "
                "slowest / median / fastest | fastest / slowest |")
     out.append("|---|---|---|---|---|---|")
