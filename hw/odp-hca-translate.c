@@ -166,8 +166,12 @@ static OdpHcaTlbEntry *odp_hca_tlb_set(OdpHcaState *s, uint32_t key,
 /* Way @w of @set becomes the set's first, the most recently used. */
 static OdpHcaTlbEntry *odp_hca_tlb_touch(OdpHcaTlbEntry *set, uint32_t w)
 {
-    OdpHcaTlbEntry e = set[w];
+    OdpHcaTlbEntry e;
 
+    if (w == 0) {
+        return set;     /* the common hit: nothing moves */
+    }
+    e = set[w];
     memmove(&set[1], &set[0], w * sizeof(*set));
     set[0] = e;
     return &set[0];
