@@ -191,6 +191,7 @@ static uint8_t odp_hca_exec_create_cq(OdpHcaState *s,
 {
     int64_t cqn = FIND_FREE(s->cqs, s->max_cqs, 0);
     uint32_t eqn = le32_to_cpu(c->eqn), uar = le32_to_cpu(c->uar);
+    uint64_t ci_record = le64_to_cpu(c->ci_record);
     OdpHcaCq *cq;
     uint8_t st;
 
@@ -207,6 +208,12 @@ static uint8_t odp_hca_exec_create_cq(OdpHcaState *s,
         odp_hca_guest_error(s, "CREATE_CQ: UAR %u out of range", uar);
         return ODP_HCA_CMD_BAD_PARAM;
     }
+    if (ci_record % ODP_HCA_CQ_CI_RECORD_ALIGN) {
+        trace_odp_hca_err_cq_ci_record(ci_record);
+        odp_hca_guest_error(s, "CREATE_CQ: consumer record at 0x%" PRIx64
+                            " not aligned", ci_record);
+        return ODP_HCA_CMD_BAD_PARAM;
+    }
     cq = &s->cqs[cqn];
     st = odp_hca_ring_init(s, &cq->ring, &c->ring, s->max_cqe,
                            sizeof(struct odp_hca_cqe),
@@ -217,6 +224,7 @@ static uint8_t odp_hca_exec_create_cq(OdpHcaState *s,
     cq->valid = true;
     cq->eqn = eqn;
     cq->uar = uar;
+    cq->ci_record = ci_record;
     s->eqs[eqn].users++;
     c->cqn = cpu_to_le32(cqn);
     return ODP_HCA_CMD_OK;

@@ -10,6 +10,42 @@
 #include "odp-hca.h"
 #include "trace.h"
 
+static bool odp_hca_cq_full(OdpHcaCq *cq)
+{
+    return ((cq->pi - cq->ci) & 0xffff) >= cq->ring.entries;
+}
+
+/*
+ * The CQ looks full: take the consumer's counter from its record, where
+ * it has one.  False when the record could not be read (the CQ is then
+ * broken, the error reported); a value that goes back or beyond the
+ * producer is not taken, and the CQ overflows.
+ */
+static bool odp_hca_cq_read_record(OdpHcaState *s, uint32_t cqn, OdpHcaCq *cq)
+{
+    uint32_t rec;
+    uint16_t ci;
+
+    if (pci_dma_read(PCI_DEVICE(s), cq->ci_record, &rec, sizeof(rec))) {
+        trace_odp_hca_err_cq_ci_record_dma(cqn, cq->ci_record);
+        odp_hca_guest_error(s, "CQ %u consumer record at 0x%" PRIx64
+                            " not readable", cqn, (uint64_t)cq->ci_record);
+        cq->overflow = true;
+        odp_hca_event(s, ODP_HCA_EV_CQ_ERROR, ODP_HCA_VERR_DMA, cqn);
+        return false;
+    }
+    s->stats.cq_record_reads++;
+    ci = le32_to_cpu(rec) & ODP_HCA_DB_COUNT_MASK;
+    if (!odp_hca_counter_move_ok(cq->ci, ci, cq->pi)) {
+        trace_odp_hca_err_db_counter("CQ CI record", cqn, cq->ci, ci, cq->pi);
+        odp_hca_guest_error(s, "CQ %u consumer record %u goes back or "
+                            "beyond producer %u", cqn, ci, cq->pi);
+        return true;
+    }
+    cq->ci = ci;
+    return true;
+}
+
 bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe)
 {
     OdpHcaCq *cq = &s->cqs[cqn];
@@ -20,7 +56,11 @@ bool odp_hca_cq_post(OdpHcaState *s, uint32_t cqn, struct odp_hca_cqe *cqe)
     if (!cq->valid || cq->overflow) {
         return false;
     }
-    if (((cq->pi - cq->ci) & 0xffff) >= cq->ring.entries) {
+    if (odp_hca_cq_full(cq) && cq->ci_record &&
+        !odp_hca_cq_read_record(s, cqn, cq)) {
+        return false;
+    }
+    if (odp_hca_cq_full(cq)) {
         trace_odp_hca_err_cq_overflow(cqn, cq->pi, cq->ci);
         odp_hca_guest_error(s, "CQ %u overflow", cqn);
         cq->overflow = true;

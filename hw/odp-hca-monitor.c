@@ -154,6 +154,7 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
     c->not_ready_received = st->not_ready_received;
     c->ready_received = st->ready_received;
     c->ready_timeouts = st->ready_timeouts;
+    c->cq_record_reads = st->cq_record_reads;
     c->events_dropped = st->events_dropped;
     c->guest_errors = st->guest_errors;
     return c;
@@ -589,9 +590,10 @@ static void odp_hca_hmp_counters(Monitor *mon, const OdpHcaCounters *c)
                    c->iotlb_misses, c->invalidations,
                    c->entries_invalidated);
     monitor_printf(mon, "  transport: rnr naks %" PRIu64 " retries %" PRIu64
-                   " rnr exceeded %" PRIu64 " | events dropped %" PRIu64
-                   " | guest errors %" PRIu64 "\n", c->rnr_naks,
-                   c->requester_retries, c->rnr_retries_exceeded,
+                   " rnr exceeded %" PRIu64 " | cq records read %" PRIu64
+                   " | events dropped %" PRIu64 " | guest errors %" PRIu64
+                   "\n", c->rnr_naks, c->requester_retries,
+                   c->rnr_retries_exceeded, c->cq_record_reads,
                    c->events_dropped, c->guest_errors);
     monitor_printf(mon, "  responder faults: drops %" PRIu64 " | port stalls %"
                    PRIu64 " for %" PRIu64 " ns | not-ready sent %" PRIu64

@@ -74,6 +74,7 @@ typedef struct OdpHcaCq {
     uint16_t ci;
     uint32_t users;
     OdpHcaRing ring;
+    dma_addr_t ci_record;       /* the consumer record; 0 none */
 } OdpHcaCq;
 
 typedef struct OdpHcaSrq {
@@ -564,6 +565,7 @@ typedef struct OdpHcaStats {
     uint64_t not_ready_received;
     uint64_t ready_received;
     uint64_t ready_timeouts;
+    uint64_t cq_record_reads;
     uint64_t events_dropped;
     uint64_t guest_errors;
     /* the port (odp-hca-port.c) */

@@ -259,6 +259,8 @@ struct odp_hca_cmd_create_cq {
 	uint32_t eqn;         /* completion events go to this EQ */
 	uint32_t uar;         /* doorbell page that may touch this CQ */
 	uint32_t cqn;         /* out */
+	uint32_t rsvd;
+	uint64_t ci_record;   /* DMA address of the consumer record; 0 none */
 };
 
 struct odp_hca_cmd_create_srq {
@@ -863,6 +865,28 @@ struct odp_hca_cqe {
 	uint8_t  rsvd;
 	uint8_t  owner;       /* ODP_HCA_CQE_OWNER, written last */
 };
+
+/*
+ * The CQ consumer record: a little-endian u32 in memory whose low 16 bits
+ * are the consumer counter DB_CQ_CI would carry.  A CQ created with one
+ * (CREATE_CQ ci_record, ODP_HCA_CQ_CI_RECORD_ALIGN aligned) lets its
+ * consumer store the counter there instead of ringing DB_CQ_CI: a
+ * doorbell is an MMIO write, which stops a vCPU and takes QEMU's global
+ * lock, once per poll.  The device reads the record only when its own
+ * copy of the counter says the CQ is full; DB_CQ_CI and the arm doorbells
+ * still set that copy.  A record that goes back or beyond the producer
+ * overflows the CQ, as a full one does.
+ */
+#define ODP_HCA_CQ_CI_RECORD_ALIGN 4u
+
+/*
+ * Where a user CQ keeps its record (ODP_HCA_CREATE_CQ_CI_RECORD): right
+ * after its last entry, in the buffer that holds the ring.
+ */
+static inline uint64_t odp_hca_cq_ci_record_offset(uint32_t log_entries)
+{
+	return (uint64_t)sizeof(struct odp_hca_cqe) << log_entries;
+}
 
 /* Detail for error completions and events. */
 enum odp_hca_vendor_err {

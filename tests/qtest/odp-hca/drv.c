@@ -634,21 +634,43 @@ uint32_t odp_pd_new(OdpHca *h)
     return cmd.create_pd.pdn;
 }
 
-OdpCq *odp_cq_new(OdpHca *h, uint8_t log_entries, OdpEq *eq, uint32_t uar)
+/*
+ * A CQ whose consumer counter the device reads at @ci_record (0: it is
+ * told by DB_CQ_CI).  The command's status; *@out only when it is OK.
+ */
+uint8_t odp_cq_create(OdpHca *h, uint8_t log_entries, OdpEq *eq,
+                      uint32_t uar, uint64_t ci_record, OdpCq **out)
 {
     struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_CREATE_CQ };
     OdpCq *cq = g_new0(OdpCq, 1);
+    uint8_t st;
 
     odp_ring_init(h, &cq->ring, log_entries, ODP_CQ_LOG_STRIDE);
     odp_ring_desc(&cq->ring, &cmd.create_cq.ring);
     cmd.create_cq.eqn = (eq ? eq : h->ceq)->eqn;
     cmd.create_cq.uar = uar;
     cmd.create_cq.cqn = 0xffffffff;
-    g_assert_cmpuint(odp_cmd_exec(h, &cmd), ==, ODP_HCA_CMD_OK);
+    cmd.create_cq.ci_record = ci_record;
+    st = odp_cmd_exec(h, &cmd);
+    if (st != ODP_HCA_CMD_OK) {
+        g_free(cq);
+        return st;
+    }
     cq->cqn = cmd.create_cq.cqn;
     g_assert_cmpuint(cq->cqn, <, h->caps.max_cqs);
     cq->uar = uar;
     cq->auto_ci = true;
+    cq->ci_record = ci_record;
+    *out = cq;
+    return st;
+}
+
+OdpCq *odp_cq_new(OdpHca *h, uint8_t log_entries, OdpEq *eq, uint32_t uar)
+{
+    OdpCq *cq;
+
+    g_assert_cmpuint(odp_cq_create(h, log_entries, eq, uar, 0, &cq), ==,
+                     ODP_HCA_CMD_OK);
     return cq;
 }
 
@@ -1212,6 +1234,16 @@ void odp_cq_db(OdpHca *h, OdpCq *cq, uint32_t off)
     odp_db_write(h, cq->uar, off, odp_hca_db_value(cq->cqn, cq->ci));
 }
 
+/* Tell the device how far the CQ was read, the way the CQ was made to. */
+void odp_cq_set_ci(OdpHca *h, OdpCq *cq)
+{
+    if (cq->ci_record) {
+        qtest_writel(h->qts, cq->ci_record, cq->ci);
+    } else {
+        odp_cq_db(h, cq, ODP_HCA_DB_CQ_CI);
+    }
+}
+
 bool odp_cq_poll(OdpHca *h, OdpCq *cq, struct odp_hca_cqe *cqe)
 {
     struct odp_hca_cqe e;
@@ -1223,7 +1255,7 @@ bool odp_cq_poll(OdpHca *h, OdpCq *cq, struct odp_hca_cqe *cqe)
     }
     cq->ci++;
     if (cq->auto_ci) {
-        odp_cq_db(h, cq, ODP_HCA_DB_CQ_CI);
+        odp_cq_set_ci(h, cq);
     }
     if (cqe) {
         *cqe = e;

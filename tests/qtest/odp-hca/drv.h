@@ -59,7 +59,8 @@ typedef struct OdpCq {
     uint32_t cqn;
     uint32_t uar;
     uint32_t ci;
-    bool auto_ci;           /* ring DB_CQ_CI after each CQE */
+    bool auto_ci;           /* tell the device ci after each CQE */
+    uint64_t ci_record;     /* ... in this consumer record; 0: DB_CQ_CI */
 } OdpCq;
 
 typedef struct OdpSrq {
@@ -248,6 +249,8 @@ uint64_t odp_ring_entry(const OdpRing *r, uint32_t counter);
 OdpEq *odp_eq_new(OdpHca *h, uint8_t log_entries, uint16_t vector);
 uint32_t odp_pd_new(OdpHca *h);
 OdpCq *odp_cq_new(OdpHca *h, uint8_t log_entries, OdpEq *eq, uint32_t uar);
+uint8_t odp_cq_create(OdpHca *h, uint8_t log_entries, OdpEq *eq,
+                      uint32_t uar, uint64_t ci_record, OdpCq **out);
 OdpSrq *odp_srq_new(OdpHca *h, uint32_t pdn, uint8_t log_entries,
                     uint16_t max_sge, uint32_t limit, uint32_t uar);
 void odp_qp_cfg_init(OdpQpCfg *c, uint8_t type, uint32_t pdn,
@@ -328,6 +331,7 @@ int64_t odp_cq_wait_clock(OdpHca *h, OdpCq *cq, struct odp_hca_cqe *cqe,
                           int64_t step_ns, int max_steps);
 void odp_cq_assert_empty(OdpHca *h, OdpCq *cq, int rounds);
 void odp_cq_db(OdpHca *h, OdpCq *cq, uint32_t off);
+void odp_cq_set_ci(OdpHca *h, OdpCq *cq);
 bool odp_eq_poll(OdpHca *h, OdpEq *eq, struct odp_hca_eqe *eqe);
 void odp_eq_wait(OdpHca *h, OdpEq *eq, struct odp_hca_eqe *eqe);
 void odp_eq_wait_type(OdpHca *h, OdpEq *eq, uint8_t type,

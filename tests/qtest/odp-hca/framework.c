@@ -561,6 +561,23 @@ QDict *odp_port_query(T *t)
     return port;
 }
 
+/* query-odp-hca's counter @name (e.g. "requester-retries"). */
+uint64_t odp_counter(T *t, const char *name)
+{
+    QDict *rsp = qtest_qmp(t->h->qts, "{ 'execute': 'query-odp-hca' }");
+    QList *list = qdict_get_qlist(rsp, "return");
+    QDict *c;
+    uint64_t v;
+
+    g_assert_nonnull(list);
+    c = qdict_get_qdict(qobject_to(QDict, qlist_peek(list)), "counters");
+    g_assert_nonnull(c);
+    g_assert_true(qdict_haskey(c, name));
+    v = qdict_get_int(c, name);
+    qobject_unref(rsp);
+    return v;
+}
+
 /* A port counter: "rx-frames", or a drop reason such as "rx-no-qp". */
 uint64_t odp_port_count(T *t, const char *name)
 {

@@ -127,6 +127,7 @@ void wait_event(T *t, uint8_t type, uint32_t obj);
 QDict *odp_port_query(T *t);
 /* A port counter: "rx-frames", or a drop reason such as "rx-no-qp". */
 uint64_t odp_port_count(T *t, const char *name);
+uint64_t odp_counter(T *t, const char *name);
 /* The tests' end of a socket netdev: all of @len bytes, or within @ms. */
 void odp_sock_write_all(int fd, const void *buf, size_t len);
 bool odp_sock_read_all(int fd, void *buf, size_t len, int ms);

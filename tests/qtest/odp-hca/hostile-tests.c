@@ -1241,6 +1241,114 @@ static void test_cq_overflow(void)
     t_free(t);
 }
 
+/*
+ * Post @n WRITEs of 8 bytes on @a, each completing on @cq (read, the
+ * device not told): the CQEs of wr_ids @first...
+ */
+static void writes_completed(T *t, OdpQp *a, OdpCq *cq, Buf *src, Buf *dst,
+                             uint64_t first, int n)
+{
+    struct odp_hca_cqe c;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        send1(t, a, first + i, ODP_HCA_WQE_RDMA_WRITE, src->iova + i * 8, 8,
+              src->key, dst->iova + i * 8, dst->key);
+        wait_cqe(t, cq, &c, first + i, ODP_HCA_WC_SUCCESS,
+                 ODP_HCA_CQE_RDMA_WRITE, a->qpn);
+    }
+}
+
+/* The CQ error event and the QP's death a CQ that could not take a CQE. */
+static void expect_cq_error(T *t, OdpCq *cq, OdpQp *qp, uint8_t verr)
+{
+    bool cq_err = false, qp_fatal = false;
+    struct odp_hca_eqe e;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        odp_eq_wait(t->h, t->h->eq0, &e);
+        if (e.type == ODP_HCA_EV_CQ_ERROR) {
+            g_assert_cmpuint(e.obj, ==, cq->cqn);
+            g_assert_cmpuint(e.subtype, ==, verr);
+            cq_err = true;
+        } else {
+            g_assert_cmpuint(e.type, ==, ODP_HCA_EV_QP_FATAL);
+            g_assert_cmpuint(e.obj, ==, qp->qpn);
+            qp_fatal = true;
+        }
+    }
+    g_assert_true(cq_err);
+    g_assert_true(qp_fatal);
+    g_assert_cmpuint(qp_state(t, qp), ==, ODP_HCA_QPS_ERR);
+}
+
+/*
+ * A CQ with a consumer record: the device takes the consumer's counter
+ * from it when the CQ looks full, and no doorbell is needed; a record
+ * that is not aligned is refused, one beyond the producer or one the
+ * device cannot read breaks that CQ (and its QP) alone.
+ */
+static void test_cq_ci_record(void)
+{
+    T *t = t_new(NULL);
+    OdpHca *h = t->h;
+    uint64_t rec = odp_alloc(h, ODP_HCA_PAGE_SIZE);
+    Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    OdpCq *scq, *rcq = odp_cq_new(h, 4, NULL, 0);
+    OdpCq *cqb = odp_cq_new(h, 4, NULL, 0), *bad;
+    OdpQpCfg cfg;
+    OdpQp *a, *b;
+
+    buf_pattern(t, src, 47);
+    g_assert_cmpuint(odp_cq_create(h, 2, NULL, 0, rec + 2, &bad), ==,
+                     ODP_HCA_CMD_BAD_PARAM);
+    qtest_writel(h->qts, rec, 0);
+    g_assert_cmpuint(odp_cq_create(h, 2, NULL, 0, rec, &scq), ==,
+                     ODP_HCA_CMD_OK);           /* 4 entries */
+    scq->auto_ci = false;
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, scq, rcq);
+    a = odp_qp_new(h, &cfg);
+    cfg.scq = cfg.rcq = cqb;
+    b = odp_qp_new(h, &cfg);
+    odp_qp_rc_connect(h, a, b->qpn, NULL);
+    odp_qp_rc_connect(h, b, a->qpn, NULL);
+
+    /* Three rounds of a full CQ, each made room for by the record alone. */
+    writes_completed(t, a, scq, src, dst, 0x400, 4);
+    odp_cq_set_ci(h, scq);
+    writes_completed(t, a, scq, src, dst, 0x410, 4);
+    odp_cq_set_ci(h, scq);
+    writes_completed(t, a, scq, src, dst, 0x420, 4);
+    eq_quiet(t);
+    g_assert_cmpuint(qp_state(t, a), ==, ODP_HCA_QPS_RTS);
+    g_assert_cmpuint(odp_counter(t, "cq-record-reads"), ==, 2);
+
+    /* A record beyond the producer is not taken: the CQ overflows. */
+    qtest_writel(h->qts, rec, scq->ci + 100);
+    send1(t, a, 0x430, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+          dst->iova, dst->key);
+    expect_cq_error(t, scq, a, ODP_HCA_VERR_CQ_OVERFLOW);
+    g_assert_cmpuint(qp_state(t, b), ==, ODP_HCA_QPS_RTS);
+
+    /* A record the device cannot read: that CQ fails, nothing else. */
+    g_assert_cmpuint(odp_cq_create(h, 2, NULL, 0, ODP_BAD_ADDR, &bad),
+                     ==, ODP_HCA_CMD_OK);
+    bad->auto_ci = false;
+    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, bad, rcq);
+    a = odp_qp_new(h, &cfg);
+    b = odp_qp_new(h, &cfg);
+    odp_qp_rc_connect(h, a, b->qpn, NULL);
+    odp_qp_rc_connect(h, b, a->qpn, NULL);
+    writes_completed(t, a, bad, src, dst, 0x500, 4);
+    send1(t, a, 0x504, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+          dst->iova, dst->key);
+    expect_cq_error(t, bad, a, ODP_HCA_VERR_DMA);
+    check_fresh_pair_works(t, 48);
+    t_free(t);
+}
+
 /* A full EQ keeps page-fault events pending until the ci moves. */
 static void test_eq_full(void)
 {
@@ -1994,6 +2102,7 @@ void odp_hca_add_hostile_tests(void)
     add_test("/odp-hca/hostile/wqe", test_bad_wqe);
     add_test("/odp-hca/hostile/pte", test_bad_pte);
     add_test("/odp-hca/hostile/cq-overflow", test_cq_overflow);
+    add_test("/odp-hca/hostile/cq-ci-record", test_cq_ci_record);
     add_test("/odp-hca/hostile/eq-full", test_eq_full);
     add_test("/odp-hca/hostile/registers", test_bad_registers);
     add_test("/odp-hca/hostile/cmdq-owner", test_cmdq_owner);

@@ -1842,13 +1842,16 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
     l = hmp_find(lines, "transport:");
     g_assert_cmpint(sscanf(l, "transport: rnr naks %" SCNu64 " retries %"
                            SCNu64 " rnr exceeded %" SCNu64
+                           " | cq records read %" SCNu64
                            " | events dropped %" SCNu64 " | guest errors %"
-                           SCNu64, &v[0], &v[1], &v[2], &v[3], &v[4]), ==, 5);
+                           SCNu64, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]),
+                    ==, 6);
     g_assert_cmpuint(v[0], ==, k->rnr_naks);
     g_assert_cmpuint(v[1], ==, k->requester_retries);
     g_assert_cmpuint(v[2], ==, k->rnr_retries_exceeded);
-    g_assert_cmpuint(v[3], ==, k->events_dropped);
-    g_assert_cmpuint(v[4], ==, k->guest_errors);
+    g_assert_cmpuint(v[3], ==, k->cq_record_reads);
+    g_assert_cmpuint(v[4], ==, k->events_dropped);
+    g_assert_cmpuint(v[5], ==, k->guest_errors);
     l = hmp_find(lines, "responder faults:");
     g_assert_cmpint(sscanf(l, "responder faults: drops %" SCNu64
                            " | port stalls %" SCNu64 " for %" SCNu64

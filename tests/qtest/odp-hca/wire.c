@@ -244,18 +244,7 @@ void wire_write_only_to(Wire *w, uint32_t qpn, uint32_t psn, uint64_t va,
 /* query-odp-hca's counter @name (e.g. "requester-retries"). */
 uint64_t wire_counter(Wire *w, const char *name)
 {
-    QDict *rsp = qtest_qmp(w->t->h->qts, "{ 'execute': 'query-odp-hca' }");
-    QList *list = qdict_get_qlist(rsp, "return");
-    QDict *c;
-    uint64_t v;
-
-    g_assert_nonnull(list);
-    c = qdict_get_qdict(qobject_to(QDict, qlist_peek(list)), "counters");
-    g_assert_nonnull(c);
-    g_assert_true(qdict_haskey(c, name));
-    v = qdict_get_int(c, name);
-    qobject_unref(rsp);
-    return v;
+    return odp_counter(w->t, name);
 }
 
 /*
