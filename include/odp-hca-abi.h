@@ -41,15 +41,26 @@ struct odp_hca_alloc_pd_resp {
 	__u32 reserved;
 };
 
+/*
+ * ODP_HCA_CREATE_CQ_CI_RECORD: the CQ buffer goes on past the ring with a
+ * consumer record at odp_hca_cq_ci_record_offset() (odp-hca-hw.h), which
+ * the consumer updates instead of ringing DB_CQ_CI.  The kernel echoes
+ * the flag in the response when the device was given the record; a
+ * provider that does not see it there rings the doorbell.
+ */
+#define ODP_HCA_CREATE_CQ_CI_RECORD  (1u << 0)
+
 struct odp_hca_create_cq {
 	__aligned_u64 buf_addr;  /* user VA, page aligned */
 	__u32 log_entries;
-	__u32 reserved;
+	__u32 flags;             /* ODP_HCA_CREATE_CQ_* */
 };
 
 struct odp_hca_create_cq_resp {
 	__u32 cqn;
 	__u32 log_entries;
+	__u32 flags;             /* ODP_HCA_CREATE_CQ_* in effect */
+	__u32 reserved;
 };
 
 struct odp_hca_create_qp {

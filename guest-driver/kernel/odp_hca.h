@@ -402,6 +402,7 @@ int odp_hca_plist_from_ring(struct odp_hca_dev *dev, struct odp_hca_plist *pl,
 int odp_hca_plist_from_umem(struct odp_hca_dev *dev, struct odp_hca_plist *pl,
 			    struct ib_umem *umem, u32 npages);
 void odp_hca_plist_free(struct odp_hca_dev *dev, struct odp_hca_plist *pl);
+dma_addr_t odp_hca_plist_dma_at(const struct odp_hca_plist *pl, u64 off);
 void odp_hca_ring_desc(struct odp_hca_ring_desc *d,
 		       const struct odp_hca_plist *pl, u32 log_entries,
 		       u32 log_stride);

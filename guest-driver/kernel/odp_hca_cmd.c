@@ -329,12 +329,26 @@ void odp_hca_plist_free(struct odp_hca_dev *dev, struct odp_hca_plist *pl)
 	pl->va = NULL;
 }
 
+/* The DMA address of byte @off of the buffer @pl lists. */
+dma_addr_t odp_hca_plist_dma_at(const struct odp_hca_plist *pl, u64 off)
+{
+	return le64_to_cpu(pl->va[off >> ODP_HCA_PAGE_SHIFT]) +
+	       (off & (ODP_HCA_PAGE_SIZE - 1));
+}
+
+/*
+ * The ring's own pages of @pl: a buffer may go on past the ring (a CQ's
+ * consumer record), and the device takes no more pages than the ring has.
+ */
 void odp_hca_ring_desc(struct odp_hca_ring_desc *d,
 		       const struct odp_hca_plist *pl, u32 log_entries,
 		       u32 log_stride)
 {
+	u64 bytes = 1ULL << (log_entries + log_stride);
+
 	d->page_list = odp_le64(pl->dma);
-	d->npages = odp_le16(pl->npages);
+	d->npages = odp_le16(min_t(u64, pl->npages,
+				   DIV_ROUND_UP(bytes, ODP_HCA_PAGE_SIZE)));
 	d->log_entries = log_entries;
 	d->log_stride = log_stride;
 	d->rsvd = 0;

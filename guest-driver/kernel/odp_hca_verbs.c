@@ -340,7 +340,7 @@ int odp_hca_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	struct odp_hca_cmd cmd = { .opcode = ODP_HCA_CMD_CREATE_CQ };
 	struct odp_hca_cq *cq = to_ocq(ibcq);
 	struct odp_hca_plist pl = {};
-	u32 log_entries, uar = 0;
+	u32 log_entries, uar = 0, flags = 0;
 	int ret;
 
 	if (attr->flags)
@@ -352,6 +352,7 @@ int odp_hca_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 
 	if (udata) {
 		struct odp_hca_create_cq ucmd;
+		u64 rec_off;
 
 		ret = odp_hca_udata_in(udata, &ucmd, sizeof(ucmd));
 		if (ret)
@@ -361,14 +362,24 @@ int odp_hca_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		    (1U << log_entries) < attr->cqe ||
 		    (1U << log_entries) > dev->caps.max_cqe)
 			return -EINVAL;
-		cq->umem = odp_hca_pin_ring(dev, ucmd.buf_addr,
-					    (u64)sizeof(struct odp_hca_cqe) <<
-					    log_entries, &pl);
+		if (ucmd.flags & ~ODP_HCA_CREATE_CQ_CI_RECORD) {
+			ibdev_dbg(&dev->ibdev, "CQ flags 0x%x unknown\n",
+				  ucmd.flags);
+			return -EOPNOTSUPP;
+		}
+		flags = ucmd.flags;
+		rec_off = odp_hca_cq_ci_record_offset(log_entries);
+		cq->umem = odp_hca_pin_ring(dev, ucmd.buf_addr, rec_off +
+					    (flags & ODP_HCA_CREATE_CQ_CI_RECORD ?
+					     sizeof(__le32) : 0), &pl);
 		if (IS_ERR(cq->umem)) {
 			ret = PTR_ERR(cq->umem);
 			cq->umem = NULL;
 			return ret;
 		}
+		if (flags & ODP_HCA_CREATE_CQ_CI_RECORD)
+			cmd.create_cq.ci_record =
+				odp_le64(odp_hca_plist_dma_at(&pl, rec_off));
 		uar = odp_hca_uctx(udata)->uar;
 	} else {
 		log_entries = order_base_2(max_t(u32, attr->cqe, 2));
@@ -404,6 +415,7 @@ int odp_hca_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		struct odp_hca_create_cq_resp resp = {
 			.cqn = cq->cqn,
 			.log_entries = log_entries,
+			.flags = flags,
 		};
 
 		ret = odp_hca_udata_out(udata, &resp, sizeof(resp));

@@ -261,6 +261,23 @@ static inline bool odp_hca_cqe_owned(struct odp_hca_cq *cq, uint32_t counter)
 	return (*owner & ODP_HCA_CQE_OWNER) == want;
 }
 
+/*
+ * Tell the device how far the CQ has been read: the consumer record,
+ * where the CQ has one (a plain store, no MMIO exit), else the doorbell.
+ * Called with the CQ's lock held.
+ */
+static void odp_hca_cq_set_ci(struct odp_hca_context *ctx,
+			      struct odp_hca_cq *cq)
+{
+	if (!cq->ci_record) {
+		odp_hca_doorbell(ctx, ODP_HCA_DB_CQ_CI, cq->cqn, cq->ci);
+		return;
+	}
+	/* The entries are read before the device may write over them. */
+	udma_to_device_barrier();
+	__atomic_store_n(cq->ci_record, htole32(cq->ci), __ATOMIC_RELAXED);
+}
+
 static struct ibv_cq *odp_hca_create_cq(struct ibv_context *context, int cqe,
 					struct ibv_comp_channel *channel,
 					int comp_vector)
@@ -291,9 +308,9 @@ static struct ibv_cq *odp_hca_create_cq(struct ibv_context *context, int cqe,
 		return NULL;
 	if (pthread_spin_init(&cq->lock, PTHREAD_PROCESS_PRIVATE))
 		goto err_free;
-	ret = odp_hca_alloc_buf(&cq->buf,
-				(size_t)sizeof(struct odp_hca_cqe) << log,
-				ctx->page_size);
+	/* The ring, then the consumer record the device reads. */
+	ret = odp_hca_alloc_buf(&cq->buf, odp_hca_cq_ci_record_offset(log) +
+				sizeof(*cq->ci_record), ctx->page_size);
 	if (ret) {
 		errno = ret;
 		goto err_lock;
@@ -302,6 +319,7 @@ static struct ibv_cq *odp_hca_create_cq(struct ibv_context *context, int cqe,
 
 	cmd.drv_payload.buf_addr = (uintptr_t)cq->buf.buf;
 	cmd.drv_payload.log_entries = log;
+	cmd.drv_payload.flags = ODP_HCA_CREATE_CQ_CI_RECORD;
 	ret = ibv_cmd_create_cq(context, 1 << log, channel, comp_vector,
 				&cq->ibcq, &cmd.ibv_cmd, sizeof(cmd),
 				&resp.ibv_resp, sizeof(resp));
@@ -317,6 +335,10 @@ static struct ibv_cq *odp_hca_create_cq(struct ibv_context *context, int cqe,
 		errno = EINVAL;
 		goto err_buf;
 	}
+	/* A kernel that did not give the device the record: doorbells. */
+	if (resp.drv_payload.flags & ODP_HCA_CREATE_CQ_CI_RECORD)
+		cq->ci_record = (uint32_t *)((uint8_t *)cq->buf.buf +
+					     odp_hca_cq_ci_record_offset(log));
 	return &cq->ibcq;
 
 err_buf:
@@ -441,7 +463,7 @@ static int odp_hca_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 	}
 	/* Give the device its room back. */
 	if (cq->ci != start)
-		odp_hca_doorbell(ctx, ODP_HCA_DB_CQ_CI, cq->cqn, cq->ci);
+		odp_hca_cq_set_ci(ctx, cq);
 	pthread_spin_unlock(&cq->lock);
 	return n;
 }
@@ -495,7 +517,7 @@ static void odp_hca_cq_clean(struct odp_hca_context *ctx,
 	}
 	if (nfreed) {
 		cq->ci += nfreed;
-		odp_hca_doorbell(ctx, ODP_HCA_DB_CQ_CI, cq->cqn, cq->ci);
+		odp_hca_cq_set_ci(ctx, cq);
 	}
 	pthread_spin_unlock(&cq->lock);
 }

@@ -83,6 +83,7 @@ struct odp_hca_cq {
 	uint32_t cqn;
 	uint32_t log_entries;
 	uint32_t ci;			/* consumer counter (low 16 bits matter) */
+	uint32_t *ci_record;		/* where the device reads ci; or NULL */
 };
 
 /*

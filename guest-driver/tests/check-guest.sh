@@ -219,6 +219,21 @@ for t in ib_write_bw ib_read_bw ib_send_bw ib_atomic_bw; do
             "$t" -d "$DEV" -x "$ODP_GID" -p "$port" -F -s "$size" -n 100 $odp
     done
 done
+# User CQs tell the device how far they were read with a consumer record
+# in memory, not a doorbell (an MMIO exit each poll): a receive CQ that
+# wraps several times has the device read the record when it looks full.
+dev_counter() {
+    "$ODP_ROOT/scripts/in-guest/monitor.sh" qmp query-odp-hca |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["counters"][sys.argv[1]])' "$1"
+}
+r0="$(dev_counter cq-record-reads)"
+port=$((port + 1))
+perftest "ib_send_bw -s 64 -n 4000 (the receive CQ wraps)" 180 "$port" \
+    ib_send_bw -d "$DEV" -x "$ODP_GID" -p "$port" -F -s 64 -n 4000
+r1="$(dev_counter cq-record-reads)"
+check "the device read the CQs' consumer records ($r0 -> $r1)" \
+    test -n "$r0" -a -n "$r1" -a "${r1:-0}" -gt "${r0:-0}"
+
 # One run large enough that faults happen while it moves data.  perftest
 # writes its buffers before registering them, so with the driver's
 # default those pages are mapped at registration (its snapshot, as mlx5
