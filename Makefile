@@ -194,6 +194,7 @@ check-bench: vm-deps build need-plot need-bench
 	    BENCH_DIR=build/bench-smoke BENCH_SECONDS=1 BENCH_SIZES=4096 \
 	    BENCH_TESTS=write BENCH_QPS=4 BENCH_WIRE_SIZES=65536 \
 	    BENCH_COLD_REPEAT=1 BENCH_BW_REPEAT=1 BENCH_FAULTS_REPEAT=1 \
+	    BENCH_LAT_REPEAT=1 \
 	    BENCH_XFER_SIZES=65536 \
 	    BENCH_WIRE_TESTS=write VM_ACCEL=tcg \
 	        scripts/bench.sh $(BENCH_SMOKE) 600 > $(BUILD)/bench-smoke.log 2>&1; \

@@ -118,7 +118,8 @@ rc=0
 if [ -n "$one" ]; then
     gcmd="BENCH_RXE_MAC=$rxe_mac BENCH_PARTS='${one# }'"
     gcmd="$gcmd$(knobs BENCH_SECONDS BENCH_SIZES BENCH_TESTS BENCH_QPS BENCH_INJECT_EVERY \
-        BENCH_COLD_REPEAT BENCH_BW_REPEAT BENCH_FAULTS_REPEAT BENCH_XFER_SIZES)"
+        BENCH_COLD_REPEAT BENCH_BW_REPEAT BENCH_FAULTS_REPEAT BENCH_LAT_REPEAT \
+        BENCH_XFER_SIZES)"
     gcmd="$gcmd python3 guest-driver/tests/bench-guest.py $VM_DIR/out/bench.jsonl"
     info "bench: $gcmd (accel $VM_ACCEL)"
     set +e

@@ -27,7 +27,9 @@ scripts/bench-report.py makes the report), each with a "kind":
            notify; BENCH_COLD_REPEAT rounds of each (they last
            milliseconds: one run says little);
   lat      perftest ib_{write,read,send}_lat -s 8 -n 1000: typical
-           (median), average and 99th percentile in microseconds;
+           (median), average and 99th percentile in microseconds, in
+           BENCH_LAT_REPEAT rounds of every device and memory (a ratio
+           of two single runs of a few milliseconds is mostly noise);
   faults   the device's fault service histogram (query-odp-hca, event
            posted to RESUME) over ib_write_bw --odp while every Nth
            on-demand translation faults (odp-hca-inject-faults), with
@@ -56,6 +58,7 @@ BENCH_SIZES ("64 1024 16384 65536 1048576 4194304"), BENCH_TESTS
 ("write read send"), BENCH_PARTS ("bw cold lat faults reg xfer scale"),
 BENCH_QPS ("1 16 256 1024"), BENCH_INJECT_EVERY (100),
 BENCH_COLD_REPEAT (3), BENCH_BW_REPEAT (3), BENCH_FAULTS_REPEAT (3),
+BENCH_LAT_REPEAT (3),
 BENCH_XFER_SIZES ("4096 65536 1048576 67108864").
 """
 
@@ -80,6 +83,7 @@ INJECT_EVERY = int(os.environ.get("BENCH_INJECT_EVERY", "100"))
 COLD_REPEAT = int(os.environ.get("BENCH_COLD_REPEAT", "3"))
 BW_REPEAT = int(os.environ.get("BENCH_BW_REPEAT", "3"))
 FAULTS_REPEAT = int(os.environ.get("BENCH_FAULTS_REPEAT", "3"))
+LAT_REPEAT = int(os.environ.get("BENCH_LAT_REPEAT", "3"))
 XFER_SIZES = [int(x) for x in os.environ.get(
     "BENCH_XFER_SIZES", "4096 65536 1048576 67108864").split()]
 XFER = os.path.join(ROOT, "build/guest-tests/bench-xfer")
@@ -402,12 +406,16 @@ def part_xfer():
 
 
 def part_lat(devs):
-    for t in TESTS:
-        tool = "ib_%s_lat" % t
-        for dev, ib, gid, mem in devs:
-            args = ["--odp"] if mem == "odp" else []
-            measure({"kind": "lat", "test": tool, "dev": dev, "mem": mem,
-                     "size": 8}, lambda: lat_run(tool, ib, gid, args))
+    """LAT_REPEAT rounds, each of every device and memory (the ratio
+    to Soft-RoCE is a round's)."""
+    for run in range(LAT_REPEAT):
+        for t in TESTS:
+            tool = "ib_%s_lat" % t
+            for dev, ib, gid, mem in devs:
+                args = ["--odp"] if mem == "odp" else []
+                measure({"kind": "lat", "test": tool, "dev": dev,
+                         "mem": mem, "size": 8, "run": run},
+                        lambda: lat_run(tool, ib, gid, args))
 
 
 def faults_run(ib, gid):

@@ -56,6 +56,13 @@ def cold_snap(run, mbps):
             "policy": "rnr", "snapshot": True, "snapshot-pages": 512}
 
 
+def lat(dev, run, typical, p99):
+    return {"kind": "lat", "test": "ib_write_lat", "dev": dev,
+            "mem": "pinned", "size": 8, "run": run, "min-us": typical / 2,
+            "typical-us": typical, "avg-us": typical + 1, "p99-us": p99,
+            "max-us": p99 * 3}
+
+
 def wq_round(run, p50, p99):
     return {"kind": "faults", "test": "ib_write_bw", "dev": "odp-hca",
             "size": 65536, "every": 100, "faults": 210, "injected": 200,
@@ -133,12 +140,11 @@ def bench():
         xfer("cpu-cold", 65536, 60.0),
         xfer("pinned", 64 * MiB, 36000.0, n=3),
         xfer("odp-cold", 64 * MiB, 300000.0, n=3, faults=96),
-        {"kind": "lat", "test": "ib_write_lat", "dev": "odp-hca",
-         "mem": "pinned", "size": 8, "min-us": 30.0, "typical-us": 41.0,
-         "avg-us": 42.0, "p99-us": 77.0, "max-us": 200.0},
-        {"kind": "lat", "test": "ib_write_lat", "dev": "soft-roce",
-         "mem": "pinned", "size": 8, "min-us": 40.0, "typical-us": 51.0,
-         "avg-us": 52.0, "p99-us": 88.0, "max-us": 300.0},
+        # three latency rounds: the medians are 41 and 51 us, but the
+        # median of the rounds' ratios is 41 / 60
+        lat("odp-hca", 0, 41.0, 77.0), lat("soft-roce", 0, 60.0, 88.0),
+        lat("odp-hca", 1, 30.0, 70.0), lat("soft-roce", 1, 51.0, 99.0),
+        lat("odp-hca", 2, 50.0, 80.0), lat("soft-roce", 2, 40.0, 50.0),
         {"kind": "faults", "test": "ib_write_bw", "dev": "odp-hca",
          "size": 65536, "every": 100, "faults": 321, "injected": 300,
          "context": "irq-thread",
@@ -282,9 +288,10 @@ def test_report(work):
                   "| 2.0 | 1.00 |")
     tap(ok, "one WRITE: p50 against pinned for each memory state, notify's "
         "cold, memcpy, faults a WRITE and per cold MiB", why)
-    ok, why = has(rows.get("ib_write_lat", ""), "41.0 (77.0)",
-                  "51.0 (88.0)", "0.80")
-    tap(ok, "latency: typical (p99) and the ratio to Soft-RoCE", why)
+    ok, why = has(rows.get("ib_write_lat", ""), "| 3 |", "41.0 (77.0)",
+                  "51.0 (88.0)", "0.68 (0.59-1.25)")
+    tap(ok, "latency: the rounds' median typical (p99), and the median of "
+        "the rounds' ratios to Soft-RoCE with its range", why)
     ok, why = has(text, "| interrupt thread (fault_wq=0) | 321 (300) | "
                   "1234.5 | 90 us | 131 us | 2.1 ms | 3.0 ms |",
                   "| workqueue (the default), round 1 | 222 (200) | 999.0 | "
@@ -349,7 +356,7 @@ def test_report(work):
         ("a cold transfer costs", "**not met**", "1.50 faults per MiB"),
         ("cold 64 KiB and 1 MiB", "| met", "the defaults' median 0.98 >= 0.8"),
         ("ODP warm", "**not met**", "0.92 < 0.95"),
-        ("ib_write_lat", "**not met**", "0.80 > 1/4"),
+        ("ib_write_lat", "**not met**", "0.68 > 1/4"),
         ("message rate", "| met", "10.2x"),
         ("across the wire", "**not met**", "7.0x at 1 MiB, the lowest at "
          "64 KiB and beyond; 4 KiB's 2x not counted"),
