@@ -547,7 +547,7 @@ static const VMStateDescription odp_hca_vmstate = {
     .unmigratable = 1,
 };
 
-static void odp_hca_class_init(ObjectClass *klass, void *data)
+static void odp_hca_class_init(ObjectClass *klass, OdpHcaClassData data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
     PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);

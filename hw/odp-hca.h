@@ -28,6 +28,7 @@
 #include "net/net.h"
 #include "qom/object.h"
 #include "qapi/qapi-types-odp-hca.h"
+#include "odp-hca-compat.h"
 #include "odp-hca-hw.h"
 #include "odp-hca-roce.h"
 
