@@ -1,23 +1,26 @@
 # odp-hca: build, run and test entry points.
 #
-#   make setup        host packages + bookworm-backports + trixie deb-src, for
+#   make setup        host packages + bookworm-backports + trixie and sid deb-src, for
 #                     everything below (idempotent, the one step that needs
 #                     root; the others check what they need and say so)
-#   make              fetch + configure QEMU 10.0 once, build qemu-system-x86_64,
-#                     the odp-hca qtest and the firmware (incremental)
+#   make              fetch + configure QEMU once (QEMU_SERIES: 10.2, the
+#                     default, or 10.0), build qemu-system-x86_64, the
+#                     odp-hca qtest and the firmware (incremental)
 #   make run          boot the guest (scripts/vm.sh) with -device $(RUN_DEVICE):
 #                     lspci, ibv_rc_pingpong -o in loopback, the driver's fault
 #                     counters, the monitor's "info odp-hca"; then power off
 #   make check-interface  the interface stated once: no function name on both
 #                     sides of it, no rule of include/odp-hca-hw.h restated
 #   make check-qtest  build and run the odp-hca qtest
+#   make check-qtest-other  the same against the other QEMU series (10.0
+#                     when QEMU_SERIES is the default 10.2)
 #   make check-plot   tools/odp-hca-plot on a real qtest run (images in
 #                     build/plot/), the make study and make bench reports on
 #                     made-up numbers, and how make bench reads perftest
 #   make check-roce   the RoCEv2 frame module (hw/odp-hca-roce.c): its unit
 #                     test, again under ASan+UBSan, and tshark on its frames
 #   make check-asan   the odp-hca qtest against the ASan+UBSan build of QEMU
-#                     (build/qemu-fuzz, clang-14); any sanitizer report fails
+#                     (build/qemu-fuzz-<series>, clang-14); any sanitizer report fails
 #   make fuzz         libFuzzer on generic-fuzz-odp-hca for FUZZ_SECONDS
 #                     (default 60): executions, coverage, crashes with their
 #                     reproducers (build/fuzz/)
@@ -50,7 +53,17 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 BUILD        := build
-QEMU_BUILD   := $(BUILD)/qemu-build
+# The QEMU series to build against (scripts/lib.sh's default: the newest
+# Debian serves, 10.2; QEMU_SERIES=10.0 for bookworm-backports'), each in
+# build/qemu-{src,build,fuzz}-<series>.  The scripts read it from the
+# environment.
+QEMU_SERIES  ?= $(shell sed -n 's/^ODP_QEMU_DEFAULT=//p' scripts/lib.sh)
+export QEMU_SERIES
+# check-qtest-other: the qtest suite against the series that is not the
+# default (make check runs both).
+QEMU_OTHER   ?= $(shell sed -n 's/^ODP_QEMU_OTHERS=//p' scripts/lib.sh)
+QEMU_SRC     := $(BUILD)/qemu-src-$(QEMU_SERIES)
+QEMU_BUILD   := $(BUILD)/qemu-build-$(QEMU_SERIES)
 QEMU         := $(QEMU_BUILD)/qemu-system-x86_64
 QTEST_BIN    := $(QEMU_BUILD)/tests/qtest/odp-hca-test
 # qemu-bundle/<prefix>/share/qemu: the built binary's data dir without -L
@@ -60,7 +73,7 @@ QEMU_DATADIR := $(QEMU_BUILD)/qemu-bundle/usr/local/share/qemu
 # QEMU options otherwise (scripts/configure-qemu.sh --sanitizers).  One
 # directory gives the fuzzer and the qemu-system-x86_64 + qtest of
 # check-asan; firmware in its own bundle directory, as above.
-SAN_BUILD    := $(BUILD)/qemu-fuzz
+SAN_BUILD    := $(BUILD)/qemu-fuzz-$(QEMU_SERIES)
 SAN_QEMU     := $(SAN_BUILD)/qemu-system-x86_64
 SAN_QTEST    := $(SAN_BUILD)/tests/qtest/odp-hca-test
 SAN_DATADIR  := $(SAN_BUILD)/qemu-bundle/usr/local/share/qemu
@@ -95,7 +108,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := interface qtest roce guest plot bench asan fuzz wire wire2 wire2-rxe wire2-lossy wire2-kill
+CHECK_SUITES := interface qtest qtest-other roce guest plot bench asan fuzz wire wire2 wire2-rxe wire2-lossy wire2-kill
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
@@ -115,7 +128,7 @@ FUZZ_TARGET  ?= odp-hca
 FUZZ_FLAGS   ?=
 
 .PHONY: all setup src configure firmware qemu build kernel initramfs run \
-        check check-interface check-qtest check-plot check-roce roce-test check-bench \
+        check check-interface check-qtest check-qtest-other check-plot check-roce roce-test check-bench \
         clean clean-kernel \
         configure-sanitizers firmware-sanitizers build-asan build-fuzz \
         check-asan check-fuzz fuzz fuzz-seeds
@@ -221,6 +234,13 @@ check-qtest: build
 	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
 	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
 
+# The same suite built against the other QEMU series, as its own suite.
+check-qtest-other:
+	@$(MAKE) --no-print-directory QEMU_SERIES=$(QEMU_OTHER) build
+	@scripts/run-tap.sh qtest-other $(RESULTS) $(QTEST_TIMEOUT) -- \
+	    env QTEST_QEMU_BINARY=$(abspath $(BUILD)/qemu-build-$(QEMU_OTHER)/qemu-system-x86_64) \
+	    $(BUILD)/qemu-build-$(QEMU_OTHER)/tests/qtest/odp-hca-test --tap -k
+
 # The plot tool on the dump a qtest run writes, a live QEMU and bad input.
 # The interface stated once: no name on both sides, no rule of the
 # interface header restated (tests/interface/check-interface.py; no build).
@@ -260,7 +280,7 @@ $(ROCE_SAN_TEST): hw/odp-hca-roce.c hw/odp-hca-roce.h \
 	@mkdir -p $(@D)
 	clang-14 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer -Wall -Werror \
-	    -iquote $(QEMU_BUILD) -iquote $(BUILD)/qemu-src/include -Iinclude \
+	    -iquote $(QEMU_BUILD) -iquote $(QEMU_SRC)/include -Iinclude \
 	    $$(pkg-config --cflags glib-2.0) -o $@ \
 	    tests/unit/odp-hca-roce-test.c hw/odp-hca-roce.c \
 	    $$(pkg-config --libs glib-2.0) -lz

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Configure QEMU (build/qemu-src) for odp-hca.
-#   configure-qemu.sh               gcc build in build/qemu-build
+# Configure QEMU (build/qemu-src-<series>, QEMU_SERIES) for odp-hca.
+#   configure-qemu.sh               gcc build in build/qemu-build-<series>
 #   configure-qemu.sh --sanitizers  clang-14 build with libFuzzer,
 #                                   AddressSanitizer and UndefinedBehavior-
-#                                   Sanitizer in build/qemu-fuzz: the same
+#                                   Sanitizer in build/qemu-fuzz-<series>: the same
 #                                   options plus --enable-fuzzing
 #                                   --enable-asan --enable-ubsan; it gives
 #                                   qemu-fuzz-x86_64 and a sanitized
@@ -21,16 +21,14 @@ case "${1:-}" in
     *) die "usage: configure-qemu.sh [--sanitizers]" ;;
 esac
 
-SRC="$ODP_BUILD/qemu-src"
+SRC="$ODP_QEMU_SRC"
 if [ "$variant" = plain ]; then
-    BLD="$ODP_BUILD/qemu-build"
-    STAMP="$ODP_BUILD/qemu-build.stamp"
-    LOG="$ODP_BUILD/qemu-configure.log"
+    BLD="$ODP_QEMU_BUILD"
 else
-    BLD="$ODP_BUILD/qemu-fuzz"
-    STAMP="$ODP_BUILD/qemu-fuzz.stamp"
-    LOG="$ODP_BUILD/qemu-fuzz-configure.log"
+    BLD="$ODP_QEMU_FUZZ"
 fi
+STAMP="$BLD.stamp"
+LOG="$BLD-configure.log"
 
 # Keep in sync with the Makefile's QEMU_DATADIR and FUZZ_DATADIR
 # (qemu-bundle/<prefix>/share/qemu).
@@ -81,10 +79,10 @@ fi
 read -ra extra <<< "${ODP_QEMU_EXTRA_CONFIGURE:-}"
 OPTS+=("${extra[@]}")
 
-[ -f "$ODP_BUILD/qemu-src.stamp" ] && [ -x "$SRC/configure" ] || die "no QEMU source in $SRC; run scripts/fetch-qemu.sh (make src)"
+[ -f "$SRC.stamp" ] && [ -x "$SRC/configure" ] || die "no QEMU source in $SRC; run scripts/fetch-qemu.sh (make src)"
 command -v ccache >/dev/null && [ -x /usr/lib/ccache/cc ] || die "ccache not found; run 'make setup'"
 
-want_stamp="$(printf '%s\n' "${OPTS[@]}"; cat "$ODP_BUILD/qemu-src.stamp"; sha256sum "${BASH_SOURCE[0]}" | sed "s|$ODP_ROOT/||")"
+want_stamp="$(printf '%s\n' "${OPTS[@]}"; cat "$SRC.stamp"; sha256sum "${BASH_SOURCE[0]}" | sed "s|$ODP_ROOT/||")"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ] && [ -f "$BLD/build.ninja" ]; then
     info "QEMU build directory up to date (${BLD#"$ODP_ROOT"/})"
     exit 0

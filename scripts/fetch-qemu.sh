@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Fetch QEMU 10.0.x (Debian's 'qemu' source package from bookworm-backports),
-# unpack it into build/qemu-src, apply configure-snippets/*.patch and link
-# the project into the tree as build/qemu-src/odp-hca -> ../.. .
+# Fetch the QEMU of QEMU_SERIES (scripts/lib.sh: 10.2 from Debian's sid by
+# default, 10.0 from bookworm-backports; Debian's 'qemu' source package),
+# unpack it into build/qemu-src-<series>, apply configure-snippets/*.patch
+# (a patch of the same name in configure-snippets/qemu-<series>/ replaces
+# the common one for that series) and link the project into the tree as
+# build/qemu-src-<series>/odp-hca -> ../.. .
 #
 # Only the orig tarball is used (the .dsc / debian tarball may be missing
 # from the mirror).  Its name, directory and SHA256 come from the deb-src
@@ -11,17 +14,32 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-QEMU_SERIES="${QEMU_SERIES:-10.0}"
-QEMU_SUITE="${QEMU_SUITE:-bookworm-backports}"
-SRC="$ODP_BUILD/qemu-src"
-STAMP="$ODP_BUILD/qemu-src.stamp"
+QEMU_SERIES="$ODP_QEMU_SERIES"
+QEMU_SUITE="$(odp_qemu_suite "$QEMU_SERIES")" ||
+    die "QEMU_SERIES=$QEMU_SERIES: odp-hca builds against 10.2 or 10.0"
+SRC="$ODP_QEMU_SRC"
+STAMP="$SRC.stamp"
+
+# The configure snippets for this series, in order.
+series_snippets() {
+    local p
+    for p in "$ODP_ROOT"/configure-snippets/*.patch; do
+        [ -f "$p" ] || continue
+        if [ -f "$ODP_ROOT/configure-snippets/qemu-$QEMU_SERIES/${p##*/}" ]; then
+            echo "$ODP_ROOT/configure-snippets/qemu-$QEMU_SERIES/${p##*/}"
+        else
+            echo "$p"
+        fi
+    done
+}
 
 # Once unpacked, the source stays the version it is for this build tree
 # unless ODP_QEMU_REFRESH=1: then the APT index is asked again.
 current_snippets() {
-    for p in "$ODP_ROOT"/configure-snippets/*.patch; do
-        [ -f "$p" ] && sha256sum "$p" | sed "s|$ODP_ROOT/||"
-    done
+    local p
+    while read -r p; do
+        sha256sum "$p" | sed "s|$ODP_ROOT/||"
+    done < <(series_snippets)
     sha256sum "${BASH_SOURCE[0]}" | sed "s|$ODP_ROOT/||"
 }
 if [ -z "${ODP_QEMU_REFRESH:-}" ] && [ -f "$STAMP" ] && [ -L "$SRC/odp-hca" ] &&
@@ -36,7 +54,7 @@ APT_HELPER=/usr/lib/apt/apt-helper
 
 # --- pick the source package version and its orig tarball -----------------
 stanzas="$(apt_source_origs qemu)" || true
-[ -n "$stanzas" ] || die "no 'qemu' source package in the APT indexes; run 'make setup' (needs bookworm-backports deb-src)"
+[ -n "$stanzas" ] || die "no 'qemu' source package in the APT indexes; run 'make setup' (needs $QEMU_SUITE deb-src)"
 
 # Only versions the $QEMU_SUITE Sources index lists: other deb-src entries
 # on the machine (trixie, say) may carry other 10.0.x versions.
@@ -73,7 +91,7 @@ else
 fi
 
 # --- unpack + snippets -------------------------------------------------------
-snippets=("$ODP_ROOT"/configure-snippets/*.patch)
+mapfile -t snippets < <(series_snippets)
 want_stamp="$(echo "tarball $file $sha"; current_snippets)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want_stamp" ] && [ -L "$SRC/odp-hca" ]; then
     info "QEMU source up to date ($SRC)"
@@ -88,7 +106,6 @@ tar -xf "$tarball" -C "$SRC.tmp" --strip-components=1 || die "cannot unpack $tar
 [ -f "$SRC.tmp/VERSION" ] || die "unexpected tarball layout (no VERSION)"
 
 for p in "${snippets[@]}"; do
-    [ -f "$p" ] || continue
     info "applying ${p#"$ODP_ROOT"/}"
     patch -d "$SRC.tmp" -p1 --forward --batch --no-backup-if-mismatch -s < "$p" \
         || die "patch ${p#"$ODP_ROOT"/} does not apply to qemu $ver"

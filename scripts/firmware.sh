@@ -5,13 +5,13 @@
 #  - the x86 option ROMs (linuxboot_dma.bin, kvmvapic.bin, ...) built with
 #    the host gcc from the tree's pc-bios/optionrom (Debian's +ds source
 #    drops the prebuilt blobs).
-# Usage: firmware.sh <qemu-datadir>   (e.g. build/qemu-build/qemu-bundle/usr/local/share/qemu)
+# Usage: firmware.sh <qemu-datadir>   (e.g. build/qemu-build-10.2/qemu-bundle/usr/local/share/qemu)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DEST="${1:?usage: firmware.sh <qemu-datadir>}"
-SRC="$ODP_BUILD/qemu-src"
-OPTROM="$ODP_BUILD/optionrom"
+SRC="$ODP_QEMU_SRC"
+OPTROM="$ODP_BUILD/optionrom-$ODP_QEMU_SERIES"
 SEABIOS=/usr/share/seabios
 
 [ -f "$SEABIOS/bios-256k.bin" ] || die "$SEABIOS/bios-256k.bin missing; run 'make setup' (package seabios)"

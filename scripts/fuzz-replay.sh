@@ -24,13 +24,13 @@ source "$ODP_ROOT/scripts/sanitizer-env.sh"
 
 [ $# -ge 1 ] || die "usage: fuzz-replay.sh <input> [target]"
 # To replay by hand: scripts/qtest-replay.py <input>.qtest \
-#     build/qemu-fuzz/qemu-system-x86_64 <the args in <input>.sh>
+#     build/qemu-fuzz-<series>/qemu-system-x86_64 <the args in <input>.sh>
 input="$1"; target="${2:-odp-hca}"
 [ -f "$input" ] || die "no such input: $input"
-BLD="$ODP_BUILD/qemu-fuzz"
+BLD="$ODP_QEMU_FUZZ"
 BIN="$BLD/qemu-fuzz-x86_64"
 QEMU="$BLD/qemu-system-x86_64"
-OSS="$ODP_BUILD/qemu-src/scripts/oss-fuzz"
+OSS="$ODP_QEMU_SRC/scripts/oss-fuzz"
 [ -x "$BIN" ] && [ -x "$QEMU" ] || die "build the sanitizer build first: make fuzz"
 rel() { echo "${1#"$ODP_ROOT"/}"; }
 

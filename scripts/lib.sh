@@ -14,6 +14,24 @@ if [ -z "${HOME:-}" ]; then
 fi
 ODP_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/odp-hca"
 
+# The QEMU the device builds against, QEMU_SERIES: the newest series of
+# Debian's that the registry serves, by default, or the one before it.
+# Each has its own source, build and sanitizer trees under build/.
+ODP_QEMU_DEFAULT=10.2
+ODP_QEMU_OTHERS=10.0
+ODP_QEMU_SERIES="${QEMU_SERIES:-$ODP_QEMU_DEFAULT}"
+ODP_QEMU_SRC="$ODP_BUILD/qemu-src-$ODP_QEMU_SERIES"
+ODP_QEMU_BUILD="$ODP_BUILD/qemu-build-$ODP_QEMU_SERIES"
+ODP_QEMU_FUZZ="$ODP_BUILD/qemu-fuzz-$ODP_QEMU_SERIES"
+# odp_qemu_suite SERIES: the Debian suite whose source package it comes from.
+odp_qemu_suite() {
+    case "$1" in
+        10.0) echo bookworm-backports ;;
+        10.2) echo sid ;;
+        *) return 1 ;;
+    esac
+}
+
 # Run a command as root (sudo when we are not root and sudo exists).
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then

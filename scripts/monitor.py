@@ -21,11 +21,12 @@ people in between.
 QMP goes through QEMU's own client library, python/qemu/qmp of QEMU's
 source tree, which needs only the standard library: the one in
 $ODP_HCA_QEMU_PYTHON, else the one `make build` unpacks,
-<build>/qemu-src/python, <build> being $ODP_BUILD or build/ in this
+<build>/qemu-src-<series>/python, <build> being $ODP_BUILD or build/ in this
 repository.  HMP is a plain socket.
 """
 
 import asyncio
+import glob
 import json
 import os
 import re
@@ -43,6 +44,17 @@ class QMPLibraryNotFound(Exception):
     """QEMU's python/qemu/qmp is not where we look for it."""
 
 
+def _qemu_src(build):
+    """The QEMU source tree of QEMU_SERIES, else the newest one built."""
+    series = os.environ.get("QEMU_SERIES")
+    if series:
+        return os.path.join(build, "qemu-src-" + series)
+    trees = glob.glob(os.path.join(build, "qemu-src-*[0-9]"))
+    key = lambda t: [int(x) for x in t.rsplit("-", 1)[1].split(".")
+                     if x.isdigit()]
+    return max(trees, key=key) if trees else os.path.join(build, "qemu-src-*")
+
+
 def _qemu_qmp():
     """Import and return QEMU's qemu.qmp package."""
     path = os.environ.get("ODP_HCA_QEMU_PYTHON")
@@ -51,11 +63,11 @@ def _qemu_qmp():
     else:
         root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
         build = os.environ.get("ODP_BUILD") or os.path.join(root, "build")
-        path = where = os.path.join(build, "qemu-src", "python")
+        path = where = os.path.join(_qemu_src(build), "python")
     if not os.path.isfile(os.path.join(path, "qemu", "qmp", "__init__.py")):
         raise QMPLibraryNotFound(
             "QEMU's QMP library is not in %s (no qemu/qmp/__init__.py): "
-            "run `make build`, which unpacks QEMU into build/qemu-src, or "
+            "run `make build`, which unpacks QEMU into build/qemu-src-<series>, or "
             "set ODP_HCA_QEMU_PYTHON to the python/ directory of a QEMU "
             "source tree" % where)
     if path not in sys.path:

@@ -10,19 +10,23 @@
 # APT index the step reads (kind: source or binary-amd64), which the set-up
 # scripts configure.
 
-# Packages that come from bookworm-backports, and the meson QEMU 10.0 needs.
+# Packages that come from bookworm-backports, and the meson QEMU needs
+# (10.0 and 10.2 both ask for 1.5).
 ODP_BPO_PKGS=(meson python3-pycotap)
 ODP_MESON_MIN=1.5
 
-# QEMU: fetch the source, configure, build, firmware, the qtests.
+# QEMU: fetch the source, configure, build, firmware, the qtests.  dtc:
+# QEMU 10.2 builds pc-bios/dtb from source when it can, and Debian's +ds
+# tarball has no prebuilt blobs to fall back on.  The Sources indexes of
+# both series (10.0 from bookworm-backports, 10.2 from sid).
 ODP_NEED_qemu=(
     build-essential:gcc pkg-config:pkg-config git:git python3:python3
     python3-venv ninja-build:ninja ccache:ccache bzip2:bzip2 xz-utils:xz
-    patch:patch
+    patch:patch device-tree-compiler:dtc
     libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
     libattr1-dev libcap-ng-dev seabios
     meson:meson python3-pycotap
-    index:bookworm-backports/source
+    index:bookworm-backports/source index:sid/source
 )
 # The clang-14 build with ASan, UBSan and libFuzzer (check-asan, fuzz).
 ODP_NEED_sanitizers=(clang-14:clang-14 libclang-rt-14-dev llvm-14:llvm-symbolizer-14)

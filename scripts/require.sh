@@ -53,7 +53,7 @@ for e in "${entries[@]}"; do
     esac
 done
 
-# QEMU 10.0 needs a newer meson than bookworm's own.
+# QEMU (10.0 and 10.2) needs a newer meson than bookworm's own.
 if [ -n "${seen[meson:meson]:-}" ] && [ -n "${installed[meson]:-}" ]; then
     v="$(dpkg-query -W -f='${Version}' meson)"
     dpkg --compare-versions "$v" ge "$ODP_MESON_MIN" ||

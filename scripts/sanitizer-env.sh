@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Sanitizer settings for the clang build in build/qemu-fuzz (ASan, UBSan,
+# Sanitizer settings for the clang build in build/qemu-fuzz-<series> (ASan, UBSan,
 # LSan, libFuzzer).  Source it after lib.sh; it exports:
 #  - ASAN_OPTIONS: every report ends the process with an error, leaks
 #    included (LeakSanitizer runs at exit, and in libFuzzer after inputs);

@@ -3,6 +3,9 @@
 # a second run changes nothing and only queries dpkg.
 #  - adds bookworm-backports (deb + deb-src, main), mirror taken from the
 #    machine's own APT configuration;
+#  - adds a deb-src-only entry for Debian's development suite, sid (the
+#    newer QEMU source package), pinned low so that no binary package can
+#    ever come from it;
 #  - runs apt-get update only when that changed or the lists are missing;
 #  - installs the missing build/test packages of the host groups in
 #    scripts/packages.sh (clang-14, libclang-rt-14-dev and llvm-14 for the
@@ -27,23 +30,45 @@ Components: main"
 [ -n "$keyring" ] && want="$want
 Signed-By: $keyring"
 
+SID_LIST=/etc/apt/sources.list.d/odp-hca-sid-src.sources
+SID_PIN=/etc/apt/preferences.d/odp-hca-sid
+want_sid="Types: deb-src
+URIs: $mirror
+Suites: sid
+Components: main"
+[ -n "$keyring" ] && want_sid="$want_sid
+Signed-By: $keyring"
+want_sid_pin="Package: *
+Pin: release n=sid
+Pin-Priority: 50"
+
 changed=0
 if [ ! -f "$BPO_LIST" ] || [ "$(cat "$BPO_LIST")" != "$want" ]; then
     info "writing $BPO_LIST (mirror $mirror)"
     printf '%s\n' "$want" | as_root tee "$BPO_LIST" >/dev/null
     changed=1
 fi
+if [ ! -f "$SID_LIST" ] || [ "$(cat "$SID_LIST")" != "$want_sid" ]; then
+    info "writing $SID_LIST (mirror $mirror)"
+    printf '%s\n' "$want_sid" | as_root tee "$SID_LIST" >/dev/null
+    changed=1
+fi
+if [ ! -f "$SID_PIN" ] || [ "$(cat "$SID_PIN")" != "$want_sid_pin" ]; then
+    info "writing $SID_PIN"
+    printf '%s\n' "$want_sid_pin" | as_root tee "$SID_PIN" >/dev/null
+fi
 
 lists_present() {
     apt_index bookworm-backports source &&
     apt_index bookworm-backports binary-amd64 &&
-    apt_index bookworm binary-amd64
+    apt_index bookworm binary-amd64 &&
+    apt_index sid source
 }
 
 if [ "$changed" = 1 ] || ! lists_present; then
     info "apt-get update"
     as_root apt-get update -q || die "apt-get update failed"
-    lists_present || die "bookworm-backports indexes still missing after apt-get update"
+    lists_present || die "bookworm-backports or sid indexes still missing after apt-get update"
 fi
 
 # Packages from bookworm (plain) and from bookworm-backports.

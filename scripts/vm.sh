@@ -35,7 +35,7 @@ while [ $# -gt 0 ]; do
 done
 
 cd "$ODP_ROOT"
-QEMU="${QEMU:-build/qemu-build/qemu-system-x86_64}"
+QEMU="${QEMU:-${ODP_QEMU_BUILD#"$ODP_ROOT"/}/qemu-system-x86_64}"
 VM_DIR="${VM_DIR:-build/vm}"
 KDIR="$ODP_BUILD/kernel"
 INITRD="$VM_DIR/initramfs.cpio.gz"
