@@ -109,6 +109,34 @@ debian_keyring() {
     done | head -n1
 }
 
+# apt_debsrc_pinned SUITE MIRROR KEYRING: a deb-src-only APT entry for
+# SUITE (odp-hca-SUITE-src.sources) and a pin that keeps it at priority 50.
+# deb-src entries carry no binaries, but should anyone add a binary entry
+# for SUITE later, nothing gets upgraded from it by accident.  Writes as
+# root only what differs; returns 0 when the entry was (re)written, so
+# the caller knows to run apt-get update.
+apt_debsrc_pinned() {
+    local suite="$1" mirror="$2" keyring="$3" want want_pin
+    local list="/etc/apt/sources.list.d/odp-hca-$suite-src.sources"
+    local pin="/etc/apt/preferences.d/odp-hca-$suite"
+    want="Types: deb-src
+URIs: $mirror
+Suites: $suite
+Components: main"
+    [ -n "$keyring" ] && want="$want
+Signed-By: $keyring"
+    want_pin="Package: *
+Pin: release n=$suite
+Pin-Priority: 50"
+    if [ ! -f "$pin" ] || [ "$(cat "$pin")" != "$want_pin" ]; then
+        info "writing $pin"
+        printf '%s\n' "$want_pin" | as_root tee "$pin" >/dev/null
+    fi
+    [ -f "$list" ] && [ "$(cat "$list")" = "$want" ] && return 1
+    info "writing $list (mirror $mirror)"
+    printf '%s\n' "$want" | as_root tee "$list" >/dev/null
+}
+
 # apt_source_origs PKG: for every source stanza of PKG in the APT indexes,
 # print "version directory sha256 file" of its orig tarball.
 apt_source_origs() {

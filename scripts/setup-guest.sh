@@ -17,35 +17,11 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ODP_ROOT/scripts/packages.sh"
 
-SRC_LIST=/etc/apt/sources.list.d/odp-hca-trixie-src.sources
-PIN=/etc/apt/preferences.d/odp-hca-trixie
-
 mirror="$(debian_mirror)" || die "no APT entry serving 'bookworm' found in /etc/apt/sources.list{,.d/}"
 keyring="$(debian_keyring || true)"
 
-want="Types: deb-src
-URIs: $mirror
-Suites: trixie
-Components: main"
-[ -n "$keyring" ] && want="$want
-Signed-By: $keyring"
-
-# deb-src entries carry no binaries, but keep the pin anyway: should anyone
-# add a binary trixie entry later, nothing gets upgraded from it by accident.
-want_pin="Package: *
-Pin: release n=trixie
-Pin-Priority: 50"
-
 changed=0
-if [ ! -f "$SRC_LIST" ] || [ "$(cat "$SRC_LIST")" != "$want" ]; then
-    info "writing $SRC_LIST (mirror $mirror)"
-    printf '%s\n' "$want" | as_root tee "$SRC_LIST" >/dev/null
-    changed=1
-fi
-if [ ! -f "$PIN" ] || [ "$(cat "$PIN")" != "$want_pin" ]; then
-    info "writing $PIN"
-    printf '%s\n' "$want_pin" | as_root tee "$PIN" >/dev/null
-fi
+apt_debsrc_pinned trixie "$mirror" "$keyring" && changed=1
 
 lists_present() {
     apt_index trixie source

@@ -30,33 +30,13 @@ Components: main"
 [ -n "$keyring" ] && want="$want
 Signed-By: $keyring"
 
-SID_LIST=/etc/apt/sources.list.d/odp-hca-sid-src.sources
-SID_PIN=/etc/apt/preferences.d/odp-hca-sid
-want_sid="Types: deb-src
-URIs: $mirror
-Suites: sid
-Components: main"
-[ -n "$keyring" ] && want_sid="$want_sid
-Signed-By: $keyring"
-want_sid_pin="Package: *
-Pin: release n=sid
-Pin-Priority: 50"
-
 changed=0
 if [ ! -f "$BPO_LIST" ] || [ "$(cat "$BPO_LIST")" != "$want" ]; then
     info "writing $BPO_LIST (mirror $mirror)"
     printf '%s\n' "$want" | as_root tee "$BPO_LIST" >/dev/null
     changed=1
 fi
-if [ ! -f "$SID_LIST" ] || [ "$(cat "$SID_LIST")" != "$want_sid" ]; then
-    info "writing $SID_LIST (mirror $mirror)"
-    printf '%s\n' "$want_sid" | as_root tee "$SID_LIST" >/dev/null
-    changed=1
-fi
-if [ ! -f "$SID_PIN" ] || [ "$(cat "$SID_PIN")" != "$want_sid_pin" ]; then
-    info "writing $SID_PIN"
-    printf '%s\n' "$want_sid_pin" | as_root tee "$SID_PIN" >/dev/null
-fi
+apt_debsrc_pinned sid "$mirror" "$keyring" && changed=1
 
 lists_present() {
     apt_index bookworm-backports source &&

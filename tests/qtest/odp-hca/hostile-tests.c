@@ -1180,19 +1180,41 @@ static void test_bad_pte(void)
     t_free(t);
 }
 
+/* The CQ error event, and the death of @qp, whose CQE @cq could not take. */
+static void expect_cq_error(T *t, OdpCq *cq, OdpQp *qp, uint8_t verr)
+{
+    bool cq_err = false, qp_fatal = false;
+    struct odp_hca_eqe e;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        odp_eq_wait(t->h, t->h->eq0, &e);
+        if (e.type == ODP_HCA_EV_CQ_ERROR) {
+            g_assert_cmpuint(e.obj, ==, cq->cqn);
+            g_assert_cmpuint(e.subtype, ==, verr);
+            cq_err = true;
+        } else {
+            g_assert_cmpuint(e.type, ==, ODP_HCA_EV_QP_FATAL);
+            g_assert_cmpuint(e.obj, ==, qp->qpn);
+            qp_fatal = true;
+        }
+    }
+    g_assert_true(cq_err);
+    g_assert_true(qp_fatal);
+    g_assert_cmpuint(qp_state(t, qp), ==, ODP_HCA_QPS_ERR);
+}
+
 static void test_cq_overflow(void)
 {
     T *t = t_new(NULL);
     OdpHca *h = t->h;
     struct odp_hca_cqe c;
-    struct odp_hca_eqe e;
     OdpCq *scq = odp_cq_new(h, 2, NULL, 0);     /* 4 entries */
     OdpCq *rcq = odp_cq_new(h, 4, NULL, 0);
     OdpCq *cqb = odp_cq_new(h, 4, NULL, 0);
     Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 45);
-    bool cq_err = false, qp_fatal = false;
     OdpQpCfg cfg;
     OdpQp *a, *b;
     int i;
@@ -1213,20 +1235,7 @@ static void test_cq_overflow(void)
         wait_cqe(t, scq, &c, 0x300 + i, ODP_HCA_WC_SUCCESS,
                  ODP_HCA_CQE_RDMA_WRITE, a->qpn);
     }
-    for (i = 0; i < 2; i++) {
-        odp_eq_wait(h, h->eq0, &e);
-        if (e.type == ODP_HCA_EV_CQ_ERROR) {
-            g_assert_cmpuint(e.obj, ==, scq->cqn);
-            cq_err = true;
-        } else {
-            g_assert_cmpuint(e.type, ==, ODP_HCA_EV_QP_FATAL);
-            g_assert_cmpuint(e.obj, ==, a->qpn);
-            qp_fatal = true;
-        }
-    }
-    g_assert_true(cq_err);
-    g_assert_true(qp_fatal);
-    g_assert_cmpuint(qp_state(t, a), ==, ODP_HCA_QPS_ERR);
+    expect_cq_error(t, scq, a, ODP_HCA_VERR_CQ_OVERFLOW);
     buf_check(t, dst, 0, data, 32, "WRITEs before the overflow");
 
     /* overflowed: no more CQEs, even with room again */
@@ -1257,30 +1266,6 @@ static void writes_completed(T *t, OdpQp *a, OdpCq *cq, Buf *src, Buf *dst,
         wait_cqe(t, cq, &c, first + i, ODP_HCA_WC_SUCCESS,
                  ODP_HCA_CQE_RDMA_WRITE, a->qpn);
     }
-}
-
-/* The CQ error event and the QP's death a CQ that could not take a CQE. */
-static void expect_cq_error(T *t, OdpCq *cq, OdpQp *qp, uint8_t verr)
-{
-    bool cq_err = false, qp_fatal = false;
-    struct odp_hca_eqe e;
-    int i;
-
-    for (i = 0; i < 2; i++) {
-        odp_eq_wait(t->h, t->h->eq0, &e);
-        if (e.type == ODP_HCA_EV_CQ_ERROR) {
-            g_assert_cmpuint(e.obj, ==, cq->cqn);
-            g_assert_cmpuint(e.subtype, ==, verr);
-            cq_err = true;
-        } else {
-            g_assert_cmpuint(e.type, ==, ODP_HCA_EV_QP_FATAL);
-            g_assert_cmpuint(e.obj, ==, qp->qpn);
-            qp_fatal = true;
-        }
-    }
-    g_assert_true(cq_err);
-    g_assert_true(qp_fatal);
-    g_assert_cmpuint(qp_state(t, qp), ==, ODP_HCA_QPS_ERR);
 }
 
 /*
