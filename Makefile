@@ -230,16 +230,16 @@ study: vm-deps study-rdma need-plot
 	        $(STUDY_REPORT).md || rc=1; \
 	    exit $$rc
 
+# QTEST_SUITE: the name its results go under.
+QTEST_SUITE ?= qtest
 check-qtest: build
-	@scripts/run-tap.sh qtest $(RESULTS) $(QTEST_TIMEOUT) -- \
+	@scripts/run-tap.sh $(QTEST_SUITE) $(RESULTS) $(QTEST_TIMEOUT) -- \
 	    env QTEST_QEMU_BINARY=$(abspath $(QEMU)) $(QTEST_BIN) --tap -k
 
 # The same suite built against the other QEMU series, as its own suite.
 check-qtest-other:
-	@$(MAKE) --no-print-directory QEMU_SERIES=$(QEMU_OTHER) build
-	@scripts/run-tap.sh qtest-other $(RESULTS) $(QTEST_TIMEOUT) -- \
-	    env QTEST_QEMU_BINARY=$(abspath $(BUILD)/qemu-build-$(QEMU_OTHER)/qemu-system-x86_64) \
-	    $(BUILD)/qemu-build-$(QEMU_OTHER)/tests/qtest/odp-hca-test --tap -k
+	@$(MAKE) --no-print-directory QEMU_SERIES=$(QEMU_OTHER) \
+	    QTEST_SUITE=qtest-other check-qtest
 
 # The plot tool on the dump a qtest run writes, a live QEMU and bad input.
 # The interface stated once: no name on both sides, no rule of the

@@ -152,8 +152,8 @@ void buf_fill(T *t, Buf *b, uint8_t byte)
     odp_mem_fill(t->h, b->m, byte);
 }
 
-void pair_new_cfg(T *t, Pair *p, const OdpQpCfg *tmpl,
-                  const OdpRcAttr *aa, const OdpRcAttr *ab)
+static void pair_make(T *t, Pair *p, const OdpQpCfg *tmpl,
+                      const OdpRcAttr *aa, const OdpRcAttr *ab, OdpCq *a_scq)
 {
     OdpHca *h = t->h;
     OdpQpCfg c;
@@ -165,13 +165,30 @@ void pair_new_cfg(T *t, Pair *p, const OdpQpCfg *tmpl,
     } else {
         odp_qp_cfg_init(&c, ODP_HCA_QPT_RC, t->pd, NULL, NULL);
     }
-    c.scq = c.rcq = p->cqa;
+    c.scq = a_scq ? a_scq : p->cqa;
+    c.rcq = p->cqa;
     p->a = odp_qp_new(h, &c);
     c.scq = c.rcq = p->cqb;
     p->b = odp_qp_new(h, &c);
     g_assert_cmpuint(p->a->qpn, !=, p->b->qpn);
     odp_qp_rc_connect(h, p->a, p->b->qpn, aa);
     odp_qp_rc_connect(h, p->b, p->a->qpn, ab);
+}
+
+void pair_new_cfg(T *t, Pair *p, const OdpQpCfg *tmpl,
+                  const OdpRcAttr *aa, const OdpRcAttr *ab)
+{
+    pair_make(t, p, tmpl, aa, ab, NULL);
+}
+
+/*
+ * pair_new()'s pair, but a's send completions go to @a_scq, a CQ the test
+ * made for them (small, or with a consumer record): cqa takes only a's
+ * receives.
+ */
+void pair_new_scq(T *t, Pair *p, OdpCq *a_scq)
+{
+    pair_make(t, p, NULL, NULL, NULL, a_scq);
 }
 
 void pair_new2(T *t, Pair *p, const OdpRcAttr *aa, const OdpRcAttr *ab)

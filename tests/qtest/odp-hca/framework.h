@@ -78,6 +78,7 @@ void pair_new_cfg(T *t, Pair *p, const OdpQpCfg *tmpl,
                   const OdpRcAttr *aa, const OdpRcAttr *ab);
 void pair_new2(T *t, Pair *p, const OdpRcAttr *aa, const OdpRcAttr *ab);
 void pair_new(T *t, Pair *p);
+void pair_new_scq(T *t, Pair *p, OdpCq *a_scq);
 struct odp_hca_sge sge(uint64_t addr, uint32_t len, uint32_t lkey);
 void post_recv1(T *t, OdpQp *qp, uint64_t wr_id, uint64_t addr,
                 uint32_t len, uint32_t lkey);

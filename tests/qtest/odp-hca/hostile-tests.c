@@ -1210,22 +1210,17 @@ static void test_cq_overflow(void)
     OdpHca *h = t->h;
     struct odp_hca_cqe c;
     OdpCq *scq = odp_cq_new(h, 2, NULL, 0);     /* 4 entries */
-    OdpCq *rcq = odp_cq_new(h, 4, NULL, 0);
-    OdpCq *cqb = odp_cq_new(h, 4, NULL, 0);
     Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     g_autofree uint8_t *data = buf_pattern(t, src, 45);
-    OdpQpCfg cfg;
     OdpQp *a, *b;
+    Pair p;
     int i;
 
     scq->auto_ci = false;
-    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, scq, rcq);
-    a = odp_qp_new(h, &cfg);
-    cfg.scq = cfg.rcq = cqb;
-    b = odp_qp_new(h, &cfg);
-    odp_qp_rc_connect(h, a, b->qpn, NULL);
-    odp_qp_rc_connect(h, b, a->qpn, NULL);
+    pair_new_scq(t, &p, scq);
+    a = p.a;
+    b = p.b;
 
     for (i = 0; i < 5; i++) {
         send1(t, a, 0x300 + i, ODP_HCA_WQE_RDMA_WRITE, src->iova + i * 8, 8,
@@ -1281,10 +1276,8 @@ static void test_cq_ci_record(void)
     uint64_t rec = odp_alloc(h, ODP_HCA_PAGE_SIZE);
     Buf *src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     Buf *dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
-    OdpCq *scq, *rcq = odp_cq_new(h, 4, NULL, 0);
-    OdpCq *cqb = odp_cq_new(h, 4, NULL, 0), *bad;
-    OdpQpCfg cfg;
-    OdpQp *a, *b;
+    OdpCq *scq, *bad;
+    Pair p;
 
     buf_pattern(t, src, 47);
     g_assert_cmpuint(odp_cq_create(h, 2, NULL, 0, rec + 2, &bad), ==,
@@ -1293,43 +1286,34 @@ static void test_cq_ci_record(void)
     g_assert_cmpuint(odp_cq_create(h, 2, NULL, 0, rec, &scq), ==,
                      ODP_HCA_CMD_OK);           /* 4 entries */
     scq->auto_ci = false;
-    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, scq, rcq);
-    a = odp_qp_new(h, &cfg);
-    cfg.scq = cfg.rcq = cqb;
-    b = odp_qp_new(h, &cfg);
-    odp_qp_rc_connect(h, a, b->qpn, NULL);
-    odp_qp_rc_connect(h, b, a->qpn, NULL);
+    pair_new_scq(t, &p, scq);
 
     /* Three rounds of a full CQ, each made room for by the record alone. */
-    writes_completed(t, a, scq, src, dst, 0x400, 4);
+    writes_completed(t, p.a, scq, src, dst, 0x400, 4);
     odp_cq_set_ci(h, scq);
-    writes_completed(t, a, scq, src, dst, 0x410, 4);
+    writes_completed(t, p.a, scq, src, dst, 0x410, 4);
     odp_cq_set_ci(h, scq);
-    writes_completed(t, a, scq, src, dst, 0x420, 4);
+    writes_completed(t, p.a, scq, src, dst, 0x420, 4);
     eq_quiet(t);
-    g_assert_cmpuint(qp_state(t, a), ==, ODP_HCA_QPS_RTS);
+    g_assert_cmpuint(qp_state(t, p.a), ==, ODP_HCA_QPS_RTS);
     g_assert_cmpuint(odp_counter(t, "cq-record-reads"), ==, 2);
 
     /* A record beyond the producer is not taken: the CQ overflows. */
     qtest_writel(h->qts, rec, scq->ci + 100);
-    send1(t, a, 0x430, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+    send1(t, p.a, 0x430, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
           dst->iova, dst->key);
-    expect_cq_error(t, scq, a, ODP_HCA_VERR_CQ_OVERFLOW);
-    g_assert_cmpuint(qp_state(t, b), ==, ODP_HCA_QPS_RTS);
+    expect_cq_error(t, scq, p.a, ODP_HCA_VERR_CQ_OVERFLOW);
+    g_assert_cmpuint(qp_state(t, p.b), ==, ODP_HCA_QPS_RTS);
 
     /* A record the device cannot read: that CQ fails, nothing else. */
     g_assert_cmpuint(odp_cq_create(h, 2, NULL, 0, ODP_BAD_ADDR, &bad),
                      ==, ODP_HCA_CMD_OK);
     bad->auto_ci = false;
-    odp_qp_cfg_init(&cfg, ODP_HCA_QPT_RC, t->pd, bad, rcq);
-    a = odp_qp_new(h, &cfg);
-    b = odp_qp_new(h, &cfg);
-    odp_qp_rc_connect(h, a, b->qpn, NULL);
-    odp_qp_rc_connect(h, b, a->qpn, NULL);
-    writes_completed(t, a, bad, src, dst, 0x500, 4);
-    send1(t, a, 0x504, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
+    pair_new_scq(t, &p, bad);
+    writes_completed(t, p.a, bad, src, dst, 0x500, 4);
+    send1(t, p.a, 0x504, ODP_HCA_WQE_RDMA_WRITE, src->iova, 8, src->key,
           dst->iova, dst->key);
-    expect_cq_error(t, bad, a, ODP_HCA_VERR_DMA);
+    expect_cq_error(t, bad, p.a, ODP_HCA_VERR_DMA);
     check_fresh_pair_works(t, 48);
     t_free(t);
 }
