@@ -24,7 +24,8 @@
  * before anything that could take the page from the sender: a command
  * (the driver's invalidations and deregistrations, after which the guest
  * may reuse the page), a configuration write (bus mastering turned off),
- * and the frame leaving by the netdev or the impairment.
+ * an IOMMU unmap (odp-hca-iommu.c), and the frame leaving by the netdev
+ * or the impairment.
  *
  * Under the stall responder-fault policy the receive queue is the port's
  * receive buffer: a responder fault stops it with the faulting frame back
@@ -222,7 +223,7 @@ static bool odp_hca_link_frame_map(OdpHcaState *s, OdpHcaFrame *f,
     dma_addr_t len = pkt->payload_len;
     void *p;
 
-    if (!odp_hca_link_is_ram(s, pa, len)) {
+    if (!odp_hca_iommu_may_map(s) || !odp_hca_link_is_ram(s, pa, len)) {
         return false;
     }
     p = pci_dma_map(PCI_DEVICE(s), pa, &len, DMA_DIRECTION_TO_DEVICE);

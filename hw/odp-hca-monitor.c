@@ -155,6 +155,8 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
     c->ready_received = st->ready_received;
     c->ready_timeouts = st->ready_timeouts;
     c->cq_record_reads = st->cq_record_reads;
+    c->iommu_unmaps = st->iommu_unmaps;
+    c->iommu_entries_dropped = st->iommu_entries_dropped;
     c->events_dropped = st->events_dropped;
     c->guest_errors = st->guest_errors;
     return c;
@@ -586,9 +588,11 @@ static void odp_hca_hmp_counters(Monitor *mon, const OdpHcaCounters *c)
                    c->resumes_failed);
     monitor_printf(mon, "  translation: walks %" PRIu64 " iotlb hits %"
                    PRIu64 " misses %" PRIu64 " | invalidations %" PRIu64
+                   " entries %" PRIu64 " | iommu unmaps %" PRIu64
                    " entries %" PRIu64 "\n", c->table_walks, c->iotlb_hits,
                    c->iotlb_misses, c->invalidations,
-                   c->entries_invalidated);
+                   c->entries_invalidated, c->iommu_unmaps,
+                   c->iommu_entries_dropped);
     monitor_printf(mon, "  transport: rnr naks %" PRIu64 " retries %" PRIu64
                    " rnr exceeded %" PRIu64 " | cq records read %" PRIu64
                    " | events dropped %" PRIu64 " | guest errors %" PRIu64

@@ -440,6 +440,7 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
     odp_hca_port_realize(s);
     odp_hca_link_init(s);
     odp_hca_impair_init(s);
+    odp_hca_iommu_init(s);
 
     s->eqs = g_new0(OdpHcaEq, s->max_eqs);
     s->pds = g_new0(OdpHcaPd, s->max_pds);
@@ -470,6 +471,7 @@ static void odp_hca_exit(PCIDevice *pdev)
 
     /* no frame comes in while the objects go */
     odp_hca_port_unrealize(s);
+    odp_hca_iommu_fini(s);
     odp_hca_link_fini(s);
     odp_hca_impair_fini(s);
     odp_hca_frame_pool_drain(s);     /* the two above gave theirs back */

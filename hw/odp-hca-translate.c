@@ -309,6 +309,27 @@ uint32_t odp_hca_tlb_invalidate(OdpHcaState *s, uint32_t key, uint64_t iova,
 }
 
 /*
+ * Drop the entries whose page lies in bus addresses [@first, @last]:
+ * the IOMMU no longer maps them (odp-hca-iommu.c).
+ */
+uint32_t odp_hca_tlb_invalidate_bus(OdpHcaState *s, dma_addr_t first,
+                                    dma_addr_t last)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; s->tlb && i < s->iotlb_entries; i++) {
+        OdpHcaTlbEntry *e = &s->tlb[i];
+
+        if (e->valid && e->pa + ODP_HCA_PAGE_SIZE - 1 >= first &&
+            e->pa <= last) {
+            e->valid = false;
+            n++;
+        }
+    }
+    return n;
+}
+
+/*
  * Move @len bytes between @buf and the MR at @iova, page by page.
  * Returns 0 on success; on a fault 1 with *fault_iova set; on an error
  * -1 with *verr set.  The caller has checked bounds and access.

@@ -35,6 +35,9 @@
 #define TYPE_ODP_HCA "odp-hca"
 OBJECT_DECLARE_SIMPLE_TYPE(OdpHcaState, ODP_HCA)
 
+/* An IOMMU region whose unmaps the device hears of (odp-hca-iommu.c) */
+typedef struct OdpHcaIommuWatch OdpHcaIommuWatch;
+
 /* Per-WQE limits of this implementation (the strides are in odp-hca-hw.h). */
 #define ODP_HCA_MAX_SGE            32
 #define ODP_HCA_MAX_INLINE         512
@@ -567,6 +570,8 @@ typedef struct OdpHcaStats {
     uint64_t ready_received;
     uint64_t ready_timeouts;
     uint64_t cq_record_reads;
+    uint64_t iommu_unmaps;
+    uint64_t iommu_entries_dropped;
     uint64_t events_dropped;
     uint64_t guest_errors;
     /* the port (odp-hca-port.c) */
@@ -693,6 +698,11 @@ struct OdpHcaState {
 
     OdpHcaImpair impair;    /* odp-hca-impair.c */
 
+    /* the IOMMU's unmap notifiers (odp-hca-iommu.c) */
+    MemoryListener iommu_listener;
+    QLIST_HEAD(, OdpHcaIommuWatch) iommu_watches;
+    uint32_t iommu_unwatched;   /* IOMMU regions that refused a notifier */
+
     OdpHcaStats stats;
 };
 
@@ -789,6 +799,8 @@ OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
                               bool write, dma_addr_t *pa, uint8_t *verr);
 uint32_t odp_hca_tlb_invalidate(OdpHcaState *s, uint32_t key, uint64_t iova,
                                 uint64_t len, bool all);
+uint32_t odp_hca_tlb_invalidate_bus(OdpHcaState *s, dma_addr_t first,
+                                    dma_addr_t last);
 uint8_t odp_hca_mr_fast_reg(OdpHcaState *s, OdpHcaQp *qp,
                             const struct odp_hca_wqe_reg_mr *w);
 uint8_t odp_hca_mr_invalidate(OdpHcaState *s, OdpHcaQp *qp, uint32_t key,
@@ -839,6 +851,11 @@ void odp_hca_qp_run(OdpHcaState *s, uint64_t bytes, uint32_t wqes);
  * half runs; each round is bounded by the QP and receive budgets.
  */
 #define ODP_HCA_PUMP_ROUNDS        4
+
+/* odp-hca-iommu.c: the IOMMU's unmaps */
+void odp_hca_iommu_init(OdpHcaState *s);
+void odp_hca_iommu_fini(OdpHcaState *s);
+bool odp_hca_iommu_may_map(OdpHcaState *s);
 
 /* odp-hca-link.c: RoCEv2 packets between the transport and the port */
 bool odp_hca_link_send(OdpHcaState *s, OdpHcaRocePacket *pkt,

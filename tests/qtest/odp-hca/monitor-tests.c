@@ -1831,13 +1831,16 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
     l = hmp_find(lines, "translation:");
     g_assert_cmpint(sscanf(l, "translation: walks %" SCNu64 " iotlb hits %"
                            SCNu64 " misses %" SCNu64 " | invalidations %"
+                           SCNu64 " entries %" SCNu64 " | iommu unmaps %"
                            SCNu64 " entries %" SCNu64, &v[0], &v[1], &v[2],
-                           &v[3], &v[4]), ==, 5);
+                           &v[3], &v[4], &v[5], &v[6]), ==, 7);
     g_assert_cmpuint(v[0], ==, k->table_walks);
     g_assert_cmpuint(v[1], ==, k->iotlb_hits);
     g_assert_cmpuint(v[2], ==, k->iotlb_misses);
     g_assert_cmpuint(v[3], ==, k->invalidations);
     g_assert_cmpuint(v[4], ==, k->entries_invalidated);
+    g_assert_cmpuint(v[5], ==, k->iommu_unmaps);
+    g_assert_cmpuint(v[6], ==, k->iommu_entries_dropped);
 
     l = hmp_find(lines, "transport:");
     g_assert_cmpint(sscanf(l, "transport: rnr naks %" SCNu64 " retries %"
