@@ -44,6 +44,7 @@ int main(int argc, char **argv)
     odp_hca_add_port_tests();
     odp_hca_add_wire_tests();
     odp_hca_add_responder_fault_tests();
+    odp_hca_add_iommu_tests();
 
     return g_test_run();
 }

@@ -155,5 +155,6 @@ void odp_hca_add_monitor_tests(void);
 void odp_hca_add_port_tests(void);
 void odp_hca_add_wire_tests(void);
 void odp_hca_add_responder_fault_tests(void);
+void odp_hca_add_iommu_tests(void);
 
 #endif /* ODP_HCA_FRAMEWORK_H */
