@@ -114,14 +114,15 @@ PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
 # check-fuzz: the campaign `make check` runs (make fuzz is the long one).
 # Per target: odp-hca, then odp-hca-wire (two devices on a hub: frames
-# from the wire).
-CHECK_FUZZ_SECONDS ?= 120
-CHECK_FUZZ_TARGETS ?= odp-hca odp-hca-wire
+# from the wire), then odp-hca-iommu (the device behind intel-iommu).
+CHECK_FUZZ_SECONDS ?= 80
+CHECK_FUZZ_TARGETS ?= odp-hca odp-hca-wire odp-hca-iommu
 FUZZ_CHECK_TIMEOUT ?= 900
 
 # make fuzz: seconds to fuzz, the config (generic-fuzz-<target>: odp-hca,
-# odp-hca-rp with the device behind a PCIe root port, or odp-hca-wire with
-# two devices whose ports share a hub), more libFuzzer
+# odp-hca-rp with the device behind a PCIe root port, odp-hca-wire with
+# two devices whose ports share a hub, or odp-hca-iommu with the device
+# behind intel-iommu), more libFuzzer
 # flags (e.g. FUZZ_FLAGS=-use_value_profile=1).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET  ?= odp-hca
