@@ -29,6 +29,8 @@
 #include <rdma/ib_umem.h>
 #include <rdma/ib_umem_odp.h>
 
+#include "odp_hca_compat.h"
+
 #include "odp-hca-hw.h"
 #include "odp-hca-abi.h"
 

@@ -76,7 +76,7 @@ static const struct ib_device_ops odp_hca_dev_ops = {
 	.query_port = odp_hca_query_port,
 	.query_qp = odp_hca_query_qp,
 	.query_srq = odp_hca_query_srq,
-	.reg_user_mr = odp_hca_reg_user_mr,
+	.reg_user_mr = ODP_HCA_REG_USER_MR,
 	.req_notify_cq = odp_hca_req_notify_cq,
 
 	INIT_RDMA_OBJ_SIZE(ib_ah, odp_hca_ah, ibah),

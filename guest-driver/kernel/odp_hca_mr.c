@@ -334,7 +334,7 @@ static struct ib_mr *odp_hca_reg_pinned_mr(struct odp_hca_pd *pd, u64 start,
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
 	mr->kind = ODP_HCA_MR_PINNED;
-	umem = ib_umem_get(&dev->ibdev, start, length, access);
+	umem = odp_hca_umem_get(&dev->ibdev, start, length, access);
 	if (IS_ERR(umem)) {
 		ret = PTR_ERR(umem);
 		goto err_key;

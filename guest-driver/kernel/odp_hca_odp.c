@@ -117,9 +117,9 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 	if (ret)
 		return ret;
 
-	access = ODP_READ_ALLOWED_BIT;
+	access = ODP_HCA_ODP_ACCESS_READ;
 	if (write)
-		access |= ODP_WRITE_ALLOWED_BIT;
+		access |= ODP_HCA_ODP_ACCESS_WRITE;
 	np = ib_umem_odp_map_dma_and_lock(odp, start, end - start, access,
 					  fault);
 	if (np < 0)
@@ -128,13 +128,19 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 	/* umem_mutex held: no invalidation runs until the leaves are in. */
 	idx = (ALIGN_DOWN(start, 1ULL << shift) - ib_umem_start(odp)) >> shift;
 	for (i = 0; i < np; i++, idx++) {
-		dma_addr_t dma = odp->dma_list[idx];
 		u64 base = ib_umem_start(odp) + (idx << shift), sub, pte;
+		dma_addr_t dma;
+		bool writable;
 
+		ret = odp_hca_odp_page(odp, idx, &dma, &writable);
+		if (ret) {
+			mutex_unlock(&odp->umem_mutex);
+			return ret;
+		}
 		if (!dma)
 			continue;	/* not resident (no-fault prefetch) */
-		pte = (dma & ODP_DMA_ADDR_MASK) | ODP_HCA_PTE_PRESENT;
-		if (dma & ODP_WRITE_ALLOWED_BIT && mr->writable)
+		pte = dma | ODP_HCA_PTE_PRESENT;
+		if (writable && mr->writable)
 			pte |= ODP_HCA_PTE_WRITABLE;
 		for (sub = 0; sub < 1ULL << shift; sub += ODP_HCA_PAGE_SIZE) {
 			if (!odp_hca_va_in_mr(mr, base + sub))

@@ -319,9 +319,9 @@ static struct ib_umem *odp_hca_pin_ring(struct odp_hca_dev *dev, u64 addr,
 	 * Writable even for rings the device only reads: a read-only pin of
 	 * untouched anonymous memory could pin the shared zero page.
 	 */
-	umem = ib_umem_get(&dev->ibdev, addr,
-			   (size_t)npages << ODP_HCA_PAGE_SHIFT,
-			   IB_ACCESS_LOCAL_WRITE);
+	umem = odp_hca_umem_get(&dev->ibdev, addr,
+				(size_t)npages << ODP_HCA_PAGE_SHIFT,
+				IB_ACCESS_LOCAL_WRITE);
 	if (IS_ERR(umem))
 		return umem;
 	ret = odp_hca_plist_from_umem(dev, pl, umem, npages);
