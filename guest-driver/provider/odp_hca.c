@@ -1191,9 +1191,16 @@ static struct verbs_context *odp_hca_alloc_context(struct ibv_device *ibdev,
 					   RDMA_DRIVER_UNKNOWN);
 	if (!ctx)
 		return NULL;
+	/* rdma-core 65 added the fd_arr argument (no file descriptors here). */
+#if HAVE_IBV_CMD_GET_CONTEXT_FD_ARR
+	if (ibv_cmd_get_context(&ctx->vctx, &cmd, sizeof(cmd), NULL,
+				&resp.ibv_resp, sizeof(resp)))
+		goto err;
+#else
 	if (ibv_cmd_get_context(&ctx->vctx, &cmd, sizeof(cmd), &resp.ibv_resp,
 				sizeof(resp)))
 		goto err;
+#endif
 
 	ctx->uar = resp.drv_payload.uar;
 	ctx->max_inline = resp.drv_payload.max_inline;
