@@ -62,6 +62,12 @@ export QEMU_SERIES
 # check-qtest-other: the qtest suite against the series that is not the
 # default (make check runs both).
 QEMU_OTHER   ?= $(shell sed -n 's/^ODP_QEMU_OTHERS=//p' scripts/lib.sh)
+# The guest kernel (scripts/lib.sh's default: Debian's 6.12; KERNEL_SERIES=7.2,
+# or VM_KERNEL=7.2, for sid's, whose odp_hca.ko is built in a sid build
+# root), each in build/kernel-<series> and build/kmod-<series>.  Exported:
+# the scripts and the guest use the same one.
+KERNEL_SERIES ?= $(or $(VM_KERNEL),$(shell sed -n 's/^ODP_KERNEL_DEFAULT=//p' scripts/lib.sh))
+export KERNEL_SERIES
 QEMU_SRC     := $(BUILD)/qemu-src-$(QEMU_SERIES)
 QEMU_BUILD   := $(BUILD)/qemu-build-$(QEMU_SERIES)
 QEMU         := $(QEMU_BUILD)/qemu-system-x86_64
@@ -78,7 +84,7 @@ SAN_QEMU     := $(SAN_BUILD)/qemu-system-x86_64
 SAN_QTEST    := $(SAN_BUILD)/tests/qtest/odp-hca-test
 SAN_DATADIR  := $(SAN_BUILD)/qemu-bundle/usr/local/share/qemu
 FUZZ_BIN     := $(SAN_BUILD)/qemu-fuzz-x86_64
-KERNEL       := $(BUILD)/kernel/vmlinuz
+KERNEL       := $(BUILD)/kernel-$(KERNEL_SERIES)/vmlinuz
 INITRAMFS    := $(BUILD)/initramfs.cpio.gz
 RESULTS      := $(BUILD)/results
 
@@ -108,7 +114,7 @@ RUN_ACCEL    ?= auto
 
 # Test suites run by `make check`, each a check-<suite> target that leaves
 # $(RESULTS)/<suite>.counts behind (scripts/run-tap.sh).  Append new ones.
-CHECK_SUITES := interface qtest qtest-other roce guest plot bench asan fuzz wire wire2 wire2-rxe wire2-lossy wire2-kill
+CHECK_SUITES := interface qtest qtest-other roce guest guest-next plot bench asan fuzz wire wire2 wire2-rxe wire2-lossy wire2-kill
 QTEST_TIMEOUT ?= 600
 PLOT_TIMEOUT ?= 600
 ASAN_TIMEOUT ?= 1800
@@ -335,7 +341,7 @@ clean:
 	rm -rf $(BUILD)
 
 clean-kernel:
-	rm -rf $(BUILD)/kernel $(BUILD)/accel
+	rm -rf $(BUILD)/kernel $(BUILD)/kernel-* $(BUILD)/accel
 
 # The guest side: rdma-core, the guest harness (make vm), check-guest.
 include guest-driver/guest.mk

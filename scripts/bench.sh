@@ -36,8 +36,10 @@ export VM_DEVICE="odp-hca,id=hca0,max-qps=4096,max-cqs=4096,max-mrs=16384"
 rxe_mac=52:54:00:0d:03:01
 export VM_EXTRA="-netdev hubport,id=bn0,hubid=9 -device virtio-net-pci,netdev=bn0,mac=$rxe_mac,romfile= ${VM_EXTRA:-}"
 mkdir -p "$VM_DIR/out"
-[ -f build/vm/initramfs.cpio.gz ] || die "no build/vm/initramfs.cpio.gz (make vm-initramfs)"
-ln -sfr build/vm/initramfs.cpio.gz "$VM_DIR/initramfs.cpio.gz"
+# The initramfs of the guest kernel series, by the name vm.sh looks for.
+initrd="initramfs-$ODP_KERNEL_SERIES.cpio.gz"
+[ -f "build/vm/$initrd" ] || die "no build/vm/$initrd (make vm-initramfs)"
+ln -sfr "build/vm/$initrd" "$VM_DIR/$initrd"
 raw="$VM_DIR/out/bench.jsonl"
 rm -f "$raw"
 
@@ -78,7 +80,7 @@ bench_wire() {
     rm -f "$w/odp.sock" "$w/rxe.sock" "$w/b/out/wire.jsonl"
     for g in a b; do
         mkdir -p "$w/$g/out"
-        ln -sfr build/vm/initramfs.cpio.gz "$w/$g/initramfs.cpio.gz"
+        ln -sfr "build/vm/$initrd" "$w/$g/$initrd"
     done
     for g in a b; do
         if [ "$g" = a ]; then

@@ -1,48 +1,67 @@
 #!/usr/bin/env bash
 # Build the guest kernel driver odp_hca.ko out of tree against Debian's
-# linux-headers for the exact 6.12 kernel image the project boots.
+# linux-headers for the exact kernel image the project boots, of the
+# series KERNEL_SERIES (scripts/lib.sh: 6.12 by default, or 7.2).
 #
-#  - runs scripts/fetch-kernel.sh (idempotent) so that build/kernel/ is
-#    pinned, and takes the image package and version from its STAMP;
-#  - fetches linux-headers-<kver>, its -common package and linux-kbuild of
-#    the same version with `apt-get download`, checks their SHA256 against
-#    the APT index and unpacks them into build/linux-headers/ (a private
-#    root: the headers package Depends on the kernel image itself, and
-#    installing that would put a 6.12 kernel, initramfs-tools and udev on
-#    the host).  The .debs are cached next to the kernel's.
-#  - checks the host tools the kernel build needs (gcc-12, make, dwarves
-#    for pahole/BTF; scripts/require.sh kmod, installed by make setup);
-#  - mirrors guest-driver/kernel/ into build/kmod/ as symlinks (6.12 has no
-#    separate output directory for external modules) and runs
-#    make -C <headers> M=build/kmod, so the source tree stays clean.
+#  - runs scripts/fetch-kernel.sh (idempotent) so that build/kernel-<series>/
+#    is pinned, and takes the image package and version from its STAMP;
+#  - 6.12: fetches linux-headers-<kver>, its -common package and
+#    linux-kbuild of the same version with `apt-get download`, checks their
+#    SHA256 against the APT index and unpacks them into
+#    build/linux-headers-6.12/ (a private root: the headers package Depends
+#    on the kernel image itself, and installing that would put a 6.12
+#    kernel, initramfs-tools and udev on the host).  The .debs are cached
+#    next to the kernel's.  Checks the host tools the kernel build needs
+#    (gcc-12, make, dwarves for pahole/BTF; scripts/require.sh kmod,
+#    installed by make setup);
+#  - 7.2: its headers need sid's gcc-16 and libc, so the build runs in the
+#    sid build root (scripts/sid-root.sh), which has them installed, with
+#    the repository mounted at its own path;
+#  - mirrors guest-driver/kernel/ into build/kmod-<series>/ as symlinks
+#    (6.12 has no separate output directory for external modules) and runs
+#    make -C <headers> M=build/kmod-<series>, so the source tree stays clean.
 #
-# Result: build/kmod/odp_hca.ko.  Environment: KMOD_W (default 1, kbuild's
-# W= warning level; empty to disable), KMOD_MAKEFLAGS (extra make flags),
-# KMOD_KDIR (build against another prepared kernel tree instead).
+# Result: build/kmod-<series>/odp_hca.ko.  Environment: KMOD_W (default 1,
+# kbuild's W= warning level; empty to disable), KMOD_MAKEFLAGS (extra make
+# flags), KMOD_KDIR (build on the host against another prepared kernel
+# tree instead).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SRC="$ODP_ROOT/guest-driver/kernel"
-OUT="$ODP_BUILD/kmod"
-HDR_ROOT="$ODP_BUILD/linux-headers"
+odp_kernel_check
+OUT="$ODP_KMOD_DIR"
+HDR_ROOT="$ODP_HEADERS_DIR"
 KMOD_W="${KMOD_W-1}"
+# Where make runs: here, or in the sid build root.
+IN_ROOT=()
 
 [ -f "$SRC/Kbuild" ] || die "no $SRC/Kbuild"
 
-# Host tools.  gcc-12 is the compiler Debian built the 6.12 kernel with
-# (the headers' .kernelvariables name it); pahole writes module BTF.
-"$ODP_ROOT/scripts/require.sh" kmod
-
 if [ -n "${KMOD_KDIR:-}" ]; then
+    "$ODP_ROOT/scripts/require.sh" kmod
     KDIR="$KMOD_KDIR"
     KVER="$(make -s -C "$KDIR" kernelrelease 2>/dev/null || true)"
+elif [ "$(odp_kernel_suite "$ODP_KERNEL_SERIES")" = sid ]; then
+    "$ODP_ROOT/scripts/require.sh" sid-root
+    "$ODP_ROOT/scripts/fetch-kernel.sh"     # makes the sid root too
+    "$ODP_ROOT/scripts/sid-root.sh"         # (a kernel kept from before)
+    KVER="$(cat "$ODP_KERNEL_DIR/VERSION")"
+    KDIR="/usr/src/linux-headers-$KVER"
+    grep -q "^linux-headers-$KVER " "$ODP_SID_ROOT/.odp-hca-stamp" ||
+        die "the sid build root has $(cut -d' ' -f1 "$ODP_SID_ROOT/.odp-hca-stamp"), the kernel is $KVER: ODP_SID_REFRESH=1 scripts/sid-root.sh"
+    [ -f "$ODP_SID_ROOT$KDIR/Makefile" ] || die "no $KDIR in the sid build root"
+    IN_ROOT=("$ODP_ROOT/scripts/sid-root.sh" run)
 else
+    # Host tools.  gcc-12 is the compiler Debian built the 6.12 kernel with
+    # (the headers' .kernelvariables name it); pahole writes module BTF.
+    "$ODP_ROOT/scripts/require.sh" kmod
     # The kernel the guest boots, and the package it came from.
     "$ODP_ROOT/scripts/fetch-kernel.sh"
-    [ -f "$ODP_BUILD/kernel/STAMP" ] && [ -f "$ODP_BUILD/kernel/VERSION" ] \
-        || die "build/kernel/STAMP missing after fetch-kernel.sh"
-    KVER="$(cat "$ODP_BUILD/kernel/VERSION")"
-    read -r image_deb _ < "$ODP_BUILD/kernel/STAMP"
+    [ -f "$ODP_KERNEL_DIR/STAMP" ] && [ -f "$ODP_KERNEL_DIR/VERSION" ] \
+        || die "${ODP_KERNEL_DIR#"$ODP_ROOT"/}/STAMP missing after fetch-kernel.sh"
+    KVER="$(cat "$ODP_KERNEL_DIR/VERSION")"
+    read -r image_deb _ < "$ODP_KERNEL_DIR/STAMP"
     # linux-image-<kver>_<version>_amd64.deb (apt escapes ':' and '~')
     image_pkg="${image_deb%%_*}"
     pkg_ver="${image_deb#*_}"
@@ -110,7 +129,7 @@ else
     fi
 fi
 
-# Mirror the sources: symlinks, so kbuild's objects land in build/kmod/.
+# Mirror the sources: symlinks, so kbuild's objects land in build/kmod-<series>/.
 mkdir -p "$OUT"
 find "$OUT" -maxdepth 1 -type l -delete
 for f in "$SRC"/Kbuild "$SRC"/*.c "$SRC"/*.h; do
@@ -120,7 +139,7 @@ done
 args=(-C "$KDIR" M="$OUT" ODP_HCA_INC="$ODP_ROOT/include")
 [ -n "$KMOD_W" ] && args+=(W="$KMOD_W")
 # shellcheck disable=SC2086
-make "${args[@]}" ${KMOD_MAKEFLAGS:-} -j"$(nproc)" modules
+"${IN_ROOT[@]}" make "${args[@]}" ${KMOD_MAKEFLAGS:-} -j"$(nproc)" modules
 
 ko="$OUT/odp_hca.ko"
 [ -f "$ko" ] || die "no $ko"

@@ -1,30 +1,35 @@
 #!/usr/bin/env bash
-# Fetch Debian trixie's rdma-core source package (56.x), unpack it into
-# build/rdma-core-src, link the project's provider (guest-driver/provider)
-# in as providers/odp_hca, apply configure-snippets/rdma-core/*.patch and
-# build it with cmake + ninja (through ccache) in build/rdma-core.
+# Fetch the rdma-core source package of the series RDMA_CORE_SERIES (56:
+# Debian trixie's, the default; 65: sid's; see odp_rdma_core_suite in
+# scripts/lib.sh), unpack it into build/rdma-core-src-<series>, link the
+# project's provider (guest-driver/provider) in as providers/odp_hca, apply
+# configure-snippets/rdma-core/*.patch and build it with cmake + ninja
+# (through ccache) in build/rdma-core-<series>.
 #
 # The build is "in place" (rdma-core's -DIN_PLACE=1): its libibverbs looks
-# for providers in build/rdma-core/lib and for their driver files in
-# build/rdma-core/etc/libibverbs.d, so nothing is installed anywhere.  A
-# program uses it with LD_LIBRARY_PATH=build/rdma-core/lib (see
-# scripts/in-guest/env.sh); Debian's perftest binaries run against it that way.
+# for providers in build/rdma-core-<series>/lib and for their driver files
+# in build/rdma-core-<series>/etc/libibverbs.d, so nothing is installed
+# anywhere.  A program uses it with LD_LIBRARY_PATH=build/rdma-core-<series>/lib
+# (see scripts/in-guest/env.sh); Debian's perftest binaries run against it
+# that way.
 #
 # Source: the orig tarball only (Debian's patches are not needed to build
 # upstream rdma-core).  `apt-get source --download-only` is tried first; if
-# the mirror lacks the .dsc it falls back to apt's helper with the SHA256
-# from the deb-src index, like scripts/fetch-qemu.sh.  Cached in
+# the mirror lacks the .dsc (sid's 65.0) it falls back to apt's helper with
+# the SHA256 from the deb-src index, like scripts/fetch-qemu.sh.  Cached in
 # ${XDG_CACHE_HOME:-$HOME/.cache}/odp-hca/.  Re-unpacks only when the
 # tarball, the snippets or this script changed; ninja rebuilds the rest.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-SERIES="${RDMA_CORE_SERIES:-56}"
-SUITE=trixie
-SRC="$ODP_BUILD/rdma-core-src"
-BLD="$ODP_BUILD/rdma-core"
-SRC_STAMP="$ODP_BUILD/rdma-core-src.stamp"
-CFG_STAMP="$ODP_BUILD/rdma-core.stamp"
+SERIES="$ODP_RDMA_CORE_SERIES"
+SUITE="$(odp_rdma_core_suite "$SERIES")" ||
+    die "unknown RDMA_CORE_SERIES '$SERIES' (known: $ODP_RDMA_CORE_DEFAULT $ODP_RDMA_CORE_OTHERS)"
+SRC="$ODP_RDMA_CORE_SRC"
+BLD="$ODP_RDMA_CORE"
+SRC_STAMP="$SRC.stamp"
+CFG_STAMP="$BLD.stamp"
+LOGS="$BLD"          # build/rdma-core-<series>-{configure,build}.log
 PROVIDER="$ODP_ROOT/guest-driver/provider"
 SNIPPETS=("$ODP_ROOT"/configure-snippets/rdma-core/*.patch)
 
@@ -40,8 +45,10 @@ current_inputs() {
 }
 
 fetch_and_unpack() {
-    # --- version, directory and orig tarball of the trixie source -------
+    # --- version, directory and orig tarball of the $SUITE source ------
     local stanzas best ver dir sha file
+    apt_index "$SUITE" source ||
+        die "no deb-src index for $SUITE (rdma-core $SERIES.x); run 'make setup' as root"
     stanzas="$(apt_source_origs rdma-core)" || true
     [ -n "$stanzas" ] || die "no 'rdma-core' source package in the APT indexes; run 'make setup' as root"
     best=""
@@ -51,7 +58,7 @@ fetch_and_unpack() {
             best="$ver $dir $sha $file"
         fi
     done <<< "$stanzas"
-    [ -n "$best" ] || die "no rdma-core $SERIES.x source in the APT indexes (found: $(awk '{print $1}' <<< "$stanzas" | xargs))"
+    [ -n "$best" ] || die "no rdma-core $SERIES.x source in the APT indexes ($SUITE) (found: $(awk '{print $1}' <<< "$stanzas" | xargs))"
     read -r ver dir sha file <<< "$best"
 
     # --- download (cached, hash-checked) ---------------------------------
@@ -140,24 +147,24 @@ if [ ! -f "$CFG_STAMP" ] || [ "$(cat "$CFG_STAMP")" != "$want_cfg" ] || [ ! -f "
     info "configuring rdma-core in ${BLD#"$ODP_ROOT"/}"
     rm -rf "$BLD"
     mkdir -p "$BLD"
-    ( cd "$BLD" && cmake "${OPTS[@]}" "$SRC" ) > "$ODP_BUILD/rdma-core-configure.log" 2>&1 || {
-        tail -n 40 "$ODP_BUILD/rdma-core-configure.log" >&2
-        die "rdma-core cmake failed; full log: build/rdma-core-configure.log"
+    ( cd "$BLD" && cmake "${OPTS[@]}" "$SRC" ) > "$LOGS-configure.log" 2>&1 || {
+        tail -n 40 "$LOGS-configure.log" >&2
+        die "rdma-core cmake failed; full log: ${LOGS#"$ODP_ROOT"/}-configure.log"
     }
     echo "$want_cfg" > "$CFG_STAMP"
 fi
 
 # --- build -------------------------------------------------------------------
-# The full ninja output goes to build/rdma-core-build.log.
+# The full ninja output goes to build/rdma-core-<series>-build.log.
 start=$SECONDS
-blog="$ODP_BUILD/rdma-core-build.log"
+blog="$LOGS-build.log"
 # shellcheck disable=SC2086
 if ! ninja -C "$BLD" ${NINJA_FLAGS:-} > "$blog" 2>&1; then
     grep -E -B3 -A12 'error|FAILED' "$blog" | tail -n 60 >&2
-    die "rdma-core build failed; full log: build/rdma-core-build.log"
+    die "rdma-core build failed; full log: ${blog#"$ODP_ROOT"/}"
 fi
 grep -E -A6 'warning:' "$blog" | grep -E -A6 'providers/odp_hca' | head -n 40 >&2 || true
 compgen -G "$BLD/lib/libodp_hca-rdmav*.so" >/dev/null || die "the build produced no libodp_hca provider"
 [ -f "$BLD/etc/libibverbs.d/odp_hca.driver" ] || die "no etc/libibverbs.d/odp_hca.driver in the build"
 n="$(grep -c '^\[' "$blog" || true)"
-info "rdma-core in ${BLD#"$ODP_ROOT"/}: $n build steps in $((SECONDS - start)) s (log: build/rdma-core-build.log)"
+info "rdma-core $SERIES in ${BLD#"$ODP_ROOT"/}: $n build steps in $((SECONDS - start)) s (log: ${blog#"$ODP_ROOT"/})"

@@ -32,6 +32,62 @@ odp_qemu_suite() {
     esac
 }
 
+# The guest kernel, KERNEL_SERIES (vm.sh also reads VM_KERNEL): Debian's
+# 6.12 from bookworm-backports by default, or the newest of Debian's
+# development suite, whose headers need that suite's compiler and libc, so
+# odp_hca.ko for it is built in a sid build root (scripts/sid-root.sh).
+# Each series has its unpacked kernel, build/kernel-<series>, its headers
+# (6.12: build/linux-headers-<series>; the newer in the build root) and
+# its module, build/kmod-<series>/odp_hca.ko.  The guest is told the
+# series on its kernel command line (odp.kernel=) and finds the module
+# through ODP_KMOD_DIR too.
+ODP_KERNEL_DEFAULT=6.12
+ODP_KERNEL_OTHERS=7.2
+ODP_KERNEL_SERIES="${KERNEL_SERIES:-${VM_KERNEL:-$ODP_KERNEL_DEFAULT}}"
+ODP_KERNEL_DIR="$ODP_BUILD/kernel-$ODP_KERNEL_SERIES"
+ODP_KMOD_DIR="$ODP_BUILD/kmod-$ODP_KERNEL_SERIES"
+ODP_HEADERS_DIR="$ODP_BUILD/linux-headers-$ODP_KERNEL_SERIES"
+ODP_SID_ROOT="$ODP_BUILD/sid-root"
+# odp_kernel_suite SERIES: the Debian suite its packages come from.
+odp_kernel_suite() {
+    case "$1" in
+        6.12) echo bookworm-backports ;;
+        7.2) echo sid ;;
+        *) return 1 ;;
+    esac
+}
+# odp_kernel_check: the series asked for is one we know, and VM_KERNEL,
+# when given too, agrees with KERNEL_SERIES.
+odp_kernel_check() {
+    odp_kernel_suite "$ODP_KERNEL_SERIES" >/dev/null ||
+        die "unknown kernel series '$ODP_KERNEL_SERIES' (KERNEL_SERIES/VM_KERNEL: $ODP_KERNEL_DEFAULT or $ODP_KERNEL_OTHERS)"
+    if [ -n "${VM_KERNEL:-}" ] && [ -n "${KERNEL_SERIES:-}" ] && [ "$VM_KERNEL" != "$KERNEL_SERIES" ]; then
+        die "VM_KERNEL=$VM_KERNEL and KERNEL_SERIES=$KERNEL_SERIES disagree; give one"
+    fi
+}
+
+# The rdma-core the provider builds in and the guest runs, RDMA_CORE_SERIES
+# (its major version): trixie's by default, or that of Debian's development
+# suite.  Each has its source tree, build/rdma-core-src-<series>,
+# and its in-place build, build/rdma-core-<series>, which the guest uses,
+# and the test programs linked to it, build/guest-tests-<series>.  The
+# guest is told the series on its kernel command line (odp.rdma_core=);
+# scripts/in-guest/env.sh sources this file too.
+ODP_RDMA_CORE_DEFAULT=56
+ODP_RDMA_CORE_OTHERS=65
+ODP_RDMA_CORE_SERIES="${RDMA_CORE_SERIES:-$ODP_RDMA_CORE_DEFAULT}"
+ODP_RDMA_CORE_SRC="$ODP_BUILD/rdma-core-src-$ODP_RDMA_CORE_SERIES"
+ODP_RDMA_CORE="$ODP_BUILD/rdma-core-$ODP_RDMA_CORE_SERIES"
+ODP_GUEST_TESTS="$ODP_BUILD/guest-tests-$ODP_RDMA_CORE_SERIES"
+# odp_rdma_core_suite SERIES: the Debian suite whose source package it comes from.
+odp_rdma_core_suite() {
+    case "$1" in
+        56) echo trixie ;;
+        65) echo sid ;;
+        *) return 1 ;;
+    esac
+}
+
 # Run a command as root (sudo when we are not root and sudo exists).
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then

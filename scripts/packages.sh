@@ -40,7 +40,9 @@ ODP_NEED_roce=(tshark:tshark)
 ODP_NEED_initramfs=(busybox-static:busybox cpio:cpio file:file pciutils:lspci)
 # Debian's 6.12 kernel image, downloaded from bookworm-backports.
 ODP_NEED_kernel=(index:bookworm-backports/binary-amd64)
-# rdma-core 56.x from Debian trixie's source package, with the provider.
+# rdma-core from Debian's source package, with the provider: 56.x from
+# trixie (index below), or 65.x from sid (RDMA_CORE_SERIES=65; its deb-src
+# index, which the newer QEMU needs too, is checked by build-rdma-core.sh).
 ODP_NEED_rdma_core=(
     cmake:cmake ninja-build:ninja ccache:ccache pkg-config:pkg-config gcc:gcc
     libnl-3-dev libnl-route-3-dev libudev-dev python3-dev cython3:cython3
@@ -52,6 +54,10 @@ ODP_NEED_kmod=(
     gcc-12:gcc-12 make:make dwarves:pahole xz-utils:xz
     index:bookworm-backports/binary-amd64
 )
+# The sid build root of the newest kernel series (scripts/sid-root.sh):
+# its headers need sid's compiler and libc, so odp_hca.ko for it is built
+# in a minimal sid made by debootstrap, which also fetches its kernel.
+ODP_NEED_sid_root=(debootstrap:debootstrap)
 # The guest harness (make vm, run, check-guest): its initramfs, depmod for
 # the guest kernel's modules (kmod; in the guest too, which runs the host's
 # user space, as do perftest and iproute2), socat for the monitor sockets,
@@ -64,7 +70,7 @@ ODP_NEED_vm=(
 )
 
 ODP_HOST_GROUPS=(qemu sanitizers plot bench roce initramfs kernel)
-ODP_GUEST_GROUPS=(rdma-core kmod vm)
+ODP_GUEST_GROUPS=(rdma-core kmod sid-root vm)
 
 # odp_packages GROUP...: the packages of the groups, once each, in order.
 odp_packages() {

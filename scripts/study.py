@@ -58,6 +58,16 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def kernel_series():
+    """The guest kernel series, as scripts/lib.sh has it."""
+    return subprocess.run(
+        ["bash", "-c", 'source scripts/lib.sh && odp_kernel_check && '
+         'echo "$ODP_KERNEL_SERIES"'], cwd=ROOT, check=True,
+        stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import monitor  # noqa: E402  (scripts/monitor.py)
 
@@ -130,11 +140,13 @@ class Study:
         sock = os.path.join(self.w, "link.sock")
         for g in "ab":
             os.makedirs(os.path.join(self.w, g), exist_ok=True)
-            link = os.path.join(self.w, g, "initramfs.cpio.gz")
+            # the initramfs of the guest kernel series, as vm.sh names it
+            initrd = "initramfs-%s.cpio.gz" % kernel_series()
+            link = os.path.join(self.w, g, initrd)
             if os.path.lexists(link):
                 os.unlink(link)
             os.symlink(os.path.relpath(os.path.join(ROOT, "build", "vm",
-                                                    "initramfs.cpio.gz"),
+                                                    initrd),
                                        os.path.join(self.w, g)), link)
             shutil.rmtree(self.out(g), ignore_errors=True)
         if os.path.lexists(sock):

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Boot the guest harness: Debian's 6.12 kernel, the initramfs of
-# scripts/mkinitramfs-vm.sh, the host's root file system read-only over
-# virtio-9p, -device odp-hca, 2 vCPUs, 2 GiB in two NUMA nodes.
+# Boot the guest harness: Debian's kernel of KERNEL_SERIES (6.12 by
+# default; VM_KERNEL=7.2 or KERNEL_SERIES=7.2 for sid's), build/kernel-
+# <series>, its initramfs of scripts/mkinitramfs-vm.sh ($VM_DIR/initramfs-
+# <series>.cpio.gz), the host's root file system read-only over virtio-9p,
+# -device odp-hca, 2 vCPUs, 2 GiB in two NUMA nodes.
 #
 #   vm.sh                 interactive shell on the serial console (Ctrl-A x
 #                         quits QEMU, Ctrl-A c switches to the monitor)
@@ -19,7 +21,9 @@
 # it really works here, else TCG; or e.g. "tcg"), VM_MEM (2G, split over
 # the two nodes), VM_SMP (2), VM_DEVICE (odp-hca[,props]), VM_EXTRA (more
 # QEMU options), VM_APPEND (more kernel options), VM_TIMEOUT (seconds, -c
-# only; 0 = none), VM_NOKMOD (1: do not insmod build/kmod/odp_hca.ko),
+# only; 0 = none), VM_KERNEL (the kernel series; KERNEL_SERIES too),
+# RDMA_CORE_SERIES (the rdma-core build the guest uses: 56 or 65),
+# VM_NOKMOD (1: do not insmod build/kmod-<series>/odp_hca.ko),
 # VM_QUIET (1: do not print the command line), VM_IOMMU (1: an intel-iommu
 # in front of every PCI device, and the guest's IOMMU driver in strict
 # translating mode).
@@ -37,10 +41,13 @@ while [ $# -gt 0 ]; do
 done
 
 cd "$ODP_ROOT"
+odp_kernel_check
+odp_rdma_core_suite "$ODP_RDMA_CORE_SERIES" >/dev/null ||
+    die "unknown RDMA_CORE_SERIES '$ODP_RDMA_CORE_SERIES' ($ODP_RDMA_CORE_DEFAULT or $ODP_RDMA_CORE_OTHERS)"
 QEMU="${QEMU:-${ODP_QEMU_BUILD#"$ODP_ROOT"/}/qemu-system-x86_64}"
 VM_DIR="${VM_DIR:-build/vm}"
-KDIR="$ODP_BUILD/kernel"
-INITRD="$VM_DIR/initramfs.cpio.gz"
+KDIR="$ODP_KERNEL_DIR"
+INITRD="$VM_DIR/initramfs-$ODP_KERNEL_SERIES.cpio.gz"
 VM_ACCEL="${VM_ACCEL:-auto}"
 VM_MEM="${VM_MEM:-2G}"
 VM_SMP="${VM_SMP:-2}"
@@ -48,8 +55,8 @@ VM_DEVICE="${VM_DEVICE:-odp-hca}"
 VM_TIMEOUT="${VM_TIMEOUT:-0}"
 
 [ -x "$QEMU" ] || die "no $QEMU; run 'make qemu'"
-[ -f "$KDIR/VERSION" ] && [ -e "$KDIR/vmlinuz" ] || die "no guest kernel; run 'make kernel'"
-[ -f "$INITRD" ] || die "no $INITRD; run 'make vm-initramfs'"
+[ -f "$KDIR/VERSION" ] && [ -e "$KDIR/vmlinuz" ] || die "no guest kernel $ODP_KERNEL_SERIES; run 'make kernel KERNEL_SERIES=$ODP_KERNEL_SERIES'"
+[ -f "$INITRD" ] || die "no $INITRD; run 'make vm-initramfs KERNEL_SERIES=$ODP_KERNEL_SERIES'"
 case "$ODP_ROOT" in *[[:space:]]*) die "the repository path must not contain white space" ;; esac
 kver="$(cat "$KDIR/VERSION")"
 
@@ -85,7 +92,8 @@ rm -f "$OUT/status" "$OUT/cmd"
 rm -f "$VM_DIR/qmp.sock" "$VM_DIR/hmp.sock"
 
 append="console=ttyS0 panic=-1 odp.init=$ODP_ROOT/scripts/in-guest/init.sh odp.root=$ODP_ROOT"
-append="$append odp.out=$ODP_ROOT/$OUT odp.kdir=$KDIR"
+append="$append odp.out=$ODP_ROOT/$OUT odp.kdir=$KDIR odp.kernel=$ODP_KERNEL_SERIES"
+append="$append odp.rdma_core=$ODP_RDMA_CORE_SERIES"
 [ "${VM_NOKMOD:-0}" = 1 ] && append="$append odp.nokmod"
 # The IOMMU must exist before the PCI devices whose DMA it translates.
 # Strict: an unmap reaches the IOMMU (and the device's notifier) before

@@ -86,7 +86,7 @@ FAULTS_REPEAT = int(os.environ.get("BENCH_FAULTS_REPEAT", "3"))
 LAT_REPEAT = int(os.environ.get("BENCH_LAT_REPEAT", "3"))
 XFER_SIZES = [int(x) for x in os.environ.get(
     "BENCH_XFER_SIZES", "4096 65536 1048576 67108864").split()]
-XFER = os.path.join(ROOT, "build/guest-tests/bench-xfer")
+XFER = os.path.join(os.environ["ODP_GUEST_TESTS"], "bench-xfer")  # scripts/in-guest/env.sh
 RUN_TIMEOUT = 300
 
 out = None

@@ -19,9 +19,13 @@
 #     kernel's back, rmmod/insmod, kill -9 while QPs are stalled on faults,
 #     a fault storm with invalidations racing it; afterwards QEMU answers,
 #     the device works for a fresh run, dmesg is clean;
+#   - behind a translating IOMMU (check-iommu.sh, VM_IOMMU=1): it
+#     translated the device's DMA, the device heard its unmaps, and it
+#     recorded no fault for the device;
 #   - the driver unloads after traffic; dmesg has no WARN/BUG/lockdep splat.
 #
-# Tests that need the driver are skipped while build/kmod/odp_hca.ko does
+# Tests that need the driver are skipped while build/kmod-<series>/odp_hca.ko
+# (ODP_KMOD_DIR, from scripts/in-guest/init.sh) does
 # not exist.  Environment: ODP_DEV (odp_hca0), ODP_GID (GID index; default:
 # the first non-zero GID of port 1), CHECK_GUEST_QUICK=1 (one size only),
 # PYVERBS_TESTS (rdma-core test modules to run; empty: none).
@@ -141,11 +145,11 @@ echo "# kernel $(uname -r), $(nproc) CPUs, $(ls -d /sys/devices/system/node/node
 check "odp-hca is on the PCI bus (1af4:10f0)" \
     sh -c 'lspci -n -d 1af4:10f0 | grep -q .'
 
-KO="$ODP_ROOT/build/kmod/odp_hca.ko"
+KO="$ODP_KMOD_DIR/odp_hca.ko"
 if [ ! -f "$KO" ]; then
     for t in "odp_hca.ko loaded" "ibv_devices lists $DEV" "ibv_devinfo -v shows ODP caps" \
              "ibv_rc_pingpong loopback" "perftest loopback" "odp_hca unloads" ; do
-        skip "$t" "no build/kmod/odp_hca.ko (kernel driver not built)"
+        skip "$t" "no ${KO#"$ODP_ROOT"/} (kernel driver not built)"
     done
     check "no WARN/BUG/lockdep splat in dmesg" \
         sh -c '! dmesg | grep -E "WARNING:|BUG:|Oops|circular locking|possible recursive locking|INFO: task .* blocked"'
@@ -274,11 +278,22 @@ check "faults raised ($d_faults) and all resolved ($d_resumes resumes, $d_failed
     test "$d_faults" -gt 0 -a "$d_resumes" -ge "$d_faults" -a "$d_failed" -eq 0 -a "$d_rerr" -eq 0
 
 # rdma-core's own pyverbs tests (tests/test_*.py of its source tree), among
-# them test_odp: pinned, ODP, implicit ODP and prefetch traffic, ODP
-# atomics and UD.  Tests of features the device does not have (device
-# memory, memory windows, XRC, UC, raw packet, ...) are SKIPs.
-PYV_TESTS="${PYVERBS_TESTS-test_device test_pd test_mr test_cq test_cq_events test_qp test_srq test_atomic test_odp}"
-src="$ODP_ROOT/build/rdma-core-src"
+# them test_odp: pinned, ODP, implicit ODP, prefetch and huge-page traffic,
+# ODP atomics and UD; rdma_cm (test_rdmacm), fork, relaxed ordering, and in
+# 65 ibv_buf and DMA handles.  Tests of features the device does not have
+# (device memory, memory windows, XRC, UC, raw packet, extended QPs,
+# multicast, ...) are SKIPs.  A module the series does not have (test_buf
+# and test_dmah are new in 65) is left out with a comment.
+PYV_TESTS="${PYVERBS_TESTS-test_device test_pd test_mr test_cq test_cq_events test_qp test_srq test_atomic test_odp test_addr test_cqex test_fork test_rdmacm test_relaxed_ordering test_buf test_dmah}"
+src="${ODP_RDMA_CORE_SRC:-/nonexistent}"   # of the series env.sh picked
+echo "# pyverbs: rdma-core $ODP_RDMA_CORE_SERIES (${ODP_RDMA_CORE:-none})"
+if [ -d "$src/tests" ]; then
+    pyv=""
+    for m in $PYV_TESTS; do
+        if [ -f "$src/tests/$m.py" ]; then pyv="$pyv $m"; else echo "# pyverbs: no $m in rdma-core $ODP_RDMA_CORE_SERIES"; fi
+    done
+    PYV_TESTS="${pyv# }"
+fi
 # 2 MiB pages for test_odp's huge-page cases (ODP MRs over huge pages).
 echo 32 > /proc/sys/vm/nr_hugepages 2>/dev/null
 if [ -n "$PYV_TESTS" ] && [ -d "${ODP_RDMA_CORE:-/nonexistent}/python/pyverbs" ] && [ -d "$src/tests" ]; then
@@ -301,7 +316,7 @@ if [ -n "$PYV_TESTS" ] && [ -d "${ODP_RDMA_CORE:-/nonexistent}/python/pyverbs" ]
         show "$LOG/pyverbs.log"
     fi
 else
-    skip "pyverbs tests" "no pyverbs in build/rdma-core (cython3 missing?)"
+    skip "pyverbs tests" "no pyverbs in build/rdma-core-$ODP_RDMA_CORE_SERIES (cython3 missing?)"
 fi
 
 # Every byte of ODP traffic while pages are dropped, remapped, forked and
@@ -314,6 +329,9 @@ counters_agree start end
 # storm with invalidations racing it (check-midflight.sh; it leaves the
 # driver loaded, on a new ib_device).
 . "$ODP_ROOT/guest-driver/tests/check-midflight.sh"
+
+# Behind a translating IOMMU (VM_IOMMU=1): it translated, and never faulted.
+. "$ODP_ROOT/guest-driver/tests/check-iommu.sh"
 
 check "odp_hca unloads after traffic" rmmod odp_hca
 check "no WARN/BUG/lockdep splat in dmesg" \

@@ -9,7 +9,7 @@
 # DEV, ODP_GID, LOG, port and ODP_ROOT.  The driver is loaded again at the
 # end.
 #
-# Traffic comes from build/guest-tests/odp-midflight (odp-midflight.c:
+# Traffic comes from build/guest-tests-<series>/odp-midflight (odp-midflight.c:
 # RDMA WRITE, READ and SEND on QP pairs, every completion checked once and
 # in order, every byte checked; IBV_EVENT_DEVICE_FATAL ends it with status
 # 3) and from Debian's perftest with --odp.  Faults come from the device
@@ -52,8 +52,8 @@ if ! declare -F run_pair > /dev/null || ! declare -F relay_tap > /dev/null; then
     return 2 2> /dev/null || exit 2
 fi
 
-_MF_BIN="$ODP_ROOT/build/guest-tests/odp-midflight"
-_MF_KO="$ODP_ROOT/build/kmod/odp_hca.ko"
+_MF_BIN="$ODP_GUEST_TESTS/odp-midflight"
+_MF_KO="$ODP_KMOD_DIR/odp_hca.ko"
 # Every 128th translation: since RC moved to packets a 16 KiB operation at
 # the path MTU of 1024 translates each page once a packet (four times as
 # often as the page-sized moves before), and go-back-N translates again
@@ -542,7 +542,7 @@ EOF
 _mf_main() {
     local t0="$SECONDS" out="$LOG/mf-query.json" rc
     if [ ! -x "$_MF_BIN" ]; then
-        skip "mid-flight tests" "no build/guest-tests/odp-midflight (make odp-midflight)"
+        skip "mid-flight tests" "no ${_MF_BIN#"$ODP_ROOT"/} (make odp-midflight)"
         return
     fi
     _MF_BDF="$(lspci -D -n -d 1af4:10f0 | awk 'NR == 1 { print $1 }')"

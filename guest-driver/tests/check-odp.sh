@@ -6,7 +6,7 @@
 #   counters_snapshot <tag>   the driver's hw_counters and the device's
 #                             query-odp-hca (asked of the host through
 #                             scripts/in-guest/monitor.sh), taken together
-#   odp_verify_tap            build/guest-tests/odp-verify, each of its
+#   odp_verify_tap            build/guest-tests-<series>/odp-verify, each of its
 #                             results one test of the suite
 #   counters_agree <from> <to>  the device's and the driver's counters
 #                             agree on what happened between two snapshots
@@ -36,10 +36,10 @@ counters_snapshot() {
 }
 
 odp_verify_tap() {
-    local bin="$ODP_ROOT/build/guest-tests/odp-verify" out="$LOG/odp-verify.log"
+    local bin="$ODP_GUEST_TESTS/odp-verify" out="$LOG/odp-verify.log"
     local n0="$T" f0="$FAILED" rc line d
     if [ ! -x "$bin" ]; then
-        skip "odp-verify" "no build/guest-tests/odp-verify (make odp-verify)"
+        skip "odp-verify" "no ${bin#"$ODP_ROOT"/} (make odp-verify)"
         return
     fi
     (cd /tmp && timeout 900 "$bin" -d "$DEV" -g "$ODP_GID") > "$out" 2>&1

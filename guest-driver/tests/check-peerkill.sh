@@ -31,9 +31,12 @@ MAC_B=52:54:00:0d:02:02
 relay_pid=
 
 mkdir -p "$W/a/out" "$W/b/out"
-[ -f build/vm/initramfs.cpio.gz ] || { echo "Bail out! no build/vm/initramfs.cpio.gz (make vm-initramfs)"; exit 1; }
+# The initramfs of the guest kernel series (make vm-initramfs; vm.sh
+# looks for it by that name).
+initrd="initramfs-$(source scripts/lib.sh && odp_kernel_check && echo "$ODP_KERNEL_SERIES").cpio.gz" || exit 1
+[ -f "build/vm/$initrd" ] || { echo "Bail out! no build/vm/$initrd (make vm-initramfs)"; exit 1; }
 for g in a b; do
-    ln -sf ../../vm/initramfs.cpio.gz "$W/$g/initramfs.cpio.gz"
+    ln -sf "../../vm/$initrd" "$W/$g/$initrd"
 done
 rm -f "$W/a.sock" "$W/b.sock" "$W/arm" "$W/arm.tmp" "$W/cut" "$W/a/out/cut-now" "$W/b/out/ready" "$W/b/out/rping-qpn"
 

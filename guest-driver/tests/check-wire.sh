@@ -37,7 +37,7 @@ T=0
 FAILED=0
 LOG=/tmp/check-wire
 mkdir -p "$LOG"
-KO="$ODP_ROOT/build/kmod/odp_hca.ko"
+KO="$ODP_KMOD_DIR/odp_hca.ko"
 
 ok() { T=$((T + 1)); echo "ok $T - $*"; }
 not_ok() { T=$((T + 1)); FAILED=$((FAILED + 1)); echo "not ok $T - $*"; }

@@ -33,9 +33,12 @@ MAC_B=52:54:00:0d:01:02
 sock="$W/link.sock"
 
 mkdir -p "$W/a" "$W/b"
-[ -f build/vm/initramfs.cpio.gz ] || { echo "Bail out! no build/vm/initramfs.cpio.gz (make vm-initramfs)"; exit 1; }
+# The initramfs of the guest kernel series (make vm-initramfs; vm.sh
+# looks for it by that name).
+initrd="initramfs-$(source scripts/lib.sh && odp_kernel_check && echo "$ODP_KERNEL_SERIES").cpio.gz" || exit 1
+[ -f "build/vm/$initrd" ] || { echo "Bail out! no build/vm/$initrd (make vm-initramfs)"; exit 1; }
 for g in a b; do
-    ln -sf ../../vm/initramfs.cpio.gz "$W/$g/initramfs.cpio.gz"
+    ln -sf "../../vm/$initrd" "$W/$g/$initrd"
 done
 rm -f "$sock"
 head -c "$BYTES" /dev/urandom > "$W/blob"

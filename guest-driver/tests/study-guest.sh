@@ -34,7 +34,7 @@ MAC="${STUDY_MAC:?}"
 OUT="${STUDY_OUT:?}"
 COPTS="${STUDY_CLIENT_OPTS:-}"
 SOPTS="${STUDY_SERVER_OPTS:-}"
-PROG="$ODP_ROOT/build/guest-tests/study-rdma"
+PROG="$ODP_GUEST_TESTS/study-rdma"
 if [ "$ROLE" = a ]; then ME=10.0.0.1 PEER=10.0.0.2
 else ME=10.0.0.2 PEER=10.0.0.1; fi
 T=/tmp/study

@@ -43,7 +43,7 @@ mkdir -p "$LOG"
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 . "$HERE/nvme-lib.sh"
 . "$HERE/roce-lib.sh"
-STUDY="$ODP_ROOT/build/guest-tests/study-rdma"
+STUDY="$ODP_GUEST_TESTS/study-rdma"
 MON="$ODP_ROOT/scripts/in-guest/monitor.sh"
 NQN=odp-hca.deadlock
 IO_TIMEOUT=2            # seconds: nvme_core.io_timeout on the host (a)

@@ -40,7 +40,7 @@ can_odp() { [ "$ME_KIND" = odp ] && [ "$PEER_KIND" = odp ]; }
 # their last message (guest-driver/tests/qp-linger.c): the ACK of either
 # side's last SEND may be lost, and its resend needs a QP to answer.
 PRELOAD=
-[ -n "${WIRE2_IMPAIRED:-}" ] && PRELOAD="$ODP_ROOT/build/guest-tests/qp-linger.so"
+[ -n "${WIRE2_IMPAIRED:-}" ] && PRELOAD="$ODP_GUEST_TESTS/qp-linger.so"
 
 PORT=19000
 # run <desc> <server-role a|b> <result-check: pp|pt> <command...>
@@ -121,7 +121,7 @@ ud_pingpong() {
 # server is the responder, whose ODP memory is dropped, remapped and
 # migrated between and during the client's operations; every byte is
 # checked on both sides, each side's checks are its TAP lines.
-VERIFY="$ODP_ROOT/build/guest-tests/odp-verify"
+VERIFY="$ODP_GUEST_TESTS/odp-verify"
 verify() { # <desc> <server-role> [test group...]
     local desc="$1" server="$2" side rc line d n0="$FAILED" t0 out
     PORT=$((PORT + 1))

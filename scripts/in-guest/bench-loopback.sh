@@ -28,7 +28,7 @@ mkdir -p "$LOG"
 rc=0
 
 if [ ! -d "/sys/class/infiniband/$DEV" ]; then
-    echo "bench-loopback: no RDMA device $DEV (is build/kmod/odp_hca.ko built?)"
+    echo "bench-loopback: no RDMA device $DEV (is ${ODP_KMOD_DIR#"$ODP_ROOT"/}/odp_hca.ko built?)"
     exit 1
 fi
 

@@ -9,14 +9,17 @@
 #  - kernel modules from the unpacked guest kernel package: a modprobe
 #    wrapper (kernel.modprobe and first on PATH) that points kmod at it,
 #    and a bind mount over /lib/modules when the host has that directory;
-#  - ib_core, ib_uverbs, and build/kmod/odp_hca.ko when it exists; every
+#  - ib_core, ib_uverbs, and build/kmod-<series>/odp_hca.ko when it exists
+#    (ODP_KMOD_DIR, exported for the tests); every
 #    network interface up (RoCE GIDs come from the port's net_device);
 #  - the environment of scripts/in-guest/env.sh (rdma-core from build/);
 #  - then runs <out>/cmd (make vm GUEST_CMD=...) or an interactive shell,
 #    writes the exit status to <out>/status and to the console
 #    (ODP-VM-EXIT=<n>) and powers off.
 # Kernel command line: odp.root=<repo> odp.out=<dir> odp.kdir=<kernel dir>
-# [odp.cols=N odp.rows=N] [odp.nokmod].
+# [odp.kernel=<series>: KERNEL_SERIES, the one booted, whose odp_hca.ko
+# is loaded] [odp.cols=N odp.rows=N] [odp.nokmod] [odp.rdma_core=<series>: the
+# rdma-core build env.sh picks, RDMA_CORE_SERIES; default: scripts/lib.sh's].
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM="${TERM:-vt100}" LANG=C.UTF-8
@@ -31,6 +34,8 @@ for a in $(cat /proc/cmdline 2>/dev/null); do
         odp.cols=*) cols="${a#*=}" ;;
         odp.rows=*) rows="${a#*=}" ;;
         odp.nokmod) nokmod=1 ;;
+        odp.kernel=*) export KERNEL_SERIES="${a#*=}" ;;
+        odp.rdma_core=*) export RDMA_CORE_SERIES="${a#*=}" ;;
     esac
 done
 
@@ -59,7 +64,7 @@ mount -t tmpfs -o mode=0755 tmpfs /run || warn "no tmpfs on /run"
 mkdir -p /run/odp/bin /run/lock
 
 [ -n "$ODP_ROOT" ] && [ -d "$ODP_ROOT" ] || { warn "odp.root= missing or not a directory"; finish 125; }
-[ -n "$ODP_KDIR" ] || ODP_KDIR="$ODP_ROOT/build/kernel"
+[ -n "$ODP_KDIR" ] || { warn "odp.kdir= missing"; finish 125; }
 KVER="$(uname -r)"
 
 # Kernel modules: the unpacked package, for kmod and for request_module().
@@ -121,7 +126,10 @@ ip link set lo up 2>/dev/null || /bin/busybox ip link set lo up
 for m in ib_core ib_uverbs; do
     modprobe "$m" || warn "modprobe $m failed"
 done
-KO="$ODP_ROOT/build/kmod/odp_hca.ko"
+# shellcheck source=../lib.sh
+. "$ODP_ROOT/scripts/lib.sh"
+export ODP_KERNEL_SERIES ODP_KMOD_DIR
+KO="$ODP_KMOD_DIR/odp_hca.ko"
 if [ -z "$nokmod" ] && [ -f "$KO" ]; then
     for m in $(modinfo -F depends "$KO" 2>/dev/null | tr ',' ' '); do
         modprobe "$m" || warn "modprobe $m (needed by odp_hca) failed"

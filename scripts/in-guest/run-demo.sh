@@ -26,7 +26,7 @@ step() { printf '\n=== %s\n' "$*"; }
 step "lspci: the adapter on the guest's PCI bus"
 lspci -nnk -d 1af4:10f0 2>/dev/null || rc=1
 if [ ! -d "/sys/class/infiniband/$DEV" ]; then
-    echo "no RDMA device $DEV: is build/kmod/odp_hca.ko built (make kmod)?"
+    echo "no RDMA device $DEV: is ${ODP_KMOD_DIR#"$ODP_ROOT"/}/odp_hca.ko built (make kmod)?"
     exit 1
 fi
 
