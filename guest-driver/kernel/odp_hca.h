@@ -69,6 +69,8 @@ static inline u64 odp_cpu64(u64 v) { return le64_to_cpu((__force __le64)v); }
 /* A fault resolves at most this much at once, then a window up to 2 MiB. */
 #define ODP_HCA_FAULT_MAX_BYTES	(4UL << 20)
 #define ODP_HCA_FAULT_WINDOW	(2UL << 20)
+/* Tries of a range that stays busy under hmm_range_fault() (~1 s each). */
+#define ODP_HCA_ODP_BUSY_TRIES	8
 
 /* A kernel-owned ring in DMA-coherent memory (EQs, kernel CQs and QPs). */
 struct odp_hca_ring {
@@ -129,6 +131,7 @@ enum odp_hca_counter {
 	ODP_HCA_CNT_FAULTS_ATOMIC,
 	ODP_HCA_CNT_FAULT_PAGES,
 	ODP_HCA_CNT_FAULTS_FAILED,
+	ODP_HCA_CNT_FAULT_BUSY,
 	ODP_HCA_CNT_RESUMES,
 	ODP_HCA_CNT_RESUME_ERRORS,
 	ODP_HCA_CNT_INVALIDATIONS,

@@ -94,6 +94,32 @@ static bool odp_hca_va_in_mr(const struct odp_hca_mr *mr, u64 va)
  * already present are mapped.  Returns the number of leaves written or a
  * negative errno.
  */
+/*
+ * ib_umem_odp_map_dma_and_lock(), again when it gives up with -EBUSY.
+ * That means the range kept changing under hmm_range_fault() for all of
+ * its timeout (HMM_RANGE_DEFAULT_TIMEOUT): a thread that migrates or
+ * drops the pages in a loop wins every race, the more so when each
+ * invalidation is slow (TCG, a strict IOMMU flushing every unmap).  The
+ * memory is there; failing the device's access for a lost race would
+ * turn a busy page into an error completion.  Bounded, so that a range
+ * that never settles still fails.
+ */
+static int odp_hca_odp_map_busy(struct odp_hca_mr *mr,
+				struct ib_umem_odp *odp, u64 start, u64 len,
+				u64 access, bool fault)
+{
+	int np, tries = 0;
+
+	for (;;) {
+		np = ib_umem_odp_map_dma_and_lock(odp, start, len, access,
+						  fault);
+		if (np != -EBUSY || ++tries >= ODP_HCA_ODP_BUSY_TRIES)
+			return np;
+		odp_hca_count(mr->dev, ODP_HCA_CNT_FAULT_BUSY, 1);
+		cond_resched();
+	}
+}
+
 static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 			   u64 va, u64 len, bool fault, bool write)
 {
@@ -120,8 +146,7 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 	access = ODP_HCA_ODP_ACCESS_READ;
 	if (write)
 		access |= ODP_HCA_ODP_ACCESS_WRITE;
-	np = ib_umem_odp_map_dma_and_lock(odp, start, end - start, access,
-					  fault);
+	np = odp_hca_odp_map_busy(mr, odp, start, end - start, access, fault);
 	if (np < 0)
 		return np;
 

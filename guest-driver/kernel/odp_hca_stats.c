@@ -24,6 +24,7 @@ static const struct rdma_stat_desc odp_hca_counter_descs[] = {
 	[ODP_HCA_CNT_FAULTS_ATOMIC].name = "odp_faults_atomic",
 	[ODP_HCA_CNT_FAULT_PAGES].name = "odp_fault_pages",
 	[ODP_HCA_CNT_FAULTS_FAILED].name = "odp_faults_failed",
+	[ODP_HCA_CNT_FAULT_BUSY].name = "odp_fault_busy_retries",
 	[ODP_HCA_CNT_RESUMES].name = "odp_resumes",
 	[ODP_HCA_CNT_RESUME_ERRORS].name = "odp_resume_errors",
 	[ODP_HCA_CNT_INVALIDATIONS].name = "odp_invalidations",
