@@ -51,7 +51,7 @@ KERNEL_DIR    := $(BUILD)/kernel-$(KERNEL_SERIES)
 # check-guest's suite name (its results: $(RESULTS)/<name>.counts), so that
 # a run on the other kernel can keep its own.
 GUEST_SUITE   ?= guest
-# The rdma-core series (scripts/lib.sh, odp_rdma_core_suite): its build,
+# The rdma-core series (scripts/lib.sh, odp_series_suite): its build,
 # and the test programs linked to it.  Exported: the scripts and the guest
 # (the kernel command line's odp.rdma_core=) use the same one.
 RDMA_CORE_SERIES ?= $(shell sed -n 's/^ODP_RDMA_CORE_DEFAULT=//p' scripts/lib.sh)

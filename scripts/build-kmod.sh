@@ -42,7 +42,7 @@ if [ -n "${KMOD_KDIR:-}" ]; then
     "$ODP_ROOT/scripts/require.sh" kmod
     KDIR="$KMOD_KDIR"
     KVER="$(make -s -C "$KDIR" kernelrelease 2>/dev/null || true)"
-elif [ "$(odp_kernel_suite "$ODP_KERNEL_SERIES")" = sid ]; then
+elif [ "$(odp_series_suite kernel "$ODP_KERNEL_SERIES")" = sid ]; then
     "$ODP_ROOT/scripts/require.sh" sid-root
     "$ODP_ROOT/scripts/fetch-kernel.sh"     # makes the sid root too
     "$ODP_ROOT/scripts/sid-root.sh"         # (a kernel kept from before)

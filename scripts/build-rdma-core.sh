@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch the rdma-core source package of the series RDMA_CORE_SERIES (56:
-# Debian trixie's, the default; 65: sid's; see odp_rdma_core_suite in
+# Debian trixie's, the default; 65: sid's; see odp_series_suite in
 # scripts/lib.sh), unpack it into build/rdma-core-src-<series>, link the
 # project's provider (guest-driver/provider) in as providers/odp_hca, apply
 # configure-snippets/rdma-core/*.patch and build it with cmake + ninja
@@ -23,7 +23,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 SERIES="$ODP_RDMA_CORE_SERIES"
-SUITE="$(odp_rdma_core_suite "$SERIES")" ||
+SUITE="$(odp_series_suite rdma-core "$SERIES")" ||
     die "unknown RDMA_CORE_SERIES '$SERIES' (known: $ODP_RDMA_CORE_DEFAULT $ODP_RDMA_CORE_OTHERS)"
 SRC="$ODP_RDMA_CORE_SRC"
 BLD="$ODP_RDMA_CORE"

@@ -15,7 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 odp_kernel_check
-SUITE="$(odp_kernel_suite "$ODP_KERNEL_SERIES")"
+SUITE="$(odp_series_suite kernel "$ODP_KERNEL_SERIES")"
 META=linux-image-amd64
 OUT="$ODP_KERNEL_DIR"
 

@@ -15,7 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 QEMU_SERIES="$ODP_QEMU_SERIES"
-QEMU_SUITE="$(odp_qemu_suite "$QEMU_SERIES")" ||
+QEMU_SUITE="$(odp_series_suite qemu "$QEMU_SERIES")" ||
     die "QEMU_SERIES=$QEMU_SERIES: odp-hca builds against 10.2 or 10.0"
 SRC="$ODP_QEMU_SRC"
 STAMP="$SRC.stamp"

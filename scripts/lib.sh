@@ -23,11 +23,14 @@ ODP_QEMU_SERIES="${QEMU_SERIES:-$ODP_QEMU_DEFAULT}"
 ODP_QEMU_SRC="$ODP_BUILD/qemu-src-$ODP_QEMU_SERIES"
 ODP_QEMU_BUILD="$ODP_BUILD/qemu-build-$ODP_QEMU_SERIES"
 ODP_QEMU_FUZZ="$ODP_BUILD/qemu-fuzz-$ODP_QEMU_SERIES"
-# odp_qemu_suite SERIES: the Debian suite whose source package it comes from.
-odp_qemu_suite() {
-    case "$1" in
-        10.0) echo bookworm-backports ;;
-        10.2) echo sid ;;
+# odp_series_suite COMPONENT SERIES: the Debian suite a series of qemu,
+# kernel or rdma-core (below) comes from; fails for one we do not know.
+# A new series is a line here.
+odp_series_suite() {
+    case "$1:$2" in
+        qemu:10.0 | kernel:6.12) echo bookworm-backports ;;
+        rdma-core:56) echo trixie ;;
+        qemu:10.2 | kernel:7.2 | rdma-core:65) echo sid ;;
         *) return 1 ;;
     esac
 }
@@ -48,18 +51,10 @@ ODP_KERNEL_DIR="$ODP_BUILD/kernel-$ODP_KERNEL_SERIES"
 ODP_KMOD_DIR="$ODP_BUILD/kmod-$ODP_KERNEL_SERIES"
 ODP_HEADERS_DIR="$ODP_BUILD/linux-headers-$ODP_KERNEL_SERIES"
 ODP_SID_ROOT="$ODP_BUILD/sid-root"
-# odp_kernel_suite SERIES: the Debian suite its packages come from.
-odp_kernel_suite() {
-    case "$1" in
-        6.12) echo bookworm-backports ;;
-        7.2) echo sid ;;
-        *) return 1 ;;
-    esac
-}
 # odp_kernel_check: the series asked for is one we know, and VM_KERNEL,
 # when given too, agrees with KERNEL_SERIES.
 odp_kernel_check() {
-    odp_kernel_suite "$ODP_KERNEL_SERIES" >/dev/null ||
+    odp_series_suite kernel "$ODP_KERNEL_SERIES" >/dev/null ||
         die "unknown kernel series '$ODP_KERNEL_SERIES' (KERNEL_SERIES/VM_KERNEL: $ODP_KERNEL_DEFAULT or $ODP_KERNEL_OTHERS)"
     if [ -n "${VM_KERNEL:-}" ] && [ -n "${KERNEL_SERIES:-}" ] && [ "$VM_KERNEL" != "$KERNEL_SERIES" ]; then
         die "VM_KERNEL=$VM_KERNEL and KERNEL_SERIES=$KERNEL_SERIES disagree; give one"
@@ -79,14 +74,6 @@ ODP_RDMA_CORE_SERIES="${RDMA_CORE_SERIES:-$ODP_RDMA_CORE_DEFAULT}"
 ODP_RDMA_CORE_SRC="$ODP_BUILD/rdma-core-src-$ODP_RDMA_CORE_SERIES"
 ODP_RDMA_CORE="$ODP_BUILD/rdma-core-$ODP_RDMA_CORE_SERIES"
 ODP_GUEST_TESTS="$ODP_BUILD/guest-tests-$ODP_RDMA_CORE_SERIES"
-# odp_rdma_core_suite SERIES: the Debian suite whose source package it comes from.
-odp_rdma_core_suite() {
-    case "$1" in
-        56) echo trixie ;;
-        65) echo sid ;;
-        *) return 1 ;;
-    esac
-}
 
 # Run a command as root (sudo when we are not root and sudo exists).
 as_root() {

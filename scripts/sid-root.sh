@@ -34,8 +34,8 @@ DEBS="$ODP_CACHE/sid-debs"
 LOCK="$ODP_BUILD/sid-root.lock"
 
 odp_kernel_check
-[ "$(odp_kernel_suite "$ODP_KERNEL_SERIES")" = sid ] ||
-    die "KERNEL_SERIES=$ODP_KERNEL_SERIES comes from $(odp_kernel_suite "$ODP_KERNEL_SERIES"), not sid: it needs no sid build root"
+[ "$(odp_series_suite kernel "$ODP_KERNEL_SERIES")" = sid ] ||
+    die "KERNEL_SERIES=$ODP_KERNEL_SERIES comes from $(odp_series_suite kernel "$ODP_KERNEL_SERIES"), not sid: it needs no sid build root"
 [ "$(id -u)" -eq 0 ] || die "the sid build root needs root (debootstrap, chroot, mount); run as root"
 case "$ODP_ROOT$ODP_BUILD" in *[[:space:]]*) die "the repository path must not contain white space" ;; esac
 

@@ -42,7 +42,7 @@ done
 
 cd "$ODP_ROOT"
 odp_kernel_check
-odp_rdma_core_suite "$ODP_RDMA_CORE_SERIES" >/dev/null ||
+odp_series_suite rdma-core "$ODP_RDMA_CORE_SERIES" >/dev/null ||
     die "unknown RDMA_CORE_SERIES '$ODP_RDMA_CORE_SERIES' ($ODP_RDMA_CORE_DEFAULT or $ODP_RDMA_CORE_OTHERS)"
 QEMU="${QEMU:-${ODP_QEMU_BUILD#"$ODP_ROOT"/}/qemu-system-x86_64}"
 VM_DIR="${VM_DIR:-build/vm}"

@@ -17,14 +17,22 @@
 
 #define IOMMU_LEN   200
 
-static T *iommu_new(Vtd *v, const char *opts)
+/* A device behind a translating intel-iommu, and an RC pair on it. */
+typedef struct IommuT {
+    T *t;
+    Vtd v;
+    Pair p;
+} IommuT;
+
+static T *iommu_new(IommuT *x, const char *opts)
 {
     g_autofree char *args = g_strdup_printf(VTD_ARGS "-device odp-hca,id=hca0%s",
                                             opts ? opts : "");
-    T *t = t_new_args(args, -1);
 
-    vtd_enable(v, t);
-    return t;
+    x->t = t_new_args(args, -1);
+    vtd_enable(&x->v, x->t);
+    pair_new(x->t, &x->p);
+    return x->t;
 }
 
 /* An on-demand MR over one page, mapped through window page @index. */
@@ -61,39 +69,37 @@ static void test_iommu_unmapped(void)
     struct odp_hca_cqe c;
     uint64_t unmaps;
     Buf *src, *dst;
-    Vtd v;
-    Pair p;
+    IommuT x;
     T *t;
 
-    t = iommu_new(&v, NULL);
-    pair_new(t, &p);
+    t = iommu_new(&x, NULL);
     src = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
-    dst = iommu_buf(t, &v, 0, ACC_ALL);
+    dst = iommu_buf(t, &x.v, 0, ACC_ALL);
     buf_fill(t, dst, 0);
     d = buf_pattern(t, src, 61);
-    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, IOMMU_LEN, src->key,
+    send1(t, x.p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, IOMMU_LEN, src->key,
           dst->iova + 100, dst->key);
-    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
-             p.a->qpn);
+    wait_cqe(t, x.p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             x.p.a->qpn);
     buf_check(t, dst, 100, d, IOMMU_LEN, "WRITE through the IOMMU");
-    g_assert_false(vtd_fault_pending(&v));
+    g_assert_false(vtd_fault_pending(&x.v));
 
     unmaps = odp_counter(t, "iommu-unmaps");
     g_assert_cmpuint(unmaps, >=, 1);        /* vtd_map's invalidation */
     g_assert_cmpuint(odp_counter(t, "iommu-entries-dropped"), ==, 0);
-    vtd_unmap(&v, 0);
+    vtd_unmap(&x.v, 0);
     g_assert_cmpuint(odp_counter(t, "iommu-unmaps"), ==, unmaps + 1);
     /* the WRITE's translation of dst, and nothing else */
     g_assert_cmpuint(odp_counter(t, "iommu-entries-dropped"), ==, 1);
 
     odp_pattern(e, sizeof(e), 62);
     buf_write(t, src, 0, e, sizeof(e));
-    send1(t, p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src->iova, IOMMU_LEN, src->key,
+    send1(t, x.p.a, 2, ODP_HCA_WQE_RDMA_WRITE, src->iova, IOMMU_LEN, src->key,
           dst->iova + 100, dst->key);
-    wait_cqe(t, p.cqa, &c, 2, ODP_HCA_WC_REM_ACCESS_ERR,
-             ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    wait_cqe(t, x.p.cqa, &c, 2, ODP_HCA_WC_REM_ACCESS_ERR,
+             ODP_HCA_CQE_RDMA_WRITE, x.p.a->qpn);
     buf_check(t, dst, 100, d, IOMMU_LEN, "no WRITE after the unmap");
-    g_assert_true(vtd_fault_pending(&v));
+    g_assert_true(vtd_fault_pending(&x.v));
     /* the broken QP fails alone */
     check_fresh_pair_works(t, 63);
     t_free(t);
@@ -107,24 +113,22 @@ static void test_iommu_never_mapped(void)
 {
     struct odp_hca_cqe c;
     Buf *src, *dst;
-    Vtd v;
-    Pair p;
+    IommuT x;
     T *t;
 
-    t = iommu_new(&v, NULL);
-    pair_new(t, &p);
+    t = iommu_new(&x, NULL);
     src = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     /* window page 5 stays empty; the MR's translation points at it */
     odp_mr_map_page(t->h, src->mr, src->iova, vtd_window(5), true);
     dst = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
     buf_fill(t, dst, 0xaa);
-    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, IOMMU_LEN, src->key,
+    send1(t, x.p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova, IOMMU_LEN, src->key,
           dst->iova, dst->key);
-    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_LOC_PROT_ERR,
-             ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    wait_cqe(t, x.p.cqa, &c, 1, ODP_HCA_WC_LOC_PROT_ERR,
+             ODP_HCA_CQE_RDMA_WRITE, x.p.a->qpn);
     buf_check_fill(t, dst, 0, 0xaa, ODP_HCA_PAGE_SIZE, "nothing sent");
-    g_assert_true(vtd_fault_pending(&v));
-    g_assert_cmpuint(qp_state(t, p.b), ==, ODP_HCA_QPS_RTS);
+    g_assert_true(vtd_fault_pending(&x.v));
+    g_assert_cmpuint(qp_state(t, x.p.b), ==, ODP_HCA_QPS_RTS);
     t_free(t);
 }
 
@@ -143,36 +147,34 @@ static void test_iommu_mapped_frame(void)
     uint64_t unmaps;
     uint32_t token;
     Buf *src, *dst;
-    Vtd v;
-    Pair p;
+    IommuT x;
     T *t;
 
-    t = iommu_new(&v, ",responder-fault=stall");
-    pair_new(t, &p);
-    src = iommu_buf(t, &v, 3, ACC_ALL);
+    t = iommu_new(&x, ",responder-fault=stall");
+    src = iommu_buf(t, &x.v, 3, ACC_ALL);
     dst = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW | ODP_HCA_ACCESS_REMOTE_WRITE);
     d = buf_pattern(t, src, 64);
     buf_fill(t, dst, 0);
-    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova + 8, IOMMU_LEN,
+    send1(t, x.p.a, 1, ODP_HCA_WQE_RDMA_WRITE, src->iova + 8, IOMMU_LEN,
           src->key, dst->iova, dst->key);
-    token = wait_fault(t, p.b->qpn, dst->key, dst->iova, IOMMU_LEN,
+    token = wait_fault(t, x.p.b->qpn, dst->key, dst->iova, IOMMU_LEN,
                        ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_WRITE,
                        ODP_HCA_FAULT_RESPONDER, -1);
     /* the frame waits with its payload mapped, not copied */
     g_assert_cmpuint(iommu_hairpin_mapped(t), ==, 1);
 
     unmaps = odp_counter(t, "iommu-unmaps");
-    vtd_unmap(&v, 3);
+    vtd_unmap(&x.v, 3);
     g_assert_cmpuint(odp_counter(t, "iommu-unmaps"), ==, unmaps + 1);
     odp_pattern(e, sizeof(e), 65);
     buf_write(t, src, 8, e, sizeof(e));
 
     buf_map(t, dst, dst->iova, ODP_HCA_PAGE_SIZE, true);
     resume_ok(t, token);
-    wait_cqe(t, p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
-             p.a->qpn);
+    wait_cqe(t, x.p.cqa, &c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE,
+             x.p.a->qpn);
     buf_check(t, dst, 0, d + 8, IOMMU_LEN, "bytes as mapped before the unmap");
-    g_assert_false(vtd_fault_pending(&v));
+    g_assert_false(vtd_fault_pending(&x.v));
     t_free(t);
 }
 
