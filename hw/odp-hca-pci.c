@@ -449,6 +449,7 @@ static void odp_hca_realize(PCIDevice *pdev, Error **errp)
     s->qps = g_new0(OdpHcaQp, s->max_qps);
     s->mrs = g_new0(OdpHcaMr, s->max_mrs);
     s->tlb = g_new0(OdpHcaTlbEntry, s->iotlb_entries);
+    s->tlb_bus = g_new0(uint32_t, s->iotlb_entries);
     s->fault_ring = g_new0(OdpHcaFaultEntry, s->fault_ring_size);
     s->qp_gone = g_new0(OdpHcaQpGone, ODP_HCA_QP_GONE_KEPT);
     QTAILQ_INIT(&s->run_list);
@@ -486,6 +487,7 @@ static void odp_hca_exit(PCIDevice *pdev)
     g_free(s->qps);
     g_free(s->mrs);
     g_free(s->tlb);
+    g_free(s->tlb_bus);
     g_free(s->fault_ring);
     g_free(s->qp_gone);
     msix_unuse_all_vectors(pdev);

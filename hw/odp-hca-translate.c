@@ -189,6 +189,27 @@ static int odp_hca_tlb_find(OdpHcaState *s, OdpHcaTlbEntry *set,
     return -1;
 }
 
+/*
+ * The IOTLB's bus-address filter: a count of valid entries per hash of
+ * their page's bus address.  An IOMMU unmap of a few pages whose counts
+ * are all zero has nothing to drop, so it skips the scan of the whole
+ * IOTLB; behind a strict IOMMU every dma_unmap of the guest is such an
+ * unmap, and almost none concerns a page the device still caches (the
+ * driver's INVALIDATE came first).
+ */
+static uint32_t *odp_hca_tlb_bus_count(OdpHcaState *s, dma_addr_t pa)
+{
+    uint64_t h = (pa >> ODP_HCA_PAGE_SHIFT) * 0x9e3779b97f4a7c15ull;
+
+    return &s->tlb_bus[(h >> 32) & (s->iotlb_entries - 1)];
+}
+
+static void odp_hca_tlb_drop(OdpHcaState *s, OdpHcaTlbEntry *e)
+{
+    e->valid = false;
+    (*odp_hca_tlb_bus_count(s, e->pa))--;
+}
+
 /* Walk the MR's table in guest memory for one page. */
 static OdpHcaXlate odp_hca_walk(OdpHcaState *s, OdpHcaMr *mr, uint64_t vpn,
                                 uint64_t *pte_out, uint8_t *verr)
@@ -274,11 +295,15 @@ OdpHcaXlate odp_hca_translate(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova,
     }
     /* the page's own entry (read-only until now), else the LRU way */
     e = odp_hca_tlb_touch(set, w >= 0 ? w : odp_hca_tlb_ways(s) - 1);
+    if (e->valid) {
+        odp_hca_tlb_drop(s, e);
+    }
     e->valid = true;
     e->key = mr->key;
     e->vpn = vpn;
     e->pa = pte & ODP_HCA_PTE_ADDR_MASK;
     e->writable = pte & ODP_HCA_PTE_WRITABLE;
+    (*odp_hca_tlb_bus_count(s, e->pa))++;
     *pa = e->pa + off;
     return ODP_HCA_XLATE_OK;
 }
@@ -301,7 +326,7 @@ uint32_t odp_hca_tlb_invalidate(OdpHcaState *s, uint32_t key, uint64_t iova,
 
         if (e->valid &&
             (all || (e->key == key && e->vpn >= first && e->vpn <= last))) {
-            e->valid = false;
+            odp_hca_tlb_drop(s, e);
             n++;
         }
     }
@@ -315,14 +340,29 @@ uint32_t odp_hca_tlb_invalidate(OdpHcaState *s, uint32_t key, uint64_t iova,
 uint32_t odp_hca_tlb_invalidate_bus(OdpHcaState *s, dma_addr_t first,
                                     dma_addr_t last)
 {
+    dma_addr_t page = first & ~(dma_addr_t)(ODP_HCA_PAGE_SIZE - 1);
     uint32_t n = 0;
 
-    for (uint32_t i = 0; s->tlb && i < s->iotlb_entries; i++) {
+    if (!s->tlb) {
+        return 0;
+    }
+    if ((last - page) >> ODP_HCA_PAGE_SHIFT < ODP_HCA_TLB_BUS_PAGES) {
+        bool cached = false;
+
+        for (dma_addr_t p = page; p <= last && p >= page;
+             p += ODP_HCA_PAGE_SIZE) {
+            cached |= *odp_hca_tlb_bus_count(s, p) != 0;
+        }
+        if (!cached) {
+            return 0;
+        }
+    }
+    for (uint32_t i = 0; i < s->iotlb_entries; i++) {
         OdpHcaTlbEntry *e = &s->tlb[i];
 
         if (e->valid && e->pa + ODP_HCA_PAGE_SIZE - 1 >= first &&
             e->pa <= last) {
-            e->valid = false;
+            odp_hca_tlb_drop(s, e);
             n++;
         }
     }

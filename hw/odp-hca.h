@@ -414,6 +414,8 @@ typedef struct OdpHcaInject {
 
 /* IOTLB entries a set (odp-hca-translate.c); fewer only when the IOTLB is. */
 #define ODP_HCA_TLB_WAYS           2
+/* IOMMU unmaps of fewer pages look at the IOTLB's bus filter first. */
+#define ODP_HCA_TLB_BUS_PAGES      64
 
 typedef struct OdpHcaTlbEntry {
     bool valid;
@@ -652,6 +654,7 @@ struct OdpHcaState {
     OdpHcaMr *mrs;
 
     OdpHcaTlbEntry *tlb;
+    uint32_t *tlb_bus;      /* valid entries per bus-page hash */
     uint32_t fault_seq;     /* for tokens */
     uint64_t fault_records; /* faults recorded so far */
     uint64_t fault_records_cleared; /* ... of which reset-stats dropped */
