@@ -69,7 +69,10 @@ static inline u64 odp_cpu64(u64 v) { return le64_to_cpu((__force __le64)v); }
 /* A fault resolves at most this much at once, then a window up to 2 MiB. */
 #define ODP_HCA_FAULT_MAX_BYTES	(4UL << 20)
 #define ODP_HCA_FAULT_WINDOW	(2UL << 20)
-/* Tries of a range that stays busy under hmm_range_fault() (~1 s each). */
+/*
+ * Tries of a synchronous prefetch whose range stays busy under
+ * hmm_range_fault() (~1 s each); a fault is answered RESUME(OK) instead.
+ */
 #define ODP_HCA_ODP_BUSY_TRIES	8
 
 /* A kernel-owned ring in DMA-coherent memory (EQs, kernel CQs and QPs). */
@@ -131,7 +134,7 @@ enum odp_hca_counter {
 	ODP_HCA_CNT_FAULTS_ATOMIC,
 	ODP_HCA_CNT_FAULT_PAGES,
 	ODP_HCA_CNT_FAULTS_FAILED,
-	ODP_HCA_CNT_FAULT_BUSY,
+	ODP_HCA_CNT_FAULTS_BUSY,
 	ODP_HCA_CNT_RESUMES,
 	ODP_HCA_CNT_RESUME_ERRORS,
 	ODP_HCA_CNT_INVALIDATIONS,
@@ -364,6 +367,16 @@ struct odp_hca_mr {
 	struct ib_umem *umem;	/* pinned, on-demand or implicit root */
 	struct xarray children;	/* implicit or chunked: va >> CHILD_SHIFT -> umem_odp */
 	struct mutex child_lock;
+	/*
+	 * One resolution at a time (odp_hca_odp_map()): hmm_range_fault()
+	 * rewrites the pfn_list entries it walks without umem_mutex, keeping
+	 * their HMM_PFN_DMA_MAPPED flag as it read it, so a walk racing
+	 * another fault's hmm_dma_map_pfn() on the same pages can clear the
+	 * flag of a page that is mapped; the next map then links its IOVA a
+	 * second time, which the IOMMU refuses (-EFAULT, a failed fault).
+	 * Never taken in the notifier.
+	 */
+	struct mutex map_lock;
 
 	refcount_t users;	/* lookups by key: faults, prefetches */
 	struct completion released;

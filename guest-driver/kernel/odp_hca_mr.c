@@ -217,6 +217,7 @@ struct odp_hca_mr *odp_hca_mr_alloc(struct odp_hca_dev *dev, int access)
 	mr->access = access;
 	mutex_init(&mr->pt_lock);
 	mutex_init(&mr->child_lock);
+	mutex_init(&mr->map_lock);
 	xa_init(&mr->children);
 	refcount_set(&mr->users, 1);
 	init_completion(&mr->released);

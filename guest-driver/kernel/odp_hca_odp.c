@@ -11,8 +11,9 @@
  * faulting range resident with ib_umem_odp_map_dma_and_lock() (which
  * returns holding umem_mutex), writes the leaves, drops the mutex and
  * answers RESUME(OK).  The range is what the device says the operation
- * still needs, at most ODP_HCA_FAULT_MAX_BYTES, then a prefetch window up
- * to the next ODP_HCA_FAULT_WINDOW boundary (best effort).  A range that
+ * still needs, at most ODP_HCA_FAULT_MAX_BYTES; after the RESUME the work
+ * item maps a prefetch window up to the next ODP_HCA_FAULT_WINDOW
+ * boundary (best effort).  A range that
  * cannot be made resident (no mapping, no permission, process gone) is
  * answered RESUME(FAIL): the WQE completes in error, nothing hangs.
  *
@@ -92,34 +93,10 @@ static bool odp_hca_va_in_mr(const struct odp_hca_mr *mr, u64 va)
  * Make [va, va + len) of @odp (a umem of @mr) resident for the device
  * and write its leaves.  @fault: hmm may fault pages in; else only pages
  * already present are mapped.  Returns the number of leaves written or a
- * negative errno.
+ * negative errno: -EBUSY when the range kept changing under
+ * hmm_range_fault() for all of its timeout (HMM_RANGE_DEFAULT_TIMEOUT),
+ * as when a thread drops or migrates the pages in a loop.
  */
-/*
- * ib_umem_odp_map_dma_and_lock(), again when it gives up with -EBUSY.
- * That means the range kept changing under hmm_range_fault() for all of
- * its timeout (HMM_RANGE_DEFAULT_TIMEOUT): a thread that migrates or
- * drops the pages in a loop wins every race, the more so when each
- * invalidation is slow (TCG, a strict IOMMU flushing every unmap).  The
- * memory is there; failing the device's access for a lost race would
- * turn a busy page into an error completion.  Bounded, so that a range
- * that never settles still fails.
- */
-static int odp_hca_odp_map_busy(struct odp_hca_mr *mr,
-				struct ib_umem_odp *odp, u64 start, u64 len,
-				u64 access, bool fault)
-{
-	int np, tries = 0;
-
-	for (;;) {
-		np = ib_umem_odp_map_dma_and_lock(odp, start, len, access,
-						  fault);
-		if (np != -EBUSY || ++tries >= ODP_HCA_ODP_BUSY_TRIES)
-			return np;
-		odp_hca_count(mr->dev, ODP_HCA_CNT_FAULT_BUSY, 1);
-		cond_resched();
-	}
-}
-
 static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 			   u64 va, u64 len, bool fault, bool write)
 {
@@ -146,9 +123,13 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 	access = ODP_HCA_ODP_ACCESS_READ;
 	if (write)
 		access |= ODP_HCA_ODP_ACCESS_WRITE;
-	np = odp_hca_odp_map_busy(mr, odp, start, end - start, access, fault);
-	if (np < 0)
+	mutex_lock(&mr->map_lock);
+	np = ib_umem_odp_map_dma_and_lock(odp, start, end - start, access,
+					  fault);
+	if (np < 0) {
+		mutex_unlock(&mr->map_lock);
 		return np;
+	}
 
 	/* umem_mutex held: no invalidation runs until the leaves are in. */
 	idx = (ALIGN_DOWN(start, 1ULL << shift) - ib_umem_start(odp)) >> shift;
@@ -160,6 +141,7 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 		ret = odp_hca_odp_page(odp, idx, &dma, &writable);
 		if (ret) {
 			mutex_unlock(&odp->umem_mutex);
+			mutex_unlock(&mr->map_lock);
 			return ret;
 		}
 		if (!dma)
@@ -176,6 +158,7 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 		}
 	}
 	mutex_unlock(&odp->umem_mutex);
+	mutex_unlock(&mr->map_lock);
 	return written;
 }
 
@@ -502,6 +485,56 @@ struct odp_hca_pf_work {
 	u8 side;
 };
 
+/*
+ * The end of the mapping that holds user address @va, at most @end; @va
+ * when none does.  A prefetch window stops there: past the end of a
+ * mapping hmm_range_fault() fails the whole range (-EFAULT), after
+ * faulting in the pages before the hole, and an implicit MR's window (to
+ * the next 2 MiB boundary of the address space) mostly crosses one.
+ */
+static u64 odp_hca_vma_end(struct odp_hca_mr *mr, u64 va, u64 end)
+{
+	struct mm_struct *mm = mr->umem->owning_mm;
+	struct vm_area_struct *vma;
+
+	if (!mmget_not_zero(mm))
+		return va;
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, va);
+	end = vma ? min_t(u64, end, vma->vm_end) : va;
+	mmap_read_unlock(mm);
+	mmput_async(mm);
+	return end;
+}
+
+/*
+ * The prefetch window of a resolved fault: from the end of what the
+ * device needed on to the next ODP_HCA_FAULT_WINDOW boundary, best
+ * effort.  Run after the RESUME, as mlx5 does for its RDMA faults: the
+ * QP goes on with the pages it needs instead of waiting for pages it has
+ * not asked for, which a thread dropping pages in a loop may take back
+ * meanwhile.
+ */
+static void odp_hca_pf_prefetch(struct odp_hca_mr *mr, u64 need_end,
+				bool need_write)
+{
+	u64 win_end = min_t(u64, ALIGN(need_end, ODP_HCA_FAULT_WINDOW),
+			    mr->iova + mr->length);
+	u64 va = odp_hca_iova_to_va(mr, need_end);
+	int ret;
+
+	if (win_end <= need_end)
+		return;
+	win_end = need_end +
+		  (odp_hca_vma_end(mr, va, va + (win_end - need_end)) - va);
+	if (win_end <= need_end)
+		return;
+	ret = odp_hca_odp_fault_range(mr, need_end, win_end - need_end,
+				      need_write);
+	if (ret > 0)
+		odp_hca_count(mr->dev, ODP_HCA_CNT_FAULT_PAGES, ret);
+}
+
 static void odp_hca_pf_handle(struct odp_hca_dev *dev,
 			      const struct odp_hca_pf_work *pf)
 {
@@ -509,8 +542,7 @@ static void odp_hca_pf_handle(struct odp_hca_dev *dev,
 					 ODP_HCA_FAULT_ATOMIC);
 	u64 len = clamp_t(u64, pf->length, 1, ODP_HCA_FAULT_MAX_BYTES);
 	struct odp_hca_mr *mr;
-	u64 pages = 0;
-	bool ok = false;
+	bool ok = false, busy = false;
 	int ret;
 
 	if (pf->iova + len < pf->iova)
@@ -528,12 +560,23 @@ static void odp_hca_pf_handle(struct odp_hca_dev *dev,
 		dev_dbg(&dev->pdev->dev, "fault on the DMA key 0x%x\n", pf->key);
 		break;
 	case ODP_HCA_MR_ODP:
-	case ODP_HCA_MR_IMPLICIT: {
-		u64 need_end, win_end, mr_end = mr->iova + mr->length;
-
+	case ODP_HCA_MR_IMPLICIT:
 		if (need_write && !mr->writable)
 			break;
 		ret = odp_hca_odp_fault_range(mr, pf->iova, len, need_write);
+		if (ret == -EBUSY) {
+			/*
+			 * The pages exist but kept changing (hmm's timeout):
+			 * failing would turn a busy page into an error
+			 * completion.  RESUME(OK) without them, as mlx5 does
+			 * when it races an invalidation: the device translates
+			 * again and faults again if they are still missing.
+			 */
+			odp_hca_count(dev, ODP_HCA_CNT_FAULTS_BUSY, 1);
+			ok = true;
+			busy = true;
+			break;
+		}
 		if (ret < 0 && len > ODP_HCA_PAGE_SIZE -
 				     (pf->iova & (ODP_HCA_PAGE_SIZE - 1))) {
 			/*
@@ -553,28 +596,14 @@ static void odp_hca_pf_handle(struct odp_hca_dev *dev,
 			break;
 		}
 		ok = true;
-		pages = ret;
-		/* Prefetch window: on to the next boundary, best effort. */
-		need_end = pf->iova + len;
-		win_end = min_t(u64, ALIGN(need_end, ODP_HCA_FAULT_WINDOW),
-				mr_end);
-		if (win_end > need_end) {
-			ret = odp_hca_odp_fault_range(mr, need_end,
-						      win_end - need_end,
-						      need_write);
-			if (ret > 0)
-				pages += ret;
-		}
+		odp_hca_count(dev, ODP_HCA_CNT_FAULT_PAGES, ret);
 		break;
-	}
 	default:
 		/* A pinned MR never faults: the device is confused. */
 		break;
 	}
 	if (ok)
 		atomic64_inc(&mr->stat_faults);
-	odp_hca_mr_put(mr);
-	odp_hca_count(dev, ODP_HCA_CNT_FAULT_PAGES, pages);
 resume:
 	if (!ok)
 		odp_hca_count(dev, ODP_HCA_CNT_FAULTS_FAILED, 1);
@@ -584,6 +613,11 @@ resume:
 		dev_warn_ratelimited(&dev->pdev->dev,
 				     "RESUME of fault 0x%x failed: %d\n",
 				     pf->token, ret);
+	if (!mr)
+		return;
+	if (ok && !busy)
+		odp_hca_pf_prefetch(mr, pf->iova + len, need_write);
+	odp_hca_mr_put(mr);
 }
 
 static void odp_hca_pf_work_fn(struct work_struct *work)
@@ -647,11 +681,19 @@ struct odp_hca_prefetch_work {
 	} frags[] __counted_by(num_sge);
 };
 
+/*
+ * One SGE of a prefetch.  A synchronous one (FLUSH) tries a range that
+ * stays busy again, a bounded number of times: its caller has no fault
+ * to fall back on.
+ */
 static int odp_hca_prefetch_one(struct odp_hca_mr *mr, u64 addr, u64 length,
-				bool fault, bool write)
+				bool fault, bool write, bool sync)
 {
-	int ret = odp_hca_odp_resolve(mr, addr, length, fault, write);
+	int ret, tries = 0;
 
+	do {
+		ret = odp_hca_odp_resolve(mr, addr, length, fault, write);
+	} while (ret == -EBUSY && sync && ++tries < ODP_HCA_ODP_BUSY_TRIES);
 	if (ret > 0) {
 		odp_hca_count(mr->dev, ODP_HCA_CNT_PREFETCH_PAGES, ret);
 		atomic64_add(ret, &mr->stat_prefetch);
@@ -667,7 +709,8 @@ static void odp_hca_prefetch_work_fn(struct work_struct *work)
 
 	for (i = 0; i < w->num_sge; i++) {
 		odp_hca_prefetch_one(w->frags[i].mr, w->frags[i].addr,
-				     w->frags[i].length, w->fault, w->write);
+				     w->frags[i].length, w->fault, w->write,
+				     false);
 		odp_hca_mr_put(w->frags[i].mr);
 	}
 	kfree(w);
@@ -734,7 +777,7 @@ int odp_hca_advise_mr(struct ib_pd *ibpd,
 				return PTR_ERR(mr);
 			ret = odp_hca_prefetch_one(mr, sg_list[i].addr,
 						   sg_list[i].length, fault,
-						   write);
+						   write, true);
 			odp_hca_mr_put(mr);
 			if (ret)
 				return ret;
