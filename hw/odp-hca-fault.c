@@ -167,6 +167,7 @@ bool odp_hca_fault_inject(OdpHcaState *s, OdpHcaMr *mr, uint64_t iova)
     if (spared) {
         /* the next translation that is not a retry takes the fault */
         in->counter = in->every - 1;
+        s->stats.injections_deferred++;
         return false;
     }
     in->counter = 0;

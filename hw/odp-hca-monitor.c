@@ -135,6 +135,7 @@ static OdpHcaCounters *odp_hca_counters(const OdpHcaStats *st)
     c->faults_write = st->faults_write;
     c->faults_atomic = st->faults_atomic;
     c->faults_injected = st->faults_injected;
+    c->injections_deferred = st->injections_deferred;
     c->pages_resolved = st->pages_resolved;
     c->bytes_resolved = st->bytes_resolved;
     c->resumes_ok = st->resumes_ok;
@@ -579,9 +580,10 @@ static void odp_hca_hmp_counters(Monitor *mon, const OdpHcaCounters *c)
     monitor_printf(mon, " (errors %" PRIu64 ")\n", c->command_errors);
     monitor_printf(mon, "  faults: requester %" PRIu64 " responder %" PRIu64
                    " | read %" PRIu64 " write %" PRIu64 " atomic %" PRIu64
-                   " | injected %" PRIu64 "\n", c->faults_requester,
-                   c->faults_responder, c->faults_read, c->faults_write,
-                   c->faults_atomic, c->faults_injected);
+                   " | injected %" PRIu64 " deferred %" PRIu64 "\n",
+                   c->faults_requester, c->faults_responder, c->faults_read,
+                   c->faults_write, c->faults_atomic, c->faults_injected,
+                   c->injections_deferred);
     monitor_printf(mon, "  resolved: pages %" PRIu64 " bytes %" PRIu64
                    " | resumes ok %" PRIu64 " failed %" PRIu64 "\n",
                    c->pages_resolved, c->bytes_resolved, c->resumes_ok,

@@ -551,6 +551,7 @@ typedef struct OdpHcaStats {
     uint64_t faults_write;
     uint64_t faults_atomic;
     uint64_t faults_injected;
+    uint64_t injections_deferred;
     uint64_t pages_resolved;
     uint64_t bytes_resolved;
     uint64_t resumes_ok;

@@ -1810,14 +1810,17 @@ static void hmp_check(char **lines, const OdpHcaInfo *info)
     l = hmp_find(lines, "faults:");
     g_assert_cmpint(sscanf(l, "faults: requester %" SCNu64 " responder %"
                            SCNu64 " | read %" SCNu64 " write %" SCNu64
-                           " atomic %" SCNu64 " | injected %" SCNu64,
-                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]), ==, 6);
+                           " atomic %" SCNu64 " | injected %" SCNu64
+                           " deferred %" SCNu64,
+                           &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]),
+                    ==, 7);
     g_assert_cmpuint(v[0], ==, k->faults_requester);
     g_assert_cmpuint(v[1], ==, k->faults_responder);
     g_assert_cmpuint(v[2], ==, k->faults_read);
     g_assert_cmpuint(v[3], ==, k->faults_write);
     g_assert_cmpuint(v[4], ==, k->faults_atomic);
     g_assert_cmpuint(v[5], ==, k->faults_injected);
+    g_assert_cmpuint(v[6], ==, k->injections_deferred);
 
     l = hmp_find(lines, "resolved:");
     g_assert_cmpint(sscanf(l, "resolved: pages %" SCNu64 " bytes %" SCNu64
@@ -2267,6 +2270,8 @@ static void test_mon_inject(void)
     }
     list = mon_query1(t);
     g_assert_cmpuint(list->value->counters->faults_injected, ==, nexp);
+    /* each retry came right after its fault: no injection deferred */
+    g_assert_cmpuint(list->value->counters->injections_deferred, ==, 0);
     g_assert_cmpuint(list->value->counters->faults_requester, ==, nexp);
     g_assert_cmpuint(list->value->counters->faults_responder, ==, 0);
     g_assert_cmpuint(list->value->counters->faults_read, ==, nexp);
@@ -2372,6 +2377,59 @@ static uint32_t mon_flush(T *t)
  * accesses after it walk the tables again.  A large IOTLB, so that the
  * few entries here do not evict each other (checked: all hit).
  */
+/*
+ * An injection that falls due on the spared retry of an injected page
+ * goes to the next translation, and is counted as deferred: QP pair p
+ * faults on its second page (every=2), pair q translates one page while
+ * p waits, and p's retry is then the second translation of the count.
+ */
+static void test_mon_inject_deferred(void)
+{
+    T *t = t_new("id=hca0");
+    struct odp_hca_cqe c;
+    struct odp_hca_eqe ev;
+    g_autoptr(OdpHcaInfoList) list = NULL;
+    g_autofree uint8_t *d1 = NULL;
+    g_autofree uint8_t *d2 = NULL;
+    Buf *s1, *s2, *dst1, *dst2;
+    QDict *args;
+    Pair p, q;
+
+    pair_new(t, &p);
+    pair_new(t, &q);
+    s1 = buf_odp(t, 2 * ODP_HCA_PAGE_SIZE, ACC_LW);
+    s2 = buf_odp(t, ODP_HCA_PAGE_SIZE, ACC_LW);
+    dst1 = buf_pinned(t, 2 * ODP_HCA_PAGE_SIZE, ACC_ALL);
+    dst2 = buf_pinned(t, ODP_HCA_PAGE_SIZE, ACC_ALL);
+    buf_map(t, s1, s1->iova, 2 * ODP_HCA_PAGE_SIZE, false);
+    buf_map(t, s2, s2->iova, ODP_HCA_PAGE_SIZE, false);
+    d1 = buf_pattern(t, s1, 121);
+    d2 = buf_pattern(t, s2, 122);
+    mon_reset_stats(t);
+
+    args = qdict_new();
+    qdict_put_int(args, "every", 2);
+    mon_inject(t, args);
+    send1(t, p.a, 1, ODP_HCA_WQE_RDMA_WRITE, s1->iova,
+          2 * ODP_HCA_PAGE_SIZE, s1->key, dst1->iova, dst1->key);
+    odp_eq_wait_type(t->h, t->h->eq0, ODP_HCA_EV_PAGE_FAULT, &ev);
+    check_fault(&ev, p.a->qpn, s1->key, s1->iova + ODP_HCA_PAGE_SIZE,
+                ODP_HCA_PAGE_SIZE, ODP_HCA_PAGE_SIZE, ODP_HCA_FAULT_READ,
+                ODP_HCA_FAULT_REQUESTER, -1);
+    write_and_wait(t, &q, 2, s2, 0, ODP_HCA_PAGE_SIZE, dst2, 0);
+    buf_check(t, dst2, 0, d2, ODP_HCA_PAGE_SIZE, "WRITE of pair q");
+    resume_ok(t, ev.fault.token);
+    odp_cq_wait(t->h, p.cqa, &c);
+    check_cqe(&c, 1, ODP_HCA_WC_SUCCESS, ODP_HCA_CQE_RDMA_WRITE, p.a->qpn);
+    buf_check(t, dst1, 0, d1, 2 * ODP_HCA_PAGE_SIZE, "WRITE of pair p");
+    eq_quiet(t);
+
+    list = mon_query1(t);
+    g_assert_cmpuint(list->value->counters->faults_injected, ==, 1);
+    g_assert_cmpuint(list->value->counters->injections_deferred, ==, 1);
+    t_free(t);
+}
+
 static void test_mon_flush(void)
 {
     enum { NP = 4 };
@@ -3395,6 +3453,7 @@ void odp_hca_add_monitor_tests(void)
     add_test("/odp-hca/monitor/inject", test_mon_inject);
     add_test("/odp-hca/monitor/inject-both-sides",
              test_mon_inject_both_sides);
+    add_test("/odp-hca/monitor/inject-deferred", test_mon_inject_deferred);
     add_test("/odp-hca/monitor/flush-iotlb", test_mon_flush);
     add_test("/odp-hca/monitor/qps", test_mon_qps);
     add_test("/odp-hca/monitor/iotlb-sets", test_mon_tlb_sets);
