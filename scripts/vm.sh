@@ -101,15 +101,17 @@ append="$append odp.rdma_core=$ODP_RDMA_CORE_SERIES"
 # dma_unmap_*() returns; lazy: in a later batch (a flush queue), which
 # costs far fewer invalidations.  No interrupt remapping: TCG's MSIs do
 # not need it.
-iommu_args=()
+iommu_args=() strict=""
 case "${VM_IOMMU:-0}" in
     0 | "") ;;
-    1 | strict) iommu_args=(-device intel-iommu,intremap=off)
-                append="$append intel_iommu=on iommu.strict=1" ;;
-    lazy) iommu_args=(-device intel-iommu,intremap=off)
-          append="$append intel_iommu=on iommu.strict=0" ;;
+    1 | strict) strict=1 ;;
+    lazy) strict=0 ;;
     *) die "VM_IOMMU must be 0, 1 (strict), strict or lazy, not '$VM_IOMMU'" ;;
 esac
+if [ -n "$strict" ]; then
+    iommu_args=(-device intel-iommu,intremap=off)
+    append="$append intel_iommu=on iommu.strict=$strict"
+fi
 if [ "$have_cmd" = 1 ]; then
     append="$append loglevel=3"
     printf '%s\n' "$cmd_str" > "$OUT/cmd"

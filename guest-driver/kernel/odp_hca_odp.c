@@ -127,8 +127,8 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 	np = ib_umem_odp_map_dma_and_lock(odp, start, end - start, access,
 					  fault);
 	if (np < 0) {
-		mutex_unlock(&mr->map_lock);
-		return np;
+		ret = np;
+		goto out;
 	}
 
 	/* umem_mutex held: no invalidation runs until the leaves are in. */
@@ -139,11 +139,8 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 		bool writable;
 
 		ret = odp_hca_odp_page(odp, idx, &dma, &writable);
-		if (ret) {
-			mutex_unlock(&odp->umem_mutex);
-			mutex_unlock(&mr->map_lock);
-			return ret;
-		}
+		if (ret)
+			goto unlock;
 		if (!dma)
 			continue;	/* not resident (no-fault prefetch) */
 		pte = dma | ODP_HCA_PTE_PRESENT;
@@ -157,9 +154,12 @@ static int odp_hca_odp_map(struct odp_hca_mr *mr, struct ib_umem_odp *odp,
 			written++;
 		}
 	}
+	ret = written;
+unlock:
 	mutex_unlock(&odp->umem_mutex);
+out:
 	mutex_unlock(&mr->map_lock);
-	return written;
+	return ret;
 }
 
 /*
